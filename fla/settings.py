@@ -1,0 +1,227 @@
+"""One settings module, read from the environment.
+
+Two profiles:
+
+* ``embedded`` (the default): an SQLite file under ``data/``, a background worker
+  started beside the web server, and a demo login that lists the demo users.
+* ``production`` (``FLA_PROFILE=production``): PostgreSQL from ``DATABASE_URL``,
+  a secret key, allowed hosts and OpenID Connect settings are required. It refuses
+  to start half-configured and names every missing setting.
+
+Every setting is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+PROFILE = env("FLA_PROFILE", "embedded")
+if PROFILE not in {"embedded", "production"}:
+    raise ImproperlyConfigured(f"FLA_PROFILE must be 'embedded' or 'production', not {PROFILE!r}")
+PRODUCTION = PROFILE == "production"
+
+if PRODUCTION:
+    _required = [
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "OIDC_ISSUER",
+        "OIDC_CLIENT_ID",
+        "OIDC_CLIENT_SECRET",
+    ]
+    _missing = [name for name in _required if not env(name)]
+    if _missing:
+        raise ImproperlyConfigured(
+            "The production profile is missing: " + ", ".join(_missing) + ". See docs/configuration.md."
+        )
+    if not env("DATABASE_URL").startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured("The production profile needs a PostgreSQL DATABASE_URL.")
+
+DATA_DIR = Path(env("FLA_DATA_DIR", str(BASE_DIR / "data")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = env("SECRET_KEY", "embedded-only-secret-key-not-for-production")
+DEBUG = envbool("DEBUG", False)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "oauth2_provider",
+    "fla.core",
+    "fla.accounts",
+    "fla.employers",
+    "fla.workers",
+    "fla.rights",
+    "fla.trainings",
+    "fla.audit",
+    "fla.declarations",
+    "fla.web",
+    "fla.api",
+    "fla.batch",
+    "fla.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fla.urls"
+WSGI_APPLICATION = "fla.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+_default_db = f"sqlite:///{DATA_DIR / 'fla.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", _default_db), conn_max_age=envint("DB_CONN_MAX_AGE", 0)
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the background worker write while the web server reads.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", _("Nederlands")), ("fr", _("Français")), ("de", _("Deutsch")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "fla" / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Europe/Brussels"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "batch", "rights"],
+    }
+}
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:welcome"
+
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- OpenID Connect (the federal identity service, or any OIDC provider) -------------
+OIDC_ISSUER = env("OIDC_ISSUER")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+OIDC_INSZ_CLAIM = env("OIDC_INSZ_CLAIM", "insz")
+OIDC_SCOPES = env("OIDC_SCOPES", "openid profile")
+
+# --- The demo login exists only in the embedded profile --------------------------------
+DEMO_LOGIN = (not PRODUCTION) and envbool("FLA_DEMO_LOGIN", True)
+
+# --- Domain settings ------------------------------------------------------------------
+# Credit policy: "carry-over" (no reset, the default) or "window" (FLA window).
+FLA_CREDIT_POLICY = env("FLA_CREDIT_POLICY", "carry-over")
+FLA_WINDOW_START = envint("FLA_WINDOW_START", 2024)
+FLA_WINDOW_LENGTH = envint("FLA_WINDOW_LENGTH", 5)
+# Employers with at least this many workers get the large-enterprise version.
+FLA_LARGE_ENTERPRISE_THRESHOLD = envint("FLA_LARGE_ENTERPRISE_THRESHOLD", 1000)
+# Accepted range of training dates.
+FLA_FIRST_YEAR = envint("FLA_FIRST_YEAR", 2024)
+FLA_MAX_BATCH_BYTES = envint("FLA_MAX_BATCH_BYTES", 2 * 1024 * 1024 * 1024)
+FLA_RETENTION_YEARS = envint("FLA_RETENTION_YEARS", 10)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_insz": {"()": "fla.core.logging.MaskInszFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_insz"],
+            "formatter": "plain",
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from fla.ops import views as ops_views
+
+urlpatterns = [
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("fla.web.urls")),
+]
