@@ -6,5 +6,7 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("fla.api.urls")),
+    path("batch/", include("fla.batch.urls")),
     path("", include("fla.web.urls")),
 ]

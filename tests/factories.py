@@ -1,0 +1,77 @@
+"""Small builders of test data, shared by every test package.
+
+They write directly to the models: tests set up the world, then exercise the channels
+and the write path against it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from stdnum.be import nn, vat
+
+from fla.accounts.models import EmployerAccess, Mandatary, MandataryAccess, Mandate, User
+from fla.employers.models import Employer
+from fla.workers.models import Employment, Worker
+
+_serial = itertools.count(1)
+
+
+def make_enterprise_number(seed: int | None = None) -> str:
+    """A valid KBO/BCE number: 10 digits, the last two a mod-97 check."""
+    base = 4000000 + (next(_serial) if seed is None else seed)
+    body = f"{base:08d}"
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def make_insz(birth: dt.date = dt.date(1985, 7, 30), serial: int | None = None) -> str:
+    """A valid national number for a birth date and a serial (1-997)."""
+    serial = (next(_serial) % 997) + 1 if serial is None else serial
+    body = f"{birth:%y%m%d}{serial:03d}"
+    check_base = int(("2" + body) if birth.year >= 2000 else body)
+    insz = body + f"{97 - check_base % 97:02d}"
+    assert nn.is_valid(insz), insz
+    return insz
+
+
+def make_employer(name: str = "Acme", **kwargs) -> Employer:
+    number = kwargs.pop("enterprise_number", None) or make_enterprise_number()
+    assert vat.is_valid(number), number
+    return Employer.objects.create(name=name, enterprise_number=number, **kwargs)
+
+
+def make_worker(employer: Employer | None = None, *, start=dt.date(2020, 1, 1), end=None,
+                regime=Decimal("1"), joint_committee="200", **kwargs) -> Worker:
+    kwargs.setdefault("first_name", "Jan")
+    kwargs.setdefault("last_name", f"Peeters{next(_serial)}")
+    kwargs.setdefault("insz", make_insz())
+    worker = Worker.objects.create(**kwargs)
+    if employer is not None:
+        Employment.objects.create(worker=worker, employer=employer, start_date=start,
+                                  end_date=end, regime=regime, joint_committee=joint_committee)
+    return worker
+
+
+def make_user(username: str | None = None, **kwargs) -> User:
+    username = username or f"user{next(_serial)}"
+    kwargs.setdefault("insz", make_insz(dt.date(1970, 1, 1)))
+    return User.objects.create_user(username=username, **kwargs)
+
+
+def grant(user: User, employer: Employer, role: str = "declare") -> EmployerAccess:
+    return EmployerAccess.objects.create(user=user, employer=employer, role=role)
+
+
+def make_mandatary(name: str = "Social Secretariat", **kwargs) -> Mandatary:
+    kwargs.setdefault("enterprise_number", make_enterprise_number())
+    return Mandatary.objects.create(name=name, **kwargs)
+
+
+def mandate(mandatary: Mandatary, employer: Employer, start=dt.date(2024, 1, 1), end=None) -> Mandate:
+    return Mandate.objects.create(mandatary=mandatary, employer=employer, start_date=start, end_date=end)
+
+
+def join(user: User, mandatary: Mandatary, role: str = "declare") -> MandataryAccess:
+    return MandataryAccess.objects.create(user=user, mandatary=mandatary, role=role)
