@@ -64,7 +64,7 @@ class Caller:
         return employer_id in self.employer_ids(permission)
 
     def _compute(self, permission: str) -> set[int]:
-        from fla.accounts.models import EmployerAccess, Mandate, MandataryAccess
+        from fla.accounts.models import EmployerAccess, MandataryAccess, Mandate
         from fla.employers.models import Employer
 
         if self.system:

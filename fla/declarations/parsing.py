@@ -1,0 +1,185 @@
+"""Form checks of the zones of a declaration: turn what a channel sent into typed values.
+
+Every function returns the value or appends a ``Finding`` and returns ``None``; nothing
+here reads the database. The semantic checks (access, employment, references, credit)
+are in ``fla.declarations.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fla.core.identifiers import InvalidIdentifier, clean_insz, clean_joint_committee
+from fla.declarations.anomalies import Finding
+
+_BIDI_AND_INVISIBLE = {
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff",
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+    "\u2066", "\u2067", "\u2068", "\u2069",
+}  # fmt: skip
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+_TRUE = {"true", "1", "yes", "y", "on", "ja", "oui", "j"}
+_FALSE = {"false", "0", "no", "n", "off", "nee", "non", "nein", ""}
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+class Zones:
+    """Reads the zones of one declaration and collects the findings of its checks."""
+
+    def __init__(self, data: dict[str, Any] | None, prefix: str = "") -> None:
+        self.data = data if isinstance(data, dict) else {}
+        self.prefix = prefix
+        self.findings: list[Finding] = []
+
+    def zone(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def add(self, code: str, zone: str, **params: object) -> None:
+        self.findings.append(Finding(code, self.zone(zone), params))
+
+    def has(self, name: str) -> bool:
+        return not is_missing(self.data.get(name))
+
+    def required(self, name: str) -> Any:
+        value = self.data.get(name)
+        if is_missing(value):
+            self.add("E016", name)
+            return None
+        return value
+
+    def text(self, name: str, max_length: int, *, required: bool = False,
+             multiline: bool = False) -> str | None:
+        value = self.required(name) if required else self.data.get(name)
+        if is_missing(value):
+            return None if required else ""
+        text = str(value).strip()
+        if len(text) > max_length:
+            self.add("E017", name, length=len(text), max=max_length)
+            return None
+        allowed = {"\n", "\r", "\t"} if multiline else set()
+        for char in text:
+            if char in allowed:
+                continue
+            if unicodedata.category(char) == "Cc" or char in _BIDI_AND_INVISIBLE:
+                self.add("E018", name)
+                return None
+        return text
+
+    def insz(self, name: str = "insz") -> str | None:
+        value = self.required(name)
+        if value is None:
+            return None
+        try:
+            return clean_insz(str(value))
+        except InvalidIdentifier:
+            self.add("E001", name)
+            return None
+
+    def reference(self, name: str = "reference") -> str | None:
+        value = self.required(name)
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not _REFERENCE.match(text):
+            self.add("E021", name)
+            return None
+        return text
+
+    def date(self, name: str, *, required: bool = False, first: dt.date | None = None,
+             last: dt.date | None = None) -> dt.date | None:
+        value = self.required(name) if required else self.data.get(name)
+        if is_missing(value):
+            return None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            day = value
+        else:
+            try:
+                day = dt.date.fromisoformat(str(value).strip())
+            except ValueError:
+                self.add("E010", name)
+                return None
+            if len(str(value).strip()) != 10:
+                self.add("E010", name)
+                return None
+        if first is not None and last is not None and not first <= day <= last:
+            self.add("E009", name, value=day.isoformat(), first=first.isoformat(),
+                     last=last.isoformat())
+            return None
+        return day
+
+    def integer(self, name: str, *, required: bool = False) -> int | None:
+        value = self.required(name) if required else self.data.get(name)
+        if is_missing(value):
+            return None
+        if isinstance(value, bool):
+            self.add("E019", name, value=value)
+            return None
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d{1,12}", text):
+            self.add("E019", name, value=text[:40])
+            return None
+        return int(text)
+
+    def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
+        value = self.required(name) if required else self.data.get(name)
+        if is_missing(value):
+            return None
+        if isinstance(value, bool):
+            self.add("E019", name, value=value)
+            return None
+        text = str(value).strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            self.add("E019", name, value=text[:40])
+            return None
+        if not number.is_finite() or len(text) > 20:
+            self.add("E019", name, value=text[:40])
+            return None
+        return number
+
+    def boolean(self, name: str, default: bool) -> bool | None:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return default if text == "" else False
+        self.add("E020", name, value=str(value)[:40])
+        return None
+
+    def choice(self, name: str, choices: set[str], code: str, *, required: bool = False,
+               default: str = "") -> str | None:
+        value = self.required(name) if required else self.data.get(name)
+        if is_missing(value):
+            return None if required else default
+        text = str(value).strip()
+        if text not in choices:
+            self.add(code, name, value=text[:40])
+            return None
+        return text
+
+    def joint_committee(self, name: str) -> str | None:
+        value = self.required(name)
+        if value is None:
+            return None
+        try:
+            return clean_joint_committee(str(value))
+        except InvalidIdentifier:
+            self.add("E014", name, value=str(value)[:40])
+            return None

@@ -1,0 +1,712 @@
+"""The one write path: every channel's declarations are validated and applied here.
+
+``submit(caller, declarations)`` checks the caller's access, validates each declaration
+against the anomaly catalogue and either stores it, with its history, or rejects it with
+all its anomalies. Nothing of a rejected declaration is stored. ``dry_run=True`` runs
+exactly the same code inside a transaction that is rolled back, so a validation answers
+what a submission would.
+
+Declarations are handled in chunks: the data a chunk needs is read in a constant number
+of queries, the accepted declarations of a chunk are written together in one
+transaction, and the credit of the workers they touch is rebuilt once per chunk. Should
+that shared transaction fail (a concurrent write of the same reference, say), the chunk
+is replayed one declaration at a time, so one bad row never takes others with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from fla.accounts.access import DECLARE, Caller
+from fla.audit.models import HistoryEntry
+from fla.core.choices import RightSource, RightType, SizeClass, TrainingKind, TrainingStatus
+from fla.core.identifiers import (
+    InvalidIdentifier,
+    birth_date_from_insz,
+    clean_enterprise_number,
+)
+from fla.declarations.anomalies import Finding
+from fla.declarations.parsing import Zones
+from fla.declarations.types import (
+    ACCEPTED,
+    ACCEPTED_WITH_WARNINGS,
+    REJECTED,
+    Declaration,
+    Outcome,
+)
+from fla.employers.models import Employer, EmployerYear
+from fla.rights.models import CreditLine, TrainingRight, WorkerOptOut
+from fla.trainings.models import Training
+from fla.workers.models import Employment, Worker
+
+CHUNK_SIZE = 2000
+TRAINING_ACTIONS = {"create", "replace", "cancel"}
+KINDS = {"training", "rights", "worker", "employer_year"}
+MAX_RIGHT_MINUTES = 200_000
+TRAINING_FIELDS = (
+    "title", "description", "provider", "kind", "start_date", "end_date", "duration_minutes",
+    "status", "counts_toward_account", "certificate_obtained", "certificate_valid_until",
+    "right_type",
+)  # fmt: skip
+
+
+class _Rollback(Exception):
+    """Raised to roll back a dry run after it has been fully evaluated."""
+
+
+def submit(
+    caller: Caller,
+    declarations: Iterable[Declaration],
+    *,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> list[Outcome]:
+    """Validate and apply declarations; one ``Outcome`` per declaration, in order."""
+    today = today or timezone.localdate()
+    session = _Session(caller, today)
+    outcomes: list[Outcome] = []
+    chunk: list[Declaration] = []
+    for declaration in declarations:
+        chunk.append(declaration)
+        if len(chunk) >= chunk_size:
+            outcomes.extend(session.run(chunk, dry_run))
+            chunk = []
+    if chunk:
+        outcomes.extend(session.run(chunk, dry_run))
+    return outcomes
+
+
+def submit_one(caller: Caller, declaration: Declaration, *, dry_run: bool = False,
+               today: dt.date | None = None) -> Outcome:
+    return submit(caller, [declaration], dry_run=dry_run, today=today)[0]
+
+
+# --------------------------------------------------------------------------------------
+# One submission
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    """A declaration after its form checks: typed zones and the first findings."""
+
+    declaration: Declaration
+    findings: list[Finding]
+    employer: Employer | None = None
+    insz: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    outcome: Outcome | None = None
+
+    def reject(self, code: str, zone: str, **params: object) -> None:
+        self.findings.append(Finding(code, zone, params))
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.blocking for f in self.findings)
+
+
+class _Session:
+    """State shared by the chunks of one submission: caller, employers, references seen."""
+
+    def __init__(self, caller: Caller, today: dt.date) -> None:
+        self.caller = caller
+        self.today = today
+        self.first_day = dt.date(settings.FLA_FIRST_YEAR, 1, 1)
+        self.last_day = dt.date(today.year + 2, 12, 31)
+        self.employers: dict[str, Employer | None] = {}
+        self.references_seen: set[tuple[str, str]] = set()
+
+    # -- entry point per chunk --------------------------------------------------------
+    def run(self, chunk: Sequence[Declaration], dry_run: bool) -> list[Outcome]:
+        parsed = [self.parse(declaration) for declaration in chunk]
+        self.resolve_employers(parsed)
+        self.mark_duplicates(parsed)
+        try:
+            self.apply_all(parsed, dry_run)
+        except DatabaseError:
+            if len(parsed) == 1:
+                raise
+            # Replay alone: each declaration stands or falls by itself.
+            return [self.run([p.declaration], dry_run)[0] for p in parsed]
+        return [p.outcome for p in parsed if p.outcome is not None]
+
+    def apply_all(self, parsed: list[_Parsed], dry_run: bool) -> None:
+        try:
+            with transaction.atomic():
+                _Chunk(self, parsed).apply()
+                if dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+
+    # -- form checks ------------------------------------------------------------------
+    def parse(self, declaration: Declaration) -> _Parsed:
+        zones = Zones(declaration.data)
+        kind = declaration.kind
+        parsed = _Parsed(declaration, zones.findings)
+        if kind not in KINDS:
+            zones.add("E031", "kind", value=str(kind)[:40])
+            return parsed
+        if kind == "training":
+            self.parse_training(declaration, zones, parsed.values)
+            parsed.insz = parsed.values.get("insz")
+        elif kind == "rights":
+            parsed.insz = zones.insz()
+            self.parse_rights(zones, parsed.values)
+        elif kind == "worker":
+            parsed.insz = zones.insz()
+            self.parse_worker(zones, parsed.values)
+        else:
+            parsed.values["year"] = self.year(zones)
+            parsed.values["opt_out"] = zones.boolean("opt_out", False)
+            parsed.values["size_class"] = zones.choice(
+                "size_class", set(SizeClass.values), "E029")
+        return parsed
+
+    def year(self, zones: Zones) -> int | None:
+        year = zones.integer("year", required=True)
+        last = self.today.year + 1
+        if year is not None and not settings.FLA_FIRST_YEAR <= year <= last:
+            zones.add("E027", "year", value=year, first=settings.FLA_FIRST_YEAR, last=last)
+            return None
+        return year
+
+    def parse_training(self, declaration: Declaration, zones: Zones, values: dict) -> None:
+        action = declaration.action
+        values["reference"] = zones.reference()
+        if action not in TRAINING_ACTIONS:
+            zones.add("E015", "action", value=str(action)[:40])
+            return
+        if action == "cancel":
+            return
+        values["insz"] = zones.insz()
+        values["title"] = zones.text("title", 200, required=True)
+        values["description"] = zones.text("description", 2000, multiline=True)
+        values["provider"] = zones.text("provider", 200)
+        values["kind"] = zones.choice("kind", set(TrainingKind.values), "E011", required=True)
+        values["status"] = zones.choice(
+            "status", set(TrainingStatus.values), "E012", required=True)
+        values["right_type"] = zones.choice("right_type", set(RightType.values), "E013")
+        bounds = {"first": self.first_day, "last": self.last_day}
+        start = values["start_date"] = zones.date("start_date", required=True, **bounds)
+        end = values["end_date"] = zones.date("end_date", required=True, **bounds)
+        minutes = values["duration_minutes"] = zones.integer("duration_minutes", required=True)
+        values["counts_toward_account"] = zones.boolean("counts_toward_account", True)
+        values["certificate_obtained"] = zones.boolean("certificate_obtained", False)
+        valid_until = values["certificate_valid_until"] = zones.date("certificate_valid_until")
+        if start and end and end < start:
+            zones.add("E006", "end_date")
+        if minutes is not None and minutes <= 0:
+            zones.add("E007", "duration_minutes")
+        elif minutes is not None and start and end and end >= start:
+            allowed = ((end - start).days + 1) * 24 * 60
+            if minutes > allowed:
+                zones.add("E008", "duration_minutes", duration=_hm(minutes), max=_hm(allowed))
+        if valid_until and start and valid_until < start:
+            zones.add("E030", "certificate_valid_until")
+
+    def parse_rights(self, zones: Zones, values: dict) -> None:
+        values["year"] = self.year(zones)
+        values["opt_out"] = zones.boolean("opt_out", False)
+        declared: dict[str, int | None] = {}
+        for right_type in RightType.values:
+            name = f"{right_type}_minutes"
+            minutes = zones.integer(name)
+            if minutes is not None and not 0 <= minutes <= MAX_RIGHT_MINUTES:
+                zones.add("E028", name, max=_hm(MAX_RIGHT_MINUTES))
+                continue
+            declared[right_type] = minutes
+        values["declared"] = declared
+
+    def parse_worker(self, zones: Zones, values: dict) -> None:
+        values["first_name"] = zones.text("first_name", 100, required=True)
+        values["last_name"] = zones.text("last_name", 100, required=True)
+        employment = zones.data.get("employment")
+        if employment in (None, "", {}):
+            values["employment"] = None
+            return
+        sub = Zones(employment if isinstance(employment, dict) else {}, prefix="employment.")
+        start = sub.date("start_date", required=True,
+                         first=dt.date(1900, 1, 1), last=self.last_day)
+        end = sub.date("end_date", first=dt.date(1900, 1, 1), last=dt.date(2199, 12, 31))
+        regime = sub.decimal("regime", required=True)
+        if regime is not None and not Decimal(0) < regime <= Decimal(1):
+            sub.add("E026", "regime")
+        elif regime is not None:
+            regime = regime.quantize(Decimal("0.0001"))
+        committee = sub.joint_committee("joint_committee")
+        if start and end and end < start:
+            sub.add("E006", "end_date")
+        zones.findings.extend(sub.findings)
+        values["employment"] = {"start_date": start, "end_date": end, "regime": regime,
+                                "joint_committee": committee}
+
+    # -- employer and access ----------------------------------------------------------
+    def resolve_employers(self, parsed: list[_Parsed]) -> None:
+        wanted = set()
+        for p in parsed:
+            try:
+                number = clean_enterprise_number(p.declaration.employer)
+            except InvalidIdentifier:
+                p.reject("E002", "enterprise_number")
+                continue
+            p.values["_enterprise_number"] = number
+            if number not in self.employers:
+                wanted.add(number)
+        if wanted:
+            found = {e.enterprise_number: e for e in
+                     Employer.objects.filter(enterprise_number__in=wanted)}
+            for number in wanted:
+                employer = found.get(number)
+                allowed = employer is not None and self.caller.can(employer.pk, DECLARE)
+                self.employers[number] = employer if allowed else None
+        for p in parsed:
+            number = p.values.pop("_enterprise_number", None)
+            if number is None:
+                continue
+            p.employer = self.employers.get(number)
+            if p.employer is None:
+                # Unknown and forbidden look the same: existence is not disclosed.
+                p.reject("E003", "enterprise_number")
+
+    def mark_duplicates(self, parsed: list[_Parsed]) -> None:
+        for p in parsed:
+            reference = p.values.get("reference")
+            if p.declaration.kind != "training" or not reference or p.employer is None:
+                continue
+            key = (p.employer.enterprise_number, reference)
+            if key in self.references_seen:
+                p.reject("E022", "reference", value=reference)
+            self.references_seen.add(key)
+
+
+def _hm(minutes: int) -> str:
+    sign = "-" if minutes < 0 else ""
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+
+
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def training_snapshot(training: Training) -> dict[str, Any]:
+    """The zones of a training as stored in the history (JSON-safe)."""
+    data: dict[str, Any] = {"reference": training.reference, "insz": training.worker.insz}
+    for name in TRAINING_FIELDS:
+        value = getattr(training, name)
+        data[name] = value.isoformat() if isinstance(value, dt.date) else value
+    data["version"] = training.version
+    return data
+
+
+# --------------------------------------------------------------------------------------
+# One chunk: read what it needs, check, write, rebuild credit
+# --------------------------------------------------------------------------------------
+
+
+class _Chunk:
+    def __init__(self, session: _Session, parsed: list[_Parsed]) -> None:
+        self.session = session
+        self.caller = session.caller
+        self.today = session.today
+        self.parsed = parsed
+        self.now = timezone.now()
+        self.history: list[HistoryEntry] = []
+        self.touched: dict[int, set[int]] = defaultdict(set)  # employer id -> worker ids
+        self.rights_years: dict[int, set[tuple[int, int]]] = defaultdict(set)
+        self.recompute_years: dict[int, set[int]] = defaultdict(set)
+
+    # -- reading ----------------------------------------------------------------------
+    def load(self) -> None:
+        live = [p for p in self.parsed if not p.blocked and p.employer is not None]
+        employer_ids = {p.employer.pk for p in live}
+        inszs = {p.insz for p in live if p.insz}
+        self.workers = {w.insz: w for w in Worker.objects.filter(insz__in=inszs)}
+        worker_ids = {w.pk for w in self.workers.values()}
+        self.employments: dict[tuple[int, int], list[Employment]] = defaultdict(list)
+        for employment in Employment.objects.filter(
+            employer_id__in=employer_ids, worker_id__in=worker_ids
+        ).order_by("start_date"):
+            self.employments[(employment.employer_id, employment.worker_id)].append(employment)
+        references = {p.values["reference"] for p in live if p.values.get("reference")}
+        self.trainings: dict[tuple[int, str], Training] = {
+            (t.employer_id, t.reference): t
+            for t in Training.objects.filter(employer_id__in=employer_ids,
+                                             reference__in=references).select_related("worker")
+        }
+        # Other trainings of the same workers: for the probable-duplicate warning.
+        self.signatures: dict[tuple[int, int, str, dt.date], set[str]] = defaultdict(set)
+        training_workers = {self.workers[p.insz].pk for p in live
+                            if p.declaration.kind == "training" and p.insz in self.workers}
+        for employer_id, worker_id, title, start, reference in Training.objects.filter(
+            employer_id__in=employer_ids, worker_id__in=training_workers
+        ).exclude(status=TrainingStatus.CANCELLED).values_list(
+            "employer_id", "worker_id", "title", "start_date", "reference"
+        ):
+            self.signatures[(employer_id, worker_id, title.casefold(), start)].add(reference)
+
+    # -- the main loop ----------------------------------------------------------------
+    def apply(self) -> None:
+        self.load()
+        order = {"employer_year": 0, "worker": 1, "rights": 2, "training": 3}
+        for p in sorted(self.parsed, key=lambda p: order.get(p.declaration.kind, 9)):
+            if not p.blocked:
+                getattr(self, f"apply_{p.declaration.kind}")(p)
+        self.flush()
+        self.rebuild_credit()
+        for p in self.parsed:
+            if p.outcome is None:
+                p.outcome = self.outcome(p)
+
+    def outcome(self, p: _Parsed, **kwargs: Any) -> Outcome:
+        if p.blocked:
+            return Outcome(p.declaration, REJECTED, p.findings)
+        status = ACCEPTED_WITH_WARNINGS if p.findings else ACCEPTED
+        return Outcome(p.declaration, status, p.findings, **kwargs)
+
+    def record(self, p: _Parsed, entity: str, entity_id: Any, action: str,
+               before: dict | None, after: dict | None) -> None:
+        self.history.append(HistoryEntry(
+            at=self.now, employer=p.employer, entity=entity, entity_id=str(entity_id),
+            action=action, channel=self.caller.channel, actor=self.caller.label[:200],
+            actor_user_id=self.caller.user_id, before=before, after=after,
+        ))
+
+    def worker_of(self, p: _Parsed) -> Worker | None:
+        worker = self.workers.get(p.insz) if p.insz else None
+        if worker is None or not self.employments.get((p.employer.pk, worker.pk)):
+            p.reject("E004", "insz")
+            return None
+        return worker
+
+    def employed_in(self, p: _Parsed, worker: Worker, start: dt.date, end: dt.date) -> bool:
+        for e in self.employments[(p.employer.pk, worker.pk)]:
+            if e.start_date <= end and (e.end_date is None or e.end_date >= start):
+                return True
+        return False
+
+    def within_employment(self, p: _Parsed, worker: Worker, start: dt.date,
+                          end: dt.date) -> bool:
+        return any(
+            e.start_date <= start and (e.end_date is None or e.end_date >= end)
+            for e in self.employments[(p.employer.pk, worker.pk)]
+        )
+
+    # -- trainings --------------------------------------------------------------------
+    def apply_training(self, p: _Parsed) -> None:
+        declaration, values, employer = p.declaration, p.values, p.employer
+        reference = values["reference"]
+        existing = self.trainings.get((employer.pk, reference))
+        if declaration.action in {"replace", "cancel"} and existing is None:
+            p.reject("E023", "reference", value=reference)
+            return
+        if declaration.if_version is not None:
+            current = existing.version if existing else None
+            if current is None:
+                p.reject("E023", "reference", value=reference)
+                return
+            if current != declaration.if_version:
+                p.reject("E024", "version", current=current, given=declaration.if_version)
+                return
+        if declaration.action == "cancel":
+            self.cancel_training(p, existing)
+            return
+        worker = self.worker_of(p)
+        if worker is None:
+            return
+        if existing is not None and existing.worker_id != worker.pk:
+            p.reject("E025", "reference", value=reference)
+            return
+        start, end = values["start_date"], values["end_date"]
+        year_start, year_end = dt.date(start.year, 1, 1), dt.date(end.year, 12, 31)
+        if not self.employed_in(p, worker, year_start, year_end):
+            p.reject("E005", "insz", year=end.year)
+            return
+        self.training_warnings(p, worker, existing)
+        fields = {name: values[name] if values[name] is not None else "" for name in
+                  ("title", "description", "provider", "kind", "status", "right_type")}
+        fields.update({name: values[name] for name in (
+            "start_date", "end_date", "duration_minutes", "counts_toward_account",
+            "certificate_obtained", "certificate_valid_until")})
+        warnings = [f.code for f in p.findings]
+        if existing is None:
+            training = Training(
+                employer=employer, worker=worker, reference=reference, version=1,
+                warnings=warnings, channel=self.caller.channel, created_at=self.now,
+                updated_at=self.now, **fields)
+            self.trainings[(employer.pk, reference)] = training
+            self.new_trainings.append((p, training))
+        else:
+            if all(getattr(existing, k) == v for k, v in fields.items()):
+                p.outcome = self.outcome(p, object_id=existing.pk, version=existing.version,
+                                         changed=False)
+                return
+            before = training_snapshot(existing)
+            for name, value in fields.items():
+                setattr(existing, name, value)
+            existing.version += 1
+            existing.warnings = warnings
+            existing.channel = self.caller.channel
+            existing.updated_at = self.now
+            self.changed_trainings.append((p, existing, before, "replace"))
+        self.touched[employer.pk].add(worker.pk)
+        self.signatures[(employer.pk, worker.pk, values["title"].casefold(), start)].add(
+            reference)
+
+    def training_warnings(self, p: _Parsed, worker: Worker, existing: Training | None) -> None:
+        values = p.values
+        start, end, status = values["start_date"], values["end_date"], values["status"]
+        if not self.within_employment(p, worker, start, end):
+            p.reject("W001", "start_date")
+        if status == TrainingStatus.COMPLETED and end > self.today:
+            p.reject("W002", "end_date")
+        if status == TrainingStatus.PLANNED and end < self.today:
+            p.reject("W005", "status")
+        if values["certificate_valid_until"] and not values["certificate_obtained"]:
+            p.reject("W008", "certificate_valid_until")
+        if status != TrainingStatus.CANCELLED:
+            key = (p.employer.pk, worker.pk, values["title"].casefold(), start)
+            others = self.signatures.get(key, set()) - {values["reference"]}
+            if others:
+                p.reject("W004", "title", value=sorted(others)[0])
+
+    def cancel_training(self, p: _Parsed, training: Training) -> None:
+        if training.status == TrainingStatus.CANCELLED:
+            p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
+                                     changed=False)
+            return
+        before = training_snapshot(training)
+        training.status = TrainingStatus.CANCELLED
+        training.version += 1
+        training.warnings = []
+        training.channel = self.caller.channel
+        training.updated_at = self.now
+        self.changed_trainings.append((p, training, before, "cancel"))
+        self.touched[p.employer.pk].add(training.worker_id)
+
+    # -- workers and employments ------------------------------------------------------
+    def apply_worker(self, p: _Parsed) -> None:
+        values, employer = p.values, p.employer
+        worker = self.workers.get(p.insz)
+        employment_values = values["employment"]
+        known_here = worker is not None and bool(self.employments.get((employer.pk, worker.pk)))
+        if not known_here and employment_values is None:
+            # A worker is attached to an employer through an employment.
+            p.reject("E016", "employment.start_date")
+            return
+        changed = False
+        if worker is None:
+            worker = Worker.objects.create(
+                insz=p.insz, first_name=values["first_name"], last_name=values["last_name"],
+                birth_date=birth_date_from_insz(p.insz))
+            self.workers[p.insz] = worker
+            self.record(p, "worker", worker.pk, "create", None, _worker_snapshot(worker))
+            changed = True
+        elif (worker.first_name, worker.last_name) != (values["first_name"], values["last_name"]):
+            before = _worker_snapshot(worker)
+            worker.first_name, worker.last_name = values["first_name"], values["last_name"]
+            worker.save(update_fields=["first_name", "last_name"])
+            self.record(p, "worker", worker.pk, "update", before, _worker_snapshot(worker))
+            changed = True
+        if employment_values is not None:
+            changed |= self.upsert_employment(p, worker, employment_values)
+        if changed:
+            self.touched[employer.pk].add(worker.pk)
+        p.outcome = self.outcome(p, object_id=worker.pk, changed=changed)
+
+    def upsert_employment(self, p: _Parsed, worker: Worker, values: dict) -> bool:
+        employer = p.employer
+        current = self.employments[(employer.pk, worker.pk)]
+        match = next((e for e in current if e.start_date == values["start_date"]), None)
+        if match is None:
+            match = Employment.objects.create(worker=worker, employer=employer, **values)
+            current.append(match)
+            current.sort(key=lambda e: e.start_date)
+            self.record(p, "employment", match.pk, "create", None, _employment_snapshot(match))
+        else:
+            if all(getattr(match, k) == v for k, v in values.items()):
+                return False
+            before = _employment_snapshot(match)
+            for name, value in values.items():
+                setattr(match, name, value)
+            match.save()
+            self.record(p, "employment", match.pk, "update", before,
+                        _employment_snapshot(match))
+        last_year = min((values["end_date"] or self.today).year, self.today.year)
+        for year in range(max(values["start_date"].year, settings.FLA_FIRST_YEAR),
+                          last_year + 1):
+            self.rights_years[employer.pk].add((worker.pk, year))
+        return True
+
+    # -- rights -----------------------------------------------------------------------
+    def apply_rights(self, p: _Parsed) -> None:
+        values, employer = p.values, p.employer
+        worker = self.worker_of(p)
+        if worker is None:
+            return
+        year = values["year"]
+        if not self.employed_in(p, worker, dt.date(year, 1, 1), dt.date(year, 12, 31)):
+            p.reject("E005", "insz", year=year)
+            return
+        rows = {(r.right_type, r.source): r for r in TrainingRight.objects.filter(
+            employer=employer, worker=worker, year=year)}
+        declared = values["declared"]
+        for right_type, minutes in declared.items():
+            computed = rows.get((right_type, RightSource.COMPUTED))
+            if minutes is not None and computed is not None and computed.minutes != minutes:
+                p.reject("W006", f"{right_type}_minutes", declared=_hm(minutes),
+                         computed=_hm(computed.minutes))
+        sector = declared.get(RightType.SECTOR)
+        if sector is not None:
+            floor = self.sector_floor(employer, worker, year)
+            if sector < floor:
+                p.reject("W007", "sector_minutes", floor=_hm(floor))
+        before = {t: r.minutes for (t, s), r in rows.items() if s == RightSource.DECLARED}
+        opted = WorkerOptOut.objects.filter(employer=employer, worker=worker, year=year).exists()
+        before_state = {"year": year, "declared": before, "opt_out": opted}
+        after = {t: m for t, m in declared.items() if m is not None}
+        if before == after and opted == values["opt_out"]:
+            p.outcome = self.outcome(p, object_id=worker.pk, changed=False)
+            return
+        for right_type in RightType.values:
+            row = rows.get((right_type, RightSource.DECLARED))
+            minutes = after.get(right_type)
+            if minutes is None and row is not None:
+                row.delete()
+            elif minutes is not None and row is None:
+                TrainingRight.objects.create(employer=employer, worker=worker, year=year,
+                                             right_type=right_type,
+                                             source=RightSource.DECLARED, minutes=minutes)
+            elif minutes is not None and row.minutes != minutes:
+                row.minutes = minutes
+                row.save(update_fields=["minutes", "updated_at"])
+        if values["opt_out"] and not opted:
+            WorkerOptOut.objects.create(employer=employer, worker=worker, year=year)
+        elif opted and not values["opt_out"]:
+            WorkerOptOut.objects.filter(employer=employer, worker=worker, year=year).delete()
+        self.record(p, "rights", f"{worker.pk}:{year}", "set", before_state,
+                    {"year": year, "declared": after, "opt_out": values["opt_out"]})
+        self.touched[employer.pk].add(worker.pk)
+        p.outcome = self.outcome(p, object_id=worker.pk, changed=True)
+
+    def sector_floor(self, employer: Employer, worker: Worker, year: int) -> int:
+        """Two days, pro rata of the regime and the days employed in the year."""
+        from fla.rights import rules
+
+        periods = [rules.EmploymentPeriod(e.start_date, e.end_date, e.regime, e.joint_committee)
+                   for e in self.employments[(employer.pk, worker.pk)]]
+        days_in_year = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
+        share = sum((p.regime * rules.employed_days(p, year) for p in periods), Decimal(0))
+        per_day = Decimal(employer.reference_weekly_minutes) / 5
+        floor = rules.SECTOR_FLOOR_DAYS * per_day * share / days_in_year
+        return int(floor.to_integral_value())
+
+    def apply_employer_year(self, p: _Parsed) -> None:
+        values, employer = p.values, p.employer
+        row, created = EmployerYear.objects.get_or_create(employer=employer, year=values["year"])
+        before = {"opt_out": row.opt_out, "size_class": row.declared_size_class}
+        after = {"opt_out": values["opt_out"], "size_class": values["size_class"] or ""}
+        if before == after and not created:
+            p.outcome = self.outcome(p, object_id=row.pk, changed=False)
+            return
+        row.opt_out, row.declared_size_class = after["opt_out"], after["size_class"]
+        row.save(update_fields=["opt_out", "declared_size_class"])
+        self.record(p, "employer_year", row.pk, "set", before, after)
+        self.recompute_years[employer.pk].add(values["year"])
+        p.outcome = self.outcome(p, object_id=row.pk, changed=True)
+
+    # -- writing ----------------------------------------------------------------------
+    @property
+    def new_trainings(self) -> list[tuple[_Parsed, Training]]:
+        return self.__dict__.setdefault("_new", [])
+
+    @property
+    def changed_trainings(self) -> list[tuple[_Parsed, Training, dict, str]]:
+        return self.__dict__.setdefault("_changed", [])
+
+    def flush(self) -> None:
+        if self.new_trainings:
+            created = Training.objects.bulk_create([t for _, t in self.new_trainings],
+                                                   batch_size=1000)
+            for (p, _), training in zip(self.new_trainings, created, strict=True):
+                self.record(p, "training", training.pk, "create", None,
+                            training_snapshot(training))
+                p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True)
+        if self.changed_trainings:
+            Training.objects.bulk_update(
+                [t for _, t, _, _ in self.changed_trainings],
+                [*TRAINING_FIELDS, "version", "warnings", "channel", "updated_at"],
+                batch_size=1000)
+            for p, training, before, action in self.changed_trainings:
+                self.record(p, "training", training.pk, action, before,
+                            training_snapshot(training))
+                p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
+                                         changed=True)
+        HistoryEntry.objects.bulk_create(self.history, batch_size=1000)
+
+    def rebuild_credit(self) -> None:
+        from fla.rights import services as rights
+
+        for employer_id, years in self.recompute_years.items():
+            for year in sorted(years):
+                rights.compute_rights(year, employer_ids=[employer_id])
+        for employer_id, pairs in self.rights_years.items():
+            for year in sorted({y for _, y in pairs}):
+                workers = sorted({w for w, y in pairs if y == year})
+                rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers)
+        for employer_id, worker_ids in self.touched.items():
+            rights.refresh_accounts(employer_id, sorted(worker_ids), today=self.today)
+        self.credit_warnings()
+
+    def credit_warnings(self) -> None:
+        """Flag the counting trainings of workers whose credit went below zero."""
+        counting = [(p, t) for p, t in self.new_trainings] + [
+            (p, t) for p, t, _, _ in self.changed_trainings]
+        counting = [(p, t) for p, t in counting
+                    if t.status == TrainingStatus.COMPLETED and t.counts_toward_account]
+        if not counting:
+            return
+        pairs = {(t.employer_id, t.worker_id) for _, t in counting}
+        # The most negative remaining of a year and type, per worker.
+        exceeded: dict[tuple[int, int], int] = {}
+        for employer_id, worker_id, granted, used in CreditLine.objects.filter(
+            employer_id__in={e for e, _ in pairs}, worker_id__in={w for _, w in pairs}
+        ).values_list("employer_id", "worker_id", "granted_minutes", "used_minutes"):
+            key = (employer_id, worker_id)
+            if key in pairs:
+                exceeded[key] = min(exceeded.get(key, 0), granted - used)
+        flagged = []
+        for p, training in counting:
+            remaining = exceeded.get((training.employer_id, training.worker_id), 0)
+            if remaining < 0:
+                p.reject("W003", "duration_minutes", remaining=_hm(remaining))
+                training.warnings = [f.code for f in p.findings]
+                flagged.append(training)
+                if p.outcome is not None:
+                    p.outcome.status = ACCEPTED_WITH_WARNINGS
+        if flagged:
+            Training.objects.bulk_update(flagged, ["warnings"], batch_size=1000)
+
+
+def _worker_snapshot(worker: Worker) -> dict[str, Any]:
+    return {"insz": worker.insz, "first_name": worker.first_name, "last_name": worker.last_name}
+
+
+def _employment_snapshot(employment: Employment) -> dict[str, Any]:
+    return {
+        "start_date": _day(employment.start_date),
+        "end_date": _day(employment.end_date),
+        "regime": str(employment.regime),
+        "joint_committee": employment.joint_committee,
+    }

@@ -1,0 +1,59 @@
+import datetime as dt
+
+import pytest
+
+from fla.accounts.access import Caller
+from tests import factories
+
+TODAY = dt.date(2025, 11, 15)
+
+
+@pytest.fixture
+def employer(db):
+    return factories.make_employer("Bakkerij Peeters")
+
+
+@pytest.fixture
+def bare_worker(employer):
+    """Employed since 2024, without any right."""
+    return factories.make_worker(employer, start=dt.date(2024, 1, 1))
+
+
+@pytest.fixture
+def worker(employer):
+    """Employed since 2024 with a legal right of 5 days (38:00) in 2025."""
+    from fla.rights.models import TrainingRight
+
+    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
+    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
+                                 right_type="legal", source="computed", minutes=2280)
+    return worker
+
+
+@pytest.fixture
+def user(employer):
+    user = factories.make_user()
+    factories.grant(user, employer, "declare")
+    return user
+
+
+@pytest.fixture
+def caller(user):
+    return Caller.for_user(user)
+
+
+def training(employer, worker, reference="T-1", action="create", **zones):
+    from fla.declarations.types import Declaration
+
+    data = {
+        "insz": worker.insz,
+        "reference": reference,
+        "title": "Veiligheid op de werkvloer",
+        "kind": "formal",
+        "start_date": "2025-03-10",
+        "end_date": "2025-03-11",
+        "duration_minutes": 450,
+        "status": "completed",
+    }
+    data.update(zones)
+    return Declaration("training", employer.enterprise_number, data, action=action)
