@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "oauth2_provider",
+    "ninja",  # its bundled Swagger UI assets: /api/v1/docs loads nothing from a CDN
     "fla.core",
     "fla.accounts",
     "fla.employers",
@@ -154,6 +155,7 @@ TIME_ZONE = "Europe/Brussels"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -209,6 +211,20 @@ FLA_LARGE_ENTERPRISE_THRESHOLD = envint("FLA_LARGE_ENTERPRISE_THRESHOLD", 1000)
 FLA_FIRST_YEAR = envint("FLA_FIRST_YEAR", 2024)
 FLA_MAX_BATCH_BYTES = envint("FLA_MAX_BATCH_BYTES", 2 * 1024 * 1024 * 1024)
 FLA_RETENTION_YEARS = envint("FLA_RETENTION_YEARS", 10)
+
+# --- API: OAuth2 client credentials (django-oauth-toolkit) and limits ------------------
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": envint("FLA_API_TOKEN_SECONDS", 600),
+    "SCOPES": {"read": "Read employer data", "declare": "Declare workers, rights, trainings"},
+    "DEFAULT_SCOPES": ["read", "declare"],
+    "SCOPES_BACKEND_CLASS": "fla.api.oauth.ApiClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "fla.api.oauth.ApiClientValidator",
+}
+# Named so that migrations can point at the (unswapped) client model.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+FLA_API_MAX_BODY_BYTES = envint("FLA_API_MAX_BODY_BYTES", 1024 * 1024)
+# Requests per minute per API client; counted in the default cache (Redis in production).
+FLA_API_RATE_LIMIT = envint("FLA_API_RATE_LIMIT", 6000)
 
 LOGGING = {
     "version": 1,

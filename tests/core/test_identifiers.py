@@ -1,0 +1,91 @@
+"""Known valid and invalid Belgian identifiers."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fla.core.identifiers import (
+    InvalidIdentifier,
+    birth_date_from_insz,
+    clean_enterprise_number,
+    clean_insz,
+    clean_joint_committee,
+    format_enterprise_number,
+    format_insz,
+    mask_insz,
+)
+from fla.core.logging import mask_text
+from tests.factories import make_insz
+
+
+@pytest.mark.parametrize("value, compact", [
+    ("85.07.30-033.28", "85073003328"),   # national number, born 1985
+    ("85073003328", "85073003328"),
+    ("17.07.30-033.84", "17073003384"),   # born after 2000: check on 2 + number
+    ("85 47 30 033 17", "85473003317"),   # BIS number (month + 40)
+])  # fmt: skip
+def test_valid_insz(value, compact):
+    assert clean_insz(value) == compact
+
+
+@pytest.mark.parametrize("value", [
+    "85073003327",      # wrong check digits
+    "8507300332",       # 10 digits
+    "850730033280",     # 12 digits
+    "85133003328",      # month 13
+    "abcdefghijk",
+    "",
+    "85.07.30-033.2X",
+])  # fmt: skip
+def test_invalid_insz(value):
+    with pytest.raises(InvalidIdentifier):
+        clean_insz(value)
+
+
+def test_birth_date_and_formats():
+    assert birth_date_from_insz("85073003328") == dt.date(1985, 7, 30)
+    assert birth_date_from_insz("17073003384") == dt.date(2017, 7, 30)
+    assert format_insz("85073003328") == "85.07.30-033.28"
+    assert mask_insz("85073003328") == "850730*****"
+
+
+@given(st.dates(min_value=dt.date(1920, 1, 1), max_value=dt.date(2024, 12, 31)),
+       st.integers(min_value=1, max_value=997))
+def test_generated_insz_round_trip(birth, serial):
+    insz = make_insz(birth, serial)
+    assert clean_insz(format_insz(insz)) == insz
+    assert birth_date_from_insz(insz) == birth
+
+
+@pytest.mark.parametrize("value, compact", [
+    ("0403.170.701", "0403170701"),
+    ("BE 0403 170 701", "0403170701"),
+    ("403170701", "0403170701"),
+])  # fmt: skip
+def test_valid_enterprise_number(value, compact):
+    assert clean_enterprise_number(value) == compact
+    assert format_enterprise_number(compact) == "0403.170.701"
+
+
+@pytest.mark.parametrize("value", ["0403.170.702", "2403170701", "12345", "", "BE0403170701X"])
+def test_invalid_enterprise_number(value):
+    with pytest.raises(InvalidIdentifier):
+        clean_enterprise_number(value)
+
+
+@pytest.mark.parametrize("value", ["200", "225.01", "305.02.09", "118"])
+def test_valid_joint_committee(value):
+    assert clean_joint_committee(value) == value
+
+
+@pytest.mark.parametrize("value", ["20", "2000", "200.1", "200.01.1", "200.01.01.01", "PC200", "", "099"])
+def test_invalid_joint_committee(value):
+    with pytest.raises(InvalidIdentifier):
+        clean_joint_committee(value)
+
+
+def test_log_masking_hides_every_insz_form():
+    text = "worker 85073003328 and 85.07.30-033.28 but not order 123456789012"
+    assert mask_text(text) == "worker 850730***** and 850730***** but not order 123456789012"
