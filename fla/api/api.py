@@ -1,0 +1,161 @@
+"""The REST API, ``/api/v1``: django-ninja, OAuth2 client credentials, problem+json."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
+
+from fla.api.auth import READ_AUTH
+from fla.api.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response, validation_errors
+from fla.api.routers import catalogue, credit, declarations, employers, rights, trainings, workers
+from fla.api.schemas import Problem as ProblemSchema
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+The machine channel of the Federal Learning Account for employers and their
+mandataries. The same declarations and the same anomaly catalogue as the online
+application and BATCH.
+
+* Authentication: OAuth2 client credentials (`POST /api/v1/oauth/token`), scopes
+  `read` and `declare`. A client sees its own employer, or the employers its
+  mandatary holds a mandate for; anything else answers 404.
+* Errors: RFC 9457 `application/problem+json`. Blocking anomalies give 422 with every
+  anomaly; warnings come back in the 200/201 body. Messages follow `Accept-Language`
+  (nl, fr, de, en).
+* Concurrency: every resource has an `ETag`; send it back as `If-Match` and a stale
+  version gives 412. `PUT` of a training by its reference is idempotent.
+
+The guide is docs/api.md.
+"""
+
+# Statuses every authenticated operation may answer with a problem.
+COMMON_PROBLEMS = (400, 401, 403, 404, 413, 429)
+WRITE_PROBLEMS = (412, 422)
+
+
+class FlaNinjaAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return _problems_as_problem_json(schema)
+
+
+def _problems_as_problem_json(schema: Any) -> Any:
+    """Errors documented as application/problem+json; each operation with its scope."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            # ninja lists the scheme without scopes; keep the entry that names them.
+            security = operation.get("security") or []
+            scoped = [req for req in security if any(req.values())]
+            if scoped:
+                operation["security"] = scoped
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if str(status).startswith(("4", "5")) and content and "application/json" in content:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}
+    return schema
+
+
+api = FlaNinjaAPI(
+    title="Federal Learning Account API",
+    version="1.0.0",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=READ_AUTH,
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+    openapi_extra={"info": {"license": {"name": "EUPL-1.2"}}},
+)
+
+_problem_responses = {status: ProblemSchema for status in COMMON_PROBLEMS}
+
+for module in (employers, workers, rights, credit, trainings, declarations, catalogue):
+    api.add_router("", module.router)
+
+# The BATCH channel contributes its own endpoints (upload, receipt, notifications) here.
+if importlib.util.find_spec("fla.batch.api") is not None:
+    from fla.batch.api import router as batch_router  # noqa: E402
+
+    api.add_router("/batches", batch_router)
+
+
+def _add_problem_responses() -> None:
+    """Document the problems each operation may answer, without repeating them per view."""
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                writes = bool({"PUT", "POST", "DELETE"} & set(operation.methods))
+                scopes = [cb.scope for cb in operation.auth_callbacks if hasattr(cb, "scope")]
+                if not scopes and getattr(api.auth, "__iter__", None):
+                    scopes = [cb.scope for cb in api.auth if hasattr(cb, "scope")]
+                if scopes:
+                    extra = dict(operation.openapi_extra or {})
+                    extra["security"] = [{"OAuth2": scopes}]
+                    operation.openapi_extra = extra
+                statuses = COMMON_PROBLEMS + (WRITE_PROBLEMS if writes else ())
+                for status in statuses:
+                    if status not in operation.response_models:
+                        operation.response_models[status] = operation._create_response_model(
+                            ProblemSchema
+                        )
+
+
+_add_problem_responses()
+
+
+# --- every error is problem+json ---------------------------------------------------
+
+
+@api.exception_handler(Problem)
+def _on_problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+    return problem_response(request, exc)
+
+
+@api.exception_handler(ValidationError)
+def _on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return problem_response(
+        request,
+        Problem(
+            422,
+            "The request does not have the expected shape.",
+            slug="invalid-request",
+            errors=validation_errors(request, exc.errors),
+        ),
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        request,
+        Problem(
+            401,
+            "A bearer token is required.",
+            slug="unauthorized",
+            headers={"WWW-Authenticate": 'Bearer realm="fla"'},
+        ),
+    )
+
+
+@api.exception_handler(HttpError)
+def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem_response(request, Problem(exc.status_code, str(exc.message)))
+
+
+@api.exception_handler(Http404)
+def _on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, Problem(404, "Not found.", slug="not-found"))
+
+
+@api.exception_handler(Exception)
+def _on_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if settings.DEBUG:
+        raise exc
+    log.exception("API error on %s %s", request.method, request.path)
+    return problem_response(request, Problem(500, "An unexpected error occurred."))

@@ -1,0 +1,151 @@
+"""Bearer tokens of API clients, turned into the ``Caller`` every service expects.
+
+The checks run before ninja reads the body, in this order: body size (413), token
+(401), scope (403), rate limit per client (429).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security.base import AuthBase
+from oauth2_provider.models import AccessToken
+
+from fla.accounts.access import Caller
+from fla.api.problems import Problem
+from fla.core.choices import Channel
+
+TOKEN_URL = "/api/v1/oauth/token"
+SCOPE_DESCRIPTIONS = {
+    "read": "Read the employers, workers, rights, credit and trainings the client may see.",
+    "declare": "Declare workers, rights and trainings (and validate declarations).",
+}
+
+
+def check_body_size(request: HttpRequest) -> None:
+    limit = settings.FLA_API_MAX_BODY_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Problem(400, "Content-Length is not a number.", slug="bad-request") from None
+    if length > limit:
+        raise Problem(
+            413,
+            f"The body has {length} bytes; at most {limit} are accepted.",
+            slug="too-large",
+            max_bytes=limit,
+        )
+
+
+def _challenge(error: str = "", description: str = "", scope: str = "") -> dict[str, str]:
+    parts = ['Bearer realm="fla"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append(f'error_description="{description}"')
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return {"WWW-Authenticate": ", ".join(parts)}
+
+
+def unauthorized(detail: str, error: str = "invalid_token") -> Problem:
+    return Problem(401, detail, slug="unauthorized", headers=_challenge(error, detail))
+
+
+def check_rate(client_id: int) -> None:
+    """A fixed window of one minute per client, counted in Django's cache."""
+    limit = settings.FLA_API_RATE_LIMIT
+    if limit <= 0:
+        return
+    now = time.time()
+    window = int(now // 60)
+    key = f"fla:api:rate:{client_id}:{window}"
+    if cache.add(key, 1, timeout=61):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=61)
+            count = 1
+    if count > limit:
+        retry_after = max(1, int((window + 1) * 60 - now) + 1)
+        raise Problem(
+            429,
+            f"At most {limit} requests per minute per client.",
+            slug="rate-limited",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class OAuth2(AuthBase):
+    """OAuth2 client credentials: a bearer token from ``/api/v1/oauth/token``."""
+
+    openapi_type = "oauth2"
+    openapi_description = (
+        "OAuth2 client credentials. Ask a token at " + TOKEN_URL + " with the client id "
+        "and secret (HTTP Basic), then send it as `Authorization: Bearer <token>`."
+    )
+    openapi_flows = {"clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": SCOPE_DESCRIPTIONS}}
+
+    def __init__(self, scope: str = "read") -> None:
+        super().__init__()
+        self.scope = scope
+
+    def __call__(self, request: HttpRequest) -> Caller:
+        check_body_size(request)
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, raw = header.partition(" ")
+        if not header:
+            raise Problem(
+                401, "A bearer token is required.", slug="unauthorized", headers=_challenge()
+            )
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise unauthorized(
+                "The Authorization header must be 'Bearer <token>'.", "invalid_request"
+            )
+        caller = authenticate_token(raw.strip())
+        if self.scope not in caller.scopes:
+            raise Problem(
+                403,
+                f"This operation needs the scope '{self.scope}'.",
+                slug="insufficient-scope",
+                headers=_challenge("insufficient_scope", "", self.scope),
+            )
+        check_rate(caller.api_client_id)  # type: ignore[attr-defined]
+        return caller
+
+
+def authenticate_token(raw: str) -> Caller:
+    checksum = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+    token = (
+        AccessToken.objects.select_related("application__api_client")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if token is None:
+        raise unauthorized("The token is unknown.")
+    if token.expires <= timezone.now():
+        raise unauthorized("The token has expired.")
+    client = getattr(token.application, "api_client", None) if token.application else None
+    if client is None or client.revoked_at is not None:
+        raise unauthorized("The client of this token was revoked.")
+    scopes = frozenset(token.scope.split()) & client.scope_set
+    caller = Caller(
+        channel=Channel.API,
+        label=client.name,
+        employer_id=client.employer_id,
+        mandatary_id=client.mandatary_id,
+        scopes=scopes,
+    )
+    caller.api_client_id = client.pk  # type: ignore[attr-defined]
+    return caller
+
+
+READ_AUTH = OAuth2("read")
+DECLARE_AUTH = OAuth2("declare")

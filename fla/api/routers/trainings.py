@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from fla.api.auth import DECLARE_AUTH
+from fla.api.common import (
+    NOT_VISIBLE,
+    check_if_match,
+    declare,
+    decode_cursor,
+    encode_cursor,
+    get_employer,
+    if_match_version,
+    parse_insz,
+    result_body,
+    version_etag,
+    with_etag,
+)
+from fla.api.problems import Problem
+from fla.api.schemas import (
+    TrainingIn,
+    TrainingOut,
+    TrainingPage,
+    TrainingResult,
+    TrainingStatusCode,
+)
+from fla.declarations.types import Declaration
+from fla.employers.models import Employer
+from fla.rights.rules import format_minutes
+from fla.trainings.models import Training
+
+router = Router(tags=["trainings"])
+REFERENCE_DOC = "The declarant's reference: 1 to 64 letters, digits, dots, dashes or underscores."
+
+
+class TrainingFilters(Schema):
+    insz: str | None = Field(None, description="Only this worker's trainings.", max_length=20)
+    status: TrainingStatusCode | None = None
+    year: int | None = Field(None, ge=1900, le=2999, description="Trainings that touch this year.")
+    updated_since: dt.datetime | None = Field(
+        None, description="Only trainings changed at or after this moment (ISO 8601)."
+    )
+    limit: int = Field(100, ge=1, le=1000)
+    cursor: str | None = Field(None, max_length=200)
+
+
+def training_out(training: Training) -> dict:
+    return {
+        "reference": training.reference,
+        "insz": training.worker.insz,
+        "title": training.title,
+        "description": training.description,
+        "provider": training.provider,
+        "kind": training.kind,
+        "start_date": training.start_date,
+        "end_date": training.end_date,
+        "duration_minutes": training.duration_minutes,
+        "duration": format_minutes(training.duration_minutes),
+        "status": training.status,
+        "counts_toward_account": training.counts_toward_account,
+        "certificate_obtained": training.certificate_obtained,
+        "certificate_valid_until": training.certificate_valid_until,
+        "right_type": training.right_type or None,
+        "version": training.version,
+        "warnings": list(training.warnings or []),
+        "channel": training.channel,
+        "created_at": training.created_at,
+        "updated_at": training.updated_at,
+    }
+
+
+def find_training(employer: Employer, reference: str) -> Training | None:
+    if len(reference) > 64:
+        return None
+    return (
+        Training.objects.select_related("worker")
+        .filter(employer=employer, reference=reference)
+        .first()
+    )
+
+
+@router.get(
+    "/employers/{enterprise_number}/trainings", response=TrainingPage, operation_id="list_trainings"
+)
+def list_trainings(request: HttpRequest, enterprise_number: str, filters: Query[TrainingFilters]):
+    """The employer's trainings, oldest change first, with an opaque cursor for the next page.
+
+    Following ``next_cursor`` until it is null visits every training once; a training
+    changed meanwhile comes again later, so ``updated_since`` syncs incrementally.
+    """
+    employer = get_employer(request, enterprise_number)
+    trainings = Training.objects.select_related("worker").filter(employer=employer)
+    if filters.insz:
+        trainings = trainings.filter(worker__insz=parse_insz(filters.insz))
+    if filters.status:
+        trainings = trainings.filter(status=filters.status)
+    if filters.year:
+        trainings = trainings.filter(
+            start_date__lte=dt.date(filters.year, 12, 31), end_date__gte=dt.date(filters.year, 1, 1)
+        )
+    if filters.updated_since:
+        trainings = trainings.filter(updated_at__gte=filters.updated_since)
+    if filters.cursor:
+        updated_at, pk = decode_cursor(filters.cursor, 2)
+        try:
+            moment = dt.datetime.fromisoformat(str(updated_at))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None or not isinstance(pk, int):
+            raise Problem(400, "The cursor is not one this API gave.", slug="bad-cursor")
+        trainings = trainings.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=pk))
+    page = list(trainings.order_by("updated_at", "id")[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    last = page[-1] if page else None
+    return {
+        "items": [training_out(t) for t in page],
+        "next_cursor": encode_cursor([last.updated_at.isoformat(), last.pk])
+        if more and last
+        else None,
+    }
+
+
+@router.get(
+    "/employers/{enterprise_number}/trainings/{reference}",
+    response=TrainingOut,
+    operation_id="get_training",
+)
+def get_training(
+    request: HttpRequest, enterprise_number: str, reference: str, response: HttpResponse
+):
+    """One training by the declarant's reference, with its version (also the ETag)."""
+    employer = get_employer(request, enterprise_number)
+    training = find_training(employer, reference)
+    if training is None:
+        raise Problem(404, NOT_VISIBLE, slug="not-found")
+    with_etag(response, version_etag(training.version))
+    return training_out(training)
+
+
+@router.put(
+    "/employers/{enterprise_number}/trainings/{reference}",
+    response={200: TrainingResult, 201: TrainingResult},
+    operation_id="put_training",
+    auth=DECLARE_AUTH,
+)
+def put_training(
+    request: HttpRequest,
+    enterprise_number: str,
+    reference: str,
+    body: TrainingIn,
+    response: HttpResponse,
+):
+    """Create or replace a training by its reference: idempotent.
+
+    201 when it was created; 200 when it was replaced, or when the same training was
+    sent again (nothing changes, the version stays). With ``If-Match: "<version>"``
+    the change is refused with 412 when the training changed meanwhile.
+    """
+    employer = get_employer(request, enterprise_number)
+    if request.META.get("HTTP_IF_MATCH") is not None:
+        current = find_training(employer, reference)
+        check_if_match(request, version_etag(current.version) if current else None)
+    data = body.model_dump(mode="json", exclude_none=True)
+    data["reference"] = reference
+    outcome = declare(
+        request,
+        Declaration(
+            kind="training",
+            employer=employer.enterprise_number,
+            data=data,
+            action="create",
+            if_version=if_match_version(request),
+        ),
+    )
+    training = Training.objects.select_related("worker").get(pk=outcome.object_id)
+    with_etag(response, version_etag(training.version))
+    response["Location"] = request.path
+    created = outcome.changed and training.version == 1
+    body = {**result_body(request, outcome), "training": training_out(training)}
+    return Status(201 if created else 200, body)
+
+
+@router.delete(
+    "/employers/{enterprise_number}/trainings/{reference}",
+    response=TrainingResult,
+    operation_id="cancel_training",
+    auth=DECLARE_AUTH,
+)
+def cancel_training(
+    request: HttpRequest, enterprise_number: str, reference: str, response: HttpResponse
+):
+    """Cancel a training: it stays on file with status ``cancelled`` and uses no credit."""
+    employer = get_employer(request, enterprise_number)
+    current = find_training(employer, reference)
+    if current is None:
+        raise Problem(404, NOT_VISIBLE, slug="not-found")
+    check_if_match(request, version_etag(current.version))
+    outcome = declare(
+        request,
+        Declaration(
+            kind="training",
+            employer=employer.enterprise_number,
+            data={"reference": reference},
+            action="cancel",
+            if_version=if_match_version(request),
+        ),
+    )
+    training = Training.objects.select_related("worker").get(pk=current.pk)
+    with_etag(response, version_etag(training.version))
+    return {**result_body(request, outcome), "training": training_out(training)}

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from ninja import Field as NinjaField
+from ninja import Query, Router, Schema, Status
+
+from fla.api.auth import DECLARE_AUTH
+from fla.api.common import (
+    check_if_match,
+    content_etag,
+    declare,
+    decode_cursor,
+    encode_cursor,
+    get_employer,
+    get_worker,
+    parse_insz,
+    result_body,
+    with_etag,
+)
+from fla.api.problems import Problem
+from fla.api.schemas import WorkerIn, WorkerOut, WorkerPage, WorkerResult
+from fla.declarations.types import Declaration
+from fla.employers.models import Employer
+from fla.workers.models import Employment, Worker
+
+router = Router(tags=["workers"])
+
+
+class WorkerFilters(Schema):
+    insz: str | None = NinjaField(None, description="The INSZ, or its first digits.", max_length=20)
+    name: str | None = NinjaField(
+        None, description="Part of the first or last name.", max_length=100
+    )
+    limit: int = NinjaField(50, ge=1, le=500)
+    cursor: str | None = NinjaField(None, max_length=200)
+
+
+def worker_out(worker: Worker, employer: Employer) -> dict:
+    employments = Employment.objects.filter(worker=worker, employer=employer).order_by("start_date")
+    return {
+        "insz": worker.insz,
+        "first_name": worker.first_name,
+        "last_name": worker.last_name,
+        "birth_date": worker.birth_date,
+        "employments": [
+            {
+                "start_date": e.start_date,
+                "end_date": e.end_date,
+                "regime": str(e.regime.normalize()) if e.regime is not None else "1",
+                "joint_committee": e.joint_committee,
+            }
+            for e in employments
+        ],
+    }
+
+
+@router.get(
+    "/employers/{enterprise_number}/workers", response=WorkerPage, operation_id="search_workers"
+)
+def search_workers(request: HttpRequest, enterprise_number: str, filters: Query[WorkerFilters]):
+    """Search the employer's workers by INSZ (or its start) or by name; cursor-paginated."""
+    employer = get_employer(request, enterprise_number)
+    workers = Worker.objects.filter(
+        pk__in=Employment.objects.filter(employer=employer).values("worker_id")
+    )
+    if filters.insz:
+        digits = "".join(ch for ch in filters.insz if ch.isdigit())
+        workers = workers.filter(insz__startswith=digits)
+    if filters.name:
+        for word in filters.name.split():
+            workers = workers.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    workers = workers.order_by("last_name", "first_name", "id")
+    if filters.cursor:
+        last_name, first_name, pk = decode_cursor(filters.cursor, 3)
+        if not isinstance(pk, int):
+            raise Problem(400, "The cursor is not one this API gave.", slug="bad-cursor")
+        workers = workers.filter(
+            Q(last_name__gt=last_name)
+            | Q(last_name=last_name, first_name__gt=first_name)
+            | Q(last_name=last_name, first_name=first_name, id__gt=pk)
+        )
+    page = list(workers[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    items = [{"insz": w.insz, "first_name": w.first_name, "last_name": w.last_name} for w in page]
+    last = page[-1] if page else None
+    return {
+        "items": items,
+        "next_cursor": encode_cursor([last.last_name, last.first_name, last.pk])
+        if more and last
+        else None,
+    }
+
+
+@router.get(
+    "/employers/{enterprise_number}/workers/{insz}", response=WorkerOut, operation_id="get_worker"
+)
+def get_one_worker(request: HttpRequest, enterprise_number: str, insz: str, response: HttpResponse):
+    """A worker and their employments with this employer."""
+    employer = get_employer(request, enterprise_number)
+    data = worker_out(get_worker(employer, insz), employer)
+    with_etag(response, content_etag(data))
+    return data
+
+
+@router.put(
+    "/employers/{enterprise_number}/workers/{insz}",
+    response={200: WorkerResult, 201: WorkerResult},
+    operation_id="put_worker",
+    auth=DECLARE_AUTH,
+)
+def put_worker(
+    request: HttpRequest, enterprise_number: str, insz: str, body: WorkerIn, response: HttpResponse
+):
+    """Create or update a worker with an employment (a declaration of kind ``worker``)."""
+    employer = get_employer(request, enterprise_number)
+    number = parse_insz(insz)
+    before = Worker.objects.filter(insz=number, employments__employer=employer).first()
+    check_if_match(request, content_etag(worker_out(before, employer)) if before else None)
+    data = body.model_dump(mode="json", exclude_none=True)
+    data["insz"] = number
+    outcome = declare(
+        request, Declaration(kind="worker", employer=employer.enterprise_number, data=data)
+    )
+    worker = Worker.objects.get(insz=number)
+    out = worker_out(worker, employer)
+    with_etag(response, content_etag(out))
+    return Status(200 if before else 201, {**result_body(request, outcome), "worker": out})

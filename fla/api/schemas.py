@@ -1,0 +1,251 @@
+"""The JSON shapes of the API. Zone names are those of every channel (see
+fla/declarations/types.py and the glossary)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+Minutes = Field(..., description="Whole minutes.")
+
+
+class Anomaly(Schema):
+    code: str = Field(..., examples=["E006"])
+    severity: Literal["blocking", "warning"]
+    zone: str
+    message: str
+
+
+class ProblemError(Schema):
+    # "in" is a Python keyword: the JSON name is "in".
+    location: str = Field(..., alias="in", description="body, path, query or header")
+    zone: str
+    error: str
+    code: str | None = None
+    message: str | None = None
+
+
+class Problem(Schema):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    anomalies: list[Anomaly] | None = None
+    errors: list[ProblemError] | None = None
+
+
+# --- employers ---------------------------------------------------------------------
+
+
+class EmployerOut(Schema):
+    enterprise_number: str = Field(..., examples=["0403170701"])
+    formatted_enterprise_number: str = Field(..., examples=["0403.170.701"])
+    name: str
+    language: str
+    reference_weekly_minutes: int
+    relation: Literal["own", "mandate"] = Field(
+        ..., description="own: the client's own employer; mandate: held under a mandate."
+    )
+
+
+# --- workers -----------------------------------------------------------------------
+
+
+class EmploymentOut(Schema):
+    start_date: dt.date
+    end_date: dt.date | None
+    regime: str = Field(..., description="Work-regime fraction, 1 for full time.")
+    joint_committee: str
+
+
+class WorkerSummary(Schema):
+    insz: str
+    first_name: str
+    last_name: str
+
+
+class WorkerOut(WorkerSummary):
+    birth_date: dt.date | None
+    employments: list[EmploymentOut]
+
+
+class WorkerPage(Schema):
+    items: list[WorkerSummary]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page.")
+
+
+class EmploymentIn(Schema):
+    start_date: dt.date
+    end_date: dt.date | None = None
+    regime: float = Field(1, description="Greater than 0 and at most 1.")
+    joint_committee: str = Field(..., max_length=9, examples=["200"])
+
+
+class WorkerIn(Schema):
+    first_name: str = Field(..., max_length=100)
+    last_name: str = Field(..., max_length=100)
+    employment: EmploymentIn | None = None
+
+
+class DeclarationResult(Schema):
+    status: Literal["accepted", "accepted_with_warnings"]
+    warnings: list[Anomaly]
+
+
+class WorkerResult(DeclarationResult):
+    worker: WorkerOut
+
+
+# --- rights ------------------------------------------------------------------------
+
+
+class RightMinutes(Schema):
+    legal_minutes: int | None
+    sector_minutes: int | None
+    employer_minutes: int | None
+
+
+class RightsOut(Schema):
+    insz: str
+    year: int
+    computed: RightMinutes = Field(..., description="What the yearly computation gave.")
+    declared: RightMinutes = Field(..., description="What the employer declared; wins.")
+    effective: RightMinutes
+    opt_out: bool = Field(..., description="The worker's opt-out of the computation.")
+    employer_opt_out: bool = Field(..., description="The company-wide opt-out for the year.")
+
+
+class RightsIn(Schema):
+    legal_minutes: int | None = Field(None, ge=0)
+    sector_minutes: int | None = Field(None, ge=0)
+    employer_minutes: int | None = Field(None, ge=0)
+    opt_out: bool = False
+
+
+class RightsResult(DeclarationResult):
+    rights: RightsOut
+
+
+# --- credit ------------------------------------------------------------------------
+
+
+class CreditType(Schema):
+    right_type: Literal["legal", "sector", "employer"]
+    granted_minutes: int
+    used_minutes: int
+    remaining_minutes: int
+    granted: str = Field(..., examples=["38:00"], description="h:mm")
+    used: str
+    remaining: str
+
+
+class CreditYear(Schema):
+    year: int
+    types: list[CreditType]
+    granted_minutes: int
+    used_minutes: int
+    remaining_minutes: int
+    remaining: str
+
+
+class CreditOut(Schema):
+    insz: str
+    years: list[CreditYear]
+    granted_minutes: int
+    used_minutes: int
+    remaining_minutes: int
+    granted: str
+    used: str
+    remaining: str
+
+
+# --- trainings ---------------------------------------------------------------------
+
+
+TrainingKindCode = Literal["formal", "informal"]
+TrainingStatusCode = Literal["planned", "completed", "not_followed", "cancelled"]
+RightTypeCode = Literal["legal", "sector", "employer"]
+
+
+class TrainingIn(Schema):
+    insz: str = Field(..., description="INSZ of the worker, 11 digits.", examples=["85073003328"])
+    title: str = Field(..., max_length=200)
+    description: str = Field("", max_length=2000)
+    provider: str = Field("", max_length=200)
+    kind: TrainingKindCode
+    start_date: dt.date
+    end_date: dt.date
+    duration_minutes: int
+    status: TrainingStatusCode
+    counts_toward_account: bool = True
+    certificate_obtained: bool = False
+    certificate_valid_until: dt.date | None = None
+    right_type: RightTypeCode | None = None
+
+
+class TrainingOut(Schema):
+    reference: str
+    insz: str
+    title: str
+    description: str
+    provider: str
+    kind: str
+    start_date: dt.date
+    end_date: dt.date
+    duration_minutes: int
+    duration: str = Field(..., description="h:mm")
+    status: str
+    counts_toward_account: bool
+    certificate_obtained: bool
+    certificate_valid_until: dt.date | None
+    right_type: str | None
+    version: int = Field(..., description="Raised by one on every accepted change (the ETag).")
+    warnings: list[str] = Field(..., description="Codes of the warnings of the last change.")
+    channel: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TrainingPage(Schema):
+    items: list[TrainingOut]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page.")
+
+
+class TrainingResult(DeclarationResult):
+    training: TrainingOut
+
+
+# --- validation --------------------------------------------------------------------
+
+
+class DeclarationIn(Schema):
+    kind: str = Field(..., description="training | rights | worker | employer_year")
+    action: str = Field("create", description="trainings: create | replace | cancel")
+    if_version: int | None = None
+    data: dict[str, Any] = Field(
+        ..., description="The zones, named as in the glossary (fla/declarations/types.py)."
+    )
+
+
+class ValidateIn(Schema):
+    declarations: list[DeclarationIn] = Field(..., max_length=1000)
+
+
+class ValidationOutcome(Schema):
+    position: int
+    kind: str
+    status: Literal["accepted", "accepted_with_warnings", "rejected"]
+    anomalies: list[Anomaly]
+
+
+class ValidateOut(Schema):
+    outcomes: list[ValidationOutcome]
+
+
+class CatalogueEntry(Anomaly):
+    pass
