@@ -196,6 +196,12 @@ OIDC_CLIENT_ID = env("OIDC_CLIENT_ID")
 OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
 OIDC_INSZ_CLAIM = env("OIDC_INSZ_CLAIM", "insz")
 OIDC_SCOPES = env("OIDC_SCOPES", "openid profile")
+# mozilla-django-oidc through fla.web.oidc: endpoints from the issuer's discovery document.
+AUTHENTICATION_BACKENDS = [
+    "fla.web.oidc.InszOIDCBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+OIDC_VERIFY_SSL = envbool("OIDC_VERIFY_SSL", True)
 
 # --- The demo login exists only in the embedded profile --------------------------------
 DEMO_LOGIN = (not PRODUCTION) and envbool("FLA_DEMO_LOGIN", True)

@@ -1,0 +1,99 @@
+"""The employer a web user is working on, kept in the session.
+
+Every view of the application resolves it here, through ``Caller.for_user``: the
+session only remembers a choice, the caller's access decides whether it still holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+
+from fla.accounts.access import DECLARE, READ, Caller
+from fla.employers.models import Employer
+from fla.rights.models import Account
+
+SESSION_KEY = "fla_employer_id"
+
+
+@dataclass
+class Context:
+    """What every page of the application knows about who is working on what."""
+
+    caller: Caller
+    employer: Employer
+    employer_ids: frozenset[int]
+    can_declare: bool
+    worker_count: int
+
+    @property
+    def large(self) -> bool:
+        return self.worker_count >= settings.FLA_LARGE_ENTERPRISE_THRESHOLD
+
+    @property
+    def several_employers(self) -> bool:
+        return len(self.employer_ids) > 1
+
+
+def caller_for(request: HttpRequest) -> Caller:
+    caller = getattr(request, "_fla_caller", None)
+    if caller is None:
+        caller = Caller.for_user(request.user)
+        request._fla_caller = caller
+    return caller
+
+
+def chosen_employer_id(request: HttpRequest) -> int | None:
+    """The employer id of the session if the caller may still read it, else the only one."""
+    ids = caller_for(request).employer_ids(READ)
+    chosen = request.session.get(SESSION_KEY)
+    if chosen in ids:
+        return chosen
+    if len(ids) == 1:
+        return next(iter(ids))
+    return None
+
+
+def choose(request: HttpRequest, employer_id: int) -> None:
+    if employer_id not in caller_for(request).employer_ids(READ):
+        raise Http404
+    request.session[SESSION_KEY] = employer_id
+
+
+def employer_view(view):
+    """Login required; passes ``ctx`` (a ``Context``) or sends the user to the chooser."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        caller = caller_for(request)
+        employer_id = chosen_employer_id(request)
+        if employer_id is None:
+            if not caller.employer_ids(READ):
+                return redirect("web:no_access")
+            return redirect(f"{_chooser_url()}?next={request.get_full_path()}")
+        employer = Employer.objects.filter(pk=employer_id).first()
+        if employer is None:
+            raise Http404
+        ctx = Context(
+            caller=caller,
+            employer=employer,
+            employer_ids=caller.employer_ids(READ),
+            can_declare=employer_id in caller.employer_ids(DECLARE),
+            worker_count=Account.objects.filter(employer=employer).count(),
+        )
+        request.fla = ctx
+        return view(request, ctx, *args, **kwargs)
+
+    return wrapper
+
+
+def _chooser_url() -> str:
+    from django.urls import reverse
+
+    return reverse("web:choose_employer")

@@ -1,0 +1,353 @@
+"""Dashboard, lists, worker and training detail, and the large-enterprise search (seed §3–§5)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fla.audit.models import HistoryEntry
+from fla.core.identifiers import InvalidIdentifier, clean_insz, format_insz
+from fla.employers.models import Employer
+from fla.rights.models import Account
+from fla.trainings.models import Training
+from fla.web import queries
+from fla.web.current import Context, employer_view
+from fla.web.tables import EXPORT_FORMATS, Column, Table
+from fla.workers.models import Worker
+
+SWITCHER_LIMIT = 30
+
+
+def page(request: HttpRequest, ctx: Context, template: str, data: dict, status: int = 200):
+    """Render an application page with what the header needs (one extra query at most)."""
+    switch = None
+    if ctx.several_employers and len(ctx.employer_ids) <= SWITCHER_LIMIT:
+        switch = list(
+            Employer.objects.filter(pk__in=ctx.employer_ids).order_by("name").only("id", "name")
+        )
+    return render(
+        request, template, {"fla": ctx, "switch_employers": switch, **data}, status=status
+    )
+
+
+@employer_view
+def home(request: HttpRequest, ctx: Context) -> HttpResponse:
+    """The dashboard, or the search form for a large enterprise (seed §2 note)."""
+    if ctx.large:
+        return redirect("web:search")
+    return redirect("web:dashboard")
+
+
+# --- tables --------------------------------------------------------------------------
+
+
+def worker_table() -> Table:
+    return Table(
+        columns=[
+            Column(
+                "last_name",
+                gettext_lazy("Naam"),
+                lambda a: a.worker.last_name,
+                ("worker__last_name", "worker__first_name"),
+            ),
+            Column(
+                "first_name",
+                gettext_lazy("Voornaam"),
+                lambda a: a.worker.first_name,
+                ("worker__first_name", "worker__last_name"),
+            ),
+            Column(
+                "insz",
+                gettext_lazy("INSZ"),
+                lambda a: format_insz(a.worker.insz),
+                ("worker__insz",),
+            ),
+            Column(
+                "remaining",
+                gettext_lazy("Resterend krediet"),
+                lambda a: a.remaining_minutes,
+                ("remaining_minutes",),
+                numeric=True,
+                minutes=True,
+            ),
+            Column(
+                "used_legal",
+                gettext_lazy("Gebruikt wettelijk"),
+                lambda a: a.used_legal_minutes,
+                ("used_legal_minutes",),
+                numeric=True,
+                minutes=True,
+            ),
+            Column(
+                "used_sector",
+                gettext_lazy("Gebruikt sector"),
+                lambda a: a.used_sector_minutes,
+                ("used_sector_minutes",),
+                numeric=True,
+                minutes=True,
+            ),
+            Column(
+                "used_employer",
+                gettext_lazy("Gebruikt werkgever"),
+                lambda a: a.used_employer_minutes,
+                ("used_employer_minutes",),
+                numeric=True,
+                minutes=True,
+            ),
+            Column(
+                "trainings",
+                gettext_lazy("Opleidingen"),
+                lambda a: a.trainings_count,
+                ("trainings_count",),
+                numeric=True,
+            ),
+        ],
+        default_sort="last_name",
+        detail_url=lambda a: reverse("web:worker", args=[a.worker_id]),
+    )
+
+
+def training_table(with_worker: bool = True) -> Table:
+    columns = [
+        Column("reference", gettext_lazy("Referentie"), lambda t: t.reference, ("reference",)),
+    ]
+    if with_worker:
+        columns.append(
+            Column(
+                "worker",
+                gettext_lazy("Werknemer"),
+                lambda t: f"{t.worker.last_name} {t.worker.first_name}",
+                ("worker__last_name", "worker__first_name"),
+            )
+        )
+    columns += [
+        Column("title", gettext_lazy("Titel"), lambda t: t.title, ("title",)),
+        Column("start", gettext_lazy("Begin"), lambda t: t.start_date, ("start_date",)),
+        Column("end", gettext_lazy("Einde"), lambda t: t.end_date, ("end_date",)),
+        Column(
+            "duration",
+            gettext_lazy("Duur"),
+            lambda t: t.duration_minutes,
+            ("duration_minutes",),
+            numeric=True,
+            minutes=True,
+        ),
+        Column("status", gettext_lazy("Status"), lambda t: t.get_status_display(), ("status",)),
+        Column(
+            "updated", gettext_lazy("Gewijzigd"), lambda t: t.updated_at.date(), ("updated_at",)
+        ),
+    ]
+    return Table(
+        columns=columns,
+        default_sort="-updated",
+        detail_url=lambda t: reverse("web:training", args=[t.pk]),
+    )
+
+
+def _export_or_page(request, ctx, table, queryset, template, data, filename):
+    fmt = request.GET.get("format")
+    if fmt in EXPORT_FORMATS:
+        return table.export(fmt, table.ordered(request, queryset), filename)
+    table.bind(request, queryset, keep=("filter",))
+    return page(request, ctx, template, {"table": table, **data})
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+
+@employer_view
+def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
+    on = queries.today()
+    employer_id = ctx.employer.pk
+    recent = list(queries.trainings(employer_id).order_by("-updated_at", "-pk")[:8])
+    table = worker_table()
+    table.rows_per_page = 10
+    table.bind(request, queries.accounts(employer_id))
+    return page(
+        request,
+        ctx,
+        "web/dashboard.html",
+        {
+            "tiles": queries.tiles(employer_id, on),
+            "recent": recent,
+            "per_year": queries.hours_per_year(employer_id, on),
+            "per_month": queries.hours_per_month(employer_id, on),
+            "table": table,
+            "upcoming_days": queries.UPCOMING_DAYS,
+        },
+    )
+
+
+# --- workers -------------------------------------------------------------------------
+
+WORKER_FILTER_LABELS = {
+    "no_rights": gettext_lazy("Werknemers zonder rechten voor dit jaar"),
+    "no_training": gettext_lazy("Werknemers zonder opleiding dit jaar"),
+    "credit_open": gettext_lazy("Werknemers met ongebruikt krediet"),
+}
+
+
+@employer_view
+def workers(request: HttpRequest, ctx: Context) -> HttpResponse:
+    key = request.GET.get("filter", "")
+    if key and key not in queries.WORKER_FILTERS:
+        key = ""
+    qs = queries.filter_accounts(queries.accounts(ctx.employer.pk), key, queries.today())
+    return _export_or_page(
+        request,
+        ctx,
+        worker_table(),
+        qs,
+        "web/workers.html",
+        {"filter": key, "filter_label": WORKER_FILTER_LABELS.get(key, "")},
+        "workers",
+    )
+
+
+@employer_view
+def worker_detail(request: HttpRequest, ctx: Context, worker_id: int) -> HttpResponse:
+    employer_id = ctx.employer.pk
+    if not queries.worker_in_scope(employer_id, worker_id):
+        raise Http404
+    worker = Worker.objects.get(pk=worker_id)
+    account = Account.objects.filter(employer_id=employer_id, worker_id=worker_id).first()
+    years, total = queries.year_table(employer_id, worker_id)
+    table = training_table(with_worker=False)
+    qs = queries.trainings(employer_id).filter(worker_id=worker_id)
+    fmt = request.GET.get("format")
+    if fmt in EXPORT_FORMATS:
+        return table.export(fmt, table.ordered(request, qs), f"trainings-{worker_id}")
+    table.bind(request, qs)
+    return page(
+        request,
+        ctx,
+        "web/worker_detail.html",
+        {
+            "worker": worker,
+            "account": account,
+            "remaining": account.remaining_minutes if account else total.remaining,
+            "used": account.used_minutes if account else total.used,
+            "years": years,
+            "total": total,
+            "table": table,
+            "chart": queries.worker_hours_per_year(employer_id, worker_id, queries.today()),
+        },
+    )
+
+
+# --- trainings -----------------------------------------------------------------------
+
+TRAINING_FILTER_LABELS = {
+    "overdue": gettext_lazy("Geplande opleidingen waarvan de einddatum voorbij is"),
+    "upcoming": gettext_lazy("Opleidingen die binnen 30 dagen beginnen"),
+    "planned": gettext_lazy("Geplande opleidingen"),
+    "completed": gettext_lazy("Gevolgde opleidingen"),
+}
+
+
+@employer_view
+def trainings(request: HttpRequest, ctx: Context) -> HttpResponse:
+    key = request.GET.get("filter", "")
+    if key and key not in queries.TRAINING_FILTERS:
+        key = ""
+    qs = queries.filter_trainings(queries.trainings(ctx.employer.pk), key, queries.today())
+    return _export_or_page(
+        request,
+        ctx,
+        training_table(),
+        qs,
+        "web/trainings.html",
+        {"filter": key, "filter_label": TRAINING_FILTER_LABELS.get(key, "")},
+        "trainings",
+    )
+
+
+def training_in_scope(ctx: Context, training_id: int) -> Training:
+    training = (
+        Training.objects.filter(pk=training_id, employer_id=ctx.employer.pk)
+        .select_related("worker")
+        .first()
+    )
+    if training is None:
+        raise Http404
+    return training
+
+
+@employer_view
+def training_detail(request: HttpRequest, ctx: Context, training_id: int) -> HttpResponse:
+    training = training_in_scope(ctx, training_id)
+    history = list(
+        HistoryEntry.objects.filter(entity="training", entity_id=str(training.pk)).order_by(
+            "-at", "-id"
+        )[:100]
+    )
+    return page(
+        request,
+        ctx,
+        "web/training_detail.html",
+        {"training": training, "history": [_diff(entry) for entry in history]},
+    )
+
+
+def _diff(entry: HistoryEntry) -> dict:
+    before = entry.before or {}
+    after = entry.after or {}
+    keys = sorted(set(before) | set(after))
+    changes = [
+        {"zone": k, "before": before.get(k), "after": after.get(k)}
+        for k in keys
+        if before.get(k) != after.get(k)
+    ]
+    return {"entry": entry, "changes": changes}
+
+
+# --- large-enterprise version (seed §5) ----------------------------------------------
+
+SEARCH_LIMIT = 50
+
+
+@employer_view
+def search(request: HttpRequest, ctx: Context) -> HttpResponse:
+    """Search a worker by first name, last name or INSZ; the INSZ travels only by POST."""
+    data = request.POST if request.method == "POST" else request.GET
+    first = data.get("first_name", "").strip()[:100]
+    last = data.get("last_name", "").strip()[:100]
+    insz_raw = request.POST.get("insz", "").strip()[:20] if request.method == "POST" else ""
+    error = ""
+    results = None
+    if first or last or insz_raw:
+        qs = queries.accounts(ctx.employer.pk)
+        if insz_raw:
+            try:
+                qs = qs.filter(worker__insz=clean_insz(insz_raw))
+            except InvalidIdentifier:
+                error = _("Dit INSZ is ongeldig (11 cijfers, controlegetal modulo 97).")
+                qs = qs.none()
+        if first:
+            qs = qs.filter(worker__first_name__istartswith=first)
+        if last:
+            qs = qs.filter(
+                Q(worker__last_name__istartswith=last) | Q(worker__last_name__iexact=last)
+            )
+        results = list(
+            qs.order_by("worker__last_name", "worker__first_name", "pk")[: SEARCH_LIMIT + 1]
+        )
+    template = "web/search_results.html" if request.headers.get("HX-Request") else "web/search.html"
+    return page(
+        request,
+        ctx,
+        template,
+        {
+            "results": results[:SEARCH_LIMIT] if results is not None else None,
+            "more": results is not None and len(results) > SEARCH_LIMIT,
+            "first_name": first,
+            "last_name": last,
+            "insz": insz_raw,
+            "error": error,
+            "limit": SEARCH_LIMIT,
+        },
+    )

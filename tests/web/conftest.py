@@ -1,0 +1,62 @@
+"""Fixtures of the online application's tests: an employer with workers and trainings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from fla.accounts.access import Caller
+from fla.declarations.services import submit
+from fla.declarations.types import Declaration
+from fla.rights.services import refresh_accounts
+from tests.factories import grant, make_employer, make_user, make_worker
+
+
+def declare_training(caller, employer, worker, reference, **zones):
+    today = timezone.localdate()
+    data = {
+        "insz": worker.insz,
+        "reference": reference,
+        "title": "Excel voor gevorderden",
+        "kind": "formal",
+        "start_date": (today - dt.timedelta(days=20)).isoformat(),
+        "end_date": (today - dt.timedelta(days=19)).isoformat(),
+        "duration_minutes": 450,
+        "status": "completed",
+        "counts_toward_account": True,
+    }
+    data.update(zones)
+    [outcome] = submit(caller, [Declaration("training", employer.enterprise_number, data)])
+    assert outcome.accepted, outcome.anomalies("en")
+    return outcome
+
+
+def build_employer(size: int, name: str = "Acme", trainings: int = 2):
+    """An employer with ``size`` workers, a few trainings and computed accounts."""
+    employer = make_employer(name)
+    workers = [
+        make_worker(employer, first_name=f"Anna{i}", last_name=f"Janssens{i:03d}")
+        for i in range(size)
+    ]
+    caller = Caller.for_system("tests")
+    for i, worker in enumerate(workers[:trainings]):
+        declare_training(caller, employer, worker, f"T-{i}")
+    refresh_accounts(employer.pk)
+    return employer, workers
+
+
+@pytest.fixture
+def world(db):
+    employer, workers = build_employer(5)
+    user = make_user("hr", first_name="Hilde", last_name="Ranst")
+    grant(user, employer, "declare")
+    return {"employer": employer, "workers": workers, "user": user}
+
+
+@pytest.fixture
+def app(client, world):
+    """A client logged in as an HR user of one employer."""
+    client.force_login(world["user"])
+    return client
