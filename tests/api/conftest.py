@@ -62,6 +62,12 @@ class World:
     read_only_client: object
 
 
+@pytest.fixture(autouse=True)
+def fast_secret_hashing(settings):
+    """Client secrets are hashed like passwords; the slow production hasher is not on test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _org(name: str) -> Org:
     employer = factories.make_employer(name)
     worker = factories.make_worker(

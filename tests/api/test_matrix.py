@@ -1,0 +1,132 @@
+"""Every operation of the OpenAPI document against every kind of caller.
+
+The operations come from the served document, so a new endpoint is in the matrix the
+day it is added; it only needs a request body example below when it takes one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fla.api.reference import openapi_document
+from tests.api.conftest import ApiClient, assert_problem, make_token, training_body
+
+BODIES = {
+    "TrainingIn": lambda org: training_body(org.worker.insz, title="Eerste hulp"),
+    "WorkerIn": lambda org: {
+        "first_name": "An",
+        "last_name": "Janssens",
+        "employment": {"start_date": "2024-01-01", "regime": 1, "joint_committee": "200"},
+    },
+    "RightsIn": lambda org: {"legal_minutes": 2280},
+    "ValidateIn": lambda org: {
+        "declarations": [
+            {"kind": "training", "data": {**training_body(org.worker.insz), "reference": "V-1"}}
+        ]
+    },
+}
+
+
+def _operations():
+    document = openapi_document()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield pytest.param(method, path, operation, id=f"{method.upper()} {path}")
+
+
+OPERATIONS = list(_operations())
+
+
+def _request(client: ApiClient, org, method: str, path: str, operation: dict):
+    url = (
+        path.replace("{enterprise_number}", org.employer.enterprise_number)
+        .replace("{insz}", org.worker.insz)
+        .replace("{reference}", "T-1")
+        .replace("{year}", "2025")
+    )
+    assert "{" not in url, f"no value for a path parameter of {path}: add it to the matrix"
+    body = None
+    if "requestBody" in operation:
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        name = ref.rsplit("/", 1)[-1]
+        assert name in BODIES, f"add a body example for {name} to the matrix"
+        body = BODIES[name](org)
+    return client.request(method, url, body)
+
+
+def _is_write(method: str) -> bool:
+    return method in {"put", "post", "delete"}
+
+
+@pytest.mark.parametrize("method,path,operation", OPERATIONS)
+def test_own_employer(world, method, path, operation):
+    response = _request(
+        ApiClient(make_token(world.employer_client)), world.own, method, path, operation
+    )
+    assert 200 <= response.status_code < 300, response.content[:500]
+    if "{enterprise_number}" in path and path.count("/") > 3:
+        assert (
+            response.has_header("ETag")
+            or method == "post"
+            or path.endswith(("/workers", "/trainings"))
+        )
+
+
+@pytest.mark.parametrize("method,path,operation", OPERATIONS)
+def test_mandated_employer(world, method, path, operation):
+    response = _request(
+        ApiClient(make_token(world.mandatary_client)), world.mandated, method, path, operation
+    )
+    assert 200 <= response.status_code < 300, response.content[:500]
+
+
+@pytest.mark.parametrize("method,path,operation", OPERATIONS)
+def test_employer_without_mandate(world, method, path, operation):
+    client = ApiClient(make_token(world.mandatary_client))
+    response = _request(client, world.foreign, method, path, operation)
+    if "{enterprise_number}" in path:
+        assert_problem(response, 404)
+    else:  # lists: the foreign employer is simply not in them
+        assert response.status_code == 200
+        assert world.foreign.employer.enterprise_number.encode() not in response.content
+    # the same for the employer's own client
+    response = _request(
+        ApiClient(make_token(world.employer_client)), world.foreign, method, path, operation
+    )
+    if "{enterprise_number}" in path:
+        assert_problem(response, 404)
+
+
+@pytest.mark.parametrize("method,path,operation", OPERATIONS)
+def test_no_token(world, method, path, operation):
+    response = _request(ApiClient(None), world.own, method, path, operation)
+    body = assert_problem(response, 401)
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert body["instance"].startswith("/api/v1/")
+
+
+@pytest.mark.parametrize("method,path,operation", OPERATIONS)
+def test_expired_token(world, method, path, operation):
+    token = make_token(world.employer_client, expired=True)
+    response = _request(ApiClient(token), world.own, method, path, operation)
+    assert_problem(response, 401)
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("method,path,operation", OPERATIONS)
+def test_read_only_scope(world, method, path, operation):
+    response = _request(
+        ApiClient(make_token(world.read_only_client)), world.own, method, path, operation
+    )
+    if _is_write(method):
+        assert_problem(response, 403)
+        assert 'error="insufficient_scope"' in response["WWW-Authenticate"]
+    else:
+        assert response.status_code == 200, response.content[:500]
+
+
+def test_every_operation_declares_its_scope():
+    for param in OPERATIONS:
+        method, path, operation = param.values
+        [requirement] = operation["security"]
+        assert requirement == {"OAuth2": ["declare" if _is_write(method) else "read"]}, path
