@@ -172,6 +172,12 @@ TASKS = {
         "QUEUES": ["default", "batch", "rights"],
     }
 }
+# BATCH: declarations per transaction, and how long a worker holds a file between two
+# chunks before another worker may take it over (after a crash).
+FLA_BATCH_CHUNK = envint("FLA_BATCH_CHUNK", 2000)
+FLA_BATCH_LEASE_SECONDS = envint("FLA_BATCH_LEASE_SECONDS", 120)
+# Where uploaded BATCH files and notifications are kept (the default storage).
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"

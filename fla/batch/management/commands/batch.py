@@ -1,0 +1,134 @@
+"""``fla batch submit FILE | status ID | notification ID | glossary``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand, CommandError
+
+from fla.accounts.access import Caller
+from fla.accounts.models import Mandatary
+from fla.core.choices import Channel
+from fla.core.identifiers import InvalidIdentifier, clean_enterprise_number
+from fla.employers.models import Employer
+
+
+class Command(BaseCommand):
+    help = "The BATCH channel: submit a file, follow its processing, get its notification."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        submit = sub.add_parser("submit", help="Submit a BATCH file; prints the receipt.")
+        submit.add_argument("file", help="Path of the XML file, or - for standard input.")
+        who = submit.add_mutually_exclusive_group()
+        who.add_argument(
+            "--as-mandatary", metavar="EN", help="Submit as this mandatary (enterprise number)."
+        )
+        who.add_argument(
+            "--as-employer", metavar="EN", help="Submit as this employer (enterprise number)."
+        )
+        env = submit.add_mutually_exclusive_group()
+        env.add_argument(
+            "--production",
+            dest="production",
+            action="store_true",
+            default=True,
+            help="Send to production (the default).",
+        )
+        env.add_argument(
+            "--test", dest="production", action="store_false", help="Send to the test environment."
+        )
+        submit.add_argument("--json", action="store_true", help="Print the receipt as JSON.")
+        status = sub.add_parser("status", help="Status and progress of a file.")
+        status.add_argument("file_id", type=int)
+        status.add_argument("--json", action="store_true")
+        notification = sub.add_parser("notification", help="Print the notification XML.")
+        notification.add_argument("file_id", type=int)
+        sub.add_parser("glossary", help="Write docs/glossary-batch.*.md from the XSDs.")
+
+    def handle(self, *args, action, **options):
+        return getattr(self, f"do_{action}")(**options)
+
+    def caller(self, as_mandatary: str | None, as_employer: str | None) -> Caller:
+        try:
+            if as_mandatary:
+                number = clean_enterprise_number(as_mandatary)
+                mandatary = Mandatary.objects.filter(enterprise_number=number).first()
+                if mandatary is None:
+                    raise CommandError(f"No mandatary with enterprise number {number}.")
+                return Caller(
+                    channel=Channel.BATCH, label=f"cli:{mandatary.name}", mandatary_id=mandatary.pk
+                )
+            if as_employer:
+                number = clean_enterprise_number(as_employer)
+                employer = Employer.objects.filter(enterprise_number=number).first()
+                if employer is None:
+                    raise CommandError(f"No employer with enterprise number {number}.")
+                return Caller(
+                    channel=Channel.BATCH, label=f"cli:{employer.name}", employer_id=employer.pk
+                )
+        except InvalidIdentifier as exc:
+            raise CommandError(str(exc)) from exc
+        # An operator at the server's shell acts for every organisation.
+        caller = Caller.for_system("cli")
+        caller.channel = Channel.BATCH
+        return caller
+
+    def do_submit(self, file, as_mandatary, as_employer, production, json, **_):
+        from fla.batch.services import receive
+
+        caller = self.caller(as_mandatary, as_employer)
+        if file == "-":
+            receipt = receive(caller, sys.stdin.buffer, production=production)
+        else:
+            try:
+                with open(file, "rb") as stream:
+                    receipt = receive(caller, stream, production=production)
+            except OSError as exc:
+                raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
+        self.stdout.write(_json(receipt.as_dict()) if json else receipt.text())
+        if not receipt.accepted:
+            raise CommandError("The file was rejected.", returncode=2)
+
+    def do_status(self, file_id, json, **_):
+        from fla.batch.models import BatchFile
+
+        batch = BatchFile.objects.filter(pk=file_id).first()
+        if batch is None:
+            raise CommandError(f"No file {file_id}.")
+        from fla.batch.services import status_dict
+
+        data = status_dict(batch)
+        if json:
+            self.stdout.write(_json(data))
+        else:
+            self.stdout.write(
+                f"file {batch.pk} {batch.reference} ({batch.environment}): {batch.status}, "
+                f"{data['progress']}% ({batch.processed}/{batch.total}); accepted "
+                f"{batch.accepted}, with warnings {batch.accepted_with_warnings}, rejected "
+                f"{batch.rejected}" + (f"; error: {batch.error}" if batch.error else "")
+            )
+
+    def do_notification(self, file_id, **_):
+        from fla.batch.models import BatchFile
+
+        batch = BatchFile.objects.filter(pk=file_id).first()
+        if batch is None:
+            raise CommandError(f"No file {file_id}.")
+        if not batch.notification_name:
+            raise CommandError(f"File {file_id} is {batch.status}: no notification yet.")
+        with default_storage.open(batch.notification_name, "rb") as source:
+            while chunk := source.read(64 * 1024):
+                self.stdout.write(chunk.decode("utf-8"), ending="")
+
+    def do_glossary(self, **_):
+        from fla.batch.glossary import write_all
+
+        for path in write_all():
+            self.stdout.write(f"wrote {path}")
+
+
+def _json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -1,0 +1,106 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BatchStatus(models.TextChoices):
+    RECEIVED = "received", _("Ontvangen")
+    PROCESSING = "processing", _("In verwerking")
+    DONE = "done", _("Verwerkt")
+    FAILED = "failed", _("Mislukt")
+
+
+class BatchFile(models.Model):
+    """A BATCH file accepted for processing: its receipt, progress and checkpoint.
+
+    ``processed`` is the checkpoint: the number of declarations (in file order) whose
+    results are committed, in the same transaction as their writes. A worker that
+    resumes the file skips that many declarations.
+    """
+
+    reference = models.CharField(max_length=64)
+    sender = models.CharField(max_length=10)  # enterprise number of the sending organisation
+    sender_employer = models.ForeignKey(
+        "employers.Employer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender_mandatary = models.ForeignKey(
+        "accounts.Mandatary", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The caller the file's declarations are submitted as (see fla.batch.services).
+    caller = models.JSONField(default=dict)
+    test = models.BooleanField(default=False)
+    language = models.CharField(max_length=2, default="nl")
+    created_at = models.DateTimeField(null=True, blank=True)  # from the file's header
+    received_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    storage_name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField(default=0)
+    notification_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=10, choices=BatchStatus.choices, default=BatchStatus.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    accepted_with_warnings = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # The worker holding the file, and until when its lease runs (renewed every chunk).
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "reference"], name="batch_file_reference")
+        ]
+        indexes = [models.Index(fields=["status"], name="batch_file_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.sender})"
+
+    @property
+    def environment(self) -> str:
+        return "test" if self.test else "production"
+
+    @property
+    def progress(self) -> int:
+        """Percentage of the declarations processed, 0-100."""
+        if self.status == BatchStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.processed * 100 / self.total))
+
+
+class BatchResult(models.Model):
+    """The outcome of one declaration of a file, for the notification."""
+
+    file = models.ForeignKey(BatchFile, on_delete=models.CASCADE, related_name="results")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16)
+    enterprise_number = models.CharField(max_length=16)
+    reference = models.CharField(max_length=64, blank=True)
+    insz = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=24)
+    # [{"code": "E001", "zone": "insz", "params": {...}}]: rendered in any language.
+    findings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["file", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["file", "position"], name="batch_result_position")
+        ]
+        indexes = [
+            models.Index(
+                fields=["file", "enterprise_number", "reference"], name="batch_result_reference_idx"
+            ),
+        ]

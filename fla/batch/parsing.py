@@ -1,0 +1,83 @@
+"""Streaming readers of BATCH files.
+
+``read_declarations`` turns a stored (already validated) file into ``Declaration``
+objects, one at a time, clearing every element once read: memory stays flat whatever
+the size of the file. Zones arrive as the strings of the XML, so the write path does
+every semantic check once, for every channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+from lxml import etree
+
+from fla.batch.schemas import BATCH_NS
+from fla.declarations.types import Declaration
+
+NS = "{" + BATCH_NS + "}"
+_NS_LEN = len(NS)
+DECLARATION_KINDS = ("employer_year", "worker", "rights", "training")
+DECLARATION_TAGS = tuple(NS + kind for kind in DECLARATION_KINDS)
+ENTERPRISE_NUMBER_TAG = NS + "enterprise_number"
+EMPLOYER_TAG = NS + "employer"
+
+
+def safe_iterparse(source: IO[bytes], **kwargs) -> etree.iterparse:
+    return etree.iterparse(
+        source,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        **kwargs,
+    )
+
+
+def _zones(element: etree._Element) -> dict:
+    data: dict = {}
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = tag[_NS_LEN:]
+        if len(child):
+            data[name] = _zones(child)
+        else:
+            data[name] = child.text or ""
+    return data
+
+
+def read_declarations(source: IO[bytes]) -> Iterator[Declaration]:
+    """Every declaration of the file, in order, with ``position`` 1, 2, 3, ..."""
+    employer = ""
+    position = 0
+    for _event, element in safe_iterparse(
+        source, events=("end",), tag=(ENTERPRISE_NUMBER_TAG, *DECLARATION_TAGS, EMPLOYER_TAG)
+    ):
+        tag = element.tag
+        if tag == ENTERPRISE_NUMBER_TAG:
+            if element.getparent().tag == EMPLOYER_TAG:
+                employer = (element.text or "").strip()
+            continue
+        if tag == EMPLOYER_TAG:
+            element.clear()
+            parent = element.getparent()
+            while element.getprevious() is not None:
+                del parent[0]
+            continue
+        position += 1
+        kind = tag[_NS_LEN:]
+        data = _zones(element)
+        action = "create"
+        if kind == "training":
+            action = (data.pop("action", "") or "create").strip()
+        yield Declaration(kind=kind, employer=employer, data=data, action=action, position=position)
+        element.clear()
+        parent = element.getparent()
+        while element.getprevious() is not None:
+            del parent[0]

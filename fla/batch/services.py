@@ -1,0 +1,586 @@
+"""The BATCH channel: receive a file, process it through the one write path, notify.
+
+``receive`` gives the receipt at once: the file is streamed to a temporary file while
+one lxml pass validates it; an accepted file is moved to the default storage, gets a
+``BatchFile`` row and a task. ``process`` (run by a background worker) reads the stored
+file in chunks and hands each chunk to ``fla.declarations.services.submit``; the
+results and the checkpoint of a chunk are committed in the same transaction as its
+writes, so a worker killed mid-file is resumed from the last checkpoint by the next
+worker: every declaration is applied exactly once.
+
+Access: the caller must be the sender organisation (an API client of it, or a user
+who belongs to it); access to each employer of the file is checked per declaration by
+the write path (E003), so one lapsed mandate does not block the other employers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from fla.accounts.access import DECLARE, READ, Caller
+from fla.accounts.models import Mandatary, MandataryAccess
+from fla.batch import receipt as receipt_scan
+from fla.batch.models import BatchFile, BatchResult, BatchStatus
+from fla.batch.parsing import read_declarations
+from fla.batch.schemas import NOTIFICATION_NS
+from fla.core.choices import Channel, Role
+from fla.declarations.anomalies import Finding
+from fla.declarations.services import submit
+from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
+from fla.employers.models import Employer
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------
+# Receipt
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Receipt:
+    """The immediate answer to a submitted file."""
+
+    accepted: bool
+    file_id: int | None = None
+    reference: str = ""
+    sender: str = ""
+    environment: str = ""
+    declarations: int = 0
+    size_bytes: int = 0
+    errors: list[receipt_scan.ReceiptError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "file_id": self.file_id,
+            "reference": self.reference,
+            "sender": self.sender,
+            "environment": self.environment,
+            "declarations": self.declarations,
+            "size_bytes": self.size_bytes,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+    def text(self) -> str:
+        if self.accepted:
+            return (
+                f"ACCEPTED file {self.file_id}: reference {self.reference}, sender "
+                f"{self.sender}, {self.environment}, {self.declarations} declarations"
+            )
+        lines = ["REJECTED"]
+        for e in self.errors:
+            where = f"line {e.line}" if e.line else "line ?"
+            where += f", column {e.column}" if e.column else ""
+            lines.append(f"  {where}: [{e.code}] {e.reason}")
+        return "\n".join(lines)
+
+
+def caller_to_json(caller: Caller) -> dict:
+    return {
+        "label": caller.label,
+        "user_id": caller.user_id,
+        "employer_id": caller.employer_id,
+        "mandatary_id": caller.mandatary_id,
+        "scopes": sorted(caller.scopes),
+        "system": caller.system,
+    }
+
+
+def caller_from_json(data: dict) -> Caller:
+    return Caller(
+        channel=Channel.BATCH,
+        label=data.get("label", "batch"),
+        user_id=data.get("user_id"),
+        employer_id=data.get("employer_id"),
+        mandatary_id=data.get("mandatary_id"),
+        scopes=frozenset(data.get("scopes") or [READ, DECLARE]),
+        system=bool(data.get("system")),
+    )
+
+
+def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, Mandatary | None]:
+    """The organisation ``number`` if the caller may send files for it, else raise."""
+    employer = Employer.objects.filter(enterprise_number=number).first()
+    mandatary = Mandatary.objects.filter(enterprise_number=number).first()
+    if caller.system:
+        return employer, mandatary
+    if DECLARE in caller.scopes:
+        if caller.employer_id is not None and employer and employer.pk == caller.employer_id:
+            return employer, None
+        if caller.mandatary_id is not None and mandatary and mandatary.pk == caller.mandatary_id:
+            return None, mandatary
+        if caller.user_id is not None:
+            if employer and employer.pk in caller.employer_ids(DECLARE):
+                return employer, None
+            if (
+                mandatary
+                and MandataryAccess.objects.filter(
+                    user_id=caller.user_id,
+                    mandatary=mandatary,
+                    role__in=[Role.DECLARE, Role.MANAGE],
+                ).exists()
+            ):
+                return None, mandatary
+    raise receipt_scan.Rejected(
+        receipt_scan.ReceiptError(
+            "wrong_sender",
+            f"You may not send files for the sender {number}: you are not that organisation "
+            "or do not belong to it.",
+        )
+    )
+
+
+def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
+    """Validate ``stream`` in one pass and accept it for processing, or reject it whole."""
+    found: dict = {}
+
+    def check_header(scan: receipt_scan.Scan) -> None:
+        header = scan.header
+        line = scan.header_lines
+        sender = header.get("sender", "")
+        try:
+            found["employer"], found["mandatary"] = _sender_organisation(caller, sender)
+        except receipt_scan.Rejected as exc:
+            exc.error.line = line.get("sender")
+            raise
+        test = header.get("environment") == "test"
+        if test and production:
+            raise receipt_scan.Rejected(
+                receipt_scan.ReceiptError(
+                    "wrong_environment",
+                    "A test file was sent to production.",
+                    line.get("environment"),
+                )
+            )
+        if not test and not production:
+            raise receipt_scan.Rejected(
+                receipt_scan.ReceiptError(
+                    "wrong_environment",
+                    "A production file was sent to the test environment.",
+                    line.get("environment"),
+                )
+            )
+        if BatchFile.objects.filter(sender=sender, reference=header.get("file_reference")).exists():
+            raise _duplicate(header, line)
+
+    max_bytes = settings.FLA_MAX_BATCH_BYTES
+    with tempfile.NamedTemporaryFile(
+        prefix="fla-batch-", suffix=".xml", dir=settings.FILE_UPLOAD_TEMP_DIR
+    ) as spool:
+        try:
+            scan = receipt_scan.scan(stream, spool, max_bytes=max_bytes, check_header=check_header)
+        except receipt_scan.Rejected as exc:
+            error = exc.error
+            if error.code == "invalid" and not error.line:
+                _drain_into(stream, spool, max_bytes)
+                spool.flush()
+                error = receipt_scan.locate(spool, error)
+            logger.info("BATCH file rejected: %s", error.reason[:200])
+            return Receipt(accepted=False, errors=[error])
+        spool.flush()
+        spool.seek(0)
+        header = scan.header
+        name = f"batch/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xml"
+        stored = default_storage.save(name, File(spool, name=name))
+        try:
+            with transaction.atomic():
+                batch = BatchFile.objects.create(
+                    reference=header["file_reference"],
+                    sender=header["sender"],
+                    sender_employer=found.get("employer"),
+                    sender_mandatary=found.get("mandatary"),
+                    submitted_by_id=caller.user_id,
+                    caller=caller_to_json(caller),
+                    test=header.get("environment") == "test",
+                    language=header.get("language") or "nl",
+                    created_at=parse_datetime(header.get("created_at", "")),
+                    received_at=timezone.now(),
+                    storage_name=stored,
+                    size_bytes=scan.size,
+                    total=scan.declarations,
+                )
+                from fla.batch.tasks import process_file
+
+                process_file.enqueue(batch.pk)
+        except IntegrityError:
+            default_storage.delete(stored)
+            return Receipt(accepted=False, errors=[_duplicate(header, scan.header_lines).error])
+        except BaseException:
+            default_storage.delete(stored)
+            raise
+    return Receipt(
+        accepted=True,
+        file_id=batch.pk,
+        reference=batch.reference,
+        sender=batch.sender,
+        environment=batch.environment,
+        declarations=batch.total,
+        size_bytes=batch.size_bytes,
+    )
+
+
+def _duplicate(header: dict, lines: dict) -> receipt_scan.Rejected:
+    return receipt_scan.Rejected(
+        receipt_scan.ReceiptError(
+            "duplicate_reference",
+            f"The file reference {header.get('file_reference')} was already used by this sender.",
+            lines.get("file_reference"),
+        )
+    )
+
+
+def _drain_into(stream: IO[bytes], spool: IO[bytes], max_bytes: int) -> None:
+    """Copy the rest of a rejected upload, up to the cap, so its error can be located."""
+    size = spool.tell()
+    while size < max_bytes:
+        data = stream.read(receipt_scan.READ_SIZE)
+        if not data:
+            return
+        spool.write(data)
+        size += len(data)
+
+
+def status_dict(batch: BatchFile) -> dict:
+    """Status and progress of a file, as the API and the command line show them."""
+    return {
+        "file_id": batch.pk,
+        "reference": batch.reference,
+        "sender": batch.sender,
+        "environment": batch.environment,
+        "status": batch.status,
+        "progress": batch.progress,
+        "total": batch.total,
+        "processed": batch.processed,
+        "accepted": batch.accepted,
+        "accepted_with_warnings": batch.accepted_with_warnings,
+        "rejected": batch.rejected,
+        "received_at": batch.received_at.isoformat(),
+        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Scoping
+# ---------------------------------------------------------------------------------------
+
+
+def files_for(caller: Caller) -> QuerySet[BatchFile]:
+    """The files a caller may see: those of its own organisations."""
+    files = BatchFile.objects.all()
+    if caller.system:
+        return files
+    if READ not in caller.scopes:
+        return files.none()
+    if caller.employer_id is not None:
+        return files.filter(sender_employer_id=caller.employer_id)
+    if caller.mandatary_id is not None:
+        return files.filter(sender_mandatary_id=caller.mandatary_id)
+    if caller.user_id is not None:
+        mandataries = MandataryAccess.objects.filter(user_id=caller.user_id).values("mandatary_id")
+        return files.filter(
+            Q(submitted_by_id=caller.user_id)
+            | Q(sender_employer_id__in=caller.employer_ids(READ))
+            | Q(sender_mandatary_id__in=mandataries)
+        )
+    return files.none()
+
+
+# ---------------------------------------------------------------------------------------
+# Processing
+# ---------------------------------------------------------------------------------------
+
+
+class LeaseLost(Exception):
+    """Another worker took the file over; this one stops without writing."""
+
+
+def _lease_seconds() -> int:
+    return settings.FLA_BATCH_LEASE_SECONDS
+
+
+def _schedule_watch(file_id: int, when: dt.datetime) -> None:
+    """A task that resumes the file if its worker dies (a dead man's switch)."""
+    from fla.batch.tasks import process_file
+
+    backend = process_file.get_backend()
+    if backend.supports_defer:
+        process_file.using(run_after=when).enqueue(file_id)
+
+
+def _claim(file_id: int, owner: str) -> BatchFile | None:
+    now = timezone.now()
+    with transaction.atomic():
+        batch = BatchFile.objects.select_for_update().filter(pk=file_id).first()
+        if batch is None or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+            return None
+        if batch.lease_owner and batch.lease_until and batch.lease_until > now:
+            # Another worker is on it; look again when its lease runs out.
+            _schedule_watch(file_id, batch.lease_until + dt.timedelta(seconds=1))
+            return None
+        batch.lease_owner = owner
+        batch.lease_until = now + dt.timedelta(seconds=_lease_seconds())
+        batch.status = BatchStatus.PROCESSING
+        batch.started_at = batch.started_at or now
+        batch.save(update_fields=["lease_owner", "lease_until", "status", "started_at"])
+        _schedule_watch(file_id, batch.lease_until + dt.timedelta(seconds=1))
+    return batch
+
+
+def _chunks(declarations: Iterator[Declaration], size: int) -> Iterator[list[Declaration]]:
+    chunk: list[Declaration] = []
+    for declaration in declarations:
+        chunk.append(declaration)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = None) -> str:
+    """Process a received file to the end, from its last checkpoint. Safe to run twice."""
+    owner = owner or uuid.uuid4().hex
+    chunk_size = chunk_size or settings.FLA_BATCH_CHUNK
+    batch = _claim(file_id, owner)
+    if batch is None:
+        return "skipped"
+    caller = caller_from_json(batch.caller)
+    try:
+        with default_storage.open(batch.storage_name, "rb") as source:
+            skip = batch.processed
+            remaining = (d for d in read_declarations(source) if d.position > skip)
+            for chunk in _chunks(remaining, chunk_size):
+                _apply_chunk(batch, caller, chunk, owner)
+        _finish(batch, owner)
+    except LeaseLost:
+        return "lease lost"
+    except Exception as exc:
+        logger.exception("BATCH file %s failed", file_id)
+        _fail(file_id, owner, exc)
+        raise
+    return "done"
+
+
+def _apply_chunk(batch: BatchFile, caller: Caller, chunk: list[Declaration], owner: str) -> None:
+    with transaction.atomic():
+        current = BatchFile.objects.select_for_update().get(pk=batch.pk)
+        if current.lease_owner != owner or current.processed + 1 != chunk[0].position:
+            raise LeaseLost
+        duplicates = _duplicates_in_file(batch, chunk)
+        to_submit = [d for d in chunk if d.position not in duplicates]
+        outcomes = (
+            {o.declaration.position: o for o in submit(caller, to_submit, dry_run=batch.test)}
+            if to_submit
+            else {}
+        )
+        outcomes.update(duplicates)
+        results = []
+        counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
+        for declaration in chunk:
+            outcome = outcomes[declaration.position]
+            counts[outcome.status] += 1
+            results.append(_result(batch, declaration, outcome))
+        BatchResult.objects.bulk_create(results, batch_size=1000)
+        current.processed = chunk[-1].position
+        current.accepted += counts[ACCEPTED]
+        current.accepted_with_warnings += counts[ACCEPTED_WITH_WARNINGS]
+        current.rejected += counts[REJECTED]
+        current.lease_until = timezone.now() + dt.timedelta(seconds=_lease_seconds())
+        current.save(
+            update_fields=[
+                "processed",
+                "accepted",
+                "accepted_with_warnings",
+                "rejected",
+                "lease_until",
+            ]
+        )
+    batch.processed = current.processed
+
+
+def _duplicates_in_file(batch: BatchFile, chunk: list[Declaration]) -> dict[int, Outcome]:
+    """Trainings whose reference an earlier chunk of the same file already declared (E022)."""
+    references = {
+        str(d.data.get("reference", "")).strip() for d in chunk if d.kind == "training"
+    } - {""}
+    if not references or batch.processed == 0:
+        return {}
+    seen = set(
+        BatchResult.objects.filter(
+            file=batch, kind="training", reference__in=references
+        ).values_list("enterprise_number", "reference")
+    )
+    duplicates = {}
+    for d in chunk:
+        reference = str(d.data.get("reference", "")).strip()
+        if d.kind == "training" and (d.employer, reference) in seen:
+            duplicates[d.position] = Outcome(
+                d, REJECTED, [Finding("E022", "reference", {"value": reference})]
+            )
+    return duplicates
+
+
+def _json_safe(value: object) -> object:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> BatchResult:
+    data = declaration.data
+    return BatchResult(
+        file=batch,
+        position=declaration.position,
+        kind=declaration.kind[:16],
+        enterprise_number=str(declaration.employer)[:16],
+        reference=str(data.get("reference", "") if declaration.kind == "training" else "")[:64],
+        insz=str(data.get("insz", "") or "")[:16],
+        status=outcome.status,
+        findings=[
+            {
+                "code": f.code,
+                "zone": f.zone,
+                "params": {k: _json_safe(v) for k, v in f.params.items()},
+            }
+            for f in outcome.findings
+        ],
+    )
+
+
+def _finish(batch: BatchFile, owner: str) -> None:
+    name = write_notification(batch)
+    with transaction.atomic():
+        current = BatchFile.objects.select_for_update().get(pk=batch.pk)
+        if current.lease_owner != owner:
+            default_storage.delete(name)
+            raise LeaseLost
+        if current.notification_name and current.notification_name != name:
+            default_storage.delete(current.notification_name)
+        current.notification_name = name
+        current.status = BatchStatus.DONE
+        current.finished_at = timezone.now()
+        current.lease_owner = ""
+        current.lease_until = None
+        current.save(
+            update_fields=[
+                "notification_name",
+                "status",
+                "finished_at",
+                "lease_owner",
+                "lease_until",
+            ]
+        )
+
+
+def _fail(file_id: int, owner: str, exc: Exception) -> None:
+    with transaction.atomic():
+        BatchFile.objects.filter(pk=file_id, lease_owner=owner).update(
+            status=BatchStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            lease_owner="",
+            lease_until=None,
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Notification
+# ---------------------------------------------------------------------------------------
+
+
+def findings_of(result: BatchResult, language: str) -> list[dict]:
+    return [
+        Finding(f["code"], f.get("zone", ""), f.get("params") or {}).as_dict(language)
+        for f in result.findings
+    ]
+
+
+def write_notification(batch: BatchFile) -> str:
+    """Write the notification XML, streamed, to the default storage; return its name."""
+    language = batch.language
+    now = timezone.now()
+    with tempfile.NamedTemporaryFile(
+        prefix="fla-notification-", suffix=".xml", dir=settings.FILE_UPLOAD_TEMP_DIR
+    ) as out:
+        header = "".join(
+            _zone(tag, value)
+            for tag, value in (
+                ("file_id", batch.pk),
+                ("file_reference", batch.reference),
+                ("sender", batch.sender),
+                ("environment", batch.environment),
+                ("received_at", batch.received_at.isoformat()),
+                ("processed_at", now.isoformat()),
+            )
+        )
+        out.write(
+            (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'<notification xmlns="{NOTIFICATION_NS}">\n'
+                f"<header>{header}</header>\n"
+            ).encode()
+        )
+        lines = []
+        for result in (
+            BatchResult.objects.filter(file=batch).order_by("position").iterator(chunk_size=2000)
+        ):
+            lines.append(_result_xml(result, language))
+            if len(lines) >= 1000:
+                out.write("".join(lines).encode())
+                lines = []
+        summary = "".join(
+            _zone(tag, value)
+            for tag, value in (
+                ("total", batch.processed),
+                ("accepted", batch.accepted),
+                ("accepted_with_warnings", batch.accepted_with_warnings),
+                ("rejected", batch.rejected),
+            )
+        )
+        lines.append(f"<summary>{summary}</summary>\n</notification>\n")
+        out.write("".join(lines).encode())
+        out.flush()
+        out.seek(0)
+        name = f"batch/{now:%Y/%m}/notification-{batch.pk}-{uuid.uuid4().hex[:8]}.xml"
+        return default_storage.save(name, File(out, name=name))
+
+
+def _zone(tag: str, value: object) -> str:
+    return f"<{tag}>{escape(str(value))}</{tag}>"
+
+
+def _result_xml(result: BatchResult, language: str) -> str:
+    parts = [
+        "<result>",
+        _zone("position", result.position),
+        _zone("kind", result.kind),
+        _zone("enterprise_number", result.enterprise_number),
+    ]
+    if result.reference:
+        parts.append(_zone("reference", result.reference))
+    if result.insz:
+        parts.append(_zone("insz", result.insz))
+    parts.append(_zone("status", result.status))
+    for finding in findings_of(result, language):
+        parts.append(
+            "<anomaly>"
+            + "".join(_zone(tag, finding[tag]) for tag in ("code", "severity", "zone", "message"))
+            + "</anomaly>"
+        )
+    parts.append("</result>\n")
+    return "".join(parts)

@@ -1,0 +1,95 @@
+"""The BATCH pages of the online application: upload, files with progress, notification."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+
+from fla.accounts.access import Caller
+from fla.batch.models import BatchFile, BatchStatus
+from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
+from fla.batch.services import files_for, findings_of, receive
+from fla.core.choices import Channel
+
+
+def _caller(request) -> Caller:
+    return Caller.for_user(request.user, Channel.BATCH)
+
+
+def _file(request, file_id: int) -> BatchFile:
+    batch = files_for(_caller(request)).filter(pk=file_id).first()
+    if batch is None:
+        raise Http404
+    return batch
+
+
+@login_required
+def file_list(request):
+    files = files_for(_caller(request)).select_related("sender_employer", "sender_mandatary")
+    page = Paginator(files, 50).get_page(request.GET.get("page"))
+    return render(request, "batch/list.html", {"page": page, "files": page.object_list})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    context: dict = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        production = request.POST.get("environment", "production") != "test"
+        if upload is None:
+            context["missing"] = True
+        else:
+            with upload.open("rb") as stream:
+                context["receipt"] = receive(_caller(request), stream, production=production)
+        status = 200 if context.get("receipt") and context["receipt"].accepted else 400
+        return render(request, "batch/upload.html", context, status=status)
+    return render(request, "batch/upload.html", context)
+
+
+@login_required
+def detail(request, file_id: int):
+    batch = _file(request, file_id)
+    language = (get_language() or "nl")[:2]
+    results = batch.results.all()
+    only = request.GET.get("status")
+    if only in {"accepted", "accepted_with_warnings", "rejected"}:
+        results = results.filter(status=only)
+    page = Paginator(results, 100).get_page(request.GET.get("page"))
+    rows = [(result, findings_of(result, language)) for result in page.object_list]
+    return render(
+        request, "batch/detail.html", {"batch": batch, "page": page, "rows": rows, "only": only}
+    )
+
+
+@login_required
+def progress(request, file_id: int):
+    """The progress bar of one file (polled by the list while the file is processed)."""
+    batch = _file(request, file_id)
+    return render(request, "batch/_progress.html", {"file": batch})
+
+
+@login_required
+def notification_xml(request, file_id: int):
+    batch = _file(request, file_id)
+    if batch.status != BatchStatus.DONE or not batch.notification_name:
+        raise Http404
+    response = FileResponse(
+        default_storage.open(batch.notification_name, "rb"),
+        content_type="application/xml",
+        as_attachment=True,
+        filename=f"notification-{batch.pk}.xml",
+    )
+    return response
+
+
+def schema(request, name: str):
+    """The published XSDs of the channel."""
+    if name not in SCHEMAS:
+        raise Http404
+    return HttpResponse((SCHEMA_DIR / name).read_bytes(), content_type="application/xml")
