@@ -175,9 +175,8 @@ def hours_per_year(employer_id: int, on: dt.date) -> dict:
 
 def hours_per_month(employer_id: int, on: dt.date) -> dict:
     """Training hours per month over the last twelve months (1 query)."""
-    start = dt.date(on.year - 1, on.month, 1)
-    if on.month == 12:
-        start = dt.date(on.year, 1, 1)
+    # The current month and the eleven before it.
+    start = dt.date(on.year, 1, 1) if on.month == 12 else dt.date(on.year - 1, on.month + 1, 1)
     rows = (
         _counted(employer_id)
         .filter(end_date__gte=start, end_date__lte=on)
