@@ -1,0 +1,461 @@
+"""The rules engine: size class, rights, credit and its charging, as pure functions.
+
+Standard library only, no Django: every channel, screen and test computes with the
+same code, to the minute (DOMAIN.md §4, §6 and §6b). Exact arithmetic throughout:
+``Fraction`` for the pro-rata sums, ``Decimal`` for the figures shown, integers for
+minutes. Nothing here ever touches a float.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+__all__ = [
+    "CARRY_OVER",
+    "SECTOR_FLOOR_DAYS",
+    "WINDOW",
+    "Charge",
+    "CreditPolicy",
+    "EmploymentPeriod",
+    "Ledger",
+    "Line",
+    "RightType",
+    "SizeClass",
+    "TrainingUse",
+    "average_fte",
+    "charge",
+    "computed_right_minutes",
+    "days_to_minutes",
+    "effective_rights",
+    "employed_days",
+    "format_minutes",
+    "fte_at",
+    "legal_days",
+    "reference_dates",
+    "right_days",
+    "round_half_up",
+    "size_class_for_fte",
+]
+
+
+class RightType(StrEnum):
+    LEGAL = "legal"
+    SECTOR = "sector"
+    EMPLOYER = "employer"
+
+
+class SizeClass(StrEnum):
+    SMALL = "lt10"
+    MEDIUM = "10to19"
+    LARGE = "20plus"
+
+
+# Order in which a year's credit is used when a training names no type (DOMAIN §6b).
+CHARGE_ORDER: tuple[RightType, ...] = (RightType.LEGAL, RightType.SECTOR, RightType.EMPLOYER)
+
+SECTOR_FLOOR_DAYS = Decimal(2)
+
+
+def round_half_up(value: Fraction | Decimal | int) -> int:
+    """Round to the nearest integer, halves away from zero (0.5 → 1, −0.5 → −1)."""
+    value = Fraction(value)
+    magnitude = (abs(value.numerator) * 2 + value.denominator) // (2 * value.denominator)
+    return magnitude if value >= 0 else -magnitude
+
+
+# --- Size class -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmploymentPeriod:
+    """One employment of a worker with an employer: dates (inclusive), regime, JC."""
+
+    start: date
+    end: date | None
+    regime: Decimal
+    joint_committee: str
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+def reference_dates(year: int) -> list[date]:
+    """The quarter ends of the reference period for ``year``: Q4 of Y−2, Q1–Q3 of Y−1."""
+    return [
+        date(year - 2, 12, 31),
+        date(year - 1, 3, 31),
+        date(year - 1, 6, 30),
+        date(year - 1, 9, 30),
+    ]
+
+
+def fte_at(employments: Iterable[EmploymentPeriod], day: date) -> Decimal:
+    """Full-time equivalents on ``day``: the sum of the regimes of the active employments."""
+    return sum((Decimal(e.regime) for e in employments if e.active_on(day)), Decimal(0))
+
+
+def average_fte(employments: Iterable[EmploymentPeriod], year: int) -> Decimal:
+    """The average FTE over the four reference dates of ``year`` (exact in Decimal)."""
+    employments = list(employments)
+    days = reference_dates(year)
+    total = sum((fte_at(employments, d) for d in days), Decimal(0))
+    return total / len(days)
+
+
+def size_class_for_fte(fte: Decimal) -> SizeClass:
+    """``< 10`` small, ``10 to < 20`` medium, ``>= 20`` large."""
+    if fte < 10:
+        return SizeClass.SMALL
+    if fte < 20:
+        return SizeClass.MEDIUM
+    return SizeClass.LARGE
+
+
+# --- Days of right --------------------------------------------------------------------
+
+
+def legal_days(size_class: SizeClass | str, year: int) -> Decimal:
+    """Legal days per full-time worker: <10 FTE 0; 10–19 FTE 1; 20+ 4 up to 2023, 5 from 2024."""
+    size_class = SizeClass(size_class)
+    if size_class is SizeClass.SMALL:
+        return Decimal(0)
+    if size_class is SizeClass.MEDIUM:
+        return Decimal(1)
+    return Decimal(4) if year <= 2023 else Decimal(5)
+
+
+def right_days(
+    joint_committee: str,
+    size_class: SizeClass | str,
+    year: int,
+    sector_table: Mapping[tuple[str, str, int], Decimal],
+) -> tuple[RightType, Decimal]:
+    """Days and type of a full-time worker's right in one joint committee.
+
+    A sector rule for (joint committee, size class, year) wins, as type *sector*, raised
+    to the 2-day floor; otherwise the legal days, as type *legal*.
+    """
+    size_class = SizeClass(size_class)
+    days = sector_table.get((joint_committee, size_class.value, year))
+    if days is not None:
+        return RightType.SECTOR, max(Decimal(days), SECTOR_FLOOR_DAYS)
+    return RightType.LEGAL, legal_days(size_class, year)
+
+
+# --- Minutes of a computed right ------------------------------------------------------
+
+
+def days_in_year(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365
+
+
+def employed_days(period: EmploymentPeriod, year: int) -> int:
+    """Calendar days of ``year`` on which the employment runs (both ends inclusive)."""
+    first = max(period.start, date(year, 1, 1))
+    last = min(period.end or date(year, 12, 31), date(year, 12, 31))
+    return max((last - first).days + 1, 0)
+
+
+def days_to_minutes(days: Decimal | int, reference_weekly_minutes: int) -> int:
+    """Days of a full-time worker in minutes: a day is a fifth of the reference week."""
+    return round_half_up(Fraction(Decimal(days)) * reference_weekly_minutes / 5)
+
+
+def _exact_right_minutes(
+    employments: Iterable[EmploymentPeriod],
+    year: int,
+    size_class: SizeClass | str,
+    sector_table: Mapping[tuple[str, str, int], Decimal],
+    reference_weekly_minutes: int,
+) -> dict[RightType, Fraction]:
+    total: dict[RightType, Fraction] = {}
+    year_days = days_in_year(year)
+    day_minutes = Fraction(reference_weekly_minutes, 5)
+    for period in employments:
+        employed = employed_days(period, year)
+        if employed == 0:
+            continue
+        right_type, days = right_days(period.joint_committee, size_class, year, sector_table)
+        minutes = (
+            Fraction(days) * day_minutes * Fraction(Decimal(period.regime)) * employed / year_days
+        )
+        total[right_type] = total.get(right_type, Fraction(0)) + minutes
+    return total
+
+
+def computed_right_minutes(
+    employments: Iterable[EmploymentPeriod],
+    year: int,
+    size_class: SizeClass | str,
+    sector_table: Mapping[tuple[str, str, int], Decimal],
+    reference_weekly_minutes: int,
+) -> dict[RightType, int]:
+    """The computed rights of one worker with one employer for ``year``, in minutes.
+
+    ``days × (weekly / 5) × regime × days employed / days in year`` per employment (each
+    with its own joint committee and regime), summed exactly per type, then rounded half
+    up once per type. A type appears when at least one employment runs in ``year``, even
+    where its days are 0 (a small employer's legal right): the result says "computed, 0".
+    """
+    exact = _exact_right_minutes(
+        employments, year, size_class, sector_table, reference_weekly_minutes
+    )
+    return {t: round_half_up(exact[t]) for t in CHARGE_ORDER if t in exact}
+
+
+def effective_rights(
+    computed: Mapping[RightType, int],
+    declared: Mapping[RightType, int],
+    opted_out: bool,
+) -> dict[RightType, int]:
+    """The rights that count, per type: the declared one if any, else the computed one.
+
+    Under an opt-out (company-wide or for the worker) only declared rights count.
+    Employer rights are only ever declared: a computed employer right is ignored.
+    """
+    result: dict[RightType, int] = {}
+    for right_type in CHARGE_ORDER:
+        if right_type in declared:
+            result[right_type] = int(declared[right_type])
+        elif not opted_out and right_type is not RightType.EMPLOYER and right_type in computed:
+            result[right_type] = int(computed[right_type])
+    return result
+
+
+# --- Credit policy --------------------------------------------------------------------
+
+CARRY_OVER = "carry-over"
+WINDOW = "window"
+
+
+@dataclass(frozen=True)
+class CreditPolicy:
+    """Which years' credit is open together: all of them (carry-over) or one window."""
+
+    kind: str = CARRY_OVER
+    window_start: int = 2024
+    window_length: int = 5
+
+    def __post_init__(self) -> None:
+        if self.kind not in (CARRY_OVER, WINDOW):
+            raise ValueError(
+                f"credit policy must be {CARRY_OVER!r} or {WINDOW!r}, not {self.kind!r}"
+            )
+        if self.window_length < 1:
+            raise ValueError("window length must be at least 1 year")
+
+    @classmethod
+    def from_settings(cls, kind: str, start: int = 2024, length: int = 5) -> CreditPolicy:
+        normalized = str(kind or CARRY_OVER).strip().lower().replace("_", "-")
+        return cls(kind=normalized, window_start=int(start), window_length=int(length))
+
+    def window_of(self, year: int) -> int | None:
+        """Index of the window holding ``year`` (0 for the first), None under carry-over.
+
+        Windows tile the calendar in both directions: with start 2024 and length 5,
+        2024–2028 is window 0, 2029–2033 window 1, 2019–2023 window −1.
+        """
+        if self.kind != WINDOW:
+            return None
+        return (year - self.window_start) // self.window_length
+
+    def window_years(self, year: int) -> range | None:
+        index = self.window_of(year)
+        if index is None:
+            return None
+        first = self.window_start + index * self.window_length
+        return range(first, first + self.window_length)
+
+    def open_years(self, as_of_year: int, years: Iterable[int]) -> list[int]:
+        """The years among ``years`` whose credit is open as of ``as_of_year``, oldest first.
+
+        Years up to ``as_of_year``; under the window policy only those of its window.
+        """
+        window = self.window_of(as_of_year)
+        return sorted(
+            {
+                y
+                for y in years
+                if y <= as_of_year and (window is None or self.window_of(y) == window)
+            }
+        )
+
+
+# --- Charging trainings to credit -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingUse:
+    """A training that uses credit (completed and counting toward the account)."""
+
+    reference: str
+    start: date
+    end: date
+    minutes: int
+    right_type: RightType | None = None
+
+
+@dataclass
+class Line:
+    """Granted and used minutes of one year and right type."""
+
+    granted: int = 0
+    used: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.granted - self.used
+
+
+@dataclass(frozen=True)
+class Charge:
+    """Minutes of one training charged to one year and right type."""
+
+    reference: str
+    year: int
+    right_type: RightType
+    minutes: int
+
+
+@dataclass
+class Ledger:
+    """The result of charging a worker's trainings to his rights with one employer."""
+
+    policy: CreditPolicy
+    lines: dict[tuple[int, RightType], Line] = field(default_factory=dict)
+    charges: list[Charge] = field(default_factory=list)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({year for year, _ in self.lines})
+
+    @property
+    def exceeded(self) -> bool:
+        """True where some line is used beyond what was granted (credit exceeded)."""
+        return any(line.used > line.granted for line in self.lines.values())
+
+    def _years(self, year: int | None, as_of: int | None) -> list[int]:
+        if year is not None:
+            return [year]
+        if as_of is not None:
+            return self.policy.open_years(as_of, self.years)
+        return self.years
+
+    def granted(self, year: int | None = None, *, as_of: int | None = None) -> int:
+        years = set(self._years(year, as_of))
+        return sum(line.granted for (y, _), line in self.lines.items() if y in years)
+
+    def used(self, year: int | None = None, *, as_of: int | None = None) -> int:
+        years = set(self._years(year, as_of))
+        return sum(line.used for (y, _), line in self.lines.items() if y in years)
+
+    def remaining(self, year: int | None = None, *, as_of: int | None = None) -> int:
+        """Remaining minutes of ``year``; else of the years open as of ``as_of``; else of all.
+
+        The worker's remaining credit (DOMAIN §6b) is ``remaining(as_of=this year)``.
+        """
+        return self.granted(year, as_of=as_of) - self.used(year, as_of=as_of)
+
+    def used_by_type(
+        self, year: int | None = None, *, as_of: int | None = None
+    ) -> dict[RightType, int]:
+        """Used minutes per right type (every type present), over the same years as above."""
+        years = set(self._years(year, as_of))
+        result = dict.fromkeys(CHARGE_ORDER, 0)
+        for (y, right_type), line in self.lines.items():
+            if y in years:
+                result[right_type] += line.used
+        return result
+
+    def line(self, year: int, right_type: RightType) -> Line:
+        return self.lines.get((year, right_type), Line())
+
+    def charges_of(self, reference: str) -> list[Charge]:
+        return [c for c in self.charges if c.reference == reference]
+
+
+def _overflow_type(training: TrainingUse, year_rights: Mapping[RightType, int]) -> RightType:
+    """Where uncovered minutes go: the named type, else legal, else sector.
+
+    "Sector where the worker has only a sector right that year" is read as: a sector
+    right and no legal one (the sector right replaces the legal right; employer rights
+    come on top of either and do not change where the overflow goes).
+    """
+    if training.right_type is not None:
+        return RightType(training.right_type)
+    if year_rights.get(RightType.SECTOR) is not None and year_rights.get(RightType.LEGAL) is None:
+        return RightType.SECTOR
+    return RightType.LEGAL
+
+
+def charge(
+    rights: Mapping[int, Mapping[RightType, int]],
+    trainings: Iterable[TrainingUse],
+    policy: CreditPolicy,
+) -> Ledger:
+    """Charge the trainings to the rights, exactly as DOMAIN.md §6b "Used hours" says.
+
+    ``rights`` are the effective rights, year → type → minutes. Trainings are taken by
+    end date, start date, reference; each goes to the oldest open credit (years up to
+    the year of its end date, under the window policy only those of the same window),
+    within a year first to the type it names, then legal, sector, employer. What no
+    credit covers is charged to the training's own year (of its end date), to its named
+    type or else legal (sector where the worker has only a sector right that year),
+    and shows as a negative remaining.
+    """
+    ledger = Ledger(policy=policy)
+    for year, by_type in rights.items():
+        for right_type, minutes in by_type.items():
+            ledger.lines[(int(year), RightType(right_type))] = Line(granted=int(minutes))
+
+    years = {year for year, _ in ledger.lines}
+    ordered = sorted(trainings, key=lambda t: (t.end, t.start, t.reference))
+    for training in ordered:
+        if training.minutes < 0:
+            raise ValueError(f"training {training.reference!r} has negative minutes")
+        left = int(training.minutes)
+        named = RightType(training.right_type) if training.right_type else None
+        order = ((named,) if named else ()) + tuple(t for t in CHARGE_ORDER if t != named)
+        pieces: dict[tuple[int, RightType], int] = {}
+        for year in policy.open_years(training.end.year, years):
+            if left == 0:
+                break
+            for right_type in order:
+                line = ledger.lines.get((year, right_type))
+                if line is None or line.remaining <= 0:
+                    continue
+                take = min(line.remaining, left)
+                line.used += take
+                pieces[(year, right_type)] = pieces.get((year, right_type), 0) + take
+                left -= take
+                if left == 0:
+                    break
+        if left > 0:
+            year = training.end.year
+            right_type = _overflow_type(training, rights.get(year, {}))
+            line = ledger.lines.setdefault((year, right_type), Line())
+            years.add(year)
+            line.used += left
+            pieces[(year, right_type)] = pieces.get((year, right_type), 0) + left
+        ledger.charges.extend(
+            Charge(training.reference, year, right_type, minutes)
+            for (year, right_type), minutes in pieces.items()
+        )
+    return ledger
+
+
+# --- Display --------------------------------------------------------------------------
+
+
+def format_minutes(minutes: int) -> str:
+    """``125`` → ``"2:05"``, ``-65`` → ``"-1:05"``."""
+    minutes = int(minutes)
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}:{rest:02d}"

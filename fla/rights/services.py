@@ -1,0 +1,536 @@
+"""The Django side of the rules engine: size classes, computed rights, derived accounts.
+
+Everything here is set-based: a few queries per chunk of employers or workers, bulk
+inserts, updates and deletes, so that an employer with tens of thousands of workers
+is computed in seconds and a run can be split in chunks of employers and resumed.
+The arithmetic itself lives in :mod:`fla.rights.rules`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fla.audit.models import HistoryEntry
+from fla.core.choices import Channel, RightSource, TrainingStatus
+from fla.employers.models import Employer, EmployerYear
+from fla.rights import rules
+from fla.rights.models import Account, CreditLine, SectorRule, TrainingRight, WorkerOptOut
+from fla.rights.rules import (
+    CreditPolicy,
+    EmploymentPeriod,
+    Ledger,
+    RightType,
+    TrainingUse,
+)
+from fla.trainings.models import Training
+from fla.workers.models import Employment
+
+__all__ = [
+    "EMPLOYER_CHUNK",
+    "WORKER_CHUNK",
+    "compute_rights",
+    "compute_size_classes",
+    "credit_policy",
+    "refresh_accounts",
+    "worker_ledger",
+]
+
+WORKER_CHUNK = 5_000
+EMPLOYER_CHUNK = 500
+BATCH_SIZE = 2_000
+FTE_PLACES = Decimal("0.0001")
+
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def credit_policy() -> CreditPolicy:
+    """The credit policy chosen in settings (FLA_CREDIT_POLICY, FLA_WINDOW_*)."""
+    return CreditPolicy.from_settings(
+        getattr(settings, "FLA_CREDIT_POLICY", rules.CARRY_OVER),
+        getattr(settings, "FLA_WINDOW_START", 2024),
+        getattr(settings, "FLA_WINDOW_LENGTH", 5),
+    )
+
+
+def _overlapping(year_start: dt.date, year_end: dt.date) -> Q:
+    """Employments that run on at least one day between the two dates."""
+    return Q(start_date__lte=year_end) & (Q(end_date__isnull=True) | Q(end_date__gte=year_start))
+
+
+# --- Size classes ---------------------------------------------------------------------
+
+
+def compute_size_classes(employer_ids: Iterable[int], year: int) -> dict[int, str]:
+    """Compute and store the size class of each employer for ``year`` from its employments.
+
+    Stores ``EmployerYear.computed_size_class`` and ``average_fte`` (creating the
+    EmployerYear where missing, touching only rows whose figures change) and returns
+    employer id → the size class that applies (the declared one where there is one).
+    One query for the employments of all the employers, one for their EmployerYears.
+    """
+    employer_ids = sorted(set(employer_ids))
+    if not employer_ids:
+        return {}
+    dates = rules.reference_dates(year)
+    periods: dict[int, list[EmploymentPeriod]] = defaultdict(list)
+    rows = Employment.objects.filter(employer_id__in=employer_ids).filter(
+        _overlapping(dates[0], dates[-1])
+    )
+    for employer_id, start, end, regime in rows.values_list(
+        "employer_id", "start_date", "end_date", "regime"
+    ):
+        periods[employer_id].append(EmploymentPeriod(start, end, Decimal(regime), ""))
+
+    existing = {
+        ey.employer_id: ey
+        for ey in EmployerYear.objects.filter(employer_id__in=employer_ids, year=year)
+    }
+    to_create: list[EmployerYear] = []
+    to_update: list[EmployerYear] = []
+    result: dict[int, str] = {}
+    for employer_id in employer_ids:
+        fte = rules.average_fte(periods.get(employer_id, []), year)
+        size_class = rules.size_class_for_fte(fte).value
+        stored_fte = fte.quantize(FTE_PLACES, rounding=ROUND_HALF_UP)
+        ey = existing.get(employer_id)
+        if ey is None:
+            ey = EmployerYear(
+                employer_id=employer_id,
+                year=year,
+                computed_size_class=size_class,
+                average_fte=stored_fte,
+            )
+            to_create.append(ey)
+        elif ey.computed_size_class != size_class or ey.average_fte != stored_fte:
+            ey.computed_size_class = size_class
+            ey.average_fte = stored_fte
+            to_update.append(ey)
+        result[employer_id] = ey.declared_size_class or size_class
+    EmployerYear.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    EmployerYear.objects.bulk_update(
+        to_update, ["computed_size_class", "average_fte"], batch_size=BATCH_SIZE
+    )
+    return result
+
+
+# --- Computed rights ------------------------------------------------------------------
+
+
+def _employers_for_year(year: int) -> list[int]:
+    """Employers with an employment in ``year`` or computed rights stored for it."""
+    year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    with_employments = set(
+        Employment.objects.filter(_overlapping(year_start, year_end))
+        .values_list("employer_id", flat=True)
+        .distinct()
+    )
+    with_rights = set(
+        TrainingRight.objects.filter(year=year, source=RightSource.COMPUTED)
+        .values_list("employer_id", flat=True)
+        .distinct()
+    )
+    return sorted(with_employments | with_rights)
+
+
+def compute_rights(
+    year: int,
+    employer_ids: Iterable[int] | None = None,
+    *,
+    worker_ids: Iterable[int] | None = None,
+    chunk_size: int = EMPLOYER_CHUNK,
+    today: dt.date | None = None,
+) -> dict[str, int]:
+    """(Re)compute and store the computed rights of every worker employed in ``year``.
+
+    For the given employers (all employers with employments or computed rights that
+    year when None), processed in chunks of ``chunk_size`` employers, each chunk in one
+    transaction, so a large run can be resumed chunk by chunk; ``worker_ids`` limits
+    the run to those workers of the employers (after a change of one worker's data).
+    Rows that did not change are not touched; computed rows no longer owed are
+    deleted; declared rights are never touched. The accounts of the workers whose
+    rights changed are rebuilt, and one HistoryEntry per employer records the run.
+    Returns the counts.
+    """
+    ids = sorted(set(employer_ids)) if employer_ids is not None else _employers_for_year(year)
+    workers = None if worker_ids is None else sorted(set(worker_ids))
+    sector_table = {
+        (jc, size_class, year): Decimal(days)
+        for jc, size_class, days in SectorRule.objects.filter(year=year).values_list(
+            "joint_committee", "size_class", "days"
+        )
+    }
+    totals = {
+        "year": year,
+        "employers": 0,
+        "workers": 0,
+        "created": 0,
+        "updated": 0,
+        "deleted": 0,
+        "unchanged": 0,
+    }
+    for chunk in _chunks(ids, max(chunk_size, 1)):
+        with transaction.atomic():
+            counts = _compute_rights_chunk(year, chunk, workers, sector_table, today)
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
+
+
+def _compute_rights_chunk(
+    year: int,
+    employer_ids: list[int],
+    worker_ids: list[int] | None,
+    sector_table: dict[tuple[str, str, int], Decimal],
+    today: dt.date | None,
+) -> dict[str, int]:
+    size_classes = compute_size_classes(employer_ids, year)
+    weekly = dict(
+        Employer.objects.filter(id__in=employer_ids).values_list("id", "reference_weekly_minutes")
+    )
+    now = timezone.now()
+    counts = {"employers": len(employer_ids), "workers": 0, "created": 0, "updated": 0}
+    counts |= {"deleted": 0, "unchanged": 0}
+    per_employer = {
+        e: {"workers": 0, "created": 0, "updated": 0, "deleted": 0} for e in employer_ids
+    }
+    affected: dict[int, set[int]] = defaultdict(set)
+    worker_chunks = [None] if worker_ids is None else list(_chunks(worker_ids, WORKER_CHUNK))
+    for worker_chunk in worker_chunks:
+        _compute_rights_part(
+            year,
+            employer_ids,
+            worker_chunk,
+            size_classes,
+            weekly,
+            sector_table,
+            now,
+            counts,
+            per_employer,
+            affected,
+        )
+
+    if affected:
+        # Where most of an employer's workers changed in a run over all of them (a first
+        # run), rebuild all of its accounts: cheaper than long lists of worker ids.
+        _refresh(
+            {
+                employer_id: None
+                if worker_ids is None and 2 * len(workers) >= per_employer[employer_id]["workers"]
+                else workers
+                for employer_id, workers in affected.items()
+            },
+            today=today,
+        )
+    HistoryEntry.objects.bulk_create(
+        [
+            HistoryEntry(
+                at=now,
+                employer_id=employer_id,
+                entity="rights-computation",
+                entity_id=str(year),
+                action="compute",
+                channel=Channel.SYSTEM,
+                actor="system",
+                after={"year": year, **per_employer[employer_id]},
+            )
+            for employer_id in employer_ids
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    return counts
+
+
+def _compute_rights_part(
+    year: int,
+    employer_ids: list[int],
+    worker_ids: list[int] | None,
+    size_classes: dict[int, str],
+    weekly: dict[int, int],
+    sector_table: dict[tuple[str, str, int], Decimal],
+    now: dt.datetime,
+    counts: dict[str, int],
+    per_employer: dict[int, dict[str, int]],
+    affected: dict[int, set[int]],
+) -> None:
+    """Compute and store the rights of the employers' workers (or of those workers)."""
+    year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    employments = Employment.objects.filter(employer_id__in=employer_ids).filter(
+        _overlapping(year_start, year_end)
+    )
+    existing_rows = TrainingRight.objects.filter(
+        employer_id__in=employer_ids, year=year, source=RightSource.COMPUTED
+    )
+    if worker_ids is not None:
+        employments = employments.filter(worker_id__in=worker_ids)
+        existing_rows = existing_rows.filter(worker_id__in=worker_ids)
+
+    periods: dict[tuple[int, int], list[EmploymentPeriod]] = defaultdict(list)
+    for employer_id, worker_id, start, end, regime, jc in employments.values_list(
+        "employer_id", "worker_id", "start_date", "end_date", "regime", "joint_committee"
+    ):
+        periods[(employer_id, worker_id)].append(EmploymentPeriod(start, end, Decimal(regime), jc))
+
+    wanted: dict[tuple[int, int, str], int] = {}
+    for (employer_id, worker_id), worker_periods in periods.items():
+        per_employer[employer_id]["workers"] += 1
+        minutes = rules.computed_right_minutes(
+            worker_periods,
+            year,
+            size_classes[employer_id],
+            sector_table,
+            weekly[employer_id],
+        )
+        for right_type, value in minutes.items():
+            wanted[(employer_id, worker_id, right_type.value)] = value
+
+    existing = {
+        (r.employer_id, r.worker_id, r.right_type): r
+        for r in existing_rows.only("id", "employer_id", "worker_id", "right_type", "minutes")
+    }
+    to_create: list[TrainingRight] = []
+    to_update: list[TrainingRight] = []
+    for key, value in wanted.items():
+        employer_id, worker_id, right_type = key
+        row = existing.get(key)
+        if row is None:
+            to_create.append(
+                TrainingRight(
+                    employer_id=employer_id,
+                    worker_id=worker_id,
+                    year=year,
+                    right_type=right_type,
+                    source=RightSource.COMPUTED,
+                    minutes=value,
+                    updated_at=now,
+                )
+            )
+            per_employer[employer_id]["created"] += 1
+        elif row.minutes != value:
+            row.minutes = value
+            row.updated_at = now
+            to_update.append(row)
+            per_employer[employer_id]["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+            continue
+        affected[employer_id].add(worker_id)
+    stale = [row for key, row in existing.items() if key not in wanted]
+    for row in stale:
+        per_employer[row.employer_id]["deleted"] += 1
+        affected[row.employer_id].add(row.worker_id)
+
+    TrainingRight.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    TrainingRight.objects.bulk_update(to_update, ["minutes", "updated_at"], batch_size=BATCH_SIZE)
+    for ids in _chunks([row.id for row in stale], WORKER_CHUNK):
+        TrainingRight.objects.filter(id__in=ids).delete()
+    counts["workers"] += len(periods)
+    counts["created"] += len(to_create)
+    counts["updated"] += len(to_update)
+    counts["deleted"] += len(stale)
+
+
+# --- Accounts -------------------------------------------------------------------------
+
+
+def refresh_accounts(
+    employer_id: int,
+    worker_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
+) -> int:
+    """Rebuild the CreditLine and Account rows of those workers of one employer.
+
+    ``worker_ids`` None means every worker the employer has an employment, a right, a
+    training or an account for. Set-based: a constant number of queries per chunk of
+    5,000 workers. Returns the number of accounts written.
+    """
+    scope = None if worker_ids is None else set(worker_ids)
+    return _refresh({employer_id: scope}, today=today)
+
+
+def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
+    """The ledger of one worker with one employer, for the detail screens."""
+    data = _load([employer_id], [worker_id])
+    return rules.charge(
+        _effective(data, employer_id, worker_id),
+        data.uses.get((employer_id, worker_id), []),
+        credit_policy(),
+    )
+
+
+class _Data:
+    """What the derived rows of a set of (employer, worker) pairs are built from."""
+
+    def __init__(self) -> None:
+        self.employer_opt_out: set[tuple[int, int]] = set()
+        self.worker_opt_out: set[tuple[int, int, int]] = set()
+        # (employer, worker) → year → source → type → minutes
+        self.rights: dict[tuple[int, int], dict[int, dict[str, dict[RightType, int]]]] = (
+            defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+        )
+        self.uses: dict[tuple[int, int], list[TrainingUse]] = defaultdict(list)
+        self.completed: dict[tuple[int, int], list[dt.date]] = defaultdict(list)
+        self.pairs: set[tuple[int, int]] = set()
+
+
+def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
+    """Load rights, opt-outs, trainings and employments: five queries whatever the size.
+
+    Everything of every (employer, worker) pair of the two lists is loaded (all workers
+    of the employers where ``worker_ids`` is None), so each pair found can be rebuilt
+    from it alone.
+    """
+    data = _Data()
+
+    def scoped(qs):
+        qs = qs.filter(employer_id__in=employer_ids)
+        return qs if worker_ids is None else qs.filter(worker_id__in=worker_ids)
+
+    data.employer_opt_out = set(
+        EmployerYear.objects.filter(employer_id__in=employer_ids, opt_out=True).values_list(
+            "employer_id", "year"
+        )
+    )
+    data.worker_opt_out = set(
+        scoped(WorkerOptOut.objects.all()).values_list("employer_id", "worker_id", "year")
+    )
+    for employer_id, worker_id, year, right_type, source, minutes in scoped(
+        TrainingRight.objects.all()
+    ).values_list("employer_id", "worker_id", "year", "right_type", "source", "minutes"):
+        data.rights[(employer_id, worker_id)][year][source][RightType(right_type)] = minutes
+        data.pairs.add((employer_id, worker_id))
+    trainings = scoped(Training.objects.filter(status=TrainingStatus.COMPLETED)).values_list(
+        "employer_id",
+        "worker_id",
+        "reference",
+        "start_date",
+        "end_date",
+        "duration_minutes",
+        "right_type",
+        "counts_toward_account",
+    )
+    for employer_id, worker_id, reference, start, end, minutes, right_type, counts in trainings:
+        data.pairs.add((employer_id, worker_id))
+        data.completed[(employer_id, worker_id)].append(end)
+        if counts:
+            data.uses[(employer_id, worker_id)].append(
+                TrainingUse(
+                    reference, start, end, minutes, RightType(right_type) if right_type else None
+                )
+            )
+    for employer_id, worker_id in (
+        scoped(Employment.objects.all()).values_list("employer_id", "worker_id").distinct()
+    ):
+        data.pairs.add((employer_id, worker_id))
+    return data
+
+
+def _effective(data: _Data, employer_id: int, worker_id: int) -> dict[int, dict[RightType, int]]:
+    result: dict[int, dict[RightType, int]] = {}
+    for year, by_source in data.rights.get((employer_id, worker_id), {}).items():
+        opted_out = (employer_id, year) in data.employer_opt_out or (
+            employer_id,
+            worker_id,
+            year,
+        ) in data.worker_opt_out
+        effective = rules.effective_rights(
+            by_source.get(RightSource.COMPUTED, {}),
+            by_source.get(RightSource.DECLARED, {}),
+            opted_out,
+        )
+        if effective:
+            result[year] = effective
+    return result
+
+
+def _refresh(scope: dict[int, set[int] | None], today: dt.date | None = None) -> int:
+    """Rebuild the derived rows for employer → workers (None: all of its workers)."""
+    today = today or timezone.localdate()
+    policy = credit_policy()
+    written = 0
+    whole = sorted(e for e, workers in scope.items() if workers is None)
+    if whole:
+        with transaction.atomic():
+            written += _refresh_chunk(whole, None, today, policy)
+    partial = {e: workers for e, workers in scope.items() if workers}
+    if partial:
+        # Pairs of these employers and workers outside the scope are rebuilt as well:
+        # harmless, as all their data is loaded, and it keeps the queries set-based.
+        employer_ids = sorted(partial)
+        worker_ids = sorted({w for workers in partial.values() for w in workers})
+        for ids in _chunks(worker_ids, WORKER_CHUNK):
+            with transaction.atomic():
+                written += _refresh_chunk(employer_ids, ids, today, policy)
+    return written
+
+
+def _refresh_chunk(
+    employer_ids: list[int],
+    worker_ids: list[int] | None,
+    today: dt.date,
+    policy: CreditPolicy,
+) -> int:
+    data = _load(employer_ids, worker_ids)
+    lines: list[CreditLine] = []
+    accounts: list[Account] = []
+    for employer_id, worker_id in sorted(data.pairs):
+        effective = _effective(data, employer_id, worker_id)
+        ledger = rules.charge(effective, data.uses.get((employer_id, worker_id), []), policy)
+        for (year, right_type), line in sorted(ledger.lines.items()):
+            lines.append(
+                CreditLine(
+                    employer_id=employer_id,
+                    worker_id=worker_id,
+                    year=year,
+                    right_type=right_type.value,
+                    granted_minutes=line.granted,
+                    used_minutes=line.used,
+                )
+            )
+        used = ledger.used_by_type(as_of=today.year)
+        completed = data.completed.get((employer_id, worker_id), [])
+        accounts.append(
+            Account(
+                employer_id=employer_id,
+                worker_id=worker_id,
+                granted_minutes=ledger.granted(as_of=today.year),
+                used_legal_minutes=used[RightType.LEGAL],
+                used_sector_minutes=used[RightType.SECTOR],
+                used_employer_minutes=used[RightType.EMPLOYER],
+                remaining_minutes=ledger.remaining(as_of=today.year),
+                current_year_rights_declared=today.year in effective,
+                trainings_count=len(completed),
+                last_training_end=max(completed) if completed else None,
+            )
+        )
+    scoped = {}
+    for model in (CreditLine, Account):
+        qs = model.objects.filter(employer_id__in=employer_ids)
+        scoped[model] = qs if worker_ids is None else qs.filter(worker_id__in=worker_ids)
+    # An account keeps its id across rebuilds, so that references to it stay valid.
+    old_ids = {
+        (employer_id, worker_id): pk
+        for pk, employer_id, worker_id in scoped[Account].values_list(
+            "id", "employer_id", "worker_id"
+        )
+    }
+    for account in accounts:
+        account.pk = old_ids.get((account.employer_id, account.worker_id))
+    for qs in scoped.values():
+        qs.delete()
+    CreditLine.objects.bulk_create(lines, batch_size=BATCH_SIZE)
+    Account.objects.bulk_create(accounts, batch_size=BATCH_SIZE)
+    return len(accounts)
