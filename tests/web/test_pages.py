@@ -1,0 +1,239 @@
+"""Every screen through Django's test client: access, content, scoping, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from fla.audit.models import HistoryEntry
+from fla.trainings.models import Training
+from tests.factories import grant, join, make_mandatary, make_user, mandate
+from tests.web.conftest import build_employer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_welcome_has_description_channels_faq_and_the_login_button(client):
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "De opleidingsrekeningen beheren" in body
+    assert "BATCH" in body and "API" in body and "Veelgestelde vragen" in body
+    assert "<script>" not in body  # no inline script, for the coming strict CSP
+
+
+def test_application_pages_need_a_login(client, world):
+    for name in ("web:dashboard", "web:workers", "web:trainings", "web:search"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("web:login"))
+
+
+def test_login_goes_to_the_demo_login_in_the_embedded_profile(client):
+    response = client.get(reverse("web:login"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("web:demo_login"))
+
+
+def test_demo_login_lists_users_with_access_and_logs_in_by_post(client, world):
+    make_user("nobody")  # no access: not listed
+    page = client.get(reverse("web:demo_login")).content.decode()
+    assert "Hilde Ranst" in page and "nobody" not in page
+    response = client.post(reverse("web:demo_login"), {"user": world["user"].pk})
+    assert response.status_code == 302
+    assert client.get(reverse("web:dashboard")).status_code == 200
+
+
+def test_demo_login_refuses_a_user_without_access(client, world):
+    stranger = make_user("stranger")
+    client.post(reverse("web:demo_login"), {"user": stranger.pk})
+    assert client.get(reverse("web:dashboard")).status_code == 302
+
+
+def test_demo_login_answers_404_when_switched_off(client, world, settings):
+    settings.DEMO_LOGIN = False
+    assert client.get("/login/demo/").status_code == 404
+    assert client.post("/login/demo/", {"user": world["user"].pk}).status_code == 404
+
+
+def test_without_oidc_or_demo_login_the_login_says_it_is_unavailable(client, settings):
+    settings.DEMO_LOGIN = False
+    assert client.get(reverse("web:login")).status_code == 503
+
+
+def test_logout_is_a_post(app):
+    assert app.post(reverse("web:logout")).status_code == 302
+    assert app.get(reverse("web:dashboard")).status_code == 302
+
+
+def test_a_user_without_any_employer_sees_no_access(client):
+    client.force_login(make_user("lonely"))
+    response = client.get(reverse("web:dashboard"))
+    assert response["Location"] == reverse("web:no_access")
+    assert client.get(reverse("web:no_access")).status_code == 403
+
+
+def test_a_mandatary_picks_an_employer_and_switches(client, world):
+    other, _ = build_employer(2, "Other Ltd", trainings=0)
+    secretariat = make_mandatary()
+    mandate(secretariat, world["employer"])
+    mandate(secretariat, other)
+    agent = make_user("agent")
+    join(agent, secretariat)
+    client.force_login(agent)
+    response = client.get(reverse("web:home"))
+    assert response["Location"].startswith(reverse("web:choose_employer"))
+    chooser = client.get(reverse("web:choose_employer")).content.decode()
+    assert "Acme" in chooser and "Other Ltd" in chooser
+    client.post(reverse("web:choose_employer"), {"employer": other.pk})
+    page = client.get(reverse("web:dashboard")).content.decode()
+    assert "Other Ltd" in page and 'id="employer-switch"' in page
+    client.post(reverse("web:choose_employer"), {"employer": world["employer"].pk})
+    assert "Janssens000" in client.get(reverse("web:workers")).content.decode()
+
+
+def test_choosing_an_employer_without_access_is_404(app):
+    other, _ = build_employer(1, "Secret NV", trainings=0)
+    assert app.post(reverse("web:choose_employer"), {"employer": other.pk}).status_code == 404
+    assert app.post(reverse("web:choose_employer"), {"employer": "x"}).status_code == 404
+
+
+def test_an_ended_mandate_cuts_access_at_once(client, world):
+    import datetime as dt
+
+    secretariat = make_mandatary()
+    mandate(secretariat, world["employer"], start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
+    agent = make_user("late")
+    join(agent, secretariat)
+    client.force_login(agent)
+    assert client.get(reverse("web:dashboard"))["Location"] == reverse("web:no_access")
+
+
+def test_dashboard_shows_the_four_zones(app, world):
+    body = app.get(reverse("web:dashboard")).content.decode()
+    for testid in (
+        "tile-rights",
+        "tile-training",
+        "tile-credit",
+        "tile-overdue",
+        "tile-upcoming",
+        "tile-workers",
+        "tile-hours",
+        "tile-average",
+    ):
+        assert f'data-testid="{testid}"' in body
+    assert "Alle opleidingen" in body
+    assert 'id="chart-per-year"' in body and 'id="chart-per-month"' in body
+    assert "Janssens000" in body
+    # The recent trainings, each with its Detail link.
+    for training in Training.objects.filter(employer=world["employer"]):
+        assert reverse("web:training", args=[training.pk]) in body
+
+
+def test_worker_list_filters_sorts_and_paginates(app, world):
+    page = app.get(reverse("web:workers") + "?filter=no_training").content.decode()
+    assert "Janssens004" in page and "Janssens000" not in page  # 0 and 1 had a training
+    page = app.get(reverse("web:workers") + "?sort=-last_name").content.decode()
+    assert page.index("Janssens004") < page.index("Janssens000")
+    assert app.get(reverse("web:workers") + "?sort=nonsense&page=99&filter=zzz").status_code == 200
+
+
+def test_worker_list_exports_csv_and_xlsx(app, world):
+    response = app.get(reverse("web:workers") + "?format=csv&sort=last_name")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][0] == "Naam" and len(rows) == 6
+    assert rows[1][0] == "Janssens000"
+    response = app.get(reverse("web:workers") + "?format=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 6 and sheet.cell(1, 1).value == "Naam"
+
+
+def test_training_list_filters_and_exports(app, world):
+    page = app.get(reverse("web:trainings")).content.decode()
+    assert "T-0" in page and "T-1" in page
+    assert "T-0" not in app.get(reverse("web:trainings") + "?filter=overdue").content.decode()
+    response = app.get(reverse("web:trainings") + "?format=xlsx")
+    assert load_workbook(io.BytesIO(response.content)).active.max_row == 3
+
+
+def test_worker_detail_has_gauge_year_table_chart_and_trainings(app, world):
+    worker = world["workers"][0]
+    body = app.get(reverse("web:worker", args=[worker.pk])).content.decode()
+    assert 'data-testid="gauge"' in body and "<svg" in body
+    assert 'data-testid="year-table"' in body
+    assert 'id="chart-worker"' in body
+    assert "T-0" in body
+    assert worker.insz not in reverse("web:worker", args=[worker.pk])
+
+
+def test_worker_of_another_employer_is_404(app):
+    _, strangers = build_employer(1, "Elsewhere", trainings=0)
+    assert app.get(reverse("web:worker", args=[strangers[0].pk])).status_code == 404
+    assert app.get(reverse("web:worker", args=[999999])).status_code == 404
+
+
+def test_training_detail_shows_the_history(app, world):
+    training = Training.objects.get(reference="T-0")
+    body = app.get(reverse("web:training", args=[training.pk])).content.decode()
+    assert HistoryEntry.objects.filter(entity="training", entity_id=str(training.pk)).exists()
+    assert 'data-testid="history"' in body and "Excel voor gevorderden" in body
+
+
+def test_training_of_another_employer_is_404(app):
+    other, _ = build_employer(1, "Elsewhere", trainings=1)
+    training = Training.objects.get(employer=other)
+    for name in ("web:training", "web:training_edit", "web:training_cancel"):
+        assert app.get(reverse(name, args=[training.pk])).status_code == 404
+
+
+def test_pages_follow_the_language(app, world):
+    app.post(reverse("set_language"), {"language": "fr", "next": "/app/dashboard/"})
+    assert "Tableau de bord" in app.get(reverse("web:dashboard")).content.decode()
+    app.post(reverse("set_language"), {"language": "de"})
+    assert "Übersicht" in app.get(reverse("web:dashboard")).content.decode()
+
+
+def test_browser_language_is_the_default(client, world):
+    client.force_login(world["user"])
+    body = client.get(reverse("web:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Workers" in body and 'lang="en"' in body
+
+
+def test_large_enterprise_home_is_the_search(app, world, settings):
+    settings.FLA_LARGE_ENTERPRISE_THRESHOLD = 5
+    assert app.get(reverse("web:home"))["Location"] == reverse("web:search")
+    settings.FLA_LARGE_ENTERPRISE_THRESHOLD = 6
+    assert app.get(reverse("web:home"))["Location"] == reverse("web:dashboard")
+
+
+def test_search_by_name_and_by_insz_in_a_post(app, world):
+    body = app.get(reverse("web:search") + "?last_name=Janssens003").content.decode()
+    assert "Anna3" in body and "Anna2" not in body
+    insz = world["workers"][2].insz
+    body = app.post(reverse("web:search"), {"insz": insz}).content.decode()
+    assert "Anna2" in body and "Anna3" not in body
+    # An INSZ in the query string is ignored: it must not travel in URLs.
+    body = app.get(reverse("web:search") + f"?insz={insz}").content.decode()
+    assert "Gelieve een zoekopdracht uit te voeren" in body
+    body = app.post(reverse("web:search"), {"insz": "12345678901"}).content.decode()
+    assert "ongeldig" in body
+
+
+def test_search_answers_a_fragment_to_htmx(app, world):
+    response = app.post(reverse("web:search"), {"last_name": "Janssens"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body and 'data-testid="search-results"' in body
+
+
+def test_a_reader_cannot_open_the_forms(client, world):
+    reader = make_user("reader")
+    grant(reader, world["employer"], "read")
+    client.force_login(reader)
+    assert client.get(reverse("web:dashboard")).status_code == 200
+    assert client.get(reverse("web:training_new")).status_code == 404
+    assert "Opleiding aangeven" not in client.get(reverse("web:dashboard")).content.decode()
