@@ -42,6 +42,25 @@ WRITE_PROBLEMS = (412, 422)
 
 
 class FlaNinjaAPI(NinjaAPI):
+    def validation_error_from_error_contexts(self, error_contexts):
+        """As ninja's, but keeping a short form of the rejected value for the message."""
+        errors = []
+        for context in error_contexts:
+            model = context.model
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                loc = model.__ninja_flatten_map_reverse__.get(error["loc"], error["loc"])
+                value = error.get("input")
+                errors.append(
+                    {
+                        "loc": (model.__ninja_param_source__, *loc),
+                        "type": error["type"],
+                        "msg": error["msg"],
+                        "ctx": {k: str(v) for k, v in (error.get("ctx") or {}).items()},
+                        "value": "" if isinstance(value, dict | list) else str(value)[:40],
+                    }
+                )
+        return ValidationError(errors)
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         return _problems_as_problem_json(schema)
@@ -56,7 +75,12 @@ def _problems_as_problem_json(schema: Any) -> Any:
             scoped = [req for req in security if any(req.values())]
             if scoped:
                 operation["security"] = scoped
+            # ninja keys responses by int, openapi_extra by str: merge them, extra wins.
+            merged: dict[str, Any] = {}
             for status, response in operation.get("responses", {}).items():
+                merged.setdefault(str(status), {}).update(response)
+            operation["responses"] = merged
+            for status, response in merged.items():
                 content = response.get("content")
                 if str(status).startswith(("4", "5")) and content and "application/json" in content:
                     response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}

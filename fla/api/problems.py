@@ -157,22 +157,25 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
         where = loc[0] if loc else ""
-        zone = next((p for p in reversed(loc) if not p.isdigit() and p != where), "")
+        # ninja puts the body parameter's own name after "body": drop it.
+        path = loc[2:] if where == "body" and len(loc) > 1 else loc[1:]
+        zone = next((p for p in reversed(path) if not p.isdigit()), "")
         code = _ERROR_CODES.get(str(error.get("type", "")))
         if code is None and error.get("type") in {"literal_error", "enum"}:
             code = _LITERAL_CODES.get(zone)
         item: dict[str, Any] = {
             "in": where,
-            "zone": ".".join(loc[1:]),
+            "zone": ".".join(path),
             "error": str(error.get("msg", "")),
         }
         if code:
             ctx = error.get("ctx") or {}
             params = {
+                "value": error.get("value", ""),
                 "max": ctx.get("max_length", ""),
                 "length": "> " + str(ctx.get("max_length", "")),
             }
             item["code"] = code
-            item["message"] = CATALOGUE[code].message(language, value="", **params)
+            item["message"] = CATALOGUE[code].message(language, **params)
         result.append(item)
     return result
