@@ -76,6 +76,9 @@ def oidc_setting(attr: str, *default):
         return settings.OIDC_SCOPES
     if attr == "OIDC_RP_SIGN_ALGO":
         return "RS256"
+    if attr == "OIDC_USE_PKCE":
+        # RFC 7636; a provider that does not know it ignores the parameters.
+        return True
     if attr == "OIDC_AUTHENTICATION_CALLBACK_URL":
         return "web:oidc_callback"
     if attr in ("LOGIN_REDIRECT_URL_FAILURE",):
