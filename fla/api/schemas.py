@@ -19,12 +19,17 @@ class Anomaly(Schema):
 
 
 class ProblemError(Schema):
+    """One error about the shape of a request (a JSON zone, or a line of a BATCH file)."""
+
     # "in" is a Python keyword: the JSON name is "in".
-    location: str = Field(..., alias="in", description="body, path, query or header")
-    zone: str
-    error: str
-    code: str | None = None
+    location: str | None = Field(None, alias="in", description="body, path, query or header")
+    zone: str | None = None
+    error: str | None = None
+    code: str | None = Field(None, description="Anomaly code where one applies.")
     message: str | None = None
+    line: int | None = Field(None, description="BATCH: line of the file.")
+    column: int | None = Field(None, description="BATCH: column of the file.")
+    reason: str | None = None
 
 
 class Problem(Schema):
