@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone
 
+from fla.audit.models import HistoryEntry
 from fla.core.choices import TrainingStatus
 from fla.rights.models import Account, CreditLine
 from fla.trainings.models import Training
@@ -21,6 +22,7 @@ from fla.web.formatting import percent
 from fla.workers.models import Employment
 
 UPCOMING_DAYS = 30
+CHART_CACHE_SECONDS = 3600
 
 # Filters a tile opens; the keys travel in the URL (?filter=...).
 WORKER_FILTERS = ("no_rights", "no_training", "credit_open")
@@ -95,8 +97,8 @@ class Tiles:
         return round(self.hours_this_year_minutes / self.workers) if self.workers else 0
 
 
-def tiles(employer_id: int, on: dt.date) -> Tiles:
-    """Every tile of the dashboard in three queries."""
+def tiles(employer_id: int, on: dt.date, hours_this_year_minutes: int) -> Tiles:
+    """Every tile of the dashboard in two queries (the hours come from ``charts``)."""
     first_of_year = dt.date(on.year, 1, 1)
     account_totals = Account.objects.filter(employer_id=employer_id).aggregate(
         workers=Count("id"),
@@ -115,13 +117,6 @@ def tiles(employer_id: int, on: dt.date) -> Tiles:
             filter=Q(start_date__gte=on, start_date__lte=on + dt.timedelta(days=UPCOMING_DAYS)),
         ),
     )
-    hours = Training.objects.filter(
-        employer_id=employer_id,
-        status=TrainingStatus.COMPLETED,
-        counts_toward_account=True,
-        end_date__gte=first_of_year,
-        end_date__lte=dt.date(on.year, 12, 31),
-    ).aggregate(total=Sum("duration_minutes"))
     used = sum(account_totals[k] or 0 for k in ("used_legal", "used_sector", "used_employer"))
     return Tiles(
         year=on.year,
@@ -132,7 +127,7 @@ def tiles(employer_id: int, on: dt.date) -> Tiles:
         used_minutes=used,
         overdue=warnings["overdue"] or 0,
         upcoming=warnings["upcoming"] or 0,
-        hours_this_year_minutes=hours["total"] or 0,
+        hours_this_year_minutes=hours_this_year_minutes,
     )
 
 
@@ -142,18 +137,56 @@ def _counted(employer_id: int) -> QuerySet[Training]:
     )
 
 
-def hours_per_year(employer_id: int, on: dt.date) -> dict:
-    """Total and average training hours per year, since the first accepted year (2 queries)."""
+def _months(on: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The current month and the eleven before it."""
+    year, month = (on.year, 1) if on.month == 12 else (on.year - 1, on.month + 1)
+    spans = []
+    for _ in range(12):
+        following = dt.date(year + (month == 12), month % 12 + 1, 1)
+        spans.append((dt.date(year, month, 1), following - dt.timedelta(days=1)))
+        year, month = following.year, following.month
+    return spans
+
+
+@dataclass
+class Charts:
+    per_year: dict
+    per_month: dict
+    this_year_minutes: int
+
+
+def charts(employer_id: int, on: dt.date) -> Charts:
+    """``compute_charts``, cached until the employer's data changes.
+
+    Every write goes through the one write path, which records a history entry for the
+    employer; the key holds the latest one, so any change (a training, a worker, an
+    employment, through any channel) makes a new key. One indexed query decides.
+    """
+    latest = (
+        HistoryEntry.objects.filter(employer_id=employer_id)
+        .order_by("-at", "-id")
+        .values_list("id", "at")
+        .first()
+    )
+    key = f"fla:web:charts:{employer_id}:{on.isoformat()}:{latest[0] if latest else 0}"
+    if latest:
+        key += f":{latest[1].timestamp()}"
+    result = cache.get(key)
+    if result is None:
+        result = compute_charts(employer_id, on)
+        cache.set(key, result, CHART_CACHE_SECONDS)
+    return result
+
+
+def compute_charts(employer_id: int, on: dt.date) -> Charts:
+    """Total and average training hours per year since the first accepted year, and hours
+    per month over the last twelve months: one pass over the trainings, one over the
+    employments (for the average per worker employed that year)."""
     first = min(settings.FLA_FIRST_YEAR, on.year)
     years = list(range(first, on.year + 1))
-    totals = dict(
-        _counted(employer_id)
-        .filter(end_date__year__gte=first, end_date__year__lte=on.year)
-        .annotate(y=ExtractYear("end_date"))
-        .values_list("y")
-        .annotate(total=Sum("duration_minutes"))
-        .values_list("y", "total")
-    )
+    months = _months(on)
+    sums = _sums_by_period(_counted(employer_id), [_year_span(y) for y in years] + months)
+    by_year, by_month = sums[: len(years)], sums[len(years) :]
     headcount = Employment.objects.filter(employer_id=employer_id).aggregate(
         **{
             f"y{y}": Count(
@@ -165,36 +198,22 @@ def hours_per_year(employer_id: int, on: dt.date) -> dict:
             for y in years
         }
     )
-    total_hours = [round((totals.get(y) or 0) / 60, 1) for y in years]
     average = [
-        round((totals.get(y) or 0) / 60 / headcount[f"y{y}"], 2) if headcount[f"y{y}"] else 0
-        for y in years
+        round(by_year[i] / 60 / headcount[f"y{y}"], 2) if headcount[f"y{y}"] else 0
+        for i, y in enumerate(years)
     ]
-    return {"labels": [str(y) for y in years], "total": total_hours, "average": average}
-
-
-def hours_per_month(employer_id: int, on: dt.date) -> dict:
-    """Training hours per month over the last twelve months (1 query)."""
-    # The current month and the eleven before it.
-    start = dt.date(on.year, 1, 1) if on.month == 12 else dt.date(on.year - 1, on.month + 1, 1)
-    rows = (
-        _counted(employer_id)
-        .filter(end_date__gte=start, end_date__lte=on)
-        .annotate(m=TruncMonth("end_date"))
-        .values_list("m")
-        .annotate(total=Sum("duration_minutes"))
-        .values_list("m", "total")
+    return Charts(
+        per_year={
+            "labels": [str(y) for y in years],
+            "total": [round(total / 60, 1) for total in by_year],
+            "average": average,
+        },
+        per_month={
+            "labels": [f"{lo.year}-{lo.month:02d}" for lo, _hi in months],
+            "total": [round(total / 60, 1) for total in by_month],
+        },
+        this_year_minutes=by_year[-1],
     )
-    by_month = {(m.year, m.month): total for m, total in rows}
-    labels, values = [], []
-    year, month = start.year, start.month
-    for _ in range(12):
-        labels.append(f"{year}-{month:02d}")
-        values.append(round((by_month.get((year, month)) or 0) / 60, 1))
-        month += 1
-        if month > 12:
-            year, month = year + 1, 1
-    return {"labels": labels, "total": values}
 
 
 def worker_in_scope(employer_id: int, worker_id: int) -> bool:
@@ -243,18 +262,48 @@ def year_table(employer_id: int, worker_id: int) -> tuple[list[YearRow], YearRow
 
 
 def worker_hours_per_year(employer_id: int, worker_id: int, on: dt.date) -> dict:
+    """Training hours of one worker per year (1 query on the (employer, worker) index;
+    one worker's trainings are few, so they are summed here)."""
     first = min(settings.FLA_FIRST_YEAR, on.year)
-    rows = dict(
-        _counted(employer_id)
-        .filter(worker_id=worker_id, end_date__year__gte=first)
-        .annotate(y=ExtractYear("end_date"))
-        .values_list("y")
-        .annotate(total=Sum("duration_minutes"))
-        .values_list("y", "total")
+    rows = Training.objects.filter(employer_id=employer_id, worker_id=worker_id).values_list(
+        "status", "counts_toward_account", "end_date", "duration_minutes"
     )
-    last = max([on.year, *rows.keys()])
-    years = list(range(first, last + 1))
+    per_year: dict[int, int] = {}
+    for status, counts, end_date, minutes in rows:
+        if status == TrainingStatus.COMPLETED and counts and end_date.year >= first:
+            per_year[end_date.year] = per_year.get(end_date.year, 0) + minutes
+    years = list(range(first, max([on.year, *per_year]) + 1))
     return {
         "labels": [str(y) for y in years],
-        "total": [round((rows.get(y) or 0) / 60, 1) for y in years],
+        "total": [round(per_year.get(y, 0) / 60, 1) for y in years],
     }
+
+
+def _year_span(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _sums_by_period(qs: QuerySet[Training], spans: list[tuple[dt.date, dt.date]]) -> list[int]:
+    """Minutes of training per period, in one query.
+
+    Grouped by end date (a few hundred distinct days a year, read in the order of the
+    ``(employer, status, end_date)`` index) and bucketed here: no date function runs
+    per row, which on SQLite would be a Python call for each of tens of thousands of rows.
+    """
+    if not spans:
+        return []
+    lowest = min(lo for lo, _hi in spans)
+    highest = max(hi for _lo, hi in spans)
+    per_day = (
+        qs.filter(end_date__gte=lowest, end_date__lte=highest)
+        .values_list("end_date")
+        .annotate(total=Sum("duration_minutes"))
+        .values_list("end_date", "total")
+        .order_by()
+    )
+    totals = [0] * len(spans)
+    for day, total in per_day:
+        for i, (lo, hi) in enumerate(spans):
+            if lo <= day <= hi:
+                totals[i] += total or 0
+    return totals

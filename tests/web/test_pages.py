@@ -237,3 +237,15 @@ def test_a_reader_cannot_open_the_forms(client, world):
     assert client.get(reverse("web:dashboard")).status_code == 200
     assert client.get(reverse("web:training_new")).status_code == 404
     assert "Opleiding aangeven" not in client.get(reverse("web:dashboard")).content.decode()
+
+
+def test_dashboard_charts_follow_a_new_declaration(app, world):
+    from fla.accounts.access import Caller
+    from fla.web import queries
+    from tests.web.conftest import declare_training
+
+    on = queries.today()
+    before = queries.charts(world["employer"].pk, on).this_year_minutes
+    declare_training(Caller.for_system("tests"), world["employer"], world["workers"][4], "T-NEW")
+    after = queries.charts(world["employer"].pk, on).this_year_minutes
+    assert after == before + 450

@@ -111,7 +111,7 @@ def worker_table() -> Table:
     )
 
 
-def training_table(with_worker: bool = True) -> Table:
+def training_table(with_worker: bool = True, default_sort: str = "-updated") -> Table:
     columns = [
         Column("reference", gettext_lazy("Referentie"), lambda t: t.reference, ("reference",)),
     ]
@@ -143,7 +143,7 @@ def training_table(with_worker: bool = True) -> Table:
     ]
     return Table(
         columns=columns,
-        default_sort="-updated",
+        default_sort=default_sort,
         detail_url=lambda t: reverse("web:training", args=[t.pk]),
     )
 
@@ -167,15 +167,16 @@ def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
     table = worker_table()
     table.rows_per_page = 10
     table.bind(request, queries.accounts(employer_id))
+    charts = queries.charts(employer_id, on)
     return page(
         request,
         ctx,
         "web/dashboard.html",
         {
-            "tiles": queries.tiles(employer_id, on),
+            "tiles": queries.tiles(employer_id, on, charts.this_year_minutes),
             "recent": recent,
-            "per_year": queries.hours_per_year(employer_id, on),
-            "per_month": queries.hours_per_month(employer_id, on),
+            "per_year": charts.per_year,
+            "per_month": charts.per_month,
             "table": table,
             "upcoming_days": queries.UPCOMING_DAYS,
         },
@@ -216,7 +217,9 @@ def worker_detail(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRes
     worker = Worker.objects.get(pk=worker_id)
     account = Account.objects.filter(employer_id=employer_id, worker_id=worker_id).first()
     years, total = queries.year_table(employer_id, worker_id)
-    table = training_table(with_worker=False)
+    # Latest first; sorting on the end date also lets the database read the worker's
+    # trainings through the (employer, worker) index rather than the whole employer's.
+    table = training_table(with_worker=False, default_sort="-end")
     qs = queries.trainings(employer_id).filter(worker_id=worker_id)
     fmt = request.GET.get("format")
     if fmt in EXPORT_FORMATS:
