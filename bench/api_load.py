@@ -1,0 +1,305 @@
+"""Load test of the API on a production-like server.
+
+Starts gunicorn (several sync workers, persistent database connections) on 127.0.0.1
+on a free port against a fresh PostgreSQL database, creates an employer with workers,
+rights and a registered API client, gets a token through the OAuth2 endpoint, and loads
+the server with wrk (Debian package ``wrk``) for a bounded time per scenario:
+
+* ``healthz``  : the trivial endpoint, the baseline;
+* ``credit``   : GET /api/v1/employers/{en}/workers/{insz}/credit;
+* ``training`` : PUT /api/v1/employers/{en}/trainings/{ref}, a new training each time;
+* ``mixed``    : a third of each.
+
+Prints req/s, p50 and p99 per scenario, and checks the targets: p99 under 50 ms in
+the mixed scenario at (at least) 200 req/s, and declaration throughput at least half of
+/healthz's. wrk keeps a fixed number of connections busy, so the latency it reports is
+the latency at the highest rate those connections reach: where that rate is above 200
+req/s, the p99 at 200 req/s is no worse.
+
+    python bench/api_load.py [--seconds 15] [--workers 4] [--connections 8] [--workers-data 500]
+
+Needs: PostgreSQL on 127.0.0.1:5432 (trust auth; PGHOST/PGUSER to change), wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+LUA = r"""
+local token = os.getenv("BENCH_TOKEN")
+local en = os.getenv("BENCH_EN")
+local insz = {}
+for v in string.gmatch(os.getenv("BENCH_INSZ"), "[^,]+") do insz[#insz + 1] = v end
+local mode = os.getenv("BENCH_MODE")
+local counter = 0
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  math.randomseed(os.time() + tid)
+end
+
+local function credit()
+  local who = insz[math.random(#insz)]
+  return wrk.format("GET", "/api/v1/employers/" .. en .. "/workers/" .. who .. "/credit",
+    {["Authorization"] = "Bearer " .. token})
+end
+
+local function training()
+  counter = counter + 1
+  local who = insz[math.random(#insz)]
+  local ref = "B-" .. os.getenv("BENCH_RUN") .. "-" .. tid .. "-" .. counter
+  local day = 1 + (counter % 27)
+  local body = string.format(
+    '{"insz":"%s","title":"Bench %d","kind":"formal","start_date":"2025-05-%02d",' ..
+    '"end_date":"2025-05-%02d","duration_minutes":60,"status":"completed"}',
+    who, counter, day, day)
+  return wrk.format("PUT", "/api/v1/employers/" .. en .. "/trainings/" .. ref,
+    {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
+end
+
+local function healthz()
+  return wrk.format("GET", "/healthz")
+end
+
+request = function()
+  if mode == "credit" then return credit() end
+  if mode == "training" then return training() end
+  if mode == "healthz" then return healthz() end
+  local r = math.random(3)
+  if r == 1 then return credit() elseif r == 2 then return training() else return healthz() end
+end
+
+local errors = 0
+response = function(status, headers, body)
+  if status >= 400 then
+    errors = errors + 1
+    if errors <= 3 then io.stderr:write("HTTP " .. status .. " " .. body:sub(1, 200) .. "\n") end
+  end
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(cmd: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)
+
+
+def seed(env: dict, workers: int) -> dict:
+    """Create the bench data in a child process (settings are read from env there)."""
+    code = f"""
+import datetime as dt, json
+import django
+django.setup()
+from django.conf import settings
+from fla.api.services import create_client
+from fla.rights.models import TrainingRight
+from fla.rights.services import refresh_accounts
+from tests import factories
+employer = factories.make_employer("Bench NV")
+inszs = []
+for n in range({workers}):
+    w = factories.make_worker(employer, start=dt.date(2024, 1, 1))
+    for year in (2024, 2025):
+        TrainingRight.objects.create(employer=employer, worker=w, year=year,
+                                     right_type="legal", source="computed", minutes=2280)
+    inszs.append(w.insz)
+refresh_accounts(employer.pk)
+new = create_client(name="Bench client", employer=employer)
+print(json.dumps({{"en": employer.enterprise_number, "insz": inszs,
+                  "client_id": new.client_id, "secret": new.client_secret}}))
+"""
+    out = run([str(VENV_BIN / "python"), "-c", code], env, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def get_token(base: str, client_id: str, secret: str) -> str:
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    request = urllib.request.Request(
+        base + "/api/v1/oauth/token",
+        data=b"grant_type=client_credentials",
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["access_token"]
+
+
+def wait_up(base: str, seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not come up")
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(base: str, mode: str, env: dict, args, script: Path) -> dict:
+    env = {**env, "BENCH_MODE": mode, "BENCH_RUN": f"{mode}{random.randint(0, 10**6)}"}
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(args.connections),
+            "-d",
+            f"{args.seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            base,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=args.seconds + 60,
+    )
+    out = result.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if result.stderr.strip():
+        print(result.stderr.strip()[:600], file=sys.stderr)
+    return {
+        "mode": mode,
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers-data", type=int, default=500, help="workers of the employer")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+
+    pghost = os.environ.get("PGHOST", "127.0.0.1")
+    pguser = os.environ.get("PGUSER", "postgres")
+    db = f"fla_bench_{os.getpid()}"
+    data_dir = tempfile.mkdtemp(prefix="fla-bench-")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fla.settings",
+        "DATABASE_URL": f"postgres://{pguser}@{pghost}:5432/{db}",
+        "DB_CONN_MAX_AGE": "600",
+        "FLA_DATA_DIR": data_dir,
+        "FLA_API_RATE_LIMIT": "0",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    run(["createdb", "-h", pghost, "-U", pguser, db], env)
+    server = None
+    try:
+        run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env)
+        data = seed(env, args.workers_data)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "fla.wsgi:application",
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        wait_up(base)
+        token = get_token(base, data["client_id"], data["secret"])
+        wrk_env = {
+            **env,
+            "BENCH_TOKEN": token,
+            "BENCH_EN": data["en"],
+            "BENCH_INSZ": ",".join(data["insz"]),
+        }
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(LUA)
+            script = Path(handle.name)
+        results = [
+            wrk(base, mode, wrk_env, args, script)
+            for mode in ("healthz", "credit", "training", "mixed")
+        ]
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        subprocess.run(["dropdb", "-h", pghost, "-U", pguser, "--if-exists", db], env=env)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    print(
+        f"gunicorn {args.workers} workers, wrk 2 threads {args.connections} connections, "
+        f"{args.seconds} s per scenario, {args.workers_data} workers on file"
+    )
+    print(f"{'scenario':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for r in results:
+        print(
+            f"{r['mode']:<10} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+            f"{r['errors']:>7} {r['socket_errors']}"
+        )
+    by_mode = {r["mode"]: r for r in results}
+    mixed, health, training = by_mode["mixed"], by_mode["healthz"], by_mode["training"]
+    ok_latency = mixed["rps"] >= 200 and mixed["p99"] < 50
+    ok_ratio = training["rps"] >= health["rps"] / 2
+    print(
+        f"target p99 < 50 ms at >= 200 req/s mixed: {'met' if ok_latency else 'NOT met'} "
+        f"({mixed['rps']:.0f} req/s, p99 {mixed['p99']:.1f} ms)"
+    )
+    print(
+        f"target declarations >= half of /healthz: {'met' if ok_ratio else 'NOT met'} "
+        f"({training['rps']:.0f} vs {health['rps']:.0f} req/s)"
+    )
+    errors = sum(r["errors"] for r in results)
+    return 0 if errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
