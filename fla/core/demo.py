@@ -217,15 +217,19 @@ def _check(outcomes, what: str) -> dict[str, int]:
 
 def build_employer(spec: EmployerSpec, rng: random.Random, people: People, caller: Caller,
                    today: dt.date, prefix: str) -> tuple[Employer, dict[str, int]]:
-    from fla.rights.services import compute_rights
-
     employer = Employer.objects.create(
         name=spec.name, enterprise_number=enterprise_number(rng),
         nsso_number=f"{rng.randrange(100_000_000, 999_999_999)}", language=spec.language)
+    # The size class is declared up front, as an employer may: every worker's right of
+    # a year depends on it, and the workers are then declared in chunks.
+    size_class = "20plus" if spec.workers >= 20 else "10to19" if spec.workers >= 10 else "lt10"
+    _check(submit(caller, [
+        Declaration("employer_year", employer.enterprise_number,
+                    {"year": year, "size_class": size_class})
+        for year in range(2024, today.year + 1)
+    ], today=today), "size classes")
     _check(submit(caller, worker_declarations(employer, spec, people, rng, today.year),
                   today=today), "workers")
-    for year in range(2024, today.year + 1):
-        compute_rights(year, employer_ids=[employer.pk], today=today)
     employments = _employments(employer)
     counts = _check(submit(caller, training_declarations(
         employer, employments, spec.trainings_per_worker_year, rng, today, prefix),

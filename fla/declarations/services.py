@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from fla.accounts.access import DECLARE, Caller
 from fla.audit.models import HistoryEntry
+from fla.core import bulk
 from fla.core.choices import RightSource, RightType, SizeClass, TrainingKind, TrainingStatus
 from fla.core.identifiers import (
     InvalidIdentifier,
@@ -52,11 +53,15 @@ CHUNK_SIZE = 2000
 TRAINING_ACTIONS = {"create", "replace", "cancel"}
 KINDS = {"training", "rights", "worker", "employer_year"}
 MAX_RIGHT_MINUTES = 200_000
+HISTORY_FIELDS = ("at", "employer_id", "entity", "entity_id", "action", "channel", "actor",
+                  "actor_user_id", "before", "after")
 TRAINING_FIELDS = (
     "title", "description", "provider", "kind", "start_date", "end_date", "duration_minutes",
     "status", "counts_toward_account", "certificate_obtained", "certificate_valid_until",
     "right_type",
 )  # fmt: skip
+NEW_TRAINING_FIELDS = ("employer_id", "worker_id", "reference", *TRAINING_FIELDS, "version",
+                       "warnings", "channel", "created_at", "updated_at")
 
 
 class _Rollback(Exception):
@@ -323,8 +328,12 @@ class _Chunk:
         self.parsed = parsed
         self.now = timezone.now()
         self.history: list[HistoryEntry] = []
-        self.touched: dict[int, set[int]] = defaultdict(set)  # employer id -> worker ids
-        self.rights_years: dict[int, set[tuple[int, int]]] = defaultdict(set)
+        self.touched: dict[int, set[str]] = defaultdict(set)  # employer id -> INSZs
+        self.rights_years: dict[int, set[tuple[str, int]]] = defaultdict(set)
+        self.new_workers: list[tuple[_Parsed, Worker]] = []
+        self.renamed_workers: list[tuple[_Parsed, Worker, dict]] = []
+        self.new_employments: list[tuple[_Parsed, Employment]] = []
+        self.changed_employments: list[tuple[_Parsed, Employment, dict]] = []
         self.recompute_years: dict[int, set[int]] = defaultdict(set)
 
     # -- reading ----------------------------------------------------------------------
@@ -334,11 +343,14 @@ class _Chunk:
         inszs = {p.insz for p in live if p.insz}
         self.workers = {w.insz: w for w in Worker.objects.filter(insz__in=inszs)}
         worker_ids = {w.pk for w in self.workers.values()}
-        self.employments: dict[tuple[int, int], list[Employment]] = defaultdict(list)
+        insz_of = {w.pk: w.insz for w in self.workers.values()}
+        # Keyed by INSZ: a worker declared in this chunk has no id until it is written.
+        self.employments: dict[tuple[int, str], list[Employment]] = defaultdict(list)
         for employment in Employment.objects.filter(
             employer_id__in=employer_ids, worker_id__in=worker_ids
         ).order_by("start_date"):
-            self.employments[(employment.employer_id, employment.worker_id)].append(employment)
+            key = (employment.employer_id, insz_of[employment.worker_id])
+            self.employments[key].append(employment)
         references = {p.values["reference"] for p in live if p.values.get("reference")}
         self.trainings: dict[tuple[int, str], Training] = {
             (t.employer_id, t.reference): t
@@ -359,10 +371,12 @@ class _Chunk:
     # -- the main loop ----------------------------------------------------------------
     def apply(self) -> None:
         self.load()
-        order = {"employer_year": 0, "worker": 1, "rights": 2, "training": 3}
-        for p in sorted(self.parsed, key=lambda p: order.get(p.declaration.kind, 9)):
-            if not p.blocked:
-                getattr(self, f"apply_{p.declaration.kind}")(p)
+        for kinds in (("employer_year", "worker"), ("rights", "training")):
+            for p in self.parsed:
+                if p.declaration.kind in kinds and not p.blocked:
+                    getattr(self, f"apply_{p.declaration.kind}")(p)
+            if "worker" in kinds:
+                self.flush_workers()
         self.flush()
         self.rebuild_credit()
         for p in self.parsed:
@@ -377,21 +391,20 @@ class _Chunk:
 
     def record(self, p: _Parsed, entity: str, entity_id: Any, action: str,
                before: dict | None, after: dict | None) -> None:
-        self.history.append(HistoryEntry(
-            at=self.now, employer=p.employer, entity=entity, entity_id=str(entity_id),
-            action=action, channel=self.caller.channel, actor=self.caller.label[:200],
-            actor_user_id=self.caller.user_id, before=before, after=after,
+        self.history.append((
+            self.now, p.employer.pk, entity, str(entity_id), action, self.caller.channel,
+            self.caller.label[:200], self.caller.user_id, before, after,
         ))
 
     def worker_of(self, p: _Parsed) -> Worker | None:
         worker = self.workers.get(p.insz) if p.insz else None
-        if worker is None or not self.employments.get((p.employer.pk, worker.pk)):
+        if worker is None or not self.employments.get((p.employer.pk, worker.insz)):
             p.reject("E004", "insz")
             return None
         return worker
 
     def employed_in(self, p: _Parsed, worker: Worker, start: dt.date, end: dt.date) -> bool:
-        for e in self.employments[(p.employer.pk, worker.pk)]:
+        for e in self.employments[(p.employer.pk, worker.insz)]:
             if e.start_date <= end and (e.end_date is None or e.end_date >= start):
                 return True
         return False
@@ -400,7 +413,7 @@ class _Chunk:
                           end: dt.date) -> bool:
         return any(
             e.start_date <= start and (e.end_date is None or e.end_date >= end)
-            for e in self.employments[(p.employer.pk, worker.pk)]
+            for e in self.employments[(p.employer.pk, worker.insz)]
         )
 
     # -- trainings --------------------------------------------------------------------
@@ -460,7 +473,7 @@ class _Chunk:
             existing.channel = self.caller.channel
             existing.updated_at = self.now
             self.changed_trainings.append((p, existing, before, "replace"))
-        self.touched[employer.pk].add(worker.pk)
+        self.touched[employer.pk].add(worker.insz)
         self.signatures[(employer.pk, worker.pk, values["title"].casefold(), start)].add(
             reference)
 
@@ -482,6 +495,7 @@ class _Chunk:
                 p.reject("W004", "title", value=sorted(others)[0])
 
     def cancel_training(self, p: _Parsed, training: Training) -> None:
+        self.workers.setdefault(training.worker.insz, training.worker)
         if training.status == TrainingStatus.CANCELLED:
             p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
                                      changed=False)
@@ -493,61 +507,86 @@ class _Chunk:
         training.channel = self.caller.channel
         training.updated_at = self.now
         self.changed_trainings.append((p, training, before, "cancel"))
-        self.touched[p.employer.pk].add(training.worker_id)
+        self.touched[p.employer.pk].add(training.worker.insz)
 
     # -- workers and employments ------------------------------------------------------
     def apply_worker(self, p: _Parsed) -> None:
         values, employer = p.values, p.employer
         worker = self.workers.get(p.insz)
         employment_values = values["employment"]
-        known_here = worker is not None and bool(self.employments.get((employer.pk, worker.pk)))
+        known_here = worker is not None and bool(self.employments.get((employer.pk, p.insz)))
         if not known_here and employment_values is None:
             # A worker is attached to an employer through an employment.
             p.reject("E016", "employment.start_date")
             return
         changed = False
         if worker is None:
-            worker = Worker.objects.create(
-                insz=p.insz, first_name=values["first_name"], last_name=values["last_name"],
-                birth_date=birth_date_from_insz(p.insz))
+            worker = Worker(insz=p.insz, first_name=values["first_name"],
+                            last_name=values["last_name"], birth_date=birth_date_from_insz(p.insz))
             self.workers[p.insz] = worker
-            self.record(p, "worker", worker.pk, "create", None, _worker_snapshot(worker))
+            self.new_workers.append((p, worker))
             changed = True
         elif (worker.first_name, worker.last_name) != (values["first_name"], values["last_name"]):
             before = _worker_snapshot(worker)
             worker.first_name, worker.last_name = values["first_name"], values["last_name"]
-            worker.save(update_fields=["first_name", "last_name"])
-            self.record(p, "worker", worker.pk, "update", before, _worker_snapshot(worker))
+            if worker.pk is not None:
+                self.renamed_workers.append((p, worker, before))
             changed = True
         if employment_values is not None:
             changed |= self.upsert_employment(p, worker, employment_values)
         if changed:
-            self.touched[employer.pk].add(worker.pk)
-        p.outcome = self.outcome(p, object_id=worker.pk, changed=changed)
+            self.touched[employer.pk].add(worker.insz)
+        p.outcome = self.outcome(p, changed=changed)
 
     def upsert_employment(self, p: _Parsed, worker: Worker, values: dict) -> bool:
         employer = p.employer
-        current = self.employments[(employer.pk, worker.pk)]
+        current = self.employments[(employer.pk, worker.insz)]
         match = next((e for e in current if e.start_date == values["start_date"]), None)
         if match is None:
-            match = Employment.objects.create(worker=worker, employer=employer, **values)
+            match = Employment(worker=worker, employer=employer, **values)
             current.append(match)
             current.sort(key=lambda e: e.start_date)
-            self.record(p, "employment", match.pk, "create", None, _employment_snapshot(match))
+            self.new_employments.append((p, match))
         else:
             if all(getattr(match, k) == v for k, v in values.items()):
                 return False
             before = _employment_snapshot(match)
             for name, value in values.items():
                 setattr(match, name, value)
-            match.save()
-            self.record(p, "employment", match.pk, "update", before,
-                        _employment_snapshot(match))
+            if match.pk is not None:
+                self.changed_employments.append((p, match, before))
         last_year = min((values["end_date"] or self.today).year, self.today.year)
         for year in range(max(values["start_date"].year, settings.FLA_FIRST_YEAR),
                           last_year + 1):
-            self.rights_years[employer.pk].add((worker.pk, year))
+            self.rights_years[employer.pk].add((worker.insz, year))
         return True
+
+    def flush_workers(self) -> None:
+        """Write the workers and employments of the chunk, so later phases have their ids."""
+        Worker.objects.bulk_create([w for _, w in self.new_workers], batch_size=1000)
+        for p, worker in self.new_workers:
+            self.record(p, "worker", worker.pk, "create", None, _worker_snapshot(worker))
+        if self.renamed_workers:
+            Worker.objects.bulk_update([w for _, w, _ in self.renamed_workers],
+                                       ["first_name", "last_name"], batch_size=1000)
+        for p, worker, before in self.renamed_workers:
+            self.record(p, "worker", worker.pk, "update", before, _worker_snapshot(worker))
+        for _, employment in self.new_employments:
+            employment.worker_id = employment.worker.pk
+        Employment.objects.bulk_create([e for _, e in self.new_employments], batch_size=1000)
+        for p, employment in self.new_employments:
+            self.record(p, "employment", employment.pk, "create", None,
+                        _employment_snapshot(employment))
+        if self.changed_employments:
+            Employment.objects.bulk_update(
+                [e for _, e, _ in self.changed_employments],
+                ["end_date", "regime", "joint_committee"], batch_size=1000)
+        for p, employment, before in self.changed_employments:
+            self.record(p, "employment", employment.pk, "update", before,
+                        _employment_snapshot(employment))
+        for p in self.parsed:
+            if p.declaration.kind == "worker" and p.outcome is not None and p.insz:
+                p.outcome.object_id = self.workers[p.insz].pk
 
     # -- rights -----------------------------------------------------------------------
     def apply_rights(self, p: _Parsed) -> None:
@@ -597,7 +636,7 @@ class _Chunk:
             WorkerOptOut.objects.filter(employer=employer, worker=worker, year=year).delete()
         self.record(p, "rights", f"{worker.pk}:{year}", "set", before_state,
                     {"year": year, "declared": after, "opt_out": values["opt_out"]})
-        self.touched[employer.pk].add(worker.pk)
+        self.touched[employer.pk].add(worker.insz)
         p.outcome = self.outcome(p, object_id=worker.pk, changed=True)
 
     def sector_floor(self, employer: Employer, worker: Worker, year: int) -> int:
@@ -605,7 +644,7 @@ class _Chunk:
         from fla.rights import rules
 
         periods = [rules.EmploymentPeriod(e.start_date, e.end_date, e.regime, e.joint_committee)
-                   for e in self.employments[(employer.pk, worker.pk)]]
+                   for e in self.employments[(employer.pk, worker.insz)]]
         days_in_year = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
         share = sum((p.regime * rules.employed_days(p, year) for p in periods), Decimal(0))
         per_day = Decimal(employer.reference_weekly_minutes) / 5
@@ -637,9 +676,17 @@ class _Chunk:
 
     def flush(self) -> None:
         if self.new_trainings:
-            created = Training.objects.bulk_create([t for _, t in self.new_trainings],
-                                                   batch_size=1000)
-            for (p, _), training in zip(self.new_trainings, created, strict=True):
+            bulk.insert(Training, NEW_TRAINING_FIELDS, (
+                [getattr(t, name) for name in NEW_TRAINING_FIELDS]
+                for _, t in self.new_trainings))
+            references = {t.reference for _, t in self.new_trainings}
+            ids = {(employer_id, reference): pk for employer_id, reference, pk in
+                   Training.objects.filter(
+                       employer_id__in={t.employer_id for _, t in self.new_trainings},
+                       reference__in=references).values_list("employer_id", "reference", "id")}
+            for p, training in self.new_trainings:
+                training.pk = ids[(training.employer_id, training.reference)]
+                training._state.adding = False
                 self.record(p, "training", training.pk, "create", None,
                             training_snapshot(training))
                 p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True)
@@ -653,7 +700,7 @@ class _Chunk:
                             training_snapshot(training))
                 p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
                                          changed=True)
-        HistoryEntry.objects.bulk_create(self.history, batch_size=1000)
+        bulk.insert(HistoryEntry, HISTORY_FIELDS, self.history)
 
     def rebuild_credit(self) -> None:
         from fla.rights import services as rights
@@ -663,10 +710,12 @@ class _Chunk:
                 rights.compute_rights(year, employer_ids=[employer_id])
         for employer_id, pairs in self.rights_years.items():
             for year in sorted({y for _, y in pairs}):
-                workers = sorted({w for w, y in pairs if y == year})
-                rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers)
-        for employer_id, worker_ids in self.touched.items():
-            rights.refresh_accounts(employer_id, sorted(worker_ids), today=self.today)
+                workers = sorted({self.workers[i].pk for i, y in pairs if y == year})
+                rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers,
+                                      today=self.today, refresh=False, record=False)
+        for employer_id, inszs in self.touched.items():
+            worker_ids = sorted(self.workers[i].pk for i in inszs)
+            rights.refresh_accounts(employer_id, worker_ids, today=self.today)
         self.credit_warnings()
 
     def credit_warnings(self) -> None:

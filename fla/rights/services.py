@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fla.audit.models import HistoryEntry
+from fla.core import bulk
 from fla.core.choices import Channel, RightSource, TrainingStatus
 from fla.employers.models import Employer, EmployerYear
 from fla.rights import rules
@@ -130,6 +131,17 @@ def compute_size_classes(employer_ids: Iterable[int], year: int) -> dict[int, st
 # --- Computed rights ------------------------------------------------------------------
 
 
+def _stored_size_classes(employer_ids: list[int], year: int) -> dict[int, str]:
+    """The size classes that applied before this run (declared, else computed)."""
+    return {
+        employer_id: declared or computed
+        for employer_id, declared, computed in EmployerYear.objects.filter(
+            employer_id__in=employer_ids, year=year
+        ).values_list("employer_id", "declared_size_class", "computed_size_class")
+        if declared or computed
+    }
+
+
 def _employers_for_year(year: int) -> list[int]:
     """Employers with an employment in ``year`` or computed rights stored for it."""
     year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -153,6 +165,8 @@ def compute_rights(
     worker_ids: Iterable[int] | None = None,
     chunk_size: int = EMPLOYER_CHUNK,
     today: dt.date | None = None,
+    refresh: bool = True,
+    record: bool = True,
 ) -> dict[str, int]:
     """(Re)compute and store the computed rights of every worker employed in ``year``.
 
@@ -163,7 +177,8 @@ def compute_rights(
     Rows that did not change are not touched; computed rows no longer owed are
     deleted; declared rights are never touched. The accounts of the workers whose
     rights changed are rebuilt, and one HistoryEntry per employer records the run.
-    Returns the counts.
+    The write path, which rebuilds the accounts it touched itself and records each
+    change it makes, passes ``refresh=False, record=False``. Returns the counts.
     """
     ids = sorted(set(employer_ids)) if employer_ids is not None else _employers_for_year(year)
     workers = None if worker_ids is None else sorted(set(worker_ids))
@@ -184,7 +199,9 @@ def compute_rights(
     }
     for chunk in _chunks(ids, max(chunk_size, 1)):
         with transaction.atomic():
-            counts = _compute_rights_chunk(year, chunk, workers, sector_table, today)
+            counts = _compute_rights_chunk(
+                year, chunk, workers, sector_table, today, refresh=refresh, record=record
+            )
         for key, value in counts.items():
             totals[key] += value
     return totals
@@ -196,8 +213,20 @@ def _compute_rights_chunk(
     worker_ids: list[int] | None,
     sector_table: dict[tuple[str, str, int], Decimal],
     today: dt.date | None,
+    *,
+    refresh: bool = True,
+    record: bool = True,
 ) -> dict[str, int]:
-    size_classes = compute_size_classes(employer_ids, year)
+    widened = False
+    if worker_ids is None:
+        size_classes = compute_size_classes(employer_ids, year)
+    else:
+        before = _stored_size_classes(employer_ids, year)
+        size_classes = compute_size_classes(employer_ids, year)
+        if any(before.get(e) != size_classes[e] for e in employer_ids):
+            # The change moved the employer to another size class: every worker's
+            # right of the year depends on it, so all of them are recomputed.
+            worker_ids, widened = None, True
     weekly = dict(
         Employer.objects.filter(id__in=employer_ids).values_list("id", "reference_weekly_minutes")
     )
@@ -223,7 +252,7 @@ def _compute_rights_chunk(
             affected,
         )
 
-    if affected:
+    if affected and (refresh or widened):
         # Where most of an employer's workers changed in a run over all of them (a first
         # run), rebuild all of its accounts: cheaper than long lists of worker ids.
         _refresh(
@@ -235,6 +264,8 @@ def _compute_rights_chunk(
             },
             today=today,
         )
+    if not record:
+        return counts
     HistoryEntry.objects.bulk_create(
         [
             HistoryEntry(
@@ -333,7 +364,8 @@ def _compute_rights_part(
         per_employer[row.employer_id]["deleted"] += 1
         affected[row.employer_id].add(row.worker_id)
 
-    TrainingRight.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    fields = ("employer_id", "worker_id", "year", "right_type", "source", "minutes", "updated_at")
+    bulk.insert(TrainingRight, fields, _rows(to_create, fields))
     TrainingRight.objects.bulk_update(to_update, ["minutes", "updated_at"], batch_size=BATCH_SIZE)
     for ids in _chunks([row.id for row in stale], WORKER_CHUNK):
         TrainingRight.objects.filter(id__in=ids).delete()
@@ -531,6 +563,23 @@ def _refresh_chunk(
         account.pk = old_ids.get((account.employer_id, account.worker_id))
     for qs in scoped.values():
         qs.delete()
-    CreditLine.objects.bulk_create(lines, batch_size=BATCH_SIZE)
-    Account.objects.bulk_create(accounts, batch_size=BATCH_SIZE)
+    bulk.insert(CreditLine, CREDIT_LINE_FIELDS, _rows(lines, CREDIT_LINE_FIELDS))
+    kept = [a for a in accounts if a.pk is not None]
+    bulk.insert(Account, ("id", *ACCOUNT_FIELDS), _rows(kept, ("id", *ACCOUNT_FIELDS)))
+    new = [a for a in accounts if a.pk is None]
+    bulk.insert(Account, ACCOUNT_FIELDS, _rows(new, ACCOUNT_FIELDS))
     return len(accounts)
+
+
+CREDIT_LINE_FIELDS = (
+    "employer_id", "worker_id", "year", "right_type", "granted_minutes", "used_minutes",
+)  # fmt: skip
+ACCOUNT_FIELDS = (
+    "employer_id", "worker_id", "granted_minutes", "used_legal_minutes", "used_sector_minutes",
+    "used_employer_minutes", "remaining_minutes", "current_year_rights_declared",
+    "trainings_count", "last_training_end",
+)  # fmt: skip
+
+
+def _rows(objects: Iterable[Any], fields: Sequence[str]) -> Iterator[list[Any]]:
+    return ([getattr(obj, name) for name in fields] for obj in objects)

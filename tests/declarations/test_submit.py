@@ -198,9 +198,9 @@ def test_worker_declaration_creates_worker_employment_and_history(employer, call
     assert worker.birth_date == dt.date(1990, 5, 17)
     employment = Employment.objects.get(worker=worker)
     assert str(employment.regime) == "0.5000"
-    entities = set(HistoryEntry.objects.values_list("entity", flat=True))
-    # The new employment triggers the computation of the worker's 2025 rights.
-    assert entities == {"worker", "employment", "rights-computation"}
+    assert set(HistoryEntry.objects.values_list("entity", flat=True)) == {"worker", "employment"}
+    # The new employment gives the worker a computed right for 2025.
+    assert TrainingRight.objects.filter(worker=worker, year=2025, source="computed").exists()
     again = submit(caller, [declaration], today=TODAY)[0]
     assert again.accepted and not again.changed
 
