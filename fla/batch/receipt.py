@@ -33,6 +33,7 @@ class ReceiptError:
     reason: str
     line: int | None = None
     column: int | None = None
+    offset: int | None = field(default=None, repr=False)  # where the pass noticed it
 
     def as_dict(self) -> dict:
         return {"code": self.code, "line": self.line, "column": self.column, "reason": self.reason}
@@ -50,6 +51,7 @@ class Scan:
 
     header: dict[str, str] = field(default_factory=dict)
     header_lines: dict[str, int] = field(default_factory=dict)
+    header_columns: dict[str, int | None] = field(default_factory=dict)
     declarations: int = 0
     employers: int = 0
     size: int = 0
@@ -101,10 +103,11 @@ def check_prolog(head: bytes, *, complete: bool) -> bool:
         if len(rest) < 10 and not complete:
             return False
         if rest.startswith(b"<?"):
-            close = head.find(b"?>", index)
+            close, end = head.find(b"?>", index + 2), 2
         elif rest.startswith(b"<!--"):
-            close = head.find(b"-->", index)
-        elif rest[:9].upper() == b"<!DOCTYPE":
+            close, end = head.find(b"-->", index + 4), 3
+        elif rest.startswith(b"<!") or rest.startswith(b"<\x00"):
+            # <!DOCTYPE in any spelling, or any other declaration: never given to lxml.
             line, column = _location(head, index)
             raise Rejected(
                 ReceiptError(
@@ -122,14 +125,26 @@ def check_prolog(head: bytes, *, complete: bool) -> bool:
                     )
                 )
             return False
-        index = close + 2
+        index = close + end
 
 
-def _new_parser() -> etree.XMLPullParser:
+HEADER_ZONES = ("file_reference", "sender", "environment", "created_at", "language")
+# The receipt pass only looks at these elements (events cost Python time per element).
+SCAN_TAGS = (ROOT_TAG, HEADER_TAG, EMPLOYER_TAG, *DECLARATION_TAGS,
+             *(NS + zone for zone in HEADER_ZONES))  # fmt: skip
+
+
+def _new_parser(tags: tuple[str, ...] | None = None) -> etree.XMLPullParser:
     return etree.XMLPullParser(
-        events=("start", "end"),
+        events=("end",) if tags else ("start", "end"),
+        tag=tags,
         schema=batch_schema(),
-        resolve_entities=False,
+        # Not resolve_entities=False: with a schema attached, lxml 6.1 then stops
+        # reporting well-formedness errors (a truncated or mismatched document passes).
+        # No entity can be declared anyway: a DOCTYPE is refused before lxml sees a byte
+        # (check_prolog); external entities, DTDs and the
+        # network stay off.
+        resolve_entities="internal",
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
@@ -138,7 +153,13 @@ def _new_parser() -> etree.XMLPullParser:
 
 
 def _errors(parser: etree.XMLPullParser) -> list:
-    return [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
+    # Validity errors of a feed parser surface in feed_error_log as they happen.
+    return [
+        e
+        for log in (parser.feed_error_log, parser.error_log)
+        for e in log
+        if e.level >= etree.ErrorLevels.ERROR
+    ]
 
 
 def _message(entry) -> str:
@@ -149,12 +170,12 @@ def scan(
     source: IO[bytes], sink: IO[bytes], *, max_bytes: int, check_header: Callable[[Scan], None]
 ) -> Scan:
     """Read ``source`` to the end, copying it to ``sink`` and validating it as it goes."""
-    parser = _new_parser()
+    parser = _new_parser(SCAN_TAGS)
     result = Scan()
     position = _Position()
     head = b""
+    first_block = b""
     prolog_checked = False
-    depth = 0
     root_closed = False
     header_done = False
     header: dict[str, str] = {}
@@ -173,6 +194,8 @@ def scan(
                     )
                 )
             sink.write(data)
+            if len(first_block) < MAX_PROLOG:
+                first_block += data[:MAX_PROLOG]
         if not prolog_checked:
             head += data
             if not check_prolog(head, complete=eof):
@@ -184,53 +207,41 @@ def scan(
         if data:
             try:
                 parser.feed(data)
-                for event, element in parser.read_events():
-                    if event == "start":
-                        if depth == 0 and element.getroottree().docinfo.doctype:
-                            raise Rejected(
-                                ReceiptError(
-                                    "forbidden",
-                                    "A DOCTYPE is not allowed: no DTD, no entities.",
-                                    1,
-                                    1,
-                                )
-                            )
-                        depth += 1
-                        continue
-                    depth -= 1
+                for _event, element in parser.read_events():
                     tag = element.tag
-                    if depth == 0:
-                        root_closed = tag == ROOT_TAG
-                    elif depth == 2 and not header_done and element.getparent().tag == HEADER_TAG:
-                        name = tag[len(NS) :]
-                        header[name] = (element.text or "").strip()
-                        result.header_lines[name] = element.sourceline or 0
-                    elif depth == 1 and tag == HEADER_TAG:
+                    if tag in DECLARATION_TAGS:
+                        result.declarations += 1
+                        _drop(element)
+                    elif tag == EMPLOYER_TAG:
+                        result.employers += 1
+                        _drop(element)
+                    elif tag == HEADER_TAG:
                         header_done = True
                         result.header = header
                         if not _errors(parser):
                             check_header(result)
-                    elif depth == 2 and tag in DECLARATION_TAGS:
-                        result.declarations += 1
-                        _drop(element)
-                    elif depth == 1 and tag == EMPLOYER_TAG:
-                        result.employers += 1
-                        _drop(element)
+                    elif tag == ROOT_TAG:
+                        root_closed = element.getparent() is None
+                    elif not header_done and element.getparent().tag == HEADER_TAG:
+                        name = tag[len(NS) :]
+                        header[name] = (element.text or "").strip()
+                        line = element.sourceline or 0
+                        result.header_lines[name] = line
+                        result.header_columns[name] = _column_in(first_block, line, name)
             except etree.XMLSyntaxError as exc:
-                raise _syntax_error(exc, position) from None
+                raise _classify(exc, parser, position, result.size - len(data)) from None
             if _errors(parser):
-                raise _validity_error(parser, position)
+                raise _validity_error(parser, position, result.size - len(data))
             position.advance(data)
         if eof:
             break
     try:
         parser.close()
     except etree.XMLSyntaxError as exc:
-        if _errors(parser) and any(e.domain_name == "SCHEMASV" for e in _errors(parser)):
-            raise _validity_error(parser, position) from None
-        raise _syntax_error(exc, position) from None
+        if root_closed:
+            raise _classify(exc, parser, position) from None
     if not root_closed:
-        # lxml's validating parser can accept a truncated document: check it ourselves.
+        # Checked here: lxml's validating parser may accept or misreport a truncated file.
         raise Rejected(
             ReceiptError(
                 "not_well_formed",
@@ -242,12 +253,31 @@ def scan(
     return result
 
 
+def _column_in(block: bytes, line: int, local: str) -> int | None:
+    """Column of the start tag ``local`` on ``line`` of the start of the file."""
+    lines = block.split(b"\n")
+    if not 0 < line <= len(lines):
+        return None
+    found = re.search(
+        rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(local.encode()) + rb"[\s/>]", lines[line - 1]
+    )
+    return len(lines[line - 1][: found.start()].decode("utf-8", "ignore")) + 1 if found else None
+
+
 def _drop(element: etree._Element) -> None:
     element.clear()
     parent = element.getparent()
     if parent is not None:
         while element.getprevious() is not None:
             del parent[0]
+
+
+def _classify(
+    exc: etree.XMLSyntaxError, parser, position: _Position, offset: int | None = None
+) -> Rejected:
+    if any(e.domain_name == "SCHEMASV" for e in _errors(parser)):
+        return _validity_error(parser, position, offset)
+    return _syntax_error(exc, position)
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
@@ -261,11 +291,15 @@ def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
     )
 
 
-def _validity_error(parser: etree.XMLPullParser, position: _Position) -> Rejected:
+def _validity_error(
+    parser: etree.XMLPullParser, position: _Position, offset: int | None = None
+) -> Rejected:
     entry = _errors(parser)[0]
     line, column = (entry.line, entry.column) if entry.line else (None, None)
     return Rejected(
-        ReceiptError("invalid", f"Not valid against the XSD: {_message(entry)}", line, column)
+        ReceiptError(
+            "invalid", f"Not valid against the XSD: {_message(entry)}", line, column, offset
+        )
     )
 
 
@@ -284,19 +318,36 @@ def locate(spooled: IO[bytes], error: ReceiptError, step: int = 64) -> ReceiptEr
     position = _Position()
     recent: deque = deque(maxlen=256)
     buffer = b""
+    fed = 0
     while True:
         block = spooled.read(READ_SIZE)
         if not block:
             break
+        if error.offset is not None and fed + len(block) <= error.offset:
+            # Before the window where the error was noticed: no need for small steps.
+            buffer = (buffer + block)[-4096:]
+            parser.feed(block)
+            for event, element in parser.read_events():
+                recent.append((event, element.tag, element.sourceline))
+            position.advance(block)
+            fed += len(block)
+            continue
+        fed += len(block)
         for start in range(0, len(block), step):
             piece = block[start : start + step]
+            buffer = (buffer + piece)[-4096:]
             try:
                 parser.feed(piece)
                 for event, element in parser.read_events():
                     recent.append((event, element.tag, element.sourceline))
             except etree.XMLSyntaxError:
-                return error
-            buffer = (buffer + piece)[-4096:]
+                try:
+                    for event, element in parser.read_events():
+                        recent.append((event, element.tag, element.sourceline))
+                except etree.XMLSyntaxError:
+                    pass
+                if not _errors(parser):
+                    return error
             if _errors(parser):
                 return _place(error, _errors(parser)[0], recent, position, piece, buffer)
             position.advance(piece)

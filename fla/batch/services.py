@@ -158,6 +158,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
             found["employer"], found["mandatary"] = _sender_organisation(caller, sender)
         except receipt_scan.Rejected as exc:
             exc.error.line = line.get("sender")
+            exc.error.column = scan.header_columns.get("sender")
             raise
         test = header.get("environment") == "test"
         if test and production:
@@ -166,6 +167,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                     "wrong_environment",
                     "A test file was sent to production.",
                     line.get("environment"),
+                    scan.header_columns.get("environment"),
                 )
             )
         if not test and not production:
@@ -174,10 +176,11 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                     "wrong_environment",
                     "A production file was sent to the test environment.",
                     line.get("environment"),
+                    scan.header_columns.get("environment"),
                 )
             )
         if BatchFile.objects.filter(sender=sender, reference=header.get("file_reference")).exists():
-            raise _duplicate(header, line)
+            raise _duplicate(header, line, scan.header_columns)
 
     max_bytes = settings.FLA_MAX_BATCH_BYTES
     with tempfile.NamedTemporaryFile(
@@ -188,7 +191,6 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
         except receipt_scan.Rejected as exc:
             error = exc.error
             if error.code == "invalid" and not error.line:
-                _drain_into(stream, spool, max_bytes)
                 spool.flush()
                 error = receipt_scan.locate(spool, error)
             logger.info("BATCH file rejected: %s", error.reason[:200])
@@ -220,7 +222,10 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                 process_file.enqueue(batch.pk)
         except IntegrityError:
             default_storage.delete(stored)
-            return Receipt(accepted=False, errors=[_duplicate(header, scan.header_lines).error])
+            return Receipt(
+                accepted=False,
+                errors=[_duplicate(header, scan.header_lines, scan.header_columns).error],
+            )
         except BaseException:
             default_storage.delete(stored)
             raise
@@ -235,44 +240,15 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
     )
 
 
-def _duplicate(header: dict, lines: dict) -> receipt_scan.Rejected:
+def _duplicate(header: dict, lines: dict, columns: dict) -> receipt_scan.Rejected:
     return receipt_scan.Rejected(
         receipt_scan.ReceiptError(
             "duplicate_reference",
             f"The file reference {header.get('file_reference')} was already used by this sender.",
             lines.get("file_reference"),
+            columns.get("file_reference"),
         )
     )
-
-
-def _drain_into(stream: IO[bytes], spool: IO[bytes], max_bytes: int) -> None:
-    """Copy the rest of a rejected upload, up to the cap, so its error can be located."""
-    size = spool.tell()
-    while size < max_bytes:
-        data = stream.read(receipt_scan.READ_SIZE)
-        if not data:
-            return
-        spool.write(data)
-        size += len(data)
-
-
-def status_dict(batch: BatchFile) -> dict:
-    """Status and progress of a file, as the API and the command line show them."""
-    return {
-        "file_id": batch.pk,
-        "reference": batch.reference,
-        "sender": batch.sender,
-        "environment": batch.environment,
-        "status": batch.status,
-        "progress": batch.progress,
-        "total": batch.total,
-        "processed": batch.processed,
-        "accepted": batch.accepted,
-        "accepted_with_warnings": batch.accepted_with_warnings,
-        "rejected": batch.rejected,
-        "received_at": batch.received_at.isoformat(),
-        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
-    }
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+import io
+import os
+
+import pytest
+
+from fla.accounts.access import Caller
+from fla.batch import services
+from fla.batch.models import BatchFile
+from tests.factories import make_mandatary, make_user
+
+
+def stored_files(tmp_path):
+    media = tmp_path / "media"
+    return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
+
+
+def assert_nothing_stored(tmp_path):
+    assert BatchFile.objects.count() == 0
+    assert stored_files(tmp_path) == []
+    assert os.listdir(tmp_path / "spool") == []
+
+
+def receive(caller, data, production=True):
+    return services.receive(caller, io.BytesIO(data), production=production)
+
+
+def test_accepted_file_gets_an_id_a_stored_copy_and_a_task(world, batch_storage):
+    data = world.file(declarations=[world.training("T1"), world.training("T2")])
+    receipt = receive(world.caller, data)
+    assert receipt.accepted and receipt.errors == []
+    batch = BatchFile.objects.get(pk=receipt.file_id)
+    assert (batch.reference, batch.sender, batch.total) == (
+        "F1",
+        world.mandatary.enterprise_number,
+        2,
+    )
+    assert batch.status == "received" and batch.sender_mandatary == world.mandatary
+    assert [p.read_bytes() for p in stored_files(batch_storage)] == [data]
+    from django_tasks_db.models import DBTaskResult
+
+    task = DBTaskResult.objects.get()
+    assert task.queue_name == "batch" and task.args_kwargs["args"] == [batch.pk]
+    assert os.listdir(batch_storage / "spool") == []
+
+
+def test_not_well_formed_gives_line_and_column(world, batch_storage):
+    data = world.file().replace(b"<title>Safety</title>", b"<title>Safety</titel>")
+    receipt = receive(world.caller, data)
+    assert not receipt.accepted
+    (error,) = receipt.errors
+    line = data[: data.index(b"</titel>")].count(b"\n") + 1
+    assert error.code == "not_well_formed" and error.line == line and error.column > 1
+    assert_nothing_stored(batch_storage)
+
+
+def test_invalid_against_the_xsd_gives_line_column_and_reason(world, batch_storage):
+    data = world.file(declarations=[world.training("T1"), world.training("T2")])
+    data = data.replace(
+        b"<reference>T2</reference>", b"<reference>T2</reference><colour>red</colour>"
+    )
+    receipt = receive(world.caller, data)
+    (error,) = receipt.errors
+    before = data[: data.index(b"<colour>")]
+    assert error.code == "invalid"
+    assert "colour" in error.reason and "not expected" in error.reason
+    assert error.line == before.count(b"\n") + 1
+    assert error.column == len(before) - before.rfind(b"\n")
+    assert_nothing_stored(batch_storage)
+
+
+def test_a_wrong_format_is_a_validity_error(world, batch_storage):
+    data = world.file(declarations=[world.training("T1", start_date="01/03/2025")])
+    (error,) = receive(world.caller, data).errors
+    before = data[: data.index(b"<start_date>")]
+    assert error.code == "invalid" and "start_date" in error.reason
+    assert (error.line, error.column) == (
+        before.count(b"\n") + 1,
+        len(before) - before.rfind(b"\n"),
+    )
+    assert_nothing_stored(batch_storage)
+
+
+def test_duplicate_file_reference_is_refused(world, batch_storage):
+    assert receive(world.caller, world.file("SAME")).accepted
+    receipt = receive(world.caller, world.file("SAME", [world.training("OTHER")]))
+    (error,) = receipt.errors
+    assert error.code == "duplicate_reference" and error.line == 3 and error.column
+    assert BatchFile.objects.count() == 1 and len(stored_files(batch_storage)) == 1
+    # Another sender may use the same reference.
+    other = make_mandatary("Other secretariat")
+    caller = Caller(channel="batch", label="other", mandatary_id=other.pk)
+    assert receive(caller, world.file("SAME", sender=other.enterprise_number)).accepted
+
+
+def test_wrong_sender_is_refused(world, batch_storage):
+    stranger = make_mandatary("Stranger")
+    receipt = receive(world.caller, world.file(sender=stranger.enterprise_number))
+    assert [e.code for e in receipt.errors] == ["wrong_sender"]
+    assert receipt.errors[0].line == 3
+    assert_nothing_stored(batch_storage)
+
+
+def test_a_user_of_the_sender_may_send_and_an_outsider_may_not(world, batch_storage):
+    member = Caller.for_user(world.user, "batch")
+    assert receive(member, world.file("A")).accepted
+    outsider = Caller.for_user(make_user(), "batch")
+    assert receive(outsider, world.file("B")).errors[0].code == "wrong_sender"
+
+
+def test_read_only_client_may_not_send(world, batch_storage):
+    caller = Caller(
+        channel="batch", label="ro", mandatary_id=world.mandatary.pk, scopes=frozenset({"read"})
+    )
+    assert receive(caller, world.file()).errors[0].code == "wrong_sender"
+
+
+@pytest.mark.parametrize(
+    "environment,production,accepted",
+    [
+        ("test", True, False),
+        ("production", False, False),
+        ("test", False, True),
+        ("production", True, True),
+    ],
+)
+def test_environment_must_match_the_endpoint(
+    world, batch_storage, environment, production, accepted
+):
+    receipt = receive(world.caller, world.file(environment=environment), production=production)
+    assert receipt.accepted is accepted
+    if not accepted:
+        assert receipt.errors[0].code == "wrong_environment" and receipt.errors[0].line == 3
+        assert_nothing_stored(batch_storage)
+
+
+def test_size_cap(world, batch_storage, settings):
+    data = world.file(declarations=[world.training(f"T{i}") for i in range(50)])
+    settings.FLA_MAX_BATCH_BYTES = len(data) - 1
+    assert receive(world.caller, data).errors[0].code == "too_large"
+    assert_nothing_stored(batch_storage)
+    settings.FLA_MAX_BATCH_BYTES = len(data)
+    assert receive(world.caller, data).accepted
+
+
+def test_empty_and_non_xml(world, batch_storage):
+    assert receive(world.caller, b"").errors[0].code == "not_well_formed"
+    assert receive(world.caller, b"hello").errors[0].code == "not_well_formed"
+    assert receive(world.caller, b"\xff\xfe<\x00a\x00").errors[0].code == "forbidden"
+    assert_nothing_stored(batch_storage)
