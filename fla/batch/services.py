@@ -440,6 +440,7 @@ def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> Bat
 
 
 def _finish(batch: BatchFile, owner: str) -> None:
+    batch.refresh_from_db()
     name = write_notification(batch)
     with transaction.atomic():
         current = BatchFile.objects.select_for_update().get(pk=batch.pk)
@@ -560,3 +561,22 @@ def _result_xml(result: BatchResult, language: str) -> str:
         )
     parts.append("</result>\n")
     return "".join(parts)
+
+
+def status_dict(batch: BatchFile) -> dict:
+    """Status and progress of a file, as the API and the command line show them."""
+    return {
+        "file_id": batch.pk,
+        "reference": batch.reference,
+        "sender": batch.sender,
+        "environment": batch.environment,
+        "status": batch.status,
+        "progress": batch.progress,
+        "total": batch.total,
+        "processed": batch.processed,
+        "accepted": batch.accepted,
+        "accepted_with_warnings": batch.accepted_with_warnings,
+        "rejected": batch.rejected,
+        "received_at": batch.received_at.isoformat(),
+        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+    }

@@ -1,0 +1,185 @@
+import datetime as dt
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from lxml import etree
+
+from fla.audit.models import HistoryEntry
+from fla.batch import services
+from fla.batch.models import BatchFile, BatchResult
+from fla.batch.schemas import notification_schema
+from fla.declarations import services as declaration_services
+from fla.trainings.models import Training
+from fla.workers.models import Worker
+from tests.factories import make_insz
+
+
+def submit_and_process(world, data, production=True, caller=None):
+    receipt = services.receive(caller or world.caller, io.BytesIO(data), production=production)
+    assert receipt.accepted, receipt.errors
+    assert services.process(receipt.file_id) == "done"
+    return BatchFile.objects.get(pk=receipt.file_id)
+
+
+def notification(batch):
+    with default_storage.open(batch.notification_name, "rb") as f:
+        return etree.parse(f)
+
+
+NS = {"n": "urn:be:fla:notification:v1"}
+
+
+def test_every_kind_goes_through_the_write_path(world):
+    insz = make_insz(dt.date(1990, 2, 3))
+    declarations = [
+        (
+            "worker",
+            {
+                "insz": insz,
+                "first_name": "An",
+                "last_name": "Smet",
+                "employment": {
+                    "start_date": "2024-01-01",
+                    "regime": "0.5",
+                    "joint_committee": "200",
+                },
+            },
+        ),
+        ("rights", {"insz": world.workers[1].insz, "year": 2025, "employer_minutes": 600}),
+        ("employer_year", {"year": 2025, "size_class": "20plus"}),
+        world.training("T1", status="planned"),
+        world.training("T2", kind="weird"),
+        world.training("T3", insz="85073003329"),
+    ]
+    batch = submit_and_process(world, world.file(declarations=declarations, language="en"))
+    assert (batch.status, batch.processed, batch.total, batch.progress) == ("done", 6, 6, 100)
+    assert batch.rejected == 2 and batch.accepted + batch.accepted_with_warnings == 4
+    assert Worker.objects.filter(insz=insz).exists()
+    assert set(Training.objects.values_list("reference", flat=True)) == {"T1"}
+    results = {r.position: r for r in BatchResult.objects.filter(file=batch)}
+    assert [c["code"] for c in results[5].findings] == ["E011"]
+    assert [c["code"] for c in results[6].findings] == ["E001"]
+    tree = notification(batch)
+    notification_schema().assertValid(tree)
+    rows = tree.findall("n:result", NS)
+    assert [r.findtext("n:position", namespaces=NS) for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert rows[4].findtext("n:status", namespaces=NS) == "rejected"
+    assert rows[4].findtext("n:anomaly/n:code", namespaces=NS) == "E011"
+    assert "Unknown training type" in rows[4].findtext("n:anomaly/n:message", namespaces=NS)
+    assert tree.findtext("n:summary/n:rejected", namespaces=NS) == "2"
+    assert tree.findtext("n:summary/n:total", namespaces=NS) == "6"
+
+
+def test_employer_without_mandate_is_rejected_per_declaration(world):
+    data = services_file_two_employers(world)
+    batch = submit_and_process(world, data)
+    results = list(BatchResult.objects.filter(file=batch).order_by("position"))
+    assert [r.status for r in results] == ["accepted_with_warnings", "rejected"] or [
+        r.status for r in results
+    ][1] == "rejected"
+    assert results[1].findings[0]["code"] == "E003"
+    assert Training.objects.filter(employer=world.other).count() == 0
+
+
+def services_file_two_employers(world):
+    from fla.batch.builder import file_bytes
+
+    return file_bytes(
+        reference="F2",
+        sender=world.mandatary.enterprise_number,
+        employers=[
+            (world.employer.enterprise_number, [world.training("OK")]),
+            (world.other.enterprise_number, [world.training("NO")]),
+        ],
+    )
+
+
+def test_a_test_file_is_checked_but_stores_nothing(world):
+    data = world.file(
+        declarations=[world.training("T1"), world.training("T2", kind="x")], environment="test"
+    )
+    history = HistoryEntry.objects.count()
+    batch = submit_and_process(world, data, production=False)
+    assert batch.test and batch.status == "done"
+    assert (batch.accepted + batch.accepted_with_warnings, batch.rejected) == (1, 1)
+    assert Training.objects.count() == 0 and HistoryEntry.objects.count() == history
+    assert notification(batch).findtext("n:header/n:environment", namespaces=NS) == "test"
+
+
+def test_reference_sent_again_in_a_later_file_is_an_idempotent_replace(world):
+    submit_and_process(world, world.file("A", [world.training("T1", title="First")]))
+    batch = submit_and_process(world, world.file("B", [world.training("T1", title="Second")]))
+    assert batch.rejected == 0
+    training = Training.objects.get(reference="T1")
+    assert (training.title, training.version) == ("Second", 2)
+    again = submit_and_process(world, world.file("C", [world.training("T1", title="Second")]))
+    assert again.rejected == 0 and Training.objects.get(reference="T1").version == 2
+    assert Training.objects.count() == 1
+
+
+def test_duplicate_reference_across_chunks_of_one_file(world, settings):
+    settings.FLA_BATCH_CHUNK = 2
+    declarations = [world.training("T1"), world.training("T2"), world.training("T1", title="X")]
+    batch = submit_and_process(world, world.file(declarations=declarations))
+    third = BatchResult.objects.get(file=batch, position=3)
+    assert third.status == "rejected" and third.findings[0]["code"] == "E022"
+    assert Training.objects.get(reference="T1").title == "Safety"
+
+
+def test_crash_mid_file_resumes_from_the_checkpoint_exactly_once(world, settings, monkeypatch):
+    settings.FLA_BATCH_CHUNK = 10
+    declarations = [world.training(f"T{i}", worker=world.workers[i % 3]) for i in range(35)]
+    receipt = services.receive(
+        world.caller, io.BytesIO(world.file(declarations=declarations)), production=True
+    )
+    real_submit = declaration_services.submit
+    calls = {"n": 0}
+
+    def crashing_submit(caller, chunk, **kwargs):
+        calls["n"] += 1
+        outcomes = real_submit(caller, chunk, **kwargs)  # writes, then the worker dies
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("worker killed")
+        return outcomes
+
+    monkeypatch.setattr(services, "submit", crashing_submit)
+    with pytest.raises(KeyboardInterrupt):
+        services.process(receipt.file_id, owner="first")
+    batch = BatchFile.objects.get(pk=receipt.file_id)
+    assert batch.processed == 20 and Training.objects.count() == 20
+    assert BatchResult.objects.filter(file=batch).count() == 20
+    # Its lease still runs: another worker waits for it to expire.
+    assert services.process(receipt.file_id, owner="second") == "skipped"
+    BatchFile.objects.filter(pk=batch.pk).update(
+        lease_until=batch.lease_until - dt.timedelta(hours=1)
+    )
+    monkeypatch.setattr(services, "submit", real_submit)
+    assert services.process(receipt.file_id, owner="second") == "done"
+    batch.refresh_from_db()
+    assert (batch.status, batch.processed) == ("done", 35)
+    assert Training.objects.count() == 35
+    assert HistoryEntry.objects.filter(entity="training", action="create").count() == 35
+    assert list(BatchResult.objects.filter(file=batch).values_list("position", flat=True)) == list(
+        range(1, 36)
+    )
+    assert services.process(receipt.file_id) == "skipped"
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing(world, settings):
+    settings.FLA_BATCH_CHUNK = 5
+    declarations = [world.training(f"T{i}") for i in range(12)]
+    receipt = services.receive(
+        world.caller, io.BytesIO(world.file(declarations=declarations)), production=True
+    )
+    batch = services._claim(receipt.file_id, "old")
+    BatchFile.objects.filter(pk=batch.pk).update(lease_owner="new")
+    chunk = [
+        d
+        for d in __import__("fla.batch.parsing", fromlist=["x"]).read_declarations(
+            default_storage.open(batch.storage_name, "rb")
+        )
+    ][:5]
+    with pytest.raises(services.LeaseLost):
+        services._apply_chunk(batch, services.caller_from_json(batch.caller), chunk, "old")
+    assert Training.objects.count() == 0 and BatchResult.objects.count() == 0
