@@ -13,7 +13,7 @@ import dataclasses
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from fla.accounts.access import Caller
 from fla.api.auth import OAuth2, _challenge, authenticate_token, check_rate, unauthorized
@@ -134,7 +134,7 @@ def submit_batch(request: HttpRequest, test: bool = False):
             receipt=receipt.as_dict(),
             errors=[e.as_dict() for e in receipt.errors],
         )
-    return 202, receipt.as_dict()
+    return Status(202, receipt.as_dict())
 
 
 def _file(request: HttpRequest, file_id: int):

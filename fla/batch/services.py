@@ -38,6 +38,7 @@ from fla.batch import receipt as receipt_scan
 from fla.batch.models import BatchFile, BatchResult, BatchStatus
 from fla.batch.parsing import read_declarations
 from fla.batch.schemas import NOTIFICATION_NS
+from fla.core import bulk
 from fla.core.choices import Channel, Role
 from fla.declarations.anomalies import Finding
 from fla.declarations.services import submit
@@ -372,7 +373,7 @@ def _apply_chunk(batch: BatchFile, caller: Caller, chunk: list[Declaration], own
             outcome = outcomes[declaration.position]
             counts[outcome.status] += 1
             results.append(_result(batch, declaration, outcome))
-        BatchResult.objects.bulk_create(results, batch_size=1000)
+        bulk.insert(BatchResult, RESULT_FIELDS, results)
         current.processed = chunk[-1].position
         current.accepted += counts[ACCEPTED]
         current.accepted_with_warnings += counts[ACCEPTED_WITH_WARNINGS]
@@ -418,25 +419,21 @@ def _json_safe(value: object) -> object:
     return str(value)
 
 
-def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> BatchResult:
+RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
+                 "status", "findings")  # fmt: skip
+
+
+def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
+    """One BatchResult row, in the order of RESULT_FIELDS."""
     data = declaration.data
-    return BatchResult(
-        file=batch,
-        position=declaration.position,
-        kind=declaration.kind[:16],
-        enterprise_number=str(declaration.employer)[:16],
-        reference=str(data.get("reference", "") if declaration.kind == "training" else "")[:64],
-        insz=str(data.get("insz", "") or "")[:16],
-        status=outcome.status,
-        findings=[
-            {
-                "code": f.code,
-                "zone": f.zone,
-                "params": {k: _json_safe(v) for k, v in f.params.items()},
-            }
-            for f in outcome.findings
-        ],
-    )
+    reference = data.get("reference", "") if declaration.kind == "training" else ""
+    findings = [
+        {"code": f.code, "zone": f.zone, "params": {k: _json_safe(v) for k, v in f.params.items()}}
+        for f in outcome.findings
+    ]
+    return (batch.pk, declaration.position, declaration.kind[:16],
+            str(declaration.employer)[:16], str(reference or "")[:64],
+            str(data.get("insz", "") or "")[:16], outcome.status, findings)  # fmt: skip
 
 
 def _finish(batch: BatchFile, owner: str) -> None:

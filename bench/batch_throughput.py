@@ -1,0 +1,261 @@
+"""BATCH throughput on PostgreSQL: receive, validate, apply and notify a large file.
+
+    .venv/bin/python bench/batch_throughput.py [--declarations 100000] [--workers 20000]
+        [--database-url postgres://postgres@127.0.0.1:5432/fla_batch_bench] [--profile]
+
+Recreates the database, seeds one mandatary, one employer and its workers, streams a
+file of training declarations to a temporary file, then times the receipt (streaming
+XSD validation, storage) and the processing by the worker code, in-process (chunks
+through ``submit``, results, checkpoint, notification). Peak memory is the process's
+peak resident set size during those two steps (VmHWM, reset before them).
+
+In the same run it measures the floor: lxml's streaming, XSD-validating parse of the
+same file reading every zone of every declaration, plus a bare COPY of the same rows
+into an unindexed temporary table; it prints our time divided by the floor's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def insz_of(i: int) -> str:
+    birth = dt.date(1960, 1, 1) + dt.timedelta(days=i // 900)
+    serial = i % 900 + 1
+    body = f"{birth:%y%m%d}{serial:03d}"
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def training_zones(i: int, workers: int) -> dict:
+    day = dt.date(2025, 1, 6) + dt.timedelta(days=(i // workers) * 7 % 300)
+    return {
+        "reference": f"R{i:08d}",
+        "insz": insz_of(i % workers),
+        "title": f"Course {i % 50}",
+        "provider": "Academy",
+        "kind": "formal",
+        "start_date": day.isoformat(),
+        "end_date": day.isoformat(),
+        "duration_minutes": 120,
+        "status": "completed",
+        "counts_toward_account": "true",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--declarations", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=20_000)
+    parser.add_argument("--chunk", type=int, default=2000)
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/fla_batch_bench"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="Profile the processing step and print what costs what.",
+    )
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="fla-batch-bench-"))
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["FLA_DATA_DIR"] = str(work)
+    os.environ["MEDIA_ROOT"] = str(work / "media")
+    os.environ["FLA_BATCH_CHUNK"] = str(args.chunk)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "fla.settings"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    recreate_database(args.database_url)
+    subprocess.run(
+        [sys.executable, "-m", "fla.cli", "migrate", "--noinput", "-v0"], check=True, cwd=ROOT
+    )
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from lxml import etree
+
+    from fla.accounts.access import Caller
+    from fla.accounts.models import Mandatary, Mandate
+    from fla.batch import services
+    from fla.batch.builder import iter_file
+    from fla.batch.models import BatchFile
+    from fla.batch.parsing import DECLARATION_TAGS, EMPLOYER_TAG, ENTERPRISE_NUMBER_TAG
+    from fla.batch.schemas import batch_schema
+    from fla.employers.models import Employer
+    from fla.workers.models import Employment, Worker
+
+    # --- the world ------------------------------------------------------------------
+    t0 = time.perf_counter()
+    employer = Employer.objects.create(name="Big employer", enterprise_number="0403170701")
+    mandatary = Mandatary.objects.create(name="Secretariat", enterprise_number="0400000383")
+    Mandate.objects.create(mandatary=mandatary, employer=employer, start_date=dt.date(2020, 1, 1))
+    Worker.objects.bulk_create(
+        [Worker(insz=insz_of(i), first_name="W", last_name=f"N{i}") for i in range(args.workers)],
+        batch_size=5000,
+    )
+    ids = dict(Worker.objects.values_list("insz", "id"))
+    Employment.objects.bulk_create(
+        [
+            Employment(
+                worker_id=ids[insz_of(i)],
+                employer=employer,
+                start_date=dt.date(2020, 1, 1),
+                regime=1,
+                joint_committee="200",
+            )
+            for i in range(args.workers)
+        ],
+        batch_size=5000,
+    )
+    print(f"seeded {args.workers} workers in {time.perf_counter() - t0:.1f} s")
+
+    path = work / "file.xml"
+    with open(path, "wb") as out:
+        declarations = (
+            ("training", training_zones(i, args.workers)) for i in range(args.declarations)
+        )
+        for chunk in iter_file(
+            reference="BENCH",
+            sender=mandatary.enterprise_number,
+            employers=[(employer.enterprise_number, declarations)],
+        ):
+            out.write(chunk)
+    size = path.stat().st_size
+    print(f"file: {args.declarations} declarations, {size / 1e6:.1f} MB")
+
+    # --- ours -----------------------------------------------------------------------
+    caller = Caller(channel="batch", label="bench", mandatary_id=mandatary.pk)
+    reset_peak()
+    base_rss = rss("VmRSS")
+    t0 = time.perf_counter()
+    with open(path, "rb") as stream:
+        receipt = services.receive(caller, stream, production=True)
+    t_receive = time.perf_counter() - t0
+    assert receipt.accepted, receipt.errors
+    profiler = cProfile.Profile() if args.profile else None
+    t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    services.process(receipt.file_id)
+    if profiler:
+        profiler.disable()
+    t_process = time.perf_counter() - t0
+    peak = rss("VmHWM")
+    batch = BatchFile.objects.get(pk=receipt.file_id)
+    assert batch.status == "done", batch.error
+    ours = t_receive + t_process
+
+    # --- the floor ------------------------------------------------------------------
+    t0 = time.perf_counter()
+    zones = 0
+    with open(path, "rb") as source:
+        for _event, element in etree.iterparse(
+            source,
+            events=("end",),
+            tag=(*DECLARATION_TAGS, EMPLOYER_TAG, ENTERPRISE_NUMBER_TAG),
+            schema=batch_schema(),
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+        ):
+            if element.tag in DECLARATION_TAGS:
+                for child in element:
+                    zones += child.text is not None
+                element.clear()
+                parent = element.getparent()
+                while element.getprevious() is not None:
+                    del parent[0]
+    t_parse = time.perf_counter() - t0
+    rows = [
+        (
+            employer.pk,
+            ids[z["insz"]],
+            z["reference"],
+            z["title"],
+            z["provider"],
+            z["kind"],
+            z["start_date"],
+            z["end_date"],
+            z["duration_minutes"],
+            z["status"],
+            True,
+        )
+        for z in (training_zones(i, args.workers) for i in range(args.declarations))
+    ]
+    raw = connection.cursor().connection  # psycopg 3 connection
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE floor_copy (employer_id bigint, worker_id bigint, reference text,"
+            " title text, provider text, kind text, start_date date, end_date date,"
+            " duration_minutes int, status text, counts boolean)"
+        )
+        t0 = time.perf_counter()
+        with cursor.copy("COPY floor_copy FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        t_copy = time.perf_counter() - t0
+        cursor.execute("SELECT count(*) FROM floor_copy")
+        assert cursor.fetchone()[0] == args.declarations
+    floor = t_parse + t_copy
+
+    n = args.declarations
+    print(f"receipt (stream, validate, store): {t_receive:7.2f} s")
+    print(f"processing (submit, results, notification): {t_process:7.2f} s")
+    print(
+        f"ours: {ours:.2f} s = {n / ours:,.0f} declarations/s "
+        f"(accepted {batch.accepted}, with warnings {batch.accepted_with_warnings}, "
+        f"rejected {batch.rejected})"
+    )
+    print(
+        f"peak memory: {peak / 1e6:.0f} MB RSS (of which {base_rss / 1e6:.0f} MB before "
+        f"the receipt; Python heap and lxml included)"
+    )
+    print(
+        f"floor: validating parse reading {zones:,} zones {t_parse:.2f} s + "
+        f"COPY {t_copy:.2f} s = {floor:.2f} s"
+    )
+    print(f"ours / floor = {ours / floor:.2f} (target <= 3)")
+    if profiler:
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(20)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
