@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import checks as st_checks
 
@@ -25,6 +27,17 @@ CHECKS = [
     st_checks.response_headers_conformance,
     st_checks.response_schema_conformance,
 ]
+
+
+@pytest.fixture
+def keep_db_connection():
+    """As Django's test client does: the WSGI app must not close the test's connection
+    (and with it the test transaction) at the end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +58,7 @@ def _operations():
 
 
 @pytest.mark.parametrize("method,path", list(_operations()))
-def test_operation_conforms_and_never_fails(world, schema, method, path):
+def test_operation_conforms_and_never_fails(world, schema, keep_db_connection, method, path):
     operation = schema[path][method]
     token = make_token(world.employer_client)
     own = world.own

@@ -20,7 +20,7 @@ from fla.api.common import (
     version_etag,
     with_etag,
 )
-from fla.api.problems import Problem
+from fla.api.problems import Problem, anomalies_problem
 from fla.api.schemas import (
     TrainingIn,
     TrainingOut,
@@ -28,6 +28,7 @@ from fla.api.schemas import (
     TrainingResult,
     TrainingStatusCode,
 )
+from fla.declarations.anomalies import Finding
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
 from fla.rights.rules import format_minutes
@@ -74,7 +75,8 @@ def training_out(training: Training) -> dict:
 
 
 def find_training(employer: Employer, reference: str) -> Training | None:
-    if len(reference) > 64:
+    # No such reference can exist; PostgreSQL also refuses NUL in a query.
+    if len(reference) > 64 or "\x00" in reference:
         return None
     return (
         Training.objects.select_related("worker")
@@ -162,6 +164,8 @@ def put_training(
     the change is refused with 412 when the training changed meanwhile.
     """
     employer = get_employer(request, enterprise_number)
+    if len(reference) > 64 or "\x00" in reference:
+        raise anomalies_problem(request, [Finding("E021", "reference")])
     if request.META.get("HTTP_IF_MATCH") is not None:
         current = find_training(employer, reference)
         check_if_match(request, version_etag(current.version) if current else None)

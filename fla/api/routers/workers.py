@@ -68,7 +68,7 @@ def search_workers(request: HttpRequest, enterprise_number: str, filters: Query[
         digits = "".join(ch for ch in filters.insz if ch.isdigit())
         workers = workers.filter(insz__startswith=digits)
     if filters.name:
-        for word in filters.name.split():
+        for word in filters.name.replace("\x00", " ").split():
             workers = workers.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     workers = workers.order_by("last_name", "first_name", "id")
     if filters.cursor:
