@@ -28,6 +28,11 @@ test: venv
 	$(BIN)/ruff check fla tests bench
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
+# The production profile on this machine: PostgreSQL (127.0.0.1:5432, database fla_prod)
+# and Redis (127.0.0.1:6379); two web nodes on ports 8000 and 8001, two workers.
+prod: venv
+	$(BIN)/python -m fla.ops.prod
+
 docs: venv
 	$(BIN)/fla render-anomalies
 

@@ -56,11 +56,14 @@ if PRODUCTION:
         "OIDC_ISSUER",
         "OIDC_CLIENT_ID",
         "OIDC_CLIENT_SECRET",
+        "REDIS_URL",
     ]
     _missing = [name for name in _required if not env(name)]
     if _missing:
         raise ImproperlyConfigured(
-            "The production profile is missing: " + ", ".join(_missing) + ". See docs/configuration.md."
+            "The production profile is missing: "
+            + ", ".join(_missing)
+            + ". See docs/configuration.md."
         )
     if not env("DATABASE_URL").startswith(("postgres://", "postgresql://")):
         raise ImproperlyConfigured("The production profile needs a PostgreSQL DATABASE_URL.")
@@ -99,6 +102,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fla.ops.middleware.RequestIdMiddleware",
+    "fla.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,11 +148,40 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# Reads may go to a PostgreSQL replica (fla.core.dbrouter): writes, and every read inside
+# a transaction, stay on "default".
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        env("DATABASE_REPLICA_URL"), conn_max_age=envint("DB_CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["fla.core.dbrouter.ReplicaRouter"]
+
+# --- Cache, sessions, rate-limit counters: Redis when REDIS_URL is set (production) ----
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "fla"),
+        }
+    }
+    SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.cache")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 LANGUAGE_CODE = "nl"
-LANGUAGES = [("nl", _("Nederlands")), ("fr", _("Français")), ("de", _("Deutsch")), ("en", _("English"))]
+LANGUAGES = [
+    ("nl", _("Nederlands")),
+    ("fr", _("Français")),
+    ("de", _("Deutsch")),
+    ("en", _("English")),
+]
 LOCALE_PATHS = [BASE_DIR / "fla" / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -156,10 +190,22 @@ TIME_ZONE = "Europe/Brussels"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Uploaded BATCH files and notifications (the default storage): "database" keeps them in
+# PostgreSQL (fla.ops.storage), seen by every node; "filesystem" keeps them under
+# FLA_MEDIA_ROOT, which must then be a shared (network) folder when there are several nodes.
+FLA_STORAGE = env("FLA_STORAGE", "database" if PRODUCTION else "filesystem")
+if FLA_STORAGE not in {"database", "filesystem"}:
+    raise ImproperlyConfigured(
+        f"FLA_STORAGE must be 'database' or 'filesystem', not {FLA_STORAGE!r}"
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "fla.ops.storage.DatabaseStorage"
+        if FLA_STORAGE == "database"
+        else "django.core.files.storage.FileSystemStorage"
+    },
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "fla.ops.storage.StaticStorage"
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -177,7 +223,7 @@ TASKS = {
 FLA_BATCH_CHUNK = envint("FLA_BATCH_CHUNK", 2000)
 FLA_BATCH_LEASE_SECONDS = envint("FLA_BATCH_LEASE_SECONDS", 120)
 # Where uploaded BATCH files and notifications are kept (the default storage).
-MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_ROOT = Path(env("FLA_MEDIA_ROOT", env("MEDIA_ROOT", str(DATA_DIR / "media"))))
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -238,16 +284,32 @@ FLA_API_MAX_BODY_BYTES = envint("FLA_API_MAX_BODY_BYTES", 1024 * 1024)
 # Requests per minute per API client; counted in the default cache (Redis in production).
 FLA_API_RATE_LIMIT = envint("FLA_API_RATE_LIMIT", 6000)
 
+# --- Operations: metrics, worker heartbeats, logs -------------------------------------
+# /metrics answers only to these client addresses (empty: to everyone).
+FLA_METRICS_ALLOW = envlist("FLA_METRICS_ALLOW")
+# How often each background worker writes its heartbeat row (0: never).
+FLA_HEARTBEAT_SECONDS = envint("FLA_HEARTBEAT_SECONDS", 15)
+# Employers per step of the yearly rights computation run in the background.
+FLA_RIGHTS_RUN_CHUNK = envint("FLA_RIGHTS_RUN_CHUNK", 200)
+# "json" (one JSON object a line, the default in production) or "plain".
+FLA_LOG_FORMAT = env("FLA_LOG_FORMAT", "json" if PRODUCTION else "plain")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_insz": {"()": "fla.core.logging.MaskInszFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "mask_insz": {"()": "fla.core.logging.MaskInszFilter"},
+        "request_id": {"()": "fla.ops.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "fla.ops.logging.JsonFormatter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["mask_insz"],
-            "formatter": "plain",
+            "filters": ["request_id", "mask_insz"],
+            "formatter": FLA_LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},

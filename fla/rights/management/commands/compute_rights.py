@@ -31,10 +31,25 @@ class Command(BaseCommand):
             default=EMPLOYER_CHUNK,
             help=f"employers per transaction (default {EMPLOYER_CHUNK})",
         )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="enqueue the computation of all employers as resumable background work "
+            "(continues an unfinished run of the year); progress on /ops/",
+        )
 
     def handle(self, *args, year: int, employer: list[list[str]], chunk_size: int, **options):
         if not 1900 <= year <= 2999:
             raise CommandError(f"year {year} is out of range")
+        if options["background"]:
+            if employer:
+                raise CommandError("--background computes all employers; drop --employer")
+            from fla.rights.tasks import start_run
+
+            run, resumed = start_run(year, chunk_size)
+            verb = "resumed" if resumed else "enqueued"
+            self.stdout.write(f"rights run {run.pk} of {year} {verb}: {run.done}/{run.total}")
+            return
         employer_ids = None
         numbers = [n for group in employer for n in group]
         if numbers:

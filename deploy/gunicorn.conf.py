@@ -1,0 +1,68 @@
+"""gunicorn settings of an FLA web node: ``gunicorn -c deploy/gunicorn.conf.py fla.wsgi``.
+
+Everything can be set from the environment, so one file serves every node:
+FLA_BIND, WEB_WORKERS, WEB_THREADS, WEB_TIMEOUT, FORWARDED_ALLOW_IPS and
+PROMETHEUS_MULTIPROC_DIR (see docs/configuration.md).
+"""
+
+import os
+import re
+from pathlib import Path
+
+bind = os.environ.get("FLA_BIND", "127.0.0.1:8000")
+# Processes x threads: sync Django code, the database connection per thread.
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# A worker is replaced after this many requests: bounds the effect of any slow leak.
+max_requests = 5000
+max_requests_jitter = 500
+# The TLS proxy (or load balancer) in front sets X-Forwarded-Proto / -For.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+access_log_format = (
+    '{"remote":"%(h)s","request":"%(r)s","status":%(s)s,"bytes":"%(B)s",'
+    '"duration_us":%(D)s,"request_id":"%({x-request-id}o)s"}'
+)
+errorlog = "-"
+proc_name = "fla-web"
+# gunicorn's control socket: one per node (two nodes on one machine must not share it).
+control_socket = os.environ.get(
+    "GUNICORN_CONTROL_SOCKET", f"/tmp/fla-gunicorn-{bind.replace(':', '-').replace('/', '_')}.ctl"
+)
+
+# Metrics: all worker processes of this node count into one folder (prometheus_client's
+# multiprocess mode), which must be set before the application is imported.
+_metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", f"/tmp/fla-metrics-{bind.replace(':', '-').replace('/', '_')}"
+)
+_PID = re.compile(r"_(\d+)\.db$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def on_starting(server):
+    """Remove the files of processes that are gone (an earlier run of this node)."""
+    folder = Path(_metrics_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.glob("*.db"):
+        match = _PID.search(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

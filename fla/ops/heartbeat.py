@@ -1,0 +1,116 @@
+"""Heartbeats of the background workers (``fla db_worker``).
+
+A worker process writes its row (host:pid) when it starts and then every
+FLA_HEARTBEAT_SECONDS from a daemon thread, with the number of tasks it has run and the
+task it is running. The row is removed when the process exits normally; a killed worker
+leaves a row whose age keeps growing, which is what the alert watches.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import sys
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+_state = {"done": 0, "failed": 0, "current": ""}
+_lock = threading.Lock()
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_worker_process(argv: list[str] | None = None) -> bool:
+    argv = sys.argv if argv is None else argv
+    return len(argv) > 1 and argv[1].replace("-", "_") == "db_worker"
+
+
+def beat(started_at=None) -> None:
+    from fla.ops.models import WorkerHeartbeat
+
+    with _lock:
+        state = dict(_state)
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(
+        worker=worker_name(),
+        defaults={
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "seen_at": now,
+            "tasks_done": state["done"],
+            "tasks_failed": state["failed"],
+            "current_task": state["current"][:300],
+        },
+        create_defaults={
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started_at": started_at or now,
+            "seen_at": now,
+            "tasks_done": state["done"],
+            "tasks_failed": state["failed"],
+            "current_task": state["current"][:300],
+        },
+    )
+
+
+def _on_started(sender, task_result, **kwargs) -> None:
+    with _lock:
+        _state["current"] = task_result.task.module_path
+
+
+def _on_finished(sender, task_result, **kwargs) -> None:
+    with _lock:
+        _state["current"] = ""
+        if str(task_result.status).endswith("FAILED"):
+            _state["failed"] += 1
+        else:
+            _state["done"] += 1
+
+
+def _forget() -> None:
+    from fla.ops.models import WorkerHeartbeat
+
+    try:
+        WorkerHeartbeat.objects.filter(worker=worker_name()).delete()
+    except Exception:  # the database may be gone at exit; the row then just ages
+        pass
+
+
+def start() -> threading.Thread | None:
+    """Start the heartbeat thread of this worker process."""
+    interval = settings.FLA_HEARTBEAT_SECONDS
+    if interval <= 0:
+        return None
+    from django_tasks.signals import task_finished, task_started
+
+    task_started.connect(_on_started, dispatch_uid="fla.ops.heartbeat.started")
+    task_finished.connect(_on_finished, dispatch_uid="fla.ops.heartbeat.finished")
+    started_at = timezone.now()
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                close_old_connections()
+                beat(started_at)
+            except Exception:
+                logger.warning("heartbeat not written", exc_info=True)
+            finally:
+                connections.close_all()
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=loop, name="fla-heartbeat", daemon=True)
+    thread.start()
+    atexit.register(_forget)
+    atexit.register(stop.set)
+    return thread
