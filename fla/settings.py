@@ -147,6 +147,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too: an in-memory shared-cache database ignores the busy timeout,
+    # so concurrent writers would fail instead of waiting as they do in real use.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 # Reads may go to a PostgreSQL replica (fla.core.dbrouter): writes, and every read inside
 # a transaction, stay on "default".

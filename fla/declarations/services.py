@@ -50,6 +50,7 @@ from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
 
 CHUNK_SIZE = 2000
+ATTEMPTS = 4
 TRAINING_ACTIONS = {"create", "replace", "cancel"}
 KINDS = {"training", "rights", "worker", "employer_year"}
 MAX_RIGHT_MINUTES = 200_000
@@ -115,6 +116,17 @@ class _Parsed:
     def reject(self, code: str, zone: str, **params: object) -> None:
         self.findings.append(Finding(code, zone, params))
 
+    def freeze(self) -> None:
+        """Remember the state after the checks that need no database."""
+        self._checked = (list(self.findings), dict(self.values))
+
+    def fresh(self) -> _Parsed:
+        """This declaration as it was before a rolled-back attempt to apply it."""
+        findings, values = self._checked
+        copy = _Parsed(self.declaration, list(findings), self.employer, self.insz, dict(values))
+        copy.freeze()
+        return copy
+
     @property
     def blocked(self) -> bool:
         return any(f.blocking for f in self.findings)
@@ -136,14 +148,25 @@ class _Session:
         parsed = [self.parse(declaration) for declaration in chunk]
         self.resolve_employers(parsed)
         self.mark_duplicates(parsed)
-        try:
-            self.apply_all(parsed, dry_run)
-        except DatabaseError:
-            if len(parsed) == 1:
-                raise
-            # Replay alone: each declaration stands or falls by itself.
-            return [self.run([p.declaration], dry_run)[0] for p in parsed]
-        return [p.outcome for p in parsed if p.outcome is not None]
+        for p in parsed:
+            p.freeze()
+        return self.execute(parsed, dry_run)
+
+    def execute(self, parsed: list[_Parsed], dry_run: bool) -> list[Outcome]:
+        for attempt in range(ATTEMPTS):
+            try:
+                self.apply_all(parsed, dry_run)
+                return [p.outcome for p in parsed if p.outcome is not None]
+            except DatabaseError:
+                if len(parsed) > 1:
+                    # Replay alone: each declaration stands or falls by itself.
+                    return [self.execute([p.fresh()], dry_run)[0] for p in parsed]
+                # A concurrent writer won a race (same reference, same worker, a
+                # deadlock): the transaction was rolled back; try again on fresh data.
+                if attempt == ATTEMPTS - 1:
+                    raise
+                parsed = [parsed[0].fresh()]
+        raise AssertionError("unreachable")
 
     def apply_all(self, parsed: list[_Parsed], dry_run: bool) -> None:
         try:
@@ -341,7 +364,10 @@ class _Chunk:
         live = [p for p in self.parsed if not p.blocked and p.employer is not None]
         employer_ids = {p.employer.pk for p in live}
         inszs = {p.insz for p in live if p.insz}
-        self.workers = {w.insz: w for w in Worker.objects.filter(insz__in=inszs)}
+        # Lock the workers first, in a fixed order: concurrent declarations for the same
+        # worker then run one after the other, each seeing what the other committed.
+        self.workers = {w.insz: w for w in Worker.objects.filter(insz__in=inszs)
+                        .select_for_update().order_by("pk")}
         worker_ids = {w.pk for w in self.workers.values()}
         insz_of = {w.pk: w.insz for w in self.workers.values()}
         # Keyed by INSZ: a worker declared in this chunk has no id until it is written.
@@ -355,7 +381,8 @@ class _Chunk:
         self.trainings: dict[tuple[int, str], Training] = {
             (t.employer_id, t.reference): t
             for t in Training.objects.filter(employer_id__in=employer_ids,
-                                             reference__in=references).select_related("worker")
+                                             reference__in=references)
+            .select_related("worker").select_for_update(of=("self",)).order_by("pk")
         }
         # Other trainings of the same workers: for the probable-duplicate warning.
         self.signatures: dict[tuple[int, int, str, dt.date], set[str]] = defaultdict(set)
@@ -713,6 +740,11 @@ class _Chunk:
                 workers = sorted({self.workers[i].pk for i, y in pairs if y == year})
                 rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers,
                                       today=self.today, refresh=False, record=False)
+        touched = sorted({self.workers[i].pk for inszs in self.touched.values() for i in inszs})
+        if touched:
+            # Workers reached through a cancelled reference were not locked yet.
+            list(Worker.objects.filter(pk__in=touched).select_for_update().order_by("pk")
+                 .values_list("pk", flat=True))
         for employer_id, inszs in self.touched.items():
             worker_ids = sorted(self.workers[i].pk for i in inszs)
             rights.refresh_accounts(employer_id, worker_ids, today=self.today)
