@@ -776,8 +776,12 @@ class _Chunk:
                 flagged.append(training)
                 if p.outcome is not None:
                     p.outcome.status = ACCEPTED_WITH_WARNINGS
-        if flagged:
-            Training.objects.bulk_update(flagged, ["warnings"], batch_size=1000)
+        # One UPDATE per distinct list of codes (there are only a few), not one per row.
+        by_codes: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for training in flagged:
+            by_codes[tuple(training.warnings)].append(training.pk)
+        for codes, ids in by_codes.items():
+            Training.objects.filter(pk__in=ids).update(warnings=list(codes))
 
 
 def _worker_snapshot(worker: Worker) -> dict[str, Any]:
