@@ -7,14 +7,14 @@ session only remembers a choice, the caller's access decides whether it still ho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
-from fla.accounts.access import DECLARE, READ, Caller
+from fla.accounts.access import DECLARE, MANAGE, READ, Caller
 from fla.employers.models import Employer
 from fla.rights.models import Account
 
@@ -30,6 +30,11 @@ class Context:
     employer_ids: frozenset[int]
     can_declare: bool
     worker_count: int
+
+    @cached_property
+    def can_manage(self) -> bool:
+        """An access manager of this employer (the menu item and pages of access)."""
+        return self.employer.pk in self.caller.employer_ids(MANAGE)
 
     @property
     def large(self) -> bool:
@@ -97,3 +102,16 @@ def _chooser_url() -> str:
     from django.urls import reverse
 
     return reverse("web:choose_employer")
+
+
+def manager_view(view):
+    """Like ``employer_view``, for access managers of the chosen employer only: others get 404."""
+
+    @employer_view
+    @wraps(view)
+    def wrapper(request: HttpRequest, ctx: Context, *args, **kwargs):
+        if not ctx.can_manage:
+            raise Http404
+        return view(request, ctx, *args, **kwargs)
+
+    return wrapper

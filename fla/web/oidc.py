@@ -10,7 +10,6 @@ first login creates the user, who still sees no employer until access is granted
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 
@@ -25,6 +24,7 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
+from fla.accounts.services import username_for_insz
 from fla.core.identifiers import InvalidIdentifier, clean_insz
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class InszOIDCBackend(OIDCAuthenticationBackend):
     def create_user(self, claims):
         insz = self.insz_from_claims(claims)
         # The username never shows the INSZ: it is a one-way digest of it.
-        username = "oidc-" + hashlib.sha256(insz.encode()).hexdigest()[:20]
+        username = username_for_insz(insz)
         user = self.UserModel.objects.create_user(
             username,
             email=claims.get("email", ""),

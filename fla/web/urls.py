@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import path
 
 from fla.web import oidc
-from fla.web.views import app, declare, public
+from fla.web.views import access, app, declare, public
 
 app_name = "web"
 
@@ -26,6 +26,7 @@ urlpatterns = [
         declare.training_new,
         name="worker_training_new",
     ),
+    path("app/workers/<int:worker_id>/export/", access.worker_export, name="worker_export"),
     path("app/trainings/", app.trainings, name="trainings"),
     path("app/trainings/new/", declare.training_new, name="training_new"),
     path("app/trainings/bulk/", declare.training_bulk, name="training_bulk"),
@@ -34,6 +35,23 @@ urlpatterns = [
     path(
         "app/trainings/<int:training_id>/cancel/", declare.training_cancel, name="training_cancel"
     ),
+    path("app/access/", access.users, name="access_users"),
+    path("app/access/grant/", access.grant, name="access_grant"),
+    path("app/access/<int:access_id>/role/", access.change_role, name="access_role"),
+    path("app/access/<int:access_id>/revoke/", access.revoke, name="access_revoke"),
+    path("app/access/mandates/", access.mandates, name="access_mandates"),
+    path("app/access/mandates/new/", access.mandate_new, name="access_mandate_new"),
+    path(
+        "app/access/mandates/<int:mandate_id>/end/", access.mandate_end, name="access_mandate_end"
+    ),
+    path("app/access/api-clients/", access.clients, name="access_clients"),
+    path("app/access/api-clients/new/", access.client_new, name="access_client_new"),
+    path(
+        "app/access/api-clients/<int:client_pk>/revoke/",
+        access.client_revoke,
+        name="access_client_revoke",
+    ),
+    path("app/access/history/", access.history, name="access_history"),
 ]
 
 # The demo login exists only in the embedded profile: in production the URL is absent,

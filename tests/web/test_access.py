@@ -1,0 +1,320 @@
+"""Access management: users, mandates and API clients, for access managers only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from fla.accounts import services
+from fla.accounts.access import DECLARE, MANAGE, READ, Caller
+from fla.accounts.models import EmployerAccess, Mandate, User
+from fla.api.models import ApiClient
+from fla.audit.models import HistoryEntry
+from fla.core.identifiers import format_insz, mask_insz
+from fla.web.oidc import InszOIDCBackend
+from tests.factories import grant, join, make_employer, make_insz, make_mandatary, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(world):
+    user = make_user("boss", first_name="Bea", last_name="Baas")
+    grant(user, world["employer"], "manage")
+    return user
+
+
+@pytest.fixture
+def mgr(client, manager):
+    client.force_login(manager)
+    return client
+
+
+def caller_of(user) -> Caller:
+    return Caller.for_user(user)
+
+
+# --- who sees the pages --------------------------------------------------------------
+
+ACCESS_PAGES = [
+    "web:access_users",
+    "web:access_mandates",
+    "web:access_clients",
+    "web:access_history",
+]
+
+
+@pytest.mark.parametrize("name", ACCESS_PAGES)
+def test_a_manager_sees_the_access_pages(mgr, name):
+    response = mgr.get(reverse(name))
+    assert response.status_code == 200
+    assert reverse("web:access_users") in response.content.decode()  # the menu item
+
+
+@pytest.mark.parametrize("name", ACCESS_PAGES)
+def test_a_declarant_gets_404_and_no_menu_item(app, name):
+    assert app.get(reverse(name)).status_code == 404
+    assert reverse("web:access_users") not in app.get(reverse("web:dashboard")).content.decode()
+
+
+def test_a_mandatary_user_cannot_manage_the_mandating_employer(client, world):
+    secretariat = make_mandatary()
+    Mandate.objects.create(
+        employer=world["employer"], mandatary=secretariat, start_date=dt.date(2024, 1, 1)
+    )
+    user = make_user()
+    join(user, secretariat, "manage")
+    client.force_login(user)
+    assert client.get(reverse("web:dashboard")).status_code == 200
+    assert client.get(reverse("web:access_users")).status_code == 404
+    assert (
+        client.post(
+            reverse("web:access_grant"), {"insz": make_insz(), "role": "manage"}
+        ).status_code
+        == 404
+    )
+
+
+def test_posts_of_an_outsider_are_404_and_change_nothing(client, world, manager):
+    other = make_employer("Other")
+    outsider = make_user()
+    grant(outsider, other, "manage")
+    access = EmployerAccess.objects.get(user=manager, employer=world["employer"])
+    client.force_login(outsider)
+    assert client.post(reverse("web:access_revoke", args=[access.pk])).status_code == 404
+    assert (
+        client.post(reverse("web:access_role", args=[access.pk]), {"role": "read"}).status_code
+        == 404
+    )
+    assert EmployerAccess.objects.filter(pk=access.pk, role="manage").exists()
+
+
+def test_an_api_client_caller_never_manages(world):
+    caller = Caller(channel="api", label="c", employer_id=world["employer"].pk)
+    assert caller.employer_ids(MANAGE) == frozenset()
+    assert world["employer"].pk in caller.employer_ids(READ)
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+def test_granting_by_insz_creates_a_pending_user_found_by_the_oidc_login(mgr, world, settings):
+    insz = make_insz(dt.date(1990, 2, 3))
+    response = mgr.post(
+        reverse("web:access_grant"),
+        {"insz": format_insz(insz), "role": "declare", "first_name": "Nina", "last_name": "Nieuw"},
+    )
+    assert response.status_code == 302
+    user = User.objects.get(insz=insz)
+    assert not user.has_usable_password() and user.last_login is None
+    assert insz not in user.username
+    assert EmployerAccess.objects.get(user=user, employer=world["employer"]).role == "declare"
+    # The OpenID Connect backend finds this user by the INSZ claim at the first login.
+    settings.OIDC_INSZ_CLAIM = "insz"
+    backend = InszOIDCBackend()
+    assert list(backend.filter_users_by_claims({"insz": insz})) == [user]
+    assert world["employer"].pk in Caller.for_user(user).employer_ids(DECLARE)
+    entry = HistoryEntry.objects.get(entity="access", action="grant")
+    assert entry.employer == world["employer"] and entry.channel == "web"
+    assert entry.actor == "Bea Baas" and entry.after["role"] == "declare"
+    assert entry.after["insz"] == mask_insz(insz)
+    page = mgr.get(reverse("web:access_users")).content.decode()
+    assert mask_insz(insz) in page and format_insz(insz) not in page and insz not in page
+
+
+def test_an_invalid_insz_is_shown_back_as_typed_with_a_reason(mgr):
+    response = mgr.post(reverse("web:access_grant"), {"insz": "12345678901", "role": "read"})
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'value="12345678901"' in body and 'aria-invalid="true"' in body
+    assert not HistoryEntry.objects.filter(entity="access").exists()
+
+
+def test_unknown_role_is_refused(mgr):
+    response = mgr.post(reverse("web:access_grant"), {"insz": make_insz(), "role": "admin"})
+    assert response.status_code == 422
+    assert not User.objects.filter(employer_accesses__role="admin").exists()
+
+
+def test_granting_an_existing_user_changes_the_role(mgr, world):
+    hr = world["user"]
+    mgr.post(reverse("web:access_grant"), {"insz": hr.insz, "role": "read"})
+    assert EmployerAccess.objects.get(user=hr, employer=world["employer"]).role == "read"
+    entry = HistoryEntry.objects.get(entity="access")
+    assert (entry.action, entry.before["role"], entry.after["role"]) == (
+        "change",
+        "declare",
+        "read",
+    )
+
+
+def test_change_role_and_revoke_are_recorded(mgr, world):
+    access = EmployerAccess.objects.get(user=world["user"], employer=world["employer"])
+    assert (
+        mgr.post(reverse("web:access_role", args=[access.pk]), {"role": "manage"}).status_code
+        == 302
+    )
+    access.refresh_from_db()
+    assert access.role == "manage"
+    assert mgr.post(reverse("web:access_revoke", args=[access.pk])).status_code == 302
+    assert not EmployerAccess.objects.filter(pk=access.pk).exists()
+    actions = list(
+        HistoryEntry.objects.filter(entity="access", entity_id=str(world["user"].pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["change", "revoke"]
+    # Revoked: the user no longer sees the employer on any channel.
+    assert Caller.for_user(world["user"]).employer_ids(READ) == frozenset()
+
+
+def test_the_last_manager_cannot_be_removed_or_demoted(mgr, world, manager):
+    access = EmployerAccess.objects.get(user=manager, employer=world["employer"])
+    mgr.post(reverse("web:access_role", args=[access.pk]), {"role": "read"})
+    mgr.post(reverse("web:access_revoke", args=[access.pk]))
+    access.refresh_from_db()
+    assert access.role == "manage"
+    with pytest.raises(services.AccessError):
+        services.revoke_access(caller_of(manager), access)
+    # With a second manager, the first may step down.
+    other = make_user()
+    grant(other, world["employer"], "manage")
+    services.change_role(caller_of(manager), access, "read")
+    access.refresh_from_db()
+    assert access.role == "read"
+
+
+def test_services_refuse_a_caller_who_is_not_a_manager(world):
+    with pytest.raises(services.NotManager):
+        services.grant_access(
+            caller_of(world["user"]), world["employer"], insz=make_insz(), role="read"
+        )
+
+
+def test_get_on_a_post_only_url_changes_nothing(mgr, world):
+    access = EmployerAccess.objects.get(user=world["user"], employer=world["employer"])
+    assert mgr.get(reverse("web:access_revoke", args=[access.pk])).status_code == 405
+    assert EmployerAccess.objects.filter(pk=access.pk).exists()
+
+
+# --- mandates ------------------------------------------------------------------------
+
+
+def test_grant_and_end_a_mandate_cuts_access_at_once(mgr, world, client):
+    secretariat = make_mandatary("Sociaal Secretariaat")
+    staff = make_user()
+    join(staff, secretariat, "declare")
+    today = timezone.localdate()
+    response = mgr.post(
+        reverse("web:access_mandate_new"),
+        {"enterprise_number": secretariat.enterprise_number, "start_date": today.isoformat()},
+    )
+    assert response.status_code == 302
+    mandate = Mandate.objects.get(employer=world["employer"], mandatary=secretariat)
+    assert world["employer"].pk in Caller.for_user(staff).employer_ids(DECLARE)
+    api = Caller(channel="api", label="client", mandatary_id=secretariat.pk)
+    assert world["employer"].pk in api.employer_ids(READ)
+
+    assert mgr.post(reverse("web:access_mandate_end", args=[mandate.pk])).status_code == 302
+    mandate.refresh_from_db()
+    assert mandate.end_date == today - dt.timedelta(days=1)
+    assert Caller.for_user(staff).employer_ids(READ) == frozenset()
+    api = Caller(channel="api", label="client", mandatary_id=secretariat.pk)
+    assert api.employer_ids(READ) == frozenset()
+    # A web session of the mandatary's user loses the employer with the next request.
+    client.force_login(staff)
+    assert client.get(reverse("web:dashboard")).status_code == 302
+    entries = HistoryEntry.objects.filter(entity="mandate", entity_id=str(mandate.pk)).order_by(
+        "id"
+    )
+    assert [e.action for e in entries] == ["grant", "end"]
+    assert entries[1].before["end_date"] is None and entries[1].after["end_date"]
+
+
+@pytest.mark.parametrize(
+    "form, zone",
+    [
+        ({"enterprise_number": "0123456789", "start_date": "2025-01-01"}, "enterprise_number"),
+        ({"enterprise_number": "0403170701", "start_date": "2025-01-01"}, "enterprise_number"),
+        ({"enterprise_number": "{number}", "start_date": "2025-13-45"}, "start_date"),
+        ({"enterprise_number": "{number}", "start_date": ""}, "start_date"),
+        (
+            {"enterprise_number": "{number}", "start_date": "2025-05-01", "end_date": "2025-04-01"},
+            "end_date",
+        ),
+    ],
+)
+def test_bad_mandates_are_refused_with_a_reason(mgr, form, zone):
+    secretariat = make_mandatary()
+    data = {k: v.replace("{number}", secretariat.enterprise_number) for k, v in form.items()}
+    response = mgr.post(reverse("web:access_mandate_new"), data)
+    assert response.status_code == 422
+    error_id = {"enterprise_number": "e-number", "start_date": "e-start", "end_date": "e-end"}
+    assert f'id="{error_id[zone]}"' in response.content.decode()
+    assert not Mandate.objects.exists()
+
+
+def test_overlapping_mandates_of_one_mandatary_are_refused(mgr, world):
+    secretariat = make_mandatary()
+    data = {"enterprise_number": secretariat.enterprise_number, "start_date": "2025-01-01"}
+    assert mgr.post(reverse("web:access_mandate_new"), data).status_code == 302
+    assert mgr.post(reverse("web:access_mandate_new"), data).status_code == 422
+    assert Mandate.objects.count() == 1
+
+
+def test_a_mandate_of_another_employer_cannot_be_ended(mgr):
+    other = make_employer("Other")
+    foreign = Mandate.objects.create(
+        employer=other, mandatary=make_mandatary(), start_date=dt.date(2024, 1, 1)
+    )
+    assert mgr.post(reverse("web:access_mandate_end", args=[foreign.pk])).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.end_date is None
+
+
+# --- API clients ---------------------------------------------------------------------
+
+
+def test_create_an_api_client_shows_the_secret_once_and_revoke_it(mgr, world):
+    response = mgr.post(
+        reverse("web:access_client_new"), {"name": "Payroll", "scopes": ["read", "declare"]}
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    secret = response.context["created"].client_secret
+    assert secret and secret in response.content.decode()
+    client = ApiClient.objects.get(employer=world["employer"])
+    listing = mgr.get(reverse("web:access_clients")).content.decode()
+    assert "Payroll" in listing and secret not in listing
+    assert mgr.post(reverse("web:access_client_revoke", args=[client.pk])).status_code == 302
+    client.refresh_from_db()
+    assert client.revoked_at is not None
+    entries = HistoryEntry.objects.filter(entity="api-client", entity_id=str(client.pk)).order_by(
+        "id"
+    )
+    assert [e.action for e in entries] == ["create", "revoke"]
+    assert all(secret not in str(e.after) for e in entries)
+
+
+def test_an_api_client_needs_a_name_and_a_scope(mgr):
+    assert (
+        mgr.post(reverse("web:access_client_new"), {"name": "", "scopes": ["read"]}).status_code
+        == 422
+    )
+    assert (
+        mgr.post(reverse("web:access_client_new"), {"name": "X", "scopes": ["admin"]}).status_code
+        == 422
+    )
+    assert not ApiClient.objects.exists()
+
+
+def test_a_client_of_another_employer_cannot_be_revoked(mgr):
+    from fla.api.services import create_client
+
+    other = create_client(name="Theirs", employer=make_employer("Other"))
+    assert mgr.post(reverse("web:access_client_revoke", args=[other.client.pk])).status_code == 404
+    other.client.refresh_from_db()
+    assert other.client.revoked_at is None
