@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "fla.ops.middleware.RequestIdMiddleware",
     "fla.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "fla.web.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -236,12 +237,29 @@ SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True  # pages carry the token in the form (and htmx's header)
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Set on every response by fla.web.security (no inline script or style anywhere).
+FLA_CONTENT_SECURITY_POLICY = env(
+    "FLA_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+)
+# Logins started per minute per client address (demo login, OIDC start and callback).
+FLA_LOGIN_RATE_LIMIT = envint("FLA_LOGIN_RATE_LIMIT", 10)
+# Error reports (debug page, mails to admins) mask every INSZ-like number.
+DEFAULT_EXCEPTION_REPORTER = "fla.core.privacy.InszExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fla.core.privacy.InszExceptionReporterFilter"
 if PRODUCTION:
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -280,6 +298,16 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["read", "declare"],
     "SCOPES_BACKEND_CLASS": "fla.api.oauth.ApiClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "fla.api.oauth.ApiClientValidator",
+    # Only client credentials are used: adopt RFC 9700 (tokens stored hashed, no implicit
+    # or password grant, https redirects) so that `check --deploy` is clean.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 # Named so that migrations can point at the (unswapped) client model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

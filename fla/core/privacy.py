@@ -26,7 +26,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from fla.audit.models import HistoryEntry
 from fla.core.choices import Channel
 from fla.core.logging import mask_text
 
@@ -47,6 +46,14 @@ def _json(value: Any) -> Any:
 
 def _rows(queryset, fields: tuple[str, ...]) -> list[dict[str, Any]]:
     return [{k: _json(v) for k, v in row.items()} for row in queryset.values(*fields)]
+
+
+def _history():
+    # Imported late: Django's logging setup loads the error reporter below before the
+    # apps are ready.
+    from fla.audit.models import HistoryEntry
+
+    return HistoryEntry
 
 
 def worker_history(employer_id: int, worker_id: int, training_ids, employment_ids) -> Q:
@@ -89,14 +96,16 @@ def export_worker(caller, employer, worker_id: int) -> dict[str, Any]:
         ("year", "right_type", "source", "minutes", "updated_at"),
     )
     history = _rows(
-        HistoryEntry.objects.filter(
+        _history()
+        .objects.filter(
             worker_history(
                 employer.pk,
                 worker_id,
                 [t["id"] for t in trainings],
                 [e["id"] for e in employments],
             )
-        ).order_by("at", "id"),
+        )
+        .order_by("at", "id"),
         ("at", "entity", "entity_id", "action", "channel", "actor", "before", "after"),
     )
     data = {
@@ -148,7 +157,7 @@ def export_worker(caller, employer, worker_id: int) -> dict[str, Any]:
         "trainings": len(trainings),
         "history": len(history),
     }
-    HistoryEntry.objects.create(
+    _history().objects.create(
         at=timezone.now(),
         employer=employer,
         entity="worker",
@@ -263,7 +272,7 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
             for key, value in counts.items():
                 totals[key] += value
             entries.append(
-                HistoryEntry(
+                _history()(
                     at=now,
                     employer_id=employer_id,
                     entity="retention",
@@ -276,7 +285,7 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
             )
         if entries or totals.get("workers_removed"):
             entries.append(
-                HistoryEntry(
+                _history()(
                     at=now,
                     employer_id=None,
                     entity="retention",
@@ -287,14 +296,15 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
                     after={"cutoff": cutoff.isoformat(), **dict(totals)},
                 )
             )
-        HistoryEntry.objects.bulk_create(entries)
+        _history().objects.bulk_create(entries)
     return dict(totals)
 
 
 def _anonymise(query: Q) -> int:
     """Drop the before/after states of these history entries; who, when and what stay."""
     return (
-        HistoryEntry.objects.filter(query)
+        _history()
+        .objects.filter(query)
         .exclude(before__isnull=True, after__isnull=True)
         .update(before=None, after=None)
     )

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import path
 
 from fla.web import oidc
+from fla.web.security import rate_limited_login
 from fla.web.views import access, app, declare, public
 
 app_name = "web"
@@ -11,8 +12,17 @@ urlpatterns = [
     path("login/", public.login, name="login"),
     path("login/failed/", public.login_failed, name="login_failed"),
     path("logout/", public.logout, name="logout"),
-    path("oidc/authenticate/", oidc.AuthenticationRequestView.as_view(), name="oidc_init"),
-    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_callback"),
+    # Starting a login and coming back from the provider are rate limited per client.
+    path(
+        "oidc/authenticate/",
+        rate_limited_login()(oidc.AuthenticationRequestView.as_view()),
+        name="oidc_init",
+    ),
+    path(
+        "oidc/callback/",
+        rate_limited_login()(oidc.CallbackView.as_view()),
+        name="oidc_callback",
+    ),
     path("app/", app.home, name="home"),
     path("app/no-access/", public.no_access, name="no_access"),
     path("app/employer/", public.choose_employer, name="choose_employer"),
@@ -57,4 +67,6 @@ urlpatterns = [
 # The demo login exists only in the embedded profile: in production the URL is absent,
 # and the view answers 404 as well should the setting be switched off at run time.
 if settings.DEMO_LOGIN:
-    urlpatterns.append(path("login/demo/", public.demo_login, name="demo_login"))
+    urlpatterns.append(
+        path("login/demo/", rate_limited_login(("POST",))(public.demo_login), name="demo_login")
+    )
