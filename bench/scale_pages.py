@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 
 TIMER = """
-import json, statistics, sys, time
+import json, os, statistics, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fla.settings")
 import django
 django.setup()
 from django.core.cache import cache
