@@ -267,7 +267,12 @@ def files_for(caller: Caller) -> QuerySet[BatchFile]:
     if caller.employer_id is not None:
         return files.filter(sender_employer_id=caller.employer_id)
     if caller.mandatary_id is not None:
-        return files.filter(sender_mandatary_id=caller.mandatary_id)
+        # as for a member of the mandatary in the online application: its own files and
+        # those of the employers it holds an active mandate for
+        return files.filter(
+            Q(sender_mandatary_id=caller.mandatary_id)
+            | Q(sender_employer_id__in=caller.employer_ids(READ))
+        )
     if caller.user_id is not None:
         mandataries = MandataryAccess.objects.filter(user_id=caller.user_id).values("mandatary_id")
         return files.filter(

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -187,6 +188,8 @@ class AuthenticationRequestView(OIDCAuthenticationRequestView):
         return oidc_setting(attr, *args)
 
     def get(self, request):
+        if not oidc_configured():  # the embedded profile: no provider, no such page
+            raise Http404
         self.OIDC_OP_AUTH_ENDPOINT = self.get_settings("OIDC_OP_AUTHORIZATION_ENDPOINT")
         self.OIDC_RP_CLIENT_ID = self.get_settings("OIDC_RP_CLIENT_ID")
         return super().get(request)
@@ -196,3 +199,8 @@ class CallbackView(OIDCAuthenticationCallbackView):
     @staticmethod
     def get_settings(attr, *args):
         return oidc_setting(attr, *args)
+
+    def get(self, request):
+        if not oidc_configured():
+            raise Http404
+        return super().get(request)
