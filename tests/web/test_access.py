@@ -318,3 +318,47 @@ def test_a_client_of_another_employer_cannot_be_revoked(mgr):
     assert mgr.post(reverse("web:access_client_revoke", args=[other.client.pk])).status_code == 404
     other.client.refresh_from_db()
     assert other.client.revoked_at is None
+
+
+# --- audit history -------------------------------------------------------------------
+
+
+def test_the_history_shows_this_employers_entries_with_filters_and_csv(mgr, world, manager):
+    mgr.post(reverse("web:access_grant"), {"insz": make_insz(), "role": "read"})
+    other = make_employer("Other")
+    HistoryEntry.objects.create(
+        at=timezone.now(), employer=other, entity="access", entity_id="1", action="grant",
+        channel="web", actor="Someone Else", after={"role": "read"},
+    )  # fmt: skip
+    page = mgr.get(reverse("web:access_history")).content.decode()
+    assert "Bea Baas" in page and "Someone Else" not in page
+    assert "T-0" in page  # the trainings declared by the fixture are there too
+    only_access = mgr.get(reverse("web:access_history"), {"entity": "access"})
+    assert len(only_access.context["entries"]) == 1
+    assert mgr.get(reverse("web:access_history"), {"channel": "api"}).context["entries"] == []
+    assert len(mgr.get(reverse("web:access_history"), {"who": "bea"}).context["entries"]) == 1
+    future = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    assert mgr.get(reverse("web:access_history"), {"from": future}).context["entries"] == []
+    bad = mgr.get(reverse("web:access_history"), {"from": "2025-02-30", "to": "x"})
+    assert bad.status_code == 200 and set(bad.context["errors"]) == {"from", "to"}
+    csv = mgr.get(reverse("web:access_history"), {"format": "csv", "entity": "access"})
+    assert csv["Content-Type"].startswith("text/csv")
+    lines = b"".join(csv.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 2 and "grant" in lines[1] and "Someone Else" not in lines[1]
+
+
+def test_the_history_is_paginated(mgr, world):
+    now = timezone.now()
+    HistoryEntry.objects.bulk_create(
+        HistoryEntry(
+            at=now, employer=world["employer"], entity="access", entity_id=str(i),
+            action="grant", channel="web", actor="Bulk",
+        )
+        for i in range(120)
+    )  # fmt: skip
+    first = mgr.get(reverse("web:access_history"), {"entity": "access"})
+    assert (
+        len(first.context["entries"]) == 50 and first.context["page_obj"].paginator.num_pages == 3
+    )
+    last = mgr.get(reverse("web:access_history"), {"entity": "access", "page": "99"})
+    assert len(last.context["entries"]) == 20
