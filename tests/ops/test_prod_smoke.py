@@ -120,13 +120,13 @@ def test_production_profile_boots_and_serves(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "fla.ops.prod", "--database-url", url, "--redis-url", REDIS,
          "--ports", ",".join(map(str, ports)), "--run-dir", str(tmp_path / "run"),
-         "--duration", "400"],
+         "--duration", "900"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         wait_for(
             lambda: "FLA production profile" in (tmp_path / "prod.log").read_text(),
-            360, "the web nodes", proc,
+            600, "the web nodes", proc,
         )  # fmt: skip
         for port in ports:
             base = f"http://127.0.0.1:{port}"
