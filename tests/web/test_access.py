@@ -362,3 +362,14 @@ def test_the_history_is_paginated(mgr, world):
     )
     last = mgr.get(reverse("web:access_history"), {"entity": "access", "page": "99"})
     assert len(last.context["entries"]) == 20
+
+
+@pytest.mark.parametrize(
+    "lang, title",
+    [("nl", "Toegangsbeheer"), ("fr", "Gestion des accès"), ("de", "Zugriffsverwaltung"),
+     ("en", "Access management")],
+)  # fmt: skip
+def test_the_access_pages_speak_four_languages(mgr, settings, lang, title):
+    mgr.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    for name in ACCESS_PAGES:
+        assert f"<h1>{title}</h1>" in mgr.get(reverse(name)).content.decode()
