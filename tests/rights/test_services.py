@@ -310,10 +310,15 @@ def test_window_policy_from_settings(company, settings):
 
 
 def _queries(func):
-    """(statements other than INSERT, INSERT statements) that ``func`` sends."""
+    """(statements other than INSERT, INSERT statements) that ``func`` sends.
+
+    A ``COPY ... FROM STDIN`` (how fla.core.bulk inserts many rows on PostgreSQL) is an
+    INSERT statement here."""
     with CaptureQueriesContext(connection) as ctx:
         func()
-    inserts = sum(q["sql"].lstrip().upper().startswith("INSERT") for q in ctx.captured_queries)
+    inserts = sum(
+        q["sql"].lstrip().upper().startswith(("INSERT", "COPY")) for q in ctx.captured_queries
+    )
     return len(ctx.captured_queries) - inserts, inserts
 
 
