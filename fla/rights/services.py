@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from fla.audit.models import HistoryEntry
@@ -198,7 +198,9 @@ def compute_rights(
         "unchanged": 0,
     }
     for chunk in _chunks(ids, max(chunk_size, 1)):
-        with transaction.atomic():
+        # No savepoint inside a caller's transaction (the write path's): a failure rolls
+        # that whole transaction back anyway, and a savepoint costs two round trips.
+        with transaction.atomic(savepoint=False):
             counts = _compute_rights_chunk(
                 year, chunk, workers, sector_table, today, refresh=refresh, record=record
             )
@@ -306,8 +308,8 @@ def _compute_rights_part(
         employer_id__in=employer_ids, year=year, source=RightSource.COMPUTED
     )
     if worker_ids is not None:
-        employments = employments.filter(worker_id__in=worker_ids)
-        existing_rows = existing_rows.filter(worker_id__in=worker_ids)
+        employments = employments.filter(bulk.Within(F("worker_id"), worker_ids))
+        existing_rows = existing_rows.filter(bulk.Within(F("worker_id"), worker_ids))
 
     periods: dict[tuple[int, int], list[EmploymentPeriod]] = defaultdict(list)
     for employer_id, worker_id, start, end, regime, jc in employments.values_list(
@@ -368,7 +370,7 @@ def _compute_rights_part(
     bulk.insert(TrainingRight, fields, _rows(to_create, fields))
     TrainingRight.objects.bulk_update(to_update, ["minutes", "updated_at"], batch_size=BATCH_SIZE)
     for ids in _chunks([row.id for row in stale], WORKER_CHUNK):
-        TrainingRight.objects.filter(id__in=ids).delete()
+        TrainingRight.objects.filter(bulk.Within(F("id"), ids)).delete()
     counts["workers"] += len(periods)
     counts["created"] += len(to_create)
     counts["updated"] += len(to_update)
@@ -382,15 +384,19 @@ def refresh_accounts(
     employer_id: int,
     worker_ids: Iterable[int] | None = None,
     today: dt.date | None = None,
+    *,
+    ledgers: dict[tuple[int, int], Ledger] | None = None,
 ) -> int:
     """Rebuild the CreditLine and Account rows of those workers of one employer.
 
     ``worker_ids`` None means every worker the employer has an employment, a right, a
     training or an account for. Set-based: a constant number of queries per chunk of
-    5,000 workers. Returns the number of accounts written.
+    5,000 workers; only the rows whose figures changed are written. ``ledgers``, when
+    given, receives (employer id, worker id) → the ``Ledger`` of every pair rebuilt.
+    Returns the number of accounts rebuilt.
     """
     scope = None if worker_ids is None else set(worker_ids)
-    return _refresh({employer_id: scope}, today=today)
+    return _refresh({employer_id: scope}, today=today, ledgers=ledgers)
 
 
 def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
@@ -418,6 +424,15 @@ class _Data:
         self.pairs: set[tuple[int, int]] = set()
 
 
+_RIGHT_TYPES = {t.value: t for t in RightType}
+
+
+def _scoped(qs: QuerySet, employer_ids: list[int], worker_ids: list[int] | None) -> QuerySet:
+    """Rows of those employers (and workers): long id lists as one array parameter."""
+    qs = qs.filter(bulk.Within(F("employer_id"), employer_ids))
+    return qs if worker_ids is None else qs.filter(bulk.Within(F("worker_id"), worker_ids))
+
+
 def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
     """Load rights, opt-outs, trainings and employments: five queries whatever the size.
 
@@ -426,25 +441,25 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
     from it alone.
     """
     data = _Data()
-
-    def scoped(qs):
-        qs = qs.filter(employer_id__in=employer_ids)
-        return qs if worker_ids is None else qs.filter(worker_id__in=worker_ids)
-
+    right_types = _RIGHT_TYPES
     data.employer_opt_out = set(
-        EmployerYear.objects.filter(employer_id__in=employer_ids, opt_out=True).values_list(
-            "employer_id", "year"
-        )
+        EmployerYear.objects.filter(
+            bulk.Within(F("employer_id"), employer_ids), opt_out=True
+        ).values_list("employer_id", "year")
     )
     data.worker_opt_out = set(
-        scoped(WorkerOptOut.objects.all()).values_list("employer_id", "worker_id", "year")
+        _scoped(WorkerOptOut.objects.all(), employer_ids, worker_ids).values_list(
+            "employer_id", "worker_id", "year"
+        )
     )
-    for employer_id, worker_id, year, right_type, source, minutes in scoped(
-        TrainingRight.objects.all()
+    for employer_id, worker_id, year, right_type, source, minutes in _scoped(
+        TrainingRight.objects.all(), employer_ids, worker_ids
     ).values_list("employer_id", "worker_id", "year", "right_type", "source", "minutes"):
-        data.rights[(employer_id, worker_id)][year][source][RightType(right_type)] = minutes
+        data.rights[(employer_id, worker_id)][year][source][right_types[right_type]] = minutes
         data.pairs.add((employer_id, worker_id))
-    trainings = scoped(Training.objects.filter(status=TrainingStatus.COMPLETED)).values_list(
+    trainings = _scoped(
+        Training.objects.filter(status=TrainingStatus.COMPLETED), employer_ids, worker_ids
+    ).values_list(
         "employer_id",
         "worker_id",
         "reference",
@@ -454,19 +469,20 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
         "right_type",
         "counts_toward_account",
     )
+    pairs, completed, uses = data.pairs, data.completed, data.uses
     for employer_id, worker_id, reference, start, end, minutes, right_type, counts in trainings:
-        data.pairs.add((employer_id, worker_id))
-        data.completed[(employer_id, worker_id)].append(end)
+        pair = (employer_id, worker_id)
+        pairs.add(pair)
+        completed[pair].append(end)
         if counts:
-            data.uses[(employer_id, worker_id)].append(
-                TrainingUse(
-                    reference, start, end, minutes, RightType(right_type) if right_type else None
-                )
+            uses[pair].append(
+                TrainingUse(reference, start, end, minutes, right_types.get(right_type))
             )
-    for employer_id, worker_id in (
-        scoped(Employment.objects.all()).values_list("employer_id", "worker_id").distinct()
-    ):
-        data.pairs.add((employer_id, worker_id))
+    pairs.update(
+        _scoped(Employment.objects.all(), employer_ids, worker_ids)
+        .values_list("employer_id", "worker_id")
+        .distinct()
+    )
     return data
 
 
@@ -488,15 +504,19 @@ def _effective(data: _Data, employer_id: int, worker_id: int) -> dict[int, dict[
     return result
 
 
-def _refresh(scope: dict[int, set[int] | None], today: dt.date | None = None) -> int:
+def _refresh(
+    scope: dict[int, set[int] | None],
+    today: dt.date | None = None,
+    ledgers: dict[tuple[int, int], Ledger] | None = None,
+) -> int:
     """Rebuild the derived rows for employer → workers (None: all of its workers)."""
     today = today or timezone.localdate()
     policy = credit_policy()
     written = 0
     whole = sorted(e for e, workers in scope.items() if workers is None)
     if whole:
-        with transaction.atomic():
-            written += _refresh_chunk(whole, None, today, policy)
+        with transaction.atomic(savepoint=False):
+            written += _refresh_chunk(whole, None, today, policy, ledgers)
     partial = {e: workers for e, workers in scope.items() if workers}
     if partial:
         # Pairs of these employers and workers outside the scope are rebuilt as well:
@@ -504,8 +524,8 @@ def _refresh(scope: dict[int, set[int] | None], today: dt.date | None = None) ->
         employer_ids = sorted(partial)
         worker_ids = sorted({w for workers in partial.values() for w in workers})
         for ids in _chunks(worker_ids, WORKER_CHUNK):
-            with transaction.atomic():
-                written += _refresh_chunk(employer_ids, ids, today, policy)
+            with transaction.atomic(savepoint=False):
+                written += _refresh_chunk(employer_ids, ids, today, policy, ledgers)
     return written
 
 
@@ -514,61 +534,76 @@ def _refresh_chunk(
     worker_ids: list[int] | None,
     today: dt.date,
     policy: CreditPolicy,
+    ledgers: dict[tuple[int, int], Ledger] | None = None,
 ) -> int:
+    """Compute the lines and accounts of the pairs, then write only what differs.
+
+    The stored rows are compared with the computed ones: identical rows are left alone,
+    changed and new ones are upserted by their unique key (an account keeps its id, so
+    references to it stay valid), and rows no longer owed are deleted.
+    """
     data = _load(employer_ids, worker_ids)
-    lines: list[CreditLine] = []
-    accounts: list[Account] = []
-    for employer_id, worker_id in sorted(data.pairs):
+    lines: dict[tuple[int, int, int, str], tuple[int, int]] = {}
+    accounts: dict[tuple[int, int], tuple[Any, ...]] = {}
+    this_year = today.year
+    legal, sector, employer = RightType.LEGAL, RightType.SECTOR, RightType.EMPLOYER
+    for pair in sorted(data.pairs):
+        employer_id, worker_id = pair
         effective = _effective(data, employer_id, worker_id)
-        ledger = rules.charge(effective, data.uses.get((employer_id, worker_id), []), policy)
-        for (year, right_type), line in sorted(ledger.lines.items()):
-            lines.append(
-                CreditLine(
-                    employer_id=employer_id,
-                    worker_id=worker_id,
-                    year=year,
-                    right_type=right_type.value,
-                    granted_minutes=line.granted,
-                    used_minutes=line.used,
-                )
-            )
-        used = ledger.used_by_type(as_of=today.year)
-        completed = data.completed.get((employer_id, worker_id), [])
-        accounts.append(
-            Account(
-                employer_id=employer_id,
-                worker_id=worker_id,
-                granted_minutes=ledger.granted(as_of=today.year),
-                used_legal_minutes=used[RightType.LEGAL],
-                used_sector_minutes=used[RightType.SECTOR],
-                used_employer_minutes=used[RightType.EMPLOYER],
-                remaining_minutes=ledger.remaining(as_of=today.year),
-                current_year_rights_declared=today.year in effective,
-                trainings_count=len(completed),
-                last_training_end=max(completed) if completed else None,
-            )
+        ledger = rules.charge(effective, data.uses.get(pair, []), policy)
+        if ledgers is not None:
+            ledgers[pair] = ledger
+        for (year, right_type), line in ledger.lines.items():
+            lines[(employer_id, worker_id, year, right_type.value)] = (line.granted, line.used)
+        used = ledger.used_by_type(as_of=this_year)
+        completed = data.completed.get(pair, [])
+        accounts[pair] = (
+            ledger.granted(as_of=this_year),
+            used[legal],
+            used[sector],
+            used[employer],
+            ledger.remaining(as_of=this_year),
+            this_year in effective,
+            len(completed),
+            max(completed) if completed else None,
         )
-    scoped = {}
-    for model in (CreditLine, Account):
-        qs = model.objects.filter(employer_id__in=employer_ids)
-        scoped[model] = qs if worker_ids is None else qs.filter(worker_id__in=worker_ids)
-    # An account keeps its id across rebuilds, so that references to it stay valid.
-    old_ids = {
-        (employer_id, worker_id): pk
-        for pk, employer_id, worker_id in scoped[Account].values_list(
-            "id", "employer_id", "worker_id"
-        )
-    }
-    for account in accounts:
-        account.pk = old_ids.get((account.employer_id, account.worker_id))
-    for qs in scoped.values():
-        qs.delete()
-    bulk.insert(CreditLine, CREDIT_LINE_FIELDS, _rows(lines, CREDIT_LINE_FIELDS))
-    kept = [a for a in accounts if a.pk is not None]
-    bulk.insert(Account, ("id", *ACCOUNT_FIELDS), _rows(kept, ("id", *ACCOUNT_FIELDS)))
-    new = [a for a in accounts if a.pk is None]
-    bulk.insert(Account, ACCOUNT_FIELDS, _rows(new, ACCOUNT_FIELDS))
-    return len(accounts)
+
+    gone_lines: list[int] = []
+    for pk, *key, granted, used in _scoped(
+        CreditLine.objects.all(), employer_ids, worker_ids
+    ).values_list(
+        "id", "employer_id", "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
+    ):
+        key = tuple(key)
+        figures = lines.get(key)
+        if figures is None:
+            gone_lines.append(pk)
+        elif figures == (granted, used):
+            del lines[key]  # unchanged: nothing to write
+    gone_accounts: list[int] = []
+    for pk, employer_id, worker_id, *figures in _scoped(
+        Account.objects.all(), employer_ids, worker_ids
+    ).values_list("id", "employer_id", "worker_id", *ACCOUNT_FIELDS[2:]):
+        pair = (employer_id, worker_id)
+        computed = accounts.get(pair)
+        if computed is None:
+            gone_accounts.append(pk)
+        elif computed == tuple(figures):
+            del accounts[pair]
+    if gone_lines:
+        CreditLine.objects.filter(bulk.Within(F("id"), gone_lines)).delete()
+    if gone_accounts:
+        Account.objects.filter(bulk.Within(F("id"), gone_accounts)).delete()
+    bulk.upsert(
+        CreditLine,
+        CREDIT_LINE_FIELDS,
+        CREDIT_LINE_FIELDS[:4],
+        ((*key, *v) for key, v in lines.items()),
+    )
+    bulk.upsert(
+        Account, ACCOUNT_FIELDS, ACCOUNT_FIELDS[:2], ((*p, *v) for p, v in accounts.items())
+    )
+    return len(data.pairs)
 
 
 CREDIT_LINE_FIELDS = (
