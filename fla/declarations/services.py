@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from fla.accounts.access import DECLARE, Caller
@@ -45,7 +46,8 @@ from fla.declarations.types import (
     Outcome,
 )
 from fla.employers.models import Employer, EmployerYear
-from fla.rights.models import CreditLine, TrainingRight, WorkerOptOut
+from fla.rights.models import TrainingRight, WorkerOptOut
+from fla.rights.rules import Ledger
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
 
@@ -366,22 +368,23 @@ class _Chunk:
         inszs = {p.insz for p in live if p.insz}
         # Lock the workers first, in a fixed order: concurrent declarations for the same
         # worker then run one after the other, each seeing what the other committed.
-        self.workers = {w.insz: w for w in Worker.objects.filter(insz__in=inszs)
+        self.workers = {w.insz: w for w in Worker.objects.filter(bulk.Within(F("insz"), inszs))
                         .select_for_update().order_by("pk")}
         worker_ids = {w.pk for w in self.workers.values()}
+        self.locked = set(worker_ids)
         insz_of = {w.pk: w.insz for w in self.workers.values()}
         # Keyed by INSZ: a worker declared in this chunk has no id until it is written.
         self.employments: dict[tuple[int, str], list[Employment]] = defaultdict(list)
         for employment in Employment.objects.filter(
-            employer_id__in=employer_ids, worker_id__in=worker_ids
+            bulk.Within(F("employer_id"), employer_ids), bulk.Within(F("worker_id"), worker_ids)
         ).order_by("start_date"):
             key = (employment.employer_id, insz_of[employment.worker_id])
             self.employments[key].append(employment)
         references = {p.values["reference"] for p in live if p.values.get("reference")}
         self.trainings: dict[tuple[int, str], Training] = {
             (t.employer_id, t.reference): t
-            for t in Training.objects.filter(employer_id__in=employer_ids,
-                                             reference__in=references)
+            for t in Training.objects.filter(bulk.Within(F("employer_id"), employer_ids),
+                                             bulk.Within(F("reference"), references))
             .select_related("worker").select_for_update(of=("self",)).order_by("pk")
         }
         # Other trainings of the same workers: for the probable-duplicate warning.
@@ -389,7 +392,8 @@ class _Chunk:
         training_workers = {self.workers[p.insz].pk for p in live
                             if p.declaration.kind == "training" and p.insz in self.workers}
         for employer_id, worker_id, title, start, reference in Training.objects.filter(
-            employer_id__in=employer_ids, worker_id__in=training_workers
+            bulk.Within(F("employer_id"), employer_ids),
+            bulk.Within(F("worker_id"), training_workers),
         ).exclude(status=TrainingStatus.CANCELLED).values_list(
             "employer_id", "worker_id", "title", "start_date", "reference"
         ):
@@ -591,6 +595,8 @@ class _Chunk:
     def flush_workers(self) -> None:
         """Write the workers and employments of the chunk, so later phases have their ids."""
         Worker.objects.bulk_create([w for _, w in self.new_workers], batch_size=1000)
+        # Rows this transaction inserted are its own until it commits: no lock needed.
+        self.locked.update(w.pk for _, w in self.new_workers)
         for p, worker in self.new_workers:
             self.record(p, "worker", worker.pk, "create", None, _worker_snapshot(worker))
         if self.renamed_workers:
@@ -709,8 +715,9 @@ class _Chunk:
             references = {t.reference for _, t in self.new_trainings}
             ids = {(employer_id, reference): pk for employer_id, reference, pk in
                    Training.objects.filter(
-                       employer_id__in={t.employer_id for _, t in self.new_trainings},
-                       reference__in=references).values_list("employer_id", "reference", "id")}
+                       bulk.Within(F("employer_id"), {t.employer_id for _, t in self.new_trainings}),
+                       bulk.Within(F("reference"), references),
+                   ).values_list("employer_id", "reference", "id")}
             for p, training in self.new_trainings:
                 training.pk = ids[(training.employer_id, training.reference)]
                 training._state.adding = False
@@ -740,33 +747,36 @@ class _Chunk:
                 workers = sorted({self.workers[i].pk for i, y in pairs if y == year})
                 rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers,
                                       today=self.today, refresh=False, record=False)
-        touched = sorted({self.workers[i].pk for inszs in self.touched.values() for i in inszs})
-        if touched:
+        touched = {self.workers[i].pk for inszs in self.touched.values() for i in inszs}
+        unlocked = sorted(touched - self.locked)
+        if unlocked:
             # Workers reached through a cancelled reference were not locked yet.
-            list(Worker.objects.filter(pk__in=touched).select_for_update().order_by("pk")
-                 .values_list("pk", flat=True))
+            list(Worker.objects.filter(bulk.Within(F("pk"), unlocked)).select_for_update()
+                 .order_by("pk").values_list("pk", flat=True))
+        ledgers: dict[tuple[int, int], Ledger] = {}
         for employer_id, inszs in self.touched.items():
             worker_ids = sorted(self.workers[i].pk for i in inszs)
-            rights.refresh_accounts(employer_id, worker_ids, today=self.today)
-        self.credit_warnings()
+            rights.refresh_accounts(employer_id, worker_ids, today=self.today, ledgers=ledgers)
+        self.credit_warnings(ledgers)
 
-    def credit_warnings(self) -> None:
-        """Flag the counting trainings of workers whose credit went below zero."""
+    def credit_warnings(self, ledgers: dict[tuple[int, int], Ledger]) -> None:
+        """Flag the counting trainings of workers whose credit went below zero.
+
+        ``ledgers`` are those the refresh of the touched workers just computed: every
+        counting training's worker is among them.
+        """
         counting = [(p, t) for p, t in self.new_trainings] + [
             (p, t) for p, t, _, _ in self.changed_trainings]
         counting = [(p, t) for p, t in counting
                     if t.status == TrainingStatus.COMPLETED and t.counts_toward_account]
         if not counting:
             return
-        pairs = {(t.employer_id, t.worker_id) for _, t in counting}
         # The most negative remaining of a year and type, per worker.
         exceeded: dict[tuple[int, int], int] = {}
-        for employer_id, worker_id, granted, used in CreditLine.objects.filter(
-            employer_id__in={e for e, _ in pairs}, worker_id__in={w for _, w in pairs}
-        ).values_list("employer_id", "worker_id", "granted_minutes", "used_minutes"):
-            key = (employer_id, worker_id)
-            if key in pairs:
-                exceeded[key] = min(exceeded.get(key, 0), granted - used)
+        for pair in {(t.employer_id, t.worker_id) for _, t in counting}:
+            ledger = ledgers.get(pair)
+            lines = ledger.lines.values() if ledger is not None else ()
+            exceeded[pair] = min((line.granted - line.used for line in lines), default=0)
         flagged = []
         for p, training in counting:
             remaining = exceeded.get((training.employer_id, training.worker_id), 0)
@@ -781,7 +791,7 @@ class _Chunk:
         for training in flagged:
             by_codes[tuple(training.warnings)].append(training.pk)
         for codes, ids in by_codes.items():
-            Training.objects.filter(pk__in=ids).update(warnings=list(codes))
+            Training.objects.filter(bulk.Within(F("pk"), ids)).update(warnings=list(codes))
 
 
 def _worker_snapshot(worker: Worker) -> dict[str, Any]:
