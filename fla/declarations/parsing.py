@@ -33,10 +33,13 @@ def is_missing(value: Any) -> bool:
 class Zones:
     """Reads the zones of one declaration and collects the findings of its checks."""
 
-    def __init__(self, data: dict[str, Any] | None, prefix: str = "") -> None:
+    def __init__(self, data: dict[str, Any] | None, prefix: str = "",
+                 insz_checked: dict[str, str | None] | None = None) -> None:
         self.data = data if isinstance(data, dict) else {}
         self.prefix = prefix
         self.findings: list[Finding] = []
+        # Shared by the declarations of one submission: INSZ as sent → clean or None.
+        self.insz_checked = insz_checked if insz_checked is not None else {}
 
     def zone(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -63,6 +66,10 @@ class Zones:
         if len(text) > max_length:
             self.add("E017", name, length=len(text), max=max_length)
             return None
+        if text.isprintable():
+            # No character of the categories C* (controls, formats: the bidi and invisible
+            # ones) nor Z* but the space: nothing below would object.
+            return text
         allowed = {"\n", "\r", "\t"} if multiline else set()
         for char in text:
             if char in allowed:
@@ -76,11 +83,18 @@ class Zones:
         value = self.required(name)
         if value is None:
             return None
-        try:
-            return clean_insz(str(value))
-        except InvalidIdentifier:
+        raw = str(value)
+        if raw in self.insz_checked:
+            clean = self.insz_checked[raw]
+        else:
+            try:
+                clean = clean_insz(raw)
+            except InvalidIdentifier:
+                clean = None
+            self.insz_checked[raw] = clean
+        if clean is None:
             self.add("E001", name)
-            return None
+        return clean
 
     def reference(self, name: str = "reference") -> str | None:
         value = self.required(name)

@@ -56,6 +56,11 @@ ATTEMPTS = 4
 TRAINING_ACTIONS = {"create", "replace", "cancel"}
 KINDS = {"training", "rights", "worker", "employer_year"}
 MAX_RIGHT_MINUTES = 200_000
+# The code lists, as sets once (building them per declaration cost more than the check).
+TRAINING_KINDS = frozenset(TrainingKind.values)
+TRAINING_STATUSES = frozenset(TrainingStatus.values)
+RIGHT_TYPES = frozenset(RightType.values)
+SIZE_CLASSES = frozenset(SizeClass.values)
 HISTORY_FIELDS = ("at", "employer_id", "entity", "entity_id", "action", "channel", "actor",
                   "actor_user_id", "before", "after")
 TRAINING_FIELDS = (
@@ -144,6 +149,8 @@ class _Session:
         self.last_day = dt.date(today.year + 2, 12, 31)
         self.employers: dict[str, Employer | None] = {}
         self.references_seen: set[tuple[str, str]] = set()
+        # INSZ as sent → its 11 digits, or None where invalid: checked once a submission.
+        self.insz_checked: dict[str, str | None] = {}
 
     # -- entry point per chunk --------------------------------------------------------
     def run(self, chunk: Sequence[Declaration], dry_run: bool) -> list[Outcome]:
@@ -181,7 +188,7 @@ class _Session:
 
     # -- form checks ------------------------------------------------------------------
     def parse(self, declaration: Declaration) -> _Parsed:
-        zones = Zones(declaration.data)
+        zones = Zones(declaration.data, insz_checked=self.insz_checked)
         kind = declaration.kind
         parsed = _Parsed(declaration, zones.findings)
         if kind not in KINDS:
@@ -200,7 +207,7 @@ class _Session:
             parsed.values["year"] = self.year(zones)
             parsed.values["opt_out"] = zones.boolean("opt_out", False)
             parsed.values["size_class"] = zones.choice(
-                "size_class", set(SizeClass.values), "E029")
+                "size_class", SIZE_CLASSES, "E029")
         return parsed
 
     def year(self, zones: Zones) -> int | None:
@@ -223,10 +230,9 @@ class _Session:
         values["title"] = zones.text("title", 200, required=True)
         values["description"] = zones.text("description", 2000, multiline=True)
         values["provider"] = zones.text("provider", 200)
-        values["kind"] = zones.choice("kind", set(TrainingKind.values), "E011", required=True)
-        values["status"] = zones.choice(
-            "status", set(TrainingStatus.values), "E012", required=True)
-        values["right_type"] = zones.choice("right_type", set(RightType.values), "E013")
+        values["kind"] = zones.choice("kind", TRAINING_KINDS, "E011", required=True)
+        values["status"] = zones.choice("status", TRAINING_STATUSES, "E012", required=True)
+        values["right_type"] = zones.choice("right_type", RIGHT_TYPES, "E013")
         bounds = {"first": self.first_day, "last": self.last_day}
         start = values["start_date"] = zones.date("start_date", required=True, **bounds)
         end = values["end_date"] = zones.date("end_date", required=True, **bounds)

@@ -260,3 +260,26 @@ def test_large_submission_is_chunked_and_complete(employer, caller):
     assert len(outcomes) == 30 and all(o.accepted for o in outcomes)
     assert Training.objects.count() == 30
     assert Account.objects.filter(employer=employer).count() == 30
+
+
+def test_one_insz_checked_once_per_submission_gives_the_same_findings(employer, worker, caller):
+    spaced = f"{worker.insz[:6]}-{worker.insz[6:9]}.{worker.insz[9:]}"
+    outcomes = submit(caller, [
+        training(employer, worker, "A", insz="12345678901"),
+        training(employer, worker, "B", insz="12345678901"),
+        training(employer, worker, "C", insz=spaced),
+        training(employer, worker, "D", insz=spaced, title="Other"),
+    ], today=TODAY)
+    assert [codes(o) for o in outcomes[:2]] == [["E001"], ["E001"]]
+    assert [o.status for o in outcomes[2:]] == ["accepted", "accepted"]
+    assert set(Training.objects.values_list("worker_id", flat=True)) == {worker.pk}
+
+
+def test_text_checks_beyond_printable_ascii(employer, worker, caller):
+    outcomes = submit(caller, [
+        training(employer, worker, "A", title="Zero\u200bwidth"),
+        training(employer, worker, "B", title="Tab\tinside"),
+        training(employer, worker, "C", title="Café\u00a0crème", description="two\nlines"),
+        training(employer, worker, "D", title="Soft\u00adhyphen"),
+    ], today=TODAY)
+    assert [codes(o) for o in outcomes] == [["E018"], ["E018"], [], []]
