@@ -1,0 +1,552 @@
+"""Load and fault test: traffic, a large BATCH file and a killed worker, all at once.
+
+On 127.0.0.1, against a fresh PostgreSQL database: gunicorn (2 workers) and 2
+``fla db_worker`` processes. It seeds one employer with workers, rights, an API client
+and a signed-in web user, submits a BATCH file of ``--declarations`` trainings through
+the API, and for ``--seconds`` sends mixed API and web traffic at ``--rate`` requests
+per second from a paced generator (a request is due every 1/rate s; threads send them;
+the run stops by itself; a request already ``--max-lag`` s late is not sent, and
+counted). When the file is a quarter done it SIGKILLs the db_worker processing it (the
+busier of the two) and starts a new one. After the traffic window it waits (at most ``--batch-timeout`` s) for
+the file to finish, then checks:
+
+* no 5xx response;
+* no declaration lost or duplicated: one result per declaration of the file, and
+  the trainings stored = the accepted creates of the file + the trainings the API
+  traffic created;
+* the credit totals (Account and CreditLine) equal a recomputation from scratch
+  (``refresh_accounts`` for every employer, compared row by row).
+
+    python bench/load_fault.py [--seconds 60] [--rate 200] [--declarations 100000]
+
+Prints the figures (req/s achieved, p50/p99 per kind, errors, batch time) as text and
+one JSON line; exits 1 when a check fails. Needs PostgreSQL on 127.0.0.1:5432 (trust
+auth; PGHOST/PGUSER to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+SEED = """
+import datetime as dt, json, sys
+import django
+django.setup()
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from fla.api.services import create_client
+from fla.rights.models import TrainingRight
+from fla.rights.services import refresh_accounts
+from fla.workers.models import Worker
+from tests import factories
+
+count = int(sys.argv[1])
+employer = factories.make_employer("Belasting NV")
+rights, ids, inszs = [], [], []
+for n in range(count):
+    w = factories.make_worker(employer, start=dt.date(2024, 1, 1), first_name="W",
+                              last_name=f"Last{n:05d}", insz=factories.make_insz(
+                                  dt.date(1960 + n // 900, 1 + (n // 75) % 12, 1),
+                                  serial=1 + n % 75))
+    ids.append(w.pk)
+    inszs.append(w.insz)
+    for year in (2024, 2025):
+        rights.append(TrainingRight(employer=employer, worker=w, year=year,
+                                    right_type="legal", source="computed", minutes=2280))
+TrainingRight.objects.bulk_create(rights)
+refresh_accounts(employer.pk)
+client = create_client(name="Load client", employer=employer)
+user = factories.make_user("load-hr", first_name="Load", last_name="HR")
+factories.grant(user, employer, "declare")
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session["fla_employer_id"] = employer.pk
+session.create()
+print(json.dumps({"en": employer.enterprise_number, "insz": inszs, "worker_ids": ids,
+                  "client_id": client.client_id, "secret": client.client_secret,
+                  "session": session.session_key}))
+"""
+
+CHECK = """
+import json, sys
+import django
+django.setup()
+from django.db.models import Count
+from fla.batch.models import BatchFile, BatchResult
+from fla.employers.models import Employer
+from fla.rights.models import Account, CreditLine
+from fla.rights.services import refresh_accounts
+from fla.trainings.models import Training
+
+file_id, declarations, api_creates = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+batch = BatchFile.objects.get(pk=file_id)
+results = BatchResult.objects.filter(file=batch)
+positions = results.values("position").annotate(n=Count("id")).filter(n__gt=1).count()
+accepted_refs = set(results.exclude(status="rejected").values_list("reference", flat=True))
+
+def credit():
+    accounts = sorted(Account.objects.values_list(
+        "employer_id", "worker_id", "granted_minutes", "used_legal_minutes",
+        "used_sector_minutes", "used_employer_minutes", "remaining_minutes", "trainings_count"))
+    lines = sorted(CreditLine.objects.values_list(
+        "employer_id", "worker_id", "year", "right_type", "granted_minutes", "used_minutes"))
+    return accounts, lines
+
+before = credit()
+for employer_id in Employer.objects.values_list("id", flat=True):
+    refresh_accounts(employer_id)
+after = credit()
+print(json.dumps({
+    "status": batch.status,
+    "total": batch.total,
+    "results": results.count(),
+    "duplicate_positions": positions,
+    "accepted": len(accepted_refs),
+    "rejected": results.filter(status="rejected").count(),
+    "trainings": Training.objects.count(),
+    "trainings_batch": Training.objects.filter(reference__startswith="B-").count(),
+    "trainings_api": Training.objects.filter(reference__startswith="API-").count(),
+    "expected_trainings": len(accepted_refs) + api_creates,
+    "accounts": len(before[0]), "credit_lines": len(before[1]),
+    "accounts_equal": before[0] == after[0], "credit_lines_equal": before[1] == after[1],
+    "seconds": (batch.finished_at - batch.started_at).total_seconds()
+        if batch.finished_at and batch.started_at else None,
+}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(cmd: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)
+
+
+def python(code: str, env: dict, *args) -> dict:
+    out = run(
+        [str(VENV_BIN / "python"), "-c", code, *map(str, args)],
+        env,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def write_batch(path: Path, data: dict, count: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from fla.batch.builder import write_file
+
+    inszs = data["insz"]
+
+    def declarations():
+        for n in range(count):
+            yield (
+                "training",
+                {
+                    "reference": f"B-{n}",
+                    "insz": inszs[n % len(inszs)],
+                    "title": f"Opleiding {n % 97}",
+                    "kind": "formal" if n % 3 else "informal",
+                    "start_date": f"2025-{1 + n % 12:02d}-10",
+                    "end_date": f"2025-{1 + n % 12:02d}-11",
+                    "duration_minutes": 60 + n % 240,
+                    "status": "completed" if n % 4 else "planned",
+                },
+            )
+
+    with path.open("wb") as out:
+        write_file(
+            out,
+            reference="LOAD-1",
+            sender=data["en"],
+            employers=[(data["en"], declarations())],
+        )
+
+
+class Worker:
+    """An ``fla db_worker`` process on every queue."""
+
+    def __init__(self, env: dict, log: Path):
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            [
+                str(VENV_BIN / "fla"),
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--interval",
+                "0.2",
+                "--no-startup-delay",
+                "--no-reload",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def cpu_ticks(self) -> int:
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+class Traffic:
+    """Paced mixed traffic: request i is due at start + i / rate."""
+
+    def __init__(
+        self, base: str, data: dict, token: str, rate: float, seconds: float, max_lag: float
+    ):
+        self.base, self.data, self.token = base, data, token
+        self.rate, self.seconds, self.max_lag = rate, seconds, max_lag
+        self.shed = 0  # requests not sent: already max_lag late (the server is saturated)
+        self.results: list[tuple[str, int, float]] = []  # kind, status, seconds
+        self.api_creates = 0
+        self.lock = threading.Lock()
+        self.local = threading.local()
+
+    def session(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            s = requests.Session()
+            s.cookies.set("sessionid", self.data["session"], domain="127.0.0.1")
+            self.local.session = s
+        return self.local.session
+
+    def one(self, i: int, due: float) -> None:
+        if time.perf_counter() > due + self.max_lag:
+            with self.lock:
+                self.shed += 1
+            return
+        d = self.data
+        n = len(d["insz"])
+        insz, wid = d["insz"][i % n], d["worker_ids"][i % n]
+        api = {"Authorization": f"Bearer {self.token}"}
+        slot = i % 10
+        if slot in (0, 1, 2):
+            kind, method, url, body = (
+                "api_credit",
+                "GET",
+                f"/api/v1/employers/{d['en']}/workers/{insz}/credit",
+                None,
+            )
+        elif slot in (3, 4):
+            kind, method, url = "api_put", "PUT", f"/api/v1/employers/{d['en']}/trainings/API-{i}"
+            body = {
+                "insz": insz,
+                "title": "Eerste hulp",
+                "kind": "formal",
+                "start_date": "2025-06-02",
+                "end_date": "2025-06-02",
+                "duration_minutes": 120,
+                "status": "completed",
+            }
+        elif slot == 5:
+            kind, method, url, body = (
+                "api_list",
+                "GET",
+                f"/api/v1/employers/{d['en']}/trainings?limit=50",
+                None,
+            )
+        elif slot in (6, 7):
+            kind, method, url, body, api = "web_worker", "GET", f"/app/workers/{wid}/", None, {}
+        elif slot == 8:
+            kind, method, url, body, api = "web_list", "GET", "/app/workers/", None, {}
+        else:
+            kind, method, url, body, api = "web_dashboard", "GET", "/app/dashboard/", None, {}
+        started = time.perf_counter()
+        try:
+            response = self.session().request(
+                method, self.base + url, json=body, headers=api, timeout=30, allow_redirects=False
+            )
+            status = response.status_code
+        except requests.RequestException:
+            status = 0  # no answer at all: counted as an error
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.results.append((kind, status, elapsed))
+            if kind == "api_put" and status == 201:
+                self.api_creates += 1
+
+    def run(self) -> float:
+        total = int(self.rate * self.seconds)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            for i in range(total):
+                due = start + i / self.rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(self.one, i, due)
+        return time.perf_counter() - start
+
+    def figures(self, elapsed: float) -> dict:
+        out = {
+            "requests": len(self.results),
+            "req_per_s": round(len(self.results) / elapsed, 1),
+            "elapsed_s": round(elapsed, 1),
+            "5xx": sum(1 for _, s, _ in self.results if s >= 500),
+            "no_answer": sum(1 for _, s, _ in self.results if s == 0),
+            "4xx": sum(1 for _, s, _ in self.results if 400 <= s < 500),
+            "api_creates": self.api_creates,
+            "shed": self.shed,
+            "kinds": {},
+        }
+        for kind in sorted({k for k, _, _ in self.results}):
+            times = sorted(t for k, _, t in self.results if k == kind)
+            statuses: dict[str, int] = {}
+            for k, s, _ in self.results:
+                if k == kind:
+                    statuses[str(s)] = statuses.get(str(s), 0) + 1
+            out["kinds"][kind] = {
+                "n": len(times),
+                "p50_ms": round(statistics.median(times) * 1000, 1),
+                "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1),
+                "statuses": statuses,
+            }
+        times = sorted(t for _, _, t in self.results) or [0.0]
+        out["p50_ms"] = round(statistics.median(times) * 1000, 1)
+        out["p99_ms"] = round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1)
+        return out
+
+
+def batch_status(base: str, token: str, file_id: int) -> dict:
+    response = requests.get(
+        f"{base}/api/v1/batches/{file_id}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--declarations", type=int, default=100_000)
+    parser.add_argument("--workers-data", type=int, default=2000, help="workers of the employer")
+    parser.add_argument("--batch-timeout", type=float, default=900)
+    parser.add_argument("--lease", type=int, default=10, help="FLA_BATCH_LEASE_SECONDS")
+    parser.add_argument(
+        "--max-lag", type=float, default=5, help="drop a request this many s past its due time"
+    )
+    args = parser.parse_args(argv)
+
+    pghost = os.environ.get("PGHOST", "127.0.0.1")
+    pguser = os.environ.get("PGUSER", "postgres")
+    db = f"fla_loadfault_{os.getpid()}"
+    data_dir = Path(tempfile.mkdtemp(prefix="fla-loadfault-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fla.settings",
+        "DATABASE_URL": f"postgres://{pguser}@{pghost}:5432/{db}",
+        "DB_CONN_MAX_AGE": "600",
+        "FLA_DATA_DIR": str(data_dir),
+        "FLA_API_RATE_LIMIT": "0",
+        "FLA_API_MAX_BODY_BYTES": str(1024 * 1024),
+        "FLA_BATCH_LEASE_SECONDS": str(args.lease),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("DATABASE_REPLICA_URL", None)
+    run(["createdb", "-h", pghost, "-U", pguser, db], env)
+    server = None
+    workers: list[Worker] = []
+    try:
+        run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env)
+        data = python(SEED, env, args.workers_data)
+        batch_path = data_dir / "load.xml"
+        write_batch(batch_path, data, args.declarations)
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "fla.wsgi:application",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                requests.get(base + "/healthz", timeout=2)
+                break
+            except requests.RequestException:
+                if time.time() > deadline:
+                    raise SystemExit("gunicorn did not come up") from None
+                time.sleep(0.3)
+        token = requests.post(
+            base + "/api/v1/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(data["client_id"], data["secret"]),
+            timeout=10,
+        ).json()["access_token"]
+
+        workers = [Worker(env, data_dir / f"worker{i}.log") for i in range(2)]
+        with batch_path.open("rb") as handle:
+            receipt = requests.post(
+                base + "/api/v1/batches",
+                data=handle,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/xml"},
+                timeout=300,
+            )
+        assert receipt.status_code == 202, receipt.text[:500]
+        file_id = receipt.json()["file_id"]
+        batch_started = time.perf_counter()
+
+        killed: dict = {}
+
+        def progress() -> float:
+            """Read from the database: the saturated server must not delay the kill."""
+            import psycopg
+
+            with psycopg.connect(host=pghost, user=pguser, dbname=db) as conn:
+                processed, total = conn.execute(
+                    "select processed, total from batch_batchfile where id = %s", (file_id,)
+                ).fetchone()
+            return round(100 * processed / max(total, 1), 1)
+
+        def kill_and_restart():
+            """Once the file is a quarter done (or the traffic half over), SIGKILL the
+            worker that is processing it (the busier of the two) and start a new one."""
+            give_up = time.perf_counter() + args.seconds / 2
+            while time.perf_counter() < give_up and progress() < 25:
+                time.sleep(0.1)
+            before = [w.cpu_ticks() for w in workers]
+            time.sleep(0.5)
+            busy = [w.cpu_ticks() - b for w, b in zip(workers, before, strict=True)]
+            index = busy.index(max(busy))
+            killed["at_progress"] = progress()
+            workers[index].kill()
+            killed["at"] = round(time.perf_counter() - batch_started, 1)
+            killed["worker"] = index
+            time.sleep(1)
+            workers[index] = Worker(env, data_dir / f"worker{index}-restarted.log")
+
+        killer = threading.Thread(target=kill_and_restart, daemon=True)
+        killer.start()
+        traffic = Traffic(base, data, token, args.rate, args.seconds, args.max_lag)
+        elapsed = traffic.run()
+        killer.join(timeout=args.seconds)
+        figures = traffic.figures(elapsed)
+
+        deadline = time.perf_counter() + args.batch_timeout
+        status = batch_status(base, token, file_id)
+        while status["status"] not in {"done", "failed"} and time.perf_counter() < deadline:
+            time.sleep(1)
+            status = batch_status(base, token, file_id)
+        batch_wall = time.perf_counter() - batch_started
+        check = python(CHECK, env, file_id, args.declarations, traffic.api_creates)
+    finally:
+        for worker in workers:
+            worker.kill()
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        subprocess.run(["dropdb", "-h", pghost, "-U", pguser, "--if-exists", db], env=env)
+
+    report = {
+        "seconds": args.seconds,
+        "rate": args.rate,
+        "declarations": args.declarations,
+        "traffic": figures,
+        "kill": killed,
+        "batch": {
+            "status": check["status"],
+            "wall_seconds": round(batch_wall, 1),
+            "processing_seconds": check["seconds"],
+            "declarations_per_s": round(args.declarations / check["seconds"], 1)
+            if check["seconds"]
+            else None,
+        },
+        "check": check,
+    }
+    failures = []
+    if figures["5xx"]:
+        failures.append(f"{figures['5xx']} responses 5xx")
+    if figures["no_answer"]:
+        failures.append(f"{figures['no_answer']} requests without an answer")
+    if check["status"] != "done":
+        failures.append(f"the file is {check['status']}")
+    if check["results"] != args.declarations or check["duplicate_positions"]:
+        failures.append(
+            f"{check['results']} results for {args.declarations} declarations "
+            f"({check['duplicate_positions']} positions twice)"
+        )
+    if check["trainings"] != check["expected_trainings"]:
+        failures.append(f"{check['trainings']} trainings, {check['expected_trainings']} expected")
+    if not (check["accounts_equal"] and check["credit_lines_equal"]):
+        failures.append("credit differs from a recomputation from scratch")
+    report["failures"] = failures
+
+    t = figures
+    print(
+        f"traffic: {t['requests']} requests in {elapsed:.1f} s = {t['req_per_s']} req/s "
+        f"(asked {args.rate}), p50 {t['p50_ms']} ms, p99 {t['p99_ms']} ms, "
+        f"5xx {t['5xx']}, no answer {t['no_answer']}, 4xx {t['4xx']}, "
+        f"not sent (over {args.max_lag} s late) {t['shed']}"
+    )
+    for kind, k in t["kinds"].items():
+        print(f"  {kind:14} n={k['n']:6} p50 {k['p50_ms']:7} ms  p99 {k['p99_ms']:7} ms")
+    print(
+        f"batch: {args.declarations} declarations, {check['status']} after "
+        f"{batch_wall:.1f} s wall ({check['seconds']} s processing), worker killed at "
+        f"{killed.get('at')} s (progress {killed.get('at_progress')} %); results "
+        f"{check['results']}, accepted {check['accepted']}, rejected {check['rejected']}"
+    )
+    print(
+        f"trainings: {check['trainings']} stored, {check['expected_trainings']} expected; "
+        f"credit recomputed from scratch equal: accounts {check['accounts_equal']}, "
+        f"lines {check['credit_lines_equal']} ({check['accounts']} accounts, "
+        f"{check['credit_lines']} lines)"
+    )
+    print(json.dumps(report))
+    if failures:
+        print("FAILED: " + "; ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
