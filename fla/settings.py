@@ -14,6 +14,7 @@ Every setting is documented in docs/configuration.md.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -150,7 +151,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file too: an in-memory shared-cache database ignores the busy timeout,
     # so concurrent writers would fail instead of waiting as they do in real use.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # One file per test process, so that concurrent test runs never share one.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"fla-test-{os.getpid()}.sqlite3")
+    }
 
 # Reads may go to a PostgreSQL replica (fla.core.dbrouter): writes, and every read inside
 # a transaction, stay on "default".

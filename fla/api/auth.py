@@ -27,8 +27,8 @@ SCOPE_DESCRIPTIONS = {
 }
 
 
-def check_body_size(request: HttpRequest) -> None:
-    limit = settings.FLA_API_MAX_BODY_BYTES
+def check_body_size(request: HttpRequest, limit: int | None = None) -> None:
+    limit = settings.FLA_API_MAX_BODY_BYTES if limit is None else limit
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -97,8 +97,11 @@ class OAuth2(AuthBase):
         super().__init__()
         self.scope = scope
 
+    def max_body_bytes(self) -> int:
+        return settings.FLA_API_MAX_BODY_BYTES
+
     def __call__(self, request: HttpRequest) -> Caller:
-        check_body_size(request)
+        check_body_size(request, self.max_body_bytes())
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw = header.partition(" ")
         if not header:

@@ -15,8 +15,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest
 from ninja import Router, Schema, Status
 
-from fla.accounts.access import Caller
-from fla.api.auth import OAuth2, _challenge, authenticate_token, check_rate, unauthorized
+from fla.api.auth import OAuth2
 from fla.api.problems import Problem
 from fla.batch.models import BatchStatus
 from fla.batch.services import files_for, receive, status_dict
@@ -29,38 +28,8 @@ NOT_VISIBLE = "There is no such file, or it is not one of your organisation's."
 class BatchUploadAuth(OAuth2):
     """The API's bearer token, with the BATCH size cap instead of the API's body cap."""
 
-    def __call__(self, request: HttpRequest) -> Caller:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise Problem(400, "Content-Length is not a number.", slug="bad-request") from None
-        limit = settings.FLA_MAX_BATCH_BYTES
-        if length > limit:
-            raise Problem(
-                413,
-                f"The file has {length} bytes; at most {limit} are accepted.",
-                slug="too-large",
-                max_bytes=limit,
-            )
-        scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if not scheme:
-            raise Problem(
-                401, "A bearer token is required.", slug="unauthorized", headers=_challenge()
-            )
-        if scheme.lower() != "bearer" or not raw.strip():
-            raise unauthorized(
-                "The Authorization header must be 'Bearer <token>'.", "invalid_request"
-            )
-        caller = authenticate_token(raw.strip())
-        if self.scope not in caller.scopes:
-            raise Problem(
-                403,
-                f"This operation needs the scope '{self.scope}'.",
-                slug="insufficient-scope",
-                headers=_challenge("insufficient_scope", "", self.scope),
-            )
-        check_rate(caller.api_client_id)  # type: ignore[attr-defined]
-        return caller
+    def max_body_bytes(self) -> int:
+        return settings.FLA_MAX_BATCH_BYTES
 
 
 class ReceiptError(Schema):
