@@ -46,6 +46,7 @@ from fla.declarations.types import (
     Outcome,
 )
 from fla.employers.models import Employer, EmployerYear
+from fla.ops.metrics import count_outcomes
 from fla.rights.models import TrainingRight, WorkerOptOut
 from fla.rights.rules import Ledger
 from fla.trainings.models import Training
@@ -96,6 +97,7 @@ def submit(
             chunk = []
     if chunk:
         outcomes.extend(session.run(chunk, dry_run))
+    count_outcomes(outcomes, caller.channel, dry_run=dry_run)
     return outcomes
 
 
