@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 
 from fla.accounts.access import DECLARE, READ, Caller
 from fla.accounts.models import Mandatary, MandataryAccess
+from fla.audit.models import HistoryEntry
 from fla.batch import receipt as receipt_scan
 from fla.batch.models import BatchFile, BatchResult, BatchStatus
 from fla.batch.parsing import read_declarations
@@ -44,6 +45,9 @@ from fla.declarations.anomalies import Finding
 from fla.declarations.services import submit
 from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
 from fla.employers.models import Employer
+from fla.rights.models import Account, CreditLine, TrainingRight
+from fla.trainings.models import Training
+from fla.workers.models import Employment, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -347,8 +351,10 @@ def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = 
         with default_storage.open(batch.storage_name, "rb") as source:
             skip = batch.processed
             remaining = (d for d in read_declarations(source) if d.position > skip)
-            for chunk in _chunks(remaining, chunk_size):
+            for index, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
                 _apply_chunk(batch, caller, chunk, owner)
+                if index & (index - 1) == 0:  # after chunks 1, 2, 4, 8, ...
+                    bulk.refresh_statistics(GROWING_TABLES)
         _finish(batch, owner)
     except LeaseLost:
         return "lease lost"
@@ -424,6 +430,17 @@ def _json_safe(value: object) -> object:
     return str(value)
 
 
+# The tables a BATCH file fills; their statistics are refreshed as the file grows.
+GROWING_TABLES = (
+    Training,
+    HistoryEntry,
+    CreditLine,
+    Account,
+    TrainingRight,
+    Employment,
+    Worker,
+    BatchResult,
+)
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
                  "status", "findings")  # fmt: skip
 

@@ -187,3 +187,19 @@ class Within(Lookup):
             return f"{lhs} = ANY(%s)", (*lhs_params, values)
         placeholders = ", ".join(["%s"] * len(values))
         return f"{lhs} IN ({placeholders})", (*lhs_params, *values)
+
+
+def refresh_statistics(models_: Iterable[type[models.Model]]) -> None:
+    """ANALYZE the tables of ``models_`` on PostgreSQL (nothing elsewhere).
+
+    A bulk load fills tables faster than autovacuum's analyze follows; with the
+    statistics of a near-empty table the planner reads a large employer's trainings
+    through the wrong index (by status instead of by worker) and each chunk's reads
+    grow with the table. The BATCH worker calls this as a file grows.
+    """
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in models_:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
