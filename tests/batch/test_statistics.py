@@ -13,7 +13,9 @@ def last_analyzed(table: str):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT coalesce(last_analyze, last_autoanalyze) FROM pg_stat_user_tables"
-            " WHERE relname = %s", [table])
+            " WHERE relname = %s",
+            [table],
+        )
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -21,7 +23,8 @@ def last_analyzed(table: str):
 @pytest.mark.django_db(transaction=True)
 def test_processing_analyzes_the_growing_tables(world):
     receipt = services.receive(
-        world.caller, io.BytesIO(world.file(declarations=[world.training("S1")])), production=True)
+        world.caller, io.BytesIO(world.file(declarations=[world.training("S1")])), production=True
+    )
     assert services.process(receipt.file_id) == "done"
     if connection.vendor == "postgresql":
         for model in services.GROWING_TABLES:
