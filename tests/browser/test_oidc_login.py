@@ -17,7 +17,13 @@ from fla.web import oidc
 from tests.factories import grant, make_insz, make_user
 from tests.web.conftest import build_employer
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# One test process installs and runs the provider: two installing it at once (npm ci
+# empties node_modules first) would break each other.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("oidc-provider"),
+]
 
 PROVIDER_DIR = Path(__file__).resolve().parents[1] / "oidc"
 CLIENT_ID, CLIENT_SECRET = "fla-web", "fla-test-secret-0123456789abcdef0123456789"
