@@ -5,25 +5,40 @@ data sets for benchmarks. Both use a seeded random generator, so the same argume
 always give the same data. Organisations, users, access and sector rules are set up
 directly (they are not declarations); workers, employments, rights and trainings go
 through ``fla.declarations.services.submit`` like any other channel's data.
+
+``generate(..., direct=True)`` builds the same data without the write path, for data
+sets of millions of rows (see ``DirectLoader``): the declarations are drawn from the
+same generators, so the same seed gives the same workers, employments, trainings
+(warnings included), declared rights, history and credit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fla.accounts.access import Caller
 from fla.accounts.models import EmployerAccess, Mandatary, MandataryAccess, Mandate, User
-from fla.declarations.services import submit
+from fla.audit.models import HistoryEntry
+from fla.core import bulk
+from fla.core.choices import RightSource, RightType, TrainingStatus
+from fla.core.identifiers import birth_date_from_insz, clean_joint_committee
+from fla.declarations.services import CHUNK_SIZE, submit
 from fla.declarations.types import Declaration
-from fla.employers.models import Employer
-from fla.rights.models import SectorRule
+from fla.employers.models import Employer, EmployerYear
+from fla.rights import rules
+from fla.rights.models import Account, CreditLine, SectorRule, TrainingRight
+from fla.trainings.models import Training
+from fla.workers.models import Employment, Worker
 
 FIRST_NAMES = (
     "Lucas Noah Louis Liam Arthur Adam Jules Victor Mohamed Finn Lars Wout Ruben Elias Thomas "
@@ -55,8 +70,10 @@ TRAININGS = [
 # Illustrative sector rules (joint committee, size class, year -> days). PC 200 follows
 # the sector agreement quoted in DOMAIN.md; the others are examples for the demo.
 SECTOR_RULES = [
-    *[("200", "20plus", year, days) for year, days in
-      [(2024, 3), (2025, 3), (2026, 4), (2027, 4), (2028, 5)]],
+    *[
+        ("200", "20plus", year, days)
+        for year, days in [(2024, 3), (2025, 3), (2026, 4), (2027, 4), (2028, 5)]
+    ],
     *[("118", "20plus", year, Decimal("2.5")) for year in range(2024, 2029)],
     *[("118", "10to19", year, Decimal("1.5")) for year in range(2024, 2029)],
     *[("302", "20plus", year, Decimal("2")) for year in range(2024, 2029)],
@@ -75,8 +92,13 @@ class EmployerSpec:
 DEMO_EMPLOYERS = [
     EmployerSpec("Bakkerij Janssens", 15, ("118",), trainings_per_worker_year=2.0),
     EmployerSpec("Vandenberghe Logistics", 250, ("200",), trainings_per_worker_year=1.5),
-    EmployerSpec("Groep Delta Industries", 20_000, ("200", "111", "209"), language="nl",
-                 trainings_per_worker_year=0.7),
+    EmployerSpec(
+        "Groep Delta Industries",
+        20_000,
+        ("200", "111", "209"),
+        language="nl",
+        trainings_per_worker_year=0.7,
+    ),
 ]
 DEMO_PASSWORDLESS_USERS = [
     # username, full name, employer index or None for the mandatary, role
@@ -121,16 +143,20 @@ class People:
 def load_sector_rules() -> None:
     for committee, size_class, year, days in SECTOR_RULES:
         SectorRule.objects.update_or_create(
-            joint_committee=committee, size_class=size_class, year=year,
-            defaults={"days": Decimal(days)})
+            joint_committee=committee,
+            size_class=size_class,
+            year=year,
+            defaults={"days": Decimal(days)},
+        )
 
 
 def _regime(rng: random.Random) -> str:
     return rng.choices(["1", "0.8", "0.5", "0.75", "0.6"], weights=[70, 12, 10, 5, 3])[0]
 
 
-def worker_declarations(employer: Employer, spec: EmployerSpec, people: People,
-                        rng: random.Random, this_year: int) -> Iterator[Declaration]:
+def worker_declarations(
+    employer: Employer, spec: EmployerSpec, people: People, rng: random.Random, this_year: int
+) -> Iterator[Declaration]:
     for _ in range(spec.workers):
         insz, first, last = people.person()
         # Most were there before the reference period; some joined or left since 2024.
@@ -140,23 +166,36 @@ def worker_declarations(employer: Employer, spec: EmployerSpec, people: People,
         if roll < 0.12:
             start = dt.date(rng.randrange(2024, this_year + 1), rng.randrange(1, 13), 1)
         elif roll < 0.20:
-            end = dt.date(rng.randrange(2024, this_year + 1), rng.randrange(1, 13), 1) - dt.timedelta(days=1)
+            end = dt.date(
+                rng.randrange(2024, this_year + 1), rng.randrange(1, 13), 1
+            ) - dt.timedelta(days=1)
         if end is not None and end < start:
             end = None
-        yield Declaration("worker", employer.enterprise_number, {
-            "insz": insz, "first_name": first, "last_name": last,
-            "employment": {
-                "start_date": start.isoformat(),
-                "end_date": end.isoformat() if end else None,
-                "regime": _regime(rng),
-                "joint_committee": rng.choice(spec.joint_committees),
+        yield Declaration(
+            "worker",
+            employer.enterprise_number,
+            {
+                "insz": insz,
+                "first_name": first,
+                "last_name": last,
+                "employment": {
+                    "start_date": start.isoformat(),
+                    "end_date": end.isoformat() if end else None,
+                    "regime": _regime(rng),
+                    "joint_committee": rng.choice(spec.joint_committees),
+                },
             },
-        })
+        )
 
 
-def training_declarations(employer: Employer, employments: list[tuple[str, dt.date, dt.date | None]],
-                          per_worker_year: float, rng: random.Random, today: dt.date,
-                          prefix: str = "DEMO") -> Iterator[Declaration]:
+def training_declarations(
+    employer: Employer,
+    employments: list[tuple[str, dt.date, dt.date | None]],
+    per_worker_year: float,
+    rng: random.Random,
+    today: dt.date,
+    prefix: str = "DEMO",
+) -> Iterator[Declaration]:
     """Trainings of every status and type, with a few that raise warnings."""
     serial = 0
     for insz, start, end in employments:
@@ -175,34 +214,41 @@ def training_declarations(employer: Employer, employments: list[tuple[str, dt.da
                 finish = min(begin + dt.timedelta(days=days - 1), dt.date(year, 12, 31))
                 if finish < today:
                     status = rng.choices(
-                        ["completed", "not_followed", "cancelled", "planned"],
-                        weights=[86, 6, 5, 3])[0]  # a planned one in the past: warning
+                        ["completed", "not_followed", "cancelled", "planned"], weights=[86, 6, 5, 3]
+                    )[0]  # a planned one in the past: warning
                 else:
                     status = "planned"
-                right_type = rng.choices(["", "legal", "sector", "employer"],
-                                         weights=[80, 6, 6, 8])[0]
-                yield Declaration("training", employer.enterprise_number, {
-                    "insz": insz,
-                    "reference": f"{prefix}-{year}-{serial:07d}",
-                    "title": title,
-                    "provider": provider,
-                    "kind": kind,
-                    "start_date": begin.isoformat(),
-                    "end_date": finish.isoformat(),
-                    "duration_minutes": minutes,
-                    "status": status,
-                    "counts_toward_account": rng.random() > 0.04,
-                    "certificate_obtained": kind == "formal" and status == "completed",
-                    "right_type": right_type,
-                })
+                right_type = rng.choices(
+                    ["", "legal", "sector", "employer"], weights=[80, 6, 6, 8]
+                )[0]
+                yield Declaration(
+                    "training",
+                    employer.enterprise_number,
+                    {
+                        "insz": insz,
+                        "reference": f"{prefix}-{year}-{serial:07d}",
+                        "title": title,
+                        "provider": provider,
+                        "kind": kind,
+                        "start_date": begin.isoformat(),
+                        "end_date": finish.isoformat(),
+                        "duration_minutes": minutes,
+                        "status": status,
+                        "counts_toward_account": rng.random() > 0.04,
+                        "certificate_obtained": kind == "formal" and status == "completed",
+                        "right_type": right_type,
+                    },
+                )
 
 
 def _employments(employer: Employer) -> list[tuple[str, dt.date, dt.date | None]]:
     from fla.workers.models import Employment
 
-    return list(Employment.objects.filter(employer=employer)
-                .order_by("worker__insz", "start_date")
-                .values_list("worker__insz", "start_date", "end_date"))
+    return list(
+        Employment.objects.filter(employer=employer)
+        .order_by("worker__insz", "start_date")
+        .values_list("worker__insz", "start_date", "end_date")
+    )
 
 
 def _check(outcomes, what: str) -> dict[str, int]:
@@ -215,31 +261,64 @@ def _check(outcomes, what: str) -> dict[str, int]:
     return counts
 
 
-def build_employer(spec: EmployerSpec, rng: random.Random, people: People, caller: Caller,
-                   today: dt.date, prefix: str) -> tuple[Employer, dict[str, int]]:
+def build_employer(
+    spec: EmployerSpec,
+    rng: random.Random,
+    people: People,
+    caller: Caller,
+    today: dt.date,
+    prefix: str,
+) -> tuple[Employer, dict[str, int]]:
     employer = Employer.objects.create(
-        name=spec.name, enterprise_number=enterprise_number(rng),
-        nsso_number=f"{rng.randrange(100_000_000, 999_999_999)}", language=spec.language)
+        name=spec.name,
+        enterprise_number=enterprise_number(rng),
+        nsso_number=f"{rng.randrange(100_000_000, 999_999_999)}",
+        language=spec.language,
+    )
     # The size class is declared up front, as an employer may: every worker's right of
     # a year depends on it, and the workers are then declared in chunks.
     size_class = "20plus" if spec.workers >= 20 else "10to19" if spec.workers >= 10 else "lt10"
-    _check(submit(caller, [
-        Declaration("employer_year", employer.enterprise_number,
-                    {"year": year, "size_class": size_class})
-        for year in range(2024, today.year + 1)
-    ], today=today), "size classes")
-    _check(submit(caller, worker_declarations(employer, spec, people, rng, today.year),
-                  today=today), "workers")
+    _check(
+        submit(
+            caller,
+            [
+                Declaration(
+                    "employer_year",
+                    employer.enterprise_number,
+                    {"year": year, "size_class": size_class},
+                )
+                for year in range(2024, today.year + 1)
+            ],
+            today=today,
+        ),
+        "size classes",
+    )
+    _check(
+        submit(caller, worker_declarations(employer, spec, people, rng, today.year), today=today),
+        "workers",
+    )
     employments = _employments(employer)
-    counts = _check(submit(caller, training_declarations(
-        employer, employments, spec.trainings_per_worker_year, rng, today, prefix),
-        today=today), "trainings")
+    counts = _check(
+        submit(
+            caller,
+            training_declarations(
+                employer, employments, spec.trainings_per_worker_year, rng, today, prefix
+            ),
+            today=today,
+        ),
+        "trainings",
+    )
     # An employer right on top for a few, one of them below the computed one (warning).
     extras = []
     for insz, _start, end in employments[: max(2, len(employments) // 50)]:
         if end is None:
-            extras.append(Declaration("rights", employer.enterprise_number, {
-                "insz": insz, "year": today.year, "employer_minutes": 480}))
+            extras.append(
+                Declaration(
+                    "rights",
+                    employer.enterprise_number,
+                    {"insz": insz, "year": today.year, "employer_minutes": 480},
+                )
+            )
     _check(submit(caller, extras, today=today), "rights")
     return employer, counts
 
@@ -259,29 +338,45 @@ def seed_demo(today: dt.date | None = None, seed: int = 2024) -> dict[str, objec
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
     with transaction.atomic():
-        secretariat = Mandatary.objects.create(name="Sociaal Secretariaat Horizon",
-                                               enterprise_number=enterprise_number(rng))
+        secretariat = Mandatary.objects.create(
+            name="Sociaal Secretariaat Horizon", enterprise_number=enterprise_number(rng)
+        )
         for employer in employers:
-            Mandate.objects.create(mandatary=secretariat, employer=employer,
-                                   start_date=dt.date(2024, 1, 1))
+            Mandate.objects.create(
+                mandatary=secretariat, employer=employer, start_date=dt.date(2024, 1, 1)
+            )
         for username, full_name, employer_index, role in DEMO_PASSWORDLESS_USERS:
             first, last = full_name.split(" ", 1)
             insz, _, _ = people.person()
-            user = User.objects.create(username=username, first_name=first, last_name=last,
-                                       insz=insz)
+            user = User.objects.create(
+                username=username, first_name=first, last_name=last, insz=insz
+            )
             user.set_unusable_password()
             user.save(update_fields=["password"])
             if employer_index is None:
                 MandataryAccess.objects.create(user=user, mandatary=secretariat, role=role)
             else:
-                EmployerAccess.objects.create(user=user, employer=employers[employer_index],
-                                              role=role)
+                EmployerAccess.objects.create(
+                    user=user, employer=employers[employer_index], role=role
+                )
     return {"employers": [e.name for e in employers], "trainings": totals}
 
 
-def generate(employers: int, workers: int, trainings: int, seed: int,
-             today: dt.date | None = None) -> dict[str, object]:
-    """A bigger data set: ``workers`` spread over ``employers``, about ``trainings`` in all."""
+def generate(
+    employers: int,
+    workers: int,
+    trainings: int,
+    seed: int,
+    today: dt.date | None = None,
+    *,
+    direct: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, object]:
+    """A bigger data set: ``workers`` spread over ``employers``, about ``trainings`` in all.
+
+    ``direct`` writes the same data with bulk inserts instead of the write path
+    (``DirectLoader``): for millions of rows. ``progress`` receives a line now and then.
+    """
     today = today or timezone.localdate()
     rng = random.Random(seed)
     people = People(rng)
@@ -290,12 +385,559 @@ def generate(employers: int, workers: int, trainings: int, seed: int,
     years = today.year - 2024 + 1
     per_worker_year = trainings / max(workers, 1) / years
     # One large employer, the rest share what is left, as in real populations.
-    sizes = [workers] if employers == 1 else (
-        [workers // 2] + [max(1, (workers - workers // 2) // (employers - 1))] * (employers - 1))
+    sizes = (
+        [workers]
+        if employers == 1
+        else (
+            [workers // 2] + [max(1, (workers - workers // 2) // (employers - 1))] * (employers - 1)
+        )
+    )
+    loader = DirectLoader(caller, today, progress=progress) if direct else None
     created = []
     for index, size in enumerate(sizes):
-        spec = EmployerSpec(f"Generated employer {seed}-{index + 1}", size, ("200", "118", "302"),
-                            trainings_per_worker_year=per_worker_year)
-        employer, _ = build_employer(spec, rng, people, caller, today, f"G{seed}-{index + 1}")
+        spec = EmployerSpec(
+            f"Generated employer {seed}-{index + 1}",
+            size,
+            ("200", "118", "302"),
+            trainings_per_worker_year=per_worker_year,
+        )
+        prefix = f"G{seed}-{index + 1}"
+        if loader is not None:
+            employer = loader.build_employer(spec, rng, people, prefix)
+        else:
+            employer, _ = build_employer(spec, rng, people, caller, today, prefix)
+            if progress is not None:
+                progress(f"employer {index + 1}/{len(sizes)}: {size} workers")
         created.append(employer.enterprise_number)
-    return {"employers": created}
+    result: dict[str, object] = {"employers": created}
+    if loader is not None:
+        loader.finish()
+        result["counts"] = dict(loader.counts)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# The same data in bulk
+# --------------------------------------------------------------------------------------
+
+HISTORY_FIELDS = (
+    "at",
+    "employer_id",
+    "entity",
+    "entity_id",
+    "action",
+    "channel",
+    "actor",
+    "actor_user_id",
+    "before",
+    "after",
+)
+TRAINING_ZONES = (
+    "title",
+    "description",
+    "provider",
+    "kind",
+    "start_date",
+    "end_date",
+    "duration_minutes",
+    "status",
+    "counts_toward_account",
+    "certificate_obtained",
+    "certificate_valid_until",
+    "right_type",
+)
+TRAINING_COLUMNS = (
+    "id",
+    "employer_id",
+    "worker_id",
+    "reference",
+    *TRAINING_ZONES,
+    "version",
+    "warnings",
+    "channel",
+    "created_at",
+    "updated_at",
+)
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _reserve_ids(model: type, count: int) -> list[int]:
+    """``count`` new primary keys of ``model``'s table, to insert rows with them.
+
+    On PostgreSQL from the table's sequence (safe beside other writers); elsewhere (SQLite,
+    one writer) the ids after the largest one, which the caller inserts right away.
+    """
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        last = cursor.fetchone()[0]
+    return list(range(last + 1, last + 1 + count))
+
+
+class DirectLoader:
+    """Writes what ``build_employer`` declares through the write path, in bulk.
+
+    The declarations come from the same generators (``worker_declarations``,
+    ``training_declarations``) with the same random generator, so the data are those of
+    the write path; they are turned into rows and streamed with ``bulk.insert`` (COPY on
+    PostgreSQL) in chunks, so memory stays bounded by the largest employer's list of
+    employments. What the write path derives, the loader derives the same way:
+
+    * the warnings of each training, including those that depend on the order of
+      submission: a probable duplicate (W004) within a chunk of ``CHUNK_SIZE``
+      declarations or against the earlier chunks, and a credit exceeded (W003) as the
+      worker's ledger stood once the trainings of the chunk were stored;
+    * one HistoryEntry per created object (employer year, worker, employment, training,
+      declared right), with the snapshots the write path records, so every screen that
+      shows history shows the same;
+    * the computed rights and the accounts, set-based through ``compute_rights`` (one
+      "rights-computation" entry per employer and year) and ``refresh_accounts``, for
+      groups of employers at a time.
+
+    Each chunk is its own transaction: an interrupted run leaves whole chunks behind,
+    and is meant to be started again in a fresh database.
+    """
+
+    WORKER_BATCH = 5_000
+    TRAINING_BATCH = 20_000
+    GROUP_WORKERS = 20_000
+    GROUP_EMPLOYERS = 500
+    WHOLE_EMPLOYER = 50_000  # above, rights and accounts are computed by lists of workers
+
+    def __init__(
+        self, caller: Caller, today: dt.date, progress: Callable[[str], None] | None = None
+    ) -> None:
+        from fla.rights.services import credit_policy
+
+        self.caller = caller
+        self.today = today
+        self.progress = progress
+        self.policy = credit_policy()
+        self.rights_years = range(settings.FLA_FIRST_YEAR, today.year + 1)
+        self.sector_table = {
+            (jc, size_class, year): Decimal(days)
+            for jc, size_class, year, days in SectorRule.objects.values_list(
+                "joint_committee", "size_class", "year", "days"
+            )
+        }
+        self.group: list[tuple[int, list[int]]] = []
+        self.counts = {"employers": 0, "workers": 0, "trainings": 0, "history": 0}
+
+    def history(
+        self,
+        now: dt.datetime,
+        employer_id: int,
+        entity: str,
+        entity_id: object,
+        action: str,
+        before: dict | None,
+        after: dict | None,
+    ) -> tuple:
+        return (
+            now,
+            employer_id,
+            entity,
+            str(entity_id),
+            action,
+            self.caller.channel,
+            self.caller.label[:200],
+            self.caller.user_id,
+            before,
+            after,
+        )
+
+    def insert_history(self, rows: list[tuple]) -> None:
+        self.counts["history"] += bulk.insert(HistoryEntry, HISTORY_FIELDS, rows)
+
+    # -- one employer -----------------------------------------------------------------
+    def build_employer(
+        self, spec: EmployerSpec, rng: random.Random, people: People, prefix: str
+    ) -> Employer:
+        today = self.today
+        employer = Employer.objects.create(
+            name=spec.name,
+            enterprise_number=enterprise_number(rng),
+            nsso_number=f"{rng.randrange(100_000_000, 999_999_999)}",
+            language=spec.language,
+        )
+        size_class = "20plus" if spec.workers >= 20 else "10to19" if spec.workers >= 10 else "lt10"
+        now = timezone.now()
+        with transaction.atomic():
+            years = EmployerYear.objects.bulk_create(
+                EmployerYear(employer=employer, year=year, declared_size_class=size_class)
+                for year in range(2024, today.year + 1)
+            )
+            self.insert_history(
+                [
+                    self.history(
+                        now,
+                        employer.pk,
+                        "employer_year",
+                        row.pk,
+                        "set",
+                        {"opt_out": False, "size_class": ""},
+                        {"opt_out": False, "size_class": size_class},
+                    )
+                    for row in years
+                ]
+            )
+        employments = self.load_workers(employer, spec, people, rng)
+        employments.sort(key=lambda e: (e[0], e[2]))  # by INSZ, as the write path reads them
+        self.load_trainings(employer, spec, employments, rng, size_class, prefix)
+        self.load_declared_rights(employer, employments)
+        self.counts["employers"] += 1
+        self.group.append((employer.pk, [e[1] for e in employments]))
+        if (
+            sum(len(w) for _, w in self.group) >= self.GROUP_WORKERS
+            or len(self.group) >= self.GROUP_EMPLOYERS
+        ):
+            self.flush_group()
+        return employer
+
+    def load_workers(
+        self, employer: Employer, spec: EmployerSpec, people: People, rng: random.Random
+    ) -> list[tuple]:
+        """Workers, employments and their history; returns the employments as tuples
+        (INSZ, worker id, start, end, regime, joint committee)."""
+        employments: list[tuple] = []
+        declarations = worker_declarations(employer, spec, people, rng, self.today.year)
+        for batch in _batched(declarations, self.WORKER_BATCH):
+            worker_ids = _reserve_ids(Worker, len(batch))
+            employment_ids = _reserve_ids(Employment, len(batch))
+            now = timezone.now()
+            workers, rows, history = [], [], []
+            for declaration, worker_id, employment_id in zip(
+                batch, worker_ids, employment_ids, strict=True
+            ):
+                data, job = declaration.data, declaration.data["employment"]
+                insz, first, last = (
+                    data["insz"],
+                    data["first_name"].strip(),
+                    data["last_name"].strip(),
+                )
+                start = dt.date.fromisoformat(job["start_date"])
+                end = dt.date.fromisoformat(job["end_date"]) if job["end_date"] else None
+                regime = Decimal(job["regime"]).quantize(Decimal("0.0001"))
+                committee = clean_joint_committee(job["joint_committee"])
+                workers.append((worker_id, insz, first, last, birth_date_from_insz(insz)))
+                rows.append((employment_id, worker_id, employer.pk, start, end, regime, committee))
+                employments.append((insz, worker_id, start, end, regime, committee))
+                history.append(
+                    self.history(
+                        now,
+                        employer.pk,
+                        "worker",
+                        worker_id,
+                        "create",
+                        None,
+                        {"insz": insz, "first_name": first, "last_name": last},
+                    )
+                )
+                history.append(
+                    self.history(
+                        now,
+                        employer.pk,
+                        "employment",
+                        employment_id,
+                        "create",
+                        None,
+                        {
+                            "start_date": start.isoformat(),
+                            "end_date": end.isoformat() if end else None,
+                            "regime": str(regime),
+                            "joint_committee": committee,
+                        },
+                    )
+                )
+            with transaction.atomic():
+                bulk.insert(
+                    Worker, ("id", "insz", "first_name", "last_name", "birth_date"), workers
+                )
+                bulk.insert(
+                    Employment,
+                    (
+                        "id",
+                        "worker_id",
+                        "employer_id",
+                        "start_date",
+                        "end_date",
+                        "regime",
+                        "joint_committee",
+                    ),
+                    rows,
+                )
+                self.insert_history(history)
+            self.counts["workers"] += len(workers)
+        return employments
+
+    def load_trainings(
+        self,
+        employer: Employer,
+        spec: EmployerSpec,
+        employments: list[tuple],
+        rng: random.Random,
+        size_class: str,
+        prefix: str,
+    ) -> None:
+        by_insz = {e[0]: e for e in employments}
+        declarations = training_declarations(
+            employer,
+            [(e[0], e[2], e[3]) for e in employments],
+            spec.trainings_per_worker_year,
+            rng,
+            self.today,
+            prefix,
+        )
+        pending: list[tuple[list[Any], dict[str, Any]]] = []
+        position = 0
+        for insz, group in itertools.groupby(declarations, key=lambda d: d.data["insz"]):
+            group = list(group)
+            chunks = [(position + i) // CHUNK_SIZE for i in range(len(group))]
+            position += len(group)
+            pending.extend(
+                self.worker_trainings(employer, by_insz[insz], group, chunks, size_class)
+            )
+            if len(pending) >= self.TRAINING_BATCH:
+                self.flush_trainings(employer, pending)
+                pending = []
+        self.flush_trainings(employer, pending)
+
+    def worker_trainings(
+        self,
+        employer: Employer,
+        employment: tuple,
+        declarations: list,
+        chunks: list[int],
+        size_class: str,
+    ) -> list[tuple[list, dict]]:
+        """Rows and snapshots of one worker's trainings, with the write path's warnings.
+
+        ``chunks`` holds the index of the write path's chunk each declaration falls in.
+        """
+        insz, worker_id, start, end, regime, committee = employment
+        today = self.today
+        result = []
+        seen: list[tuple[tuple[str, dt.date], int, str]] = []  # signature, chunk, status
+        counting: list[tuple[int, rules.TrainingUse]] = []
+        for declaration, chunk in zip(declarations, chunks, strict=True):
+            data = declaration.data
+            first = dt.date.fromisoformat(data["start_date"])
+            last = dt.date.fromisoformat(data["end_date"])
+            status = data["status"]
+            valid_until = data.get("certificate_valid_until")
+            title = data["title"].strip()
+            warnings = []
+            if not (start <= first and (end is None or end >= last)):
+                warnings.append("W001")
+            if status == TrainingStatus.COMPLETED and last > today:
+                warnings.append("W002")
+            if status == TrainingStatus.PLANNED and last < today:
+                warnings.append("W005")
+            if valid_until and not data["certificate_obtained"]:
+                warnings.append("W008")
+            signature = (title.casefold(), first)
+            if status != TrainingStatus.CANCELLED and any(
+                s == signature and (c == chunk or (c < chunk and st != TrainingStatus.CANCELLED))
+                for s, c, st in seen
+            ):
+                # The same title and start as another training of the worker: in the
+                # same chunk whatever its status, in an earlier one unless cancelled.
+                warnings.append("W004")
+            seen.append((signature, chunk, status))
+            fields = {
+                "title": title,
+                "description": (data.get("description") or "").strip(),
+                "provider": (data.get("provider") or "").strip(),
+                "kind": data["kind"],
+                "start_date": first,
+                "end_date": last,
+                "duration_minutes": int(data["duration_minutes"]),
+                "status": status,
+                "counts_toward_account": data["counts_toward_account"],
+                "certificate_obtained": data["certificate_obtained"],
+                "certificate_valid_until": dt.date.fromisoformat(valid_until)
+                if valid_until
+                else None,
+                "right_type": data.get("right_type") or "",
+            }
+            if status == TrainingStatus.COMPLETED and fields["counts_toward_account"]:
+                counting.append(
+                    (
+                        len(result),
+                        rules.TrainingUse(
+                            data["reference"],
+                            first,
+                            last,
+                            fields["duration_minutes"],
+                            RightType(fields["right_type"]) if fields["right_type"] else None,
+                        ),
+                    )
+                )
+            snapshot = {"reference": data["reference"], "insz": insz}
+            snapshot.update(
+                {
+                    name: value.isoformat() if isinstance(value, dt.date) else value
+                    for name, value in fields.items()
+                }
+            )
+            snapshot["version"] = 1
+            row = [
+                employer.pk,
+                worker_id,
+                data["reference"],
+                *(fields[name] for name in TRAINING_ZONES),
+                1,
+                warnings,
+            ]
+            result.append((row, snapshot))
+        if counting:
+            # W003: the worker's credit, as the write path rebuilt it after each chunk.
+            rights = self.effective_rights(employer, start, end, regime, committee, size_class)
+            exceeded: dict[int, bool] = {}
+            for index, _use in counting:
+                chunk = chunks[index]
+                if chunk not in exceeded:
+                    ledger = rules.charge(
+                        rights, [u for i, u in counting if chunks[i] <= chunk], self.policy
+                    )
+                    exceeded[chunk] = (
+                        min((line.granted - line.used for line in ledger.lines.values()), default=0)
+                        < 0
+                    )
+                if exceeded[chunk]:
+                    result[index][0][-1].append("W003")
+        return result
+
+    def effective_rights(
+        self,
+        employer: Employer,
+        start: dt.date,
+        end: dt.date | None,
+        regime: Decimal,
+        committee: str,
+        size_class: str,
+    ) -> dict[int, dict[RightType, int]]:
+        """The rights a worker of one employment has, year by year, before any declared
+        right (what ``compute_rights`` stores for the years the write path computes)."""
+        period = rules.EmploymentPeriod(start, end, regime, committee)
+        result = {}
+        last = min((end or self.today).year, self.today.year)
+        for year in range(max(start.year, settings.FLA_FIRST_YEAR), last + 1):
+            computed = rules.computed_right_minutes(
+                [period], year, size_class, self.sector_table, employer.reference_weekly_minutes
+            )
+            effective = rules.effective_rights(computed, {}, False)
+            if effective:
+                result[year] = effective
+        return result
+
+    def flush_trainings(self, employer: Employer, pending: list[tuple[list, dict]]) -> None:
+        if not pending:
+            return
+        ids = _reserve_ids(Training, len(pending))
+        now = timezone.now()
+        channel = self.caller.channel
+        with transaction.atomic():
+            bulk.insert(
+                Training,
+                TRAINING_COLUMNS,
+                ([pk, *row, channel, now, now] for pk, (row, _) in zip(ids, pending, strict=True)),
+            )
+            self.insert_history(
+                [
+                    self.history(now, employer.pk, "training", pk, "create", None, snapshot)
+                    for pk, (_, snapshot) in zip(ids, pending, strict=True)
+                ]
+            )
+        self.counts["trainings"] += len(pending)
+
+    def load_declared_rights(self, employer: Employer, employments: list[tuple]) -> None:
+        """An employer right on top for a few workers, as ``build_employer`` declares."""
+        year = self.today.year
+        now = timezone.now()
+        chosen = [e for e in employments[: max(2, len(employments) // 50)] if e[3] is None]
+        before = {"year": year, "declared": {}, "opt_out": False}
+        after = {"year": year, "declared": {RightType.EMPLOYER.value: 480}, "opt_out": False}
+        with transaction.atomic():
+            bulk.insert(
+                TrainingRight,
+                (
+                    "employer_id",
+                    "worker_id",
+                    "year",
+                    "right_type",
+                    "source",
+                    "minutes",
+                    "updated_at",
+                ),
+                [
+                    (
+                        employer.pk,
+                        e[1],
+                        year,
+                        RightType.EMPLOYER.value,
+                        RightSource.DECLARED,
+                        480,
+                        now,
+                    )
+                    for e in chosen
+                ],
+            )
+            self.insert_history(
+                [
+                    self.history(now, employer.pk, "rights", f"{e[1]}:{year}", "set", before, after)
+                    for e in chosen
+                ]
+            )
+
+    # -- rights and accounts, by group of employers --------------------------------------
+    def flush_group(self) -> None:
+        from fla.rights.services import compute_rights, refresh_accounts
+
+        if not self.group:
+            return
+        employer_ids = [e for e, _ in self.group]
+        worker_ids = sorted(w for _, workers in self.group for w in workers)
+        scope = None if len(worker_ids) <= self.WHOLE_EMPLOYER else worker_ids
+        for year in self.rights_years:
+            compute_rights(year, employer_ids, worker_ids=scope, today=self.today, refresh=False)
+        for employer_id, workers in self.group:
+            refresh_accounts(
+                employer_id,
+                None if len(workers) <= self.WHOLE_EMPLOYER else workers,
+                today=self.today,
+            )
+        if self.progress is not None:
+            self.progress(
+                f"{self.counts['employers']} employers, {self.counts['workers']} "
+                f"workers, {self.counts['trainings']} trainings"
+            )
+        self.group = []
+
+    def finish(self) -> None:
+        self.flush_group()
+        bulk.refresh_statistics(
+            [
+                Worker,
+                Employment,
+                Training,
+                HistoryEntry,
+                TrainingRight,
+                CreditLine,
+                Account,
+                EmployerYear,
+            ]
+        )
