@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from fla.accounts.access import Caller
@@ -127,6 +128,17 @@ class People:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.used: set[str] = set()
+        self.enterprise_numbers: set[str] = set()
+
+    def enterprise_number(self) -> str:
+        """A new employer's number, drawn again where it is taken (the space holds eight
+        million: a run of thousands of employers, or a second run, would meet one)."""
+        while True:
+            number = enterprise_number(self.rng)
+            if number not in self.enterprise_numbers:
+                self.enterprise_numbers.add(number)
+                if not Employer.objects.filter(enterprise_number=number).exists():
+                    return number
 
     def person(self) -> tuple[str, str, str]:
         while True:
@@ -271,7 +283,7 @@ def build_employer(
 ) -> tuple[Employer, dict[str, int]]:
     employer = Employer.objects.create(
         name=spec.name,
-        enterprise_number=enterprise_number(rng),
+        enterprise_number=people.enterprise_number(),
         nsso_number=f"{rng.randrange(100_000_000, 999_999_999)}",
         language=spec.language,
     )
@@ -569,7 +581,7 @@ class DirectLoader:
         today = self.today
         employer = Employer.objects.create(
             name=spec.name,
-            enterprise_number=enterprise_number(rng),
+            enterprise_number=people.enterprise_number(),
             nsso_number=f"{rng.randrange(100_000_000, 999_999_999)}",
             language=spec.language,
         )
@@ -615,37 +627,49 @@ class DirectLoader:
         employments: list[tuple] = []
         declarations = worker_declarations(employer, spec, people, rng, self.today.year)
         for batch in _batched(declarations, self.WORKER_BATCH):
-            worker_ids = _reserve_ids(Worker, len(batch))
+            # A worker another run already declared (with another employer) is the same
+            # person: the write path renames him if the names differ and adds the
+            # employment.
+            known = {
+                insz: (pk, first, last)
+                for insz, pk, first, last in Worker.objects.filter(
+                    bulk.Within(F("insz"), [d.data["insz"] for d in batch])
+                ).values_list("insz", "id", "first_name", "last_name")
+            }
+            new_ids = iter(_reserve_ids(Worker, len(batch) - len(known)))
             employment_ids = _reserve_ids(Employment, len(batch))
             now = timezone.now()
-            workers, rows, history = [], [], []
-            for declaration, worker_id, employment_id in zip(
-                batch, worker_ids, employment_ids, strict=True
-            ):
+            workers, renamed, rows, history = [], [], [], []
+            for declaration, employment_id in zip(batch, employment_ids, strict=True):
                 data, job = declaration.data, declaration.data["employment"]
                 insz, first, last = (
                     data["insz"],
                     data["first_name"].strip(),
                     data["last_name"].strip(),
                 )
+                after = {"insz": insz, "first_name": first, "last_name": last}
+                if insz in known:
+                    worker_id, *names = known[insz]
+                    if names != [first, last]:
+                        renamed.append(Worker(pk=worker_id, first_name=first, last_name=last))
+                        before = {"insz": insz, "first_name": names[0], "last_name": names[1]}
+                        history.append(
+                            self.history(
+                                now, employer.pk, "worker", worker_id, "update", before, after
+                            )
+                        )
+                else:
+                    worker_id = next(new_ids)
+                    workers.append((worker_id, insz, first, last, birth_date_from_insz(insz)))
+                    history.append(
+                        self.history(now, employer.pk, "worker", worker_id, "create", None, after)
+                    )
                 start = dt.date.fromisoformat(job["start_date"])
                 end = dt.date.fromisoformat(job["end_date"]) if job["end_date"] else None
                 regime = Decimal(job["regime"]).quantize(Decimal("0.0001"))
                 committee = clean_joint_committee(job["joint_committee"])
-                workers.append((worker_id, insz, first, last, birth_date_from_insz(insz)))
                 rows.append((employment_id, worker_id, employer.pk, start, end, regime, committee))
                 employments.append((insz, worker_id, start, end, regime, committee))
-                history.append(
-                    self.history(
-                        now,
-                        employer.pk,
-                        "worker",
-                        worker_id,
-                        "create",
-                        None,
-                        {"insz": insz, "first_name": first, "last_name": last},
-                    )
-                )
                 history.append(
                     self.history(
                         now,
@@ -666,6 +690,7 @@ class DirectLoader:
                 bulk.insert(
                     Worker, ("id", "insz", "first_name", "last_name", "birth_date"), workers
                 )
+                Worker.objects.bulk_update(renamed, ["first_name", "last_name"], batch_size=1000)
                 bulk.insert(
                     Employment,
                     (
@@ -680,7 +705,7 @@ class DirectLoader:
                     rows,
                 )
                 self.insert_history(history)
-            self.counts["workers"] += len(workers)
+            self.counts["workers"] += len(batch)
         return employments
 
     def load_trainings(

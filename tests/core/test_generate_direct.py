@@ -156,6 +156,32 @@ def test_warnings_follow_the_chunks_of_the_write_path(db, monkeypatch, chunk):
     assert direct["accounts"] == declared["accounts"]
 
 
+def test_a_second_run_meets_the_workers_of_the_first(db, monkeypatch):
+    """INSZs drawn again in a later run are the same people: renamed, employed twice."""
+
+    def person(self):  # a population of 120 INSZs: the second run meets the first
+        while True:
+            birth = dt.date(1980, 1, 1) + dt.timedelta(days=self.rng.randrange(0, 6))
+            insz = demo.insz_for(birth, self.rng.randrange(1, 21))
+            if insz not in self.used:
+                self.used.add(insz)
+                return insz, self.rng.choice(demo.FIRST_NAMES), self.rng.choice(demo.LAST_NAMES)
+
+    monkeypatch.setattr(demo.People, "person", person)
+    with transaction.atomic():
+        demo.generate(1, 40, 300, seed=1, today=TODAY)
+        demo.generate(3, 60, 500, seed=2, today=TODAY)
+        declared = world()
+        transaction.set_rollback(True)
+    demo.generate(1, 40, 300, seed=1, today=TODAY, direct=True)
+    demo.generate(3, 60, 500, seed=2, today=TODAY, direct=True)
+    direct = world()
+    assert len(declared["employments"]) == 100 > len(declared["workers"])
+    assert any(key[0] == "worker" and key[1] == "update" for key in declared["history"])
+    for key in declared:
+        assert direct[key] == declared[key], key
+
+
 def test_direct_mode_is_deterministic_and_streams_in_chunks(db, monkeypatch):
     monkeypatch.setattr(demo.DirectLoader, "WORKER_BATCH", 7)
     monkeypatch.setattr(demo.DirectLoader, "TRAINING_BATCH", 11)
