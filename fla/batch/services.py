@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -411,7 +411,7 @@ def _duplicates_in_file(batch: BatchFile, chunk: list[Declaration]) -> dict[int,
         return {}
     seen = set(
         BatchResult.objects.filter(
-            file=batch, kind="training", reference__in=references
+            bulk.Within(F("reference"), references), file=batch, kind="training"
         ).values_list("enterprise_number", "reference")
     )
     duplicates = {}

@@ -7,6 +7,7 @@ return the compact form, or raise ``InvalidIdentifier``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from stdnum import exceptions as stdnum_exceptions
@@ -29,6 +30,27 @@ def clean_insz(value: str) -> str:
         except stdnum_exceptions.ValidationError:
             continue
     raise InvalidIdentifier("INSZ checksum or birth date is invalid")
+
+
+@functools.lru_cache(maxsize=65_536)
+def checked_insz(value: str) -> str | None:
+    """``clean_insz`` of a string, or None where invalid; remembered for repeat values.
+
+    A large file names each worker many times; the check digits are computed once.
+    """
+    try:
+        return clean_insz(value)
+    except InvalidIdentifier:
+        return None
+
+
+@functools.lru_cache(maxsize=4_096)
+def checked_enterprise_number(value: str) -> str | None:
+    """``clean_enterprise_number`` of a string, or None where invalid; remembered."""
+    try:
+        return clean_enterprise_number(value)
+    except InvalidIdentifier:
+        return None
 
 
 def is_valid_insz(value: str) -> bool:

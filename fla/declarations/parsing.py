@@ -13,7 +13,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fla.core.identifiers import InvalidIdentifier, clean_insz, clean_joint_committee
+from fla.core.identifiers import InvalidIdentifier, checked_insz, clean_joint_committee
 from fla.declarations.anomalies import Finding
 
 _BIDI_AND_INVISIBLE = {
@@ -33,13 +33,10 @@ def is_missing(value: Any) -> bool:
 class Zones:
     """Reads the zones of one declaration and collects the findings of its checks."""
 
-    def __init__(self, data: dict[str, Any] | None, prefix: str = "",
-                 insz_checked: dict[str, str | None] | None = None) -> None:
+    def __init__(self, data: dict[str, Any] | None, prefix: str = "") -> None:
         self.data = data if isinstance(data, dict) else {}
         self.prefix = prefix
         self.findings: list[Finding] = []
-        # Shared by the declarations of one submission: INSZ as sent → clean or None.
-        self.insz_checked = insz_checked if insz_checked is not None else {}
 
     def zone(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -83,15 +80,7 @@ class Zones:
         value = self.required(name)
         if value is None:
             return None
-        raw = str(value)
-        if raw in self.insz_checked:
-            clean = self.insz_checked[raw]
-        else:
-            try:
-                clean = clean_insz(raw)
-            except InvalidIdentifier:
-                clean = None
-            self.insz_checked[raw] = clean
+        clean = checked_insz(str(value))
         if clean is None:
             self.add("E001", name)
         return clean

@@ -32,9 +32,8 @@ from fla.audit.models import HistoryEntry
 from fla.core import bulk
 from fla.core.choices import RightSource, RightType, SizeClass, TrainingKind, TrainingStatus
 from fla.core.identifiers import (
-    InvalidIdentifier,
     birth_date_from_insz,
-    clean_enterprise_number,
+    checked_enterprise_number,
 )
 from fla.declarations.anomalies import Finding
 from fla.declarations.parsing import Zones
@@ -71,6 +70,20 @@ TRAINING_FIELDS = (
 )  # fmt: skip
 NEW_TRAINING_FIELDS = ("employer_id", "worker_id", "reference", *TRAINING_FIELDS, "version",
                        "warnings", "channel", "created_at", "updated_at")
+
+
+class _NewTraining:
+    """A training the chunk creates: its row's values, and its id once written.
+
+    Lighter than a model instance (there may be tens of thousands a chunk); it has the
+    attributes the chunk reads of a ``Training``.
+    """
+
+    __slots__ = (*NEW_TRAINING_FIELDS, "pk", "worker")
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
 
 
 class _Rollback(Exception):
@@ -151,8 +164,6 @@ class _Session:
         self.last_day = dt.date(today.year + 2, 12, 31)
         self.employers: dict[str, Employer | None] = {}
         self.references_seen: set[tuple[str, str]] = set()
-        # INSZ as sent → its 11 digits, or None where invalid: checked once a submission.
-        self.insz_checked: dict[str, str | None] = {}
 
     # -- entry point per chunk --------------------------------------------------------
     def run(self, chunk: Sequence[Declaration], dry_run: bool) -> list[Outcome]:
@@ -190,7 +201,7 @@ class _Session:
 
     # -- form checks ------------------------------------------------------------------
     def parse(self, declaration: Declaration) -> _Parsed:
-        zones = Zones(declaration.data, insz_checked=self.insz_checked)
+        zones = Zones(declaration.data)
         kind = declaration.kind
         parsed = _Parsed(declaration, zones.findings)
         if kind not in KINDS:
@@ -293,9 +304,8 @@ class _Session:
     def resolve_employers(self, parsed: list[_Parsed]) -> None:
         wanted = set()
         for p in parsed:
-            try:
-                number = clean_enterprise_number(p.declaration.employer)
-            except InvalidIdentifier:
+            number = checked_enterprise_number(str(p.declaration.employer or ""))
+            if number is None:
                 p.reject("E002", "enterprise_number")
                 continue
             p.values["_enterprise_number"] = number
@@ -397,11 +407,14 @@ class _Chunk:
         }
         # Other trainings of the same workers: for the probable-duplicate warning.
         self.signatures: dict[tuple[int, int, str, dt.date], set[str]] = defaultdict(set)
-        training_workers = {self.workers[p.insz].pk for p in live
-                            if p.declaration.kind == "training" and p.insz in self.workers}
+        declared = [p for p in live if p.declaration.kind == "training"
+                    and p.insz in self.workers and p.values.get("start_date")]
+        training_workers = {self.workers[p.insz].pk for p in declared}
+        starts = {p.values["start_date"] for p in declared}
         for employer_id, worker_id, title, start, reference in Training.objects.filter(
             bulk.Within(F("employer_id"), employer_ids),
             bulk.Within(F("worker_id"), training_workers),
+            bulk.Within(F("start_date"), starts),
         ).exclude(status=TrainingStatus.CANCELLED).values_list(
             "employer_id", "worker_id", "title", "start_date", "reference"
         ):
@@ -493,10 +506,11 @@ class _Chunk:
             "certificate_obtained", "certificate_valid_until")})
         warnings = [f.code for f in p.findings]
         if existing is None:
-            training = Training(
-                employer=employer, worker=worker, reference=reference, version=1,
-                warnings=warnings, channel=self.caller.channel, created_at=self.now,
-                updated_at=self.now, **fields)
+            training = _NewTraining(
+                employer_id=employer.pk, worker_id=worker.pk, worker=worker, pk=None,
+                reference=reference, version=1, warnings=warnings,
+                channel=self.caller.channel, created_at=self.now, updated_at=self.now,
+                **fields)
             self.trainings[(employer.pk, reference)] = training
             self.new_trainings.append((p, training))
         else:
@@ -708,7 +722,7 @@ class _Chunk:
 
     # -- writing ----------------------------------------------------------------------
     @property
-    def new_trainings(self) -> list[tuple[_Parsed, Training]]:
+    def new_trainings(self) -> list[tuple[_Parsed, _NewTraining]]:
         return self.__dict__.setdefault("_new", [])
 
     @property
@@ -728,7 +742,6 @@ class _Chunk:
                    ).values_list("employer_id", "reference", "id")}
             for p, training in self.new_trainings:
                 training.pk = ids[(training.employer_id, training.reference)]
-                training._state.adding = False
                 self.record(p, "training", training.pk, "create", None,
                             training_snapshot(training))
                 p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True)

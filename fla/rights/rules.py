@@ -373,6 +373,17 @@ class Ledger:
                 result[right_type] += line.used
         return result
 
+    def totals(self, as_of: int) -> tuple[int, dict[RightType, int]]:
+        """``granted(as_of=)`` and ``used_by_type(as_of=)`` in one pass over the lines."""
+        years = set(self._years(None, as_of))
+        granted = 0
+        used = dict.fromkeys(CHARGE_ORDER, 0)
+        for (y, right_type), line in self.lines.items():
+            if y in years:
+                granted += line.granted
+                used[right_type] += line.used
+        return granted, used
+
     def line(self, year: int, right_type: RightType) -> Line:
         return self.lines.get((year, right_type), Line())
 
@@ -394,10 +405,19 @@ def _overflow_type(training: TrainingUse, year_rights: Mapping[RightType, int]) 
     return RightType.LEGAL
 
 
+# The order in which a training takes from the types of a year, by the type it names.
+_ORDERS: dict[RightType | None, tuple[RightType, ...]] = {
+    named: ((named,) if named else ()) + tuple(t for t in CHARGE_ORDER if t != named)
+    for named in (None, *CHARGE_ORDER)
+}
+
+
 def charge(
     rights: Mapping[int, Mapping[RightType, int]],
     trainings: Iterable[TrainingUse],
     policy: CreditPolicy,
+    *,
+    with_charges: bool = True,
 ) -> Ledger:
     """Charge the trainings to the rights, exactly as DOMAIN.md §6b "Used hours" says.
 
@@ -407,7 +427,8 @@ def charge(
     within a year first to the type it names, then legal, sector, employer. What no
     credit covers is charged to the training's own year (of its end date), to its named
     type or else legal (sector where the worker has only a sector right that year),
-    and shows as a negative remaining.
+    and shows as a negative remaining. ``with_charges=False`` leaves ``charges`` empty
+    (the lines alone are what the derived accounts need).
     """
     ledger = Ledger(policy=policy)
     for year, by_type in rights.items():
@@ -415,15 +436,21 @@ def charge(
             ledger.lines[(int(year), RightType(right_type))] = Line(granted=int(minutes))
 
     years = {year for year, _ in ledger.lines}
+    # The open years as of a year, worked out once per year (until a new year appears).
+    open_as_of: dict[int, list[int]] = {}
     ordered = sorted(trainings, key=lambda t: (t.end, t.start, t.reference))
     for training in ordered:
         if training.minutes < 0:
             raise ValueError(f"training {training.reference!r} has negative minutes")
         left = int(training.minutes)
         named = RightType(training.right_type) if training.right_type else None
-        order = ((named,) if named else ()) + tuple(t for t in CHARGE_ORDER if t != named)
+        order = _ORDERS[named]
         pieces: dict[tuple[int, RightType], int] = {}
-        for year in policy.open_years(training.end.year, years):
+        end_year = training.end.year
+        open_years = open_as_of.get(end_year)
+        if open_years is None:
+            open_years = open_as_of[end_year] = policy.open_years(end_year, years)
+        for year in open_years:
             if left == 0:
                 break
             for right_type in order:
@@ -440,13 +467,16 @@ def charge(
             year = training.end.year
             right_type = _overflow_type(training, rights.get(year, {}))
             line = ledger.lines.setdefault((year, right_type), Line())
-            years.add(year)
+            if year not in years:
+                years.add(year)
+                open_as_of.clear()
             line.used += left
             pieces[(year, right_type)] = pieces.get((year, right_type), 0) + left
-        ledger.charges.extend(
-            Charge(training.reference, year, right_type, minutes)
-            for (year, right_type), minutes in pieces.items()
-        )
+        if with_charges:
+            ledger.charges.extend(
+                Charge(training.reference, year, right_type, minutes)
+                for (year, right_type), minutes in pieces.items()
+            )
     return ledger
 
 

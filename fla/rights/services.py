@@ -416,9 +416,7 @@ class _Data:
         self.employer_opt_out: set[tuple[int, int]] = set()
         self.worker_opt_out: set[tuple[int, int, int]] = set()
         # (employer, worker) → year → source → type → minutes
-        self.rights: dict[tuple[int, int], dict[int, dict[str, dict[RightType, int]]]] = (
-            defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
-        )
+        self.rights: dict[tuple[int, int], dict[int, dict[str, dict[RightType, int]]]] = {}
         self.uses: dict[tuple[int, int], list[TrainingUse]] = defaultdict(list)
         self.completed: dict[tuple[int, int], list[dt.date]] = defaultdict(list)
         self.pairs: set[tuple[int, int]] = set()
@@ -452,11 +450,22 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
             "employer_id", "worker_id", "year"
         )
     )
+    rights = data.rights
     for employer_id, worker_id, year, right_type, source, minutes in _scoped(
         TrainingRight.objects.all(), employer_ids, worker_ids
     ).values_list("employer_id", "worker_id", "year", "right_type", "source", "minutes"):
-        data.rights[(employer_id, worker_id)][year][source][right_types[right_type]] = minutes
-        data.pairs.add((employer_id, worker_id))
+        pair = (employer_id, worker_id)
+        by_year = rights.get(pair)
+        if by_year is None:
+            by_year = rights[pair] = {}
+        by_source = by_year.get(year)
+        if by_source is None:
+            by_source = by_year[year] = {}
+        by_type = by_source.get(source)
+        if by_type is None:
+            by_type = by_source[source] = {}
+        by_type[right_types[right_type]] = minutes
+    data.pairs.update(rights)
     trainings = _scoped(
         Training.objects.filter(status=TrainingStatus.COMPLETED), employer_ids, worker_ids
     ).values_list(
@@ -469,16 +478,16 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
         "right_type",
         "counts_toward_account",
     )
-    pairs, completed, uses = data.pairs, data.completed, data.uses
+    completed, uses = data.completed, data.uses
     for employer_id, worker_id, reference, start, end, minutes, right_type, counts in trainings:
         pair = (employer_id, worker_id)
-        pairs.add(pair)
         completed[pair].append(end)
         if counts:
             uses[pair].append(
                 TrainingUse(reference, start, end, minutes, right_types.get(right_type))
             )
-    pairs.update(
+    data.pairs.update(completed)
+    data.pairs.update(
         _scoped(Employment.objects.all(), employer_ids, worker_ids)
         .values_list("employer_id", "worker_id")
         .distinct()
@@ -488,15 +497,16 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
 
 def _effective(data: _Data, employer_id: int, worker_id: int) -> dict[int, dict[RightType, int]]:
     result: dict[int, dict[RightType, int]] = {}
-    for year, by_source in data.rights.get((employer_id, worker_id), {}).items():
+    empty: dict[RightType, int] = {}
+    for year, by_source in data.rights.get((employer_id, worker_id), empty).items():
         opted_out = (employer_id, year) in data.employer_opt_out or (
             employer_id,
             worker_id,
             year,
         ) in data.worker_opt_out
         effective = rules.effective_rights(
-            by_source.get(RightSource.COMPUTED, {}),
-            by_source.get(RightSource.DECLARED, {}),
+            by_source.get(RightSource.COMPUTED, empty),
+            by_source.get(RightSource.DECLARED, empty),
             opted_out,
         )
         if effective:
@@ -550,19 +560,19 @@ def _refresh_chunk(
     for pair in sorted(data.pairs):
         employer_id, worker_id = pair
         effective = _effective(data, employer_id, worker_id)
-        ledger = rules.charge(effective, data.uses.get(pair, []), policy)
+        ledger = rules.charge(effective, data.uses.get(pair, []), policy, with_charges=False)
         if ledgers is not None:
             ledgers[pair] = ledger
         for (year, right_type), line in ledger.lines.items():
             lines[(employer_id, worker_id, year, right_type.value)] = (line.granted, line.used)
-        used = ledger.used_by_type(as_of=this_year)
+        granted, used = ledger.totals(as_of=this_year)
         completed = data.completed.get(pair, [])
         accounts[pair] = (
-            ledger.granted(as_of=this_year),
+            granted,
             used[legal],
             used[sector],
             used[employer],
-            ledger.remaining(as_of=this_year),
+            granted - used[legal] - used[sector] - used[employer],
             this_year in effective,
             len(completed),
             max(completed) if completed else None,

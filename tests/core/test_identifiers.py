@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from fla.core.identifiers import (
     InvalidIdentifier,
     birth_date_from_insz,
+    checked_enterprise_number,
+    checked_insz,
     clean_enterprise_number,
     clean_insz,
     clean_joint_committee,
@@ -42,6 +44,17 @@ def test_valid_insz(value, compact):
 def test_invalid_insz(value):
     with pytest.raises(InvalidIdentifier):
         clean_insz(value)
+    assert checked_insz(value) is None
+    assert checked_insz(value) is None  # remembered: still None, no exception
+
+
+def test_checked_identifiers_remember_the_clean_form():
+    checked_insz.cache_clear()
+    assert checked_insz("85.07.30-033.28") == "85073003328"
+    assert checked_insz("85.07.30-033.28") == "85073003328"
+    assert checked_insz.cache_info().hits == 1
+    assert checked_enterprise_number("0403.170.701") == "0403170701"
+    assert checked_enterprise_number("0403.170.702") is None
 
 
 def test_birth_date_and_formats():

@@ -146,3 +146,25 @@ def test_cancelling_a_training_restores_exactly_its_minutes(rights, trainings, p
         assert gained == expected
     # and the charges of the others add up to what they did before
     assert sum(c.minutes for c in without.charges) == sum(t.minutes for t in rest)
+
+
+@given(
+    rights=rights_strategy,
+    trainings=training_lists(),
+    policy=policies,
+    as_of=st.sampled_from(YEARS),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_lines_alone_and_the_one_pass_totals_agree_with_the_full_ledger(
+    rights, trainings, policy, as_of
+):
+    full = charge(rights, trainings, policy)
+    lines_only = charge(rights, trainings, policy, with_charges=False)
+    assert lines_only.charges == []
+    assert {k: (v.granted, v.used) for k, v in lines_only.lines.items()} == {
+        k: (v.granted, v.used) for k, v in full.lines.items()
+    }
+    granted, used = lines_only.totals(as_of=as_of)
+    assert granted == full.granted(as_of=as_of)
+    assert used == full.used_by_type(as_of=as_of)
+    assert granted - sum(used.values()) == full.remaining(as_of=as_of)
