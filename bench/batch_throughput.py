@@ -19,16 +19,16 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import os
 import pstats
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from world import insz_of, prepare, seed_employer  # noqa: E402
 
 
 def rss(field: str) -> int:
@@ -42,22 +42,6 @@ def rss(field: str) -> int:
 def reset_peak() -> None:
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def insz_of(i: int) -> str:
-    birth = dt.date(1960, 1, 1) + dt.timedelta(days=i // 900)
-    serial = i % 900 + 1
-    body = f"{birth:%y%m%d}{serial:03d}"
-    return body + f"{97 - int(body) % 97:02d}"
 
 
 def training_zones(i: int, workers: int) -> dict:
@@ -91,21 +75,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="fla-batch-bench-"))
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ["FLA_DATA_DIR"] = str(work)
-    os.environ["MEDIA_ROOT"] = str(work / "media")
-    os.environ["FLA_BATCH_CHUNK"] = str(args.chunk)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "fla.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    recreate_database(args.database_url)
-    subprocess.run(
-        [sys.executable, "-m", "fla.cli", "migrate", "--noinput", "-v0"], check=True, cwd=ROOT
-    )
+    work = prepare(args.database_url, "fla-batch-bench-", FLA_BATCH_CHUNK=str(args.chunk))
 
-    import django
-
-    django.setup()
     from django.db import connection
     from lxml import etree
 
@@ -116,36 +87,15 @@ def main() -> int:
     from fla.batch.models import BatchFile
     from fla.batch.parsing import DECLARATION_TAGS, EMPLOYER_TAG, ENTERPRISE_NUMBER_TAG
     from fla.batch.schemas import batch_schema
-    from fla.employers.models import Employer
-    from fla.rights.services import compute_rights
-    from fla.workers.models import Employment, Worker
 
     # --- the world ------------------------------------------------------------------
     t0 = time.perf_counter()
-    employer = Employer.objects.create(name="Big employer", enterprise_number="0403170701")
+    employer, ids = seed_employer(args.workers)
     mandatary = Mandatary.objects.create(name="Secretariat", enterprise_number="0400000383")
     Mandate.objects.create(mandatary=mandatary, employer=employer, start_date=dt.date(2020, 1, 1))
-    Worker.objects.bulk_create(
-        [Worker(insz=insz_of(i), first_name="W", last_name=f"N{i}") for i in range(args.workers)],
-        batch_size=5000,
+    print(
+        f"seeded {args.workers} workers with their 2025 rights in {time.perf_counter() - t0:.1f} s"
     )
-    ids = dict(Worker.objects.values_list("insz", "id"))
-    Employment.objects.bulk_create(
-        [
-            Employment(
-                worker_id=ids[insz_of(i)],
-                employer=employer,
-                start_date=dt.date(2020, 1, 1),
-                regime=1,
-                joint_committee="200",
-            )
-            for i in range(args.workers)
-        ],
-        batch_size=5000,
-    )
-    # Their rights of the year, so the trainings are charged against a real credit.
-    compute_rights(2025, [employer.pk])
-    print(f"seeded {args.workers} workers with their 2025 rights in {time.perf_counter() - t0:.1f} s")
 
     path = work / "file.xml"
     with open(path, "wb") as out:

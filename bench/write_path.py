@@ -21,12 +21,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import os
 import pstats
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from batch_throughput import insz_of, recreate_database  # noqa: E402
+from world import insz_of, prepare, seed_employer  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -52,50 +49,17 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="Profile the create run.")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="fla-write-path-"))
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ["FLA_DATA_DIR"] = str(work)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "fla.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    recreate_database(args.database_url)
-    subprocess.run(
-        [sys.executable, "-m", "fla.cli", "migrate", "--noinput", "-v0"], check=True, cwd=ROOT
-    )
+    prepare(args.database_url, "fla-write-path-")
 
-    import django
-
-    django.setup()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from fla.accounts.access import Caller
     from fla.declarations.services import submit
     from fla.declarations.types import Declaration
-    from fla.employers.models import Employer
-    from fla.rights.services import compute_rights
-    from fla.workers.models import Employment, Worker
 
     today = dt.date(2025, 11, 15)
-    employer = Employer.objects.create(name="Employer", enterprise_number="0403170701")
-    Worker.objects.bulk_create(
-        [Worker(insz=insz_of(i), first_name="W", last_name=f"N{i}") for i in range(args.workers)],
-        batch_size=5000,
-    )
-    ids = dict(Worker.objects.values_list("insz", "id"))
-    Employment.objects.bulk_create(
-        [
-            Employment(
-                worker_id=ids[insz_of(i)],
-                employer=employer,
-                start_date=dt.date(2020, 1, 1),
-                regime=1,
-                joint_committee="200",
-            )
-            for i in range(args.workers)
-        ],
-        batch_size=5000,
-    )
-    compute_rights(2025, [employer.pk], today=today)
+    employer, _ids = seed_employer(args.workers, today=today)
     caller = Caller(
         channel="api", label="bench", employer_id=employer.pk, scopes=frozenset({"read", "declare"})
     )

@@ -267,35 +267,27 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
             rights.refresh_accounts(employer_id, sorted(worker_ids))
 
         now = timezone.now()
+
+        def entry(employer_id: int | None, counts: dict[str, int]):
+            return _history()(
+                at=now,
+                employer_id=employer_id,
+                entity="retention",
+                entity_id=cutoff.isoformat(),
+                action="erase",
+                channel=Channel.SYSTEM,
+                actor="system",
+                after={"cutoff": cutoff.isoformat(), **dict(counts)},
+            )
+
         entries = []
         for employer_id, counts in sorted(per_employer.items()):
             for key, value in counts.items():
                 totals[key] += value
-            entries.append(
-                _history()(
-                    at=now,
-                    employer_id=employer_id,
-                    entity="retention",
-                    entity_id=cutoff.isoformat(),
-                    action="erase",
-                    channel=Channel.SYSTEM,
-                    actor="system",
-                    after={"cutoff": cutoff.isoformat(), **dict(counts)},
-                )
-            )
+            entries.append(entry(employer_id, counts))
         if entries or totals.get("workers_removed"):
-            entries.append(
-                _history()(
-                    at=now,
-                    employer_id=None,
-                    entity="retention",
-                    entity_id=cutoff.isoformat(),
-                    action="erase",
-                    channel=Channel.SYSTEM,
-                    actor="system",
-                    after={"cutoff": cutoff.isoformat(), **dict(totals)},
-                )
-            )
+            # One entry for the whole run, outside any employer (operators read it).
+            entries.append(entry(None, totals))
         _history().objects.bulk_create(entries)
     return dict(totals)
 

@@ -41,6 +41,8 @@ __all__ = [
     "compute_rights",
     "compute_size_classes",
     "credit_policy",
+    "employers_for_year",
+    "overlapping",
     "refresh_accounts",
     "worker_ledger",
 ]
@@ -67,7 +69,7 @@ def credit_policy() -> CreditPolicy:
     )
 
 
-def _overlapping(year_start: dt.date, year_end: dt.date) -> Q:
+def overlapping(year_start: dt.date, year_end: dt.date) -> Q:
     """Employments that run on at least one day between the two dates."""
     return Q(start_date__lte=year_end) & (Q(end_date__isnull=True) | Q(end_date__gte=year_start))
 
@@ -89,7 +91,7 @@ def compute_size_classes(employer_ids: Iterable[int], year: int) -> dict[int, st
     dates = rules.reference_dates(year)
     periods: dict[int, list[EmploymentPeriod]] = defaultdict(list)
     rows = Employment.objects.filter(employer_id__in=employer_ids).filter(
-        _overlapping(dates[0], dates[-1])
+        overlapping(dates[0], dates[-1])
     )
     for employer_id, start, end, regime in rows.values_list(
         "employer_id", "start_date", "end_date", "regime"
@@ -142,11 +144,11 @@ def _stored_size_classes(employer_ids: list[int], year: int) -> dict[int, str]:
     }
 
 
-def _employers_for_year(year: int) -> list[int]:
+def employers_for_year(year: int) -> list[int]:
     """Employers with an employment in ``year`` or computed rights stored for it."""
     year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     with_employments = set(
-        Employment.objects.filter(_overlapping(year_start, year_end))
+        Employment.objects.filter(overlapping(year_start, year_end))
         .values_list("employer_id", flat=True)
         .distinct()
     )
@@ -180,7 +182,7 @@ def compute_rights(
     The write path, which rebuilds the accounts it touched itself and records each
     change it makes, passes ``refresh=False, record=False``. Returns the counts.
     """
-    ids = sorted(set(employer_ids)) if employer_ids is not None else _employers_for_year(year)
+    ids = sorted(set(employer_ids)) if employer_ids is not None else employers_for_year(year)
     workers = None if worker_ids is None else sorted(set(worker_ids))
     sector_table = {
         (jc, size_class, year): Decimal(days)
@@ -302,7 +304,7 @@ def _compute_rights_part(
     """Compute and store the rights of the employers' workers (or of those workers)."""
     year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     employments = Employment.objects.filter(employer_id__in=employer_ids).filter(
-        _overlapping(year_start, year_end)
+        overlapping(year_start, year_end)
     )
     existing_rows = TrainingRight.objects.filter(
         employer_id__in=employer_ids, year=year, source=RightSource.COMPUTED

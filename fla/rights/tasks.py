@@ -22,7 +22,7 @@ from django_tasks import task
 from fla.core.choices import RightSource
 from fla.ops.models import RightsRun
 from fla.rights.models import TrainingRight
-from fla.rights.services import _employers_for_year, _overlapping, compute_rights
+from fla.rights.services import compute_rights, employers_for_year, overlapping
 from fla.workers.models import Employment
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def start_run(year: int, chunk_size: int | None = None) -> tuple[RightsRun, bool
         if run is None:
             run = RightsRun.objects.create(
                 year=year,
-                total=len(_employers_for_year(year)),
+                total=len(employers_for_year(year)),
                 chunk_size=max(1, chunk_size or settings.FLA_RIGHTS_RUN_CHUNK),
             )
         else:
@@ -64,7 +64,7 @@ def next_employers(year: int, after: int, limit: int) -> list[int]:
     stored for it), read through the indexes instead of listing them all."""
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     employed = (
-        Employment.objects.filter(_overlapping(first, last), employer_id__gt=after)
+        Employment.objects.filter(overlapping(first, last), employer_id__gt=after)
         .order_by("employer_id")
         .values_list("employer_id", flat=True)
         .distinct()[:limit]
