@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "fla.ops.middleware.RequestIdMiddleware",
     "fla.ops.middleware.MetricsMiddleware",
+    "fla.core.replica.ReplicaPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "fla.web.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
