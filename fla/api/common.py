@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from fla.accounts.access import READ, Caller
@@ -133,6 +136,19 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
 
 
 # --- the one write path --------------------------------------------------------------
+
+
+@contextmanager
+def worker_locked(insz: str) -> Iterator[None]:
+    """A transaction holding the lock of the worker ``insz`` (when it exists).
+
+    The write path locks a worker before it changes anything of it, so an If-Match
+    checked inside this block still holds when the declaration is applied: a write of
+    the same worker that commits in between makes the check wait for it and fail.
+    """
+    with transaction.atomic():
+        list(Worker.objects.filter(insz=insz).select_for_update().values_list("pk", flat=True))
+        yield
 
 
 def declare(request: HttpRequest, declaration: Declaration) -> Outcome:

@@ -12,6 +12,7 @@ from fla.api.common import (
     get_worker,
     result_body,
     with_etag,
+    worker_locked,
 )
 from fla.api.schemas import RightsIn, RightsOut, RightsResult
 from fla.core.choices import RightSource
@@ -93,12 +94,13 @@ def put_rights(
     """
     employer = get_employer(request, enterprise_number)
     worker = get_worker(employer, insz)
-    check_if_match(request, content_etag(rights_out(employer, worker, year)))
     data = body.model_dump(mode="json", exclude_none=True)
     data.update(insz=worker.insz, year=year)
-    outcome = declare(
-        request, Declaration(kind="rights", employer=employer.enterprise_number, data=data)
-    )
+    with worker_locked(worker.insz):
+        check_if_match(request, content_etag(rights_out(employer, worker, year)))
+        outcome = declare(
+            request, Declaration(kind="rights", employer=employer.enterprise_number, data=data)
+        )
     out = rights_out(employer, worker, year)
     with_etag(response, content_etag(out))
     return {**result_body(request, outcome), "rights": out}

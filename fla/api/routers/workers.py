@@ -17,6 +17,7 @@ from fla.api.common import (
     parse_insz,
     result_body,
     with_etag,
+    worker_locked,
 )
 from fla.api.problems import Problem
 from fla.api.schemas import WorkerIn, WorkerOut, WorkerPage, WorkerResult
@@ -116,13 +117,14 @@ def put_worker(
     """Create or update a worker with an employment (a declaration of kind ``worker``)."""
     employer = get_employer(request, enterprise_number)
     number = parse_insz(insz)
-    before = Worker.objects.filter(insz=number, employments__employer=employer).first()
-    check_if_match(request, content_etag(worker_out(before, employer)) if before else None)
     data = body.model_dump(mode="json", exclude_none=True)
     data["insz"] = number
-    outcome = declare(
-        request, Declaration(kind="worker", employer=employer.enterprise_number, data=data)
-    )
+    with worker_locked(number):
+        before = Worker.objects.filter(insz=number, employments__employer=employer).first()
+        check_if_match(request, content_etag(worker_out(before, employer)) if before else None)
+        outcome = declare(
+            request, Declaration(kind="worker", employer=employer.enterprise_number, data=data)
+        )
     worker = Worker.objects.get(insz=number)
     out = worker_out(worker, employer)
     with_etag(response, content_etag(out))
