@@ -53,47 +53,57 @@ class Caller:
         return cls(channel=Channel.SYSTEM, label=label, system=True)
 
     def employer_ids(self, permission: str = READ) -> frozenset[int]:
-        """Ids of the employers this caller may act on with ``permission``."""
-        if permission in self._cache:
-            return self._cache[permission]
-        ids = frozenset(self._compute(permission))
-        self._cache[permission] = ids
-        return ids
+        """Ids of the employers this caller may act on with ``permission``.
+
+        Every permission is resolved at the first call, in one pass (two queries for a
+        person, at most one for an API client), and kept for the life of this caller,
+        which is one request.
+        """
+        if not self._cache:
+            self._cache.update(self._resolve())
+        return self._cache.get(permission, frozenset())
 
     def can(self, employer_id: int, permission: str = READ) -> bool:
         if self.system:
             return True
         return employer_id in self.employer_ids(permission)
 
-    def _compute(self, permission: str) -> set[int]:
-        from fla.accounts.models import EmployerAccess, MandataryAccess, Mandate
+    def _resolve(self) -> dict[str, frozenset[int]]:
+        from fla.accounts.models import EmployerAccess, Mandate
         from fla.employers.models import Employer
 
         if self.system:
-            return set(Employer.objects.values_list("id", flat=True))
-        if permission not in self.scopes:
-            return set()
-        ids: set[int] = set()
+            every = frozenset(Employer.objects.values_list("id", flat=True))
+            return {READ: every, DECLARE: every, MANAGE: every}
+        found: dict[str, set[int]] = {READ: set(), DECLARE: set(), MANAGE: set()}
         if self.user_id is not None:
-            roles = [r for r, grants in _GRANTS.items() if permission in grants]
-            ids |= set(
-                EmployerAccess.objects.filter(user_id=self.user_id, role__in=roles).values_list(
-                    "employer_id", flat=True
-                )
+            own = EmployerAccess.objects.filter(user_id=self.user_id).values_list(
+                "employer_id", "role"
             )
-            if permission != MANAGE:
-                mandataries = MandataryAccess.objects.filter(
-                    user_id=self.user_id, role__in=roles
-                ).values_list("mandatary_id", flat=True)
-                ids |= set(
-                    Mandate.objects.filter(active_mandates(), mandatary_id__in=mandataries)
-                    .values_list("employer_id", flat=True)
-                )
-        if self.employer_id is not None and permission != MANAGE:
-            ids.add(self.employer_id)
-        if self.mandatary_id is not None and permission != MANAGE:
-            ids |= set(
-                Mandate.objects.filter(active_mandates(), mandatary_id=self.mandatary_id)
-                .values_list("employer_id", flat=True)
+            for employer_id, role in own:
+                for permission in _GRANTS.get(role, ()):
+                    found[permission].add(employer_id)
+            # Through a mandatary: never MANAGE (only an employer's own access managers).
+            mandated = Mandate.objects.filter(
+                active_mandates(), mandatary__accesses__user_id=self.user_id
+            ).values_list("employer_id", "mandatary__accesses__role")
+            for employer_id, role in mandated:
+                for permission in _GRANTS.get(role, ()):
+                    if permission != MANAGE:
+                        found[permission].add(employer_id)
+        if self.employer_id is not None:
+            found[READ].add(self.employer_id)
+            found[DECLARE].add(self.employer_id)
+        if self.mandatary_id is not None:
+            mandated_ids = set(
+                Mandate.objects.filter(
+                    active_mandates(), mandatary_id=self.mandatary_id
+                ).values_list("employer_id", flat=True)
             )
-        return ids
+            found[READ] |= mandated_ids
+            found[DECLARE] |= mandated_ids
+        # A scope the caller lacks (an API token without "declare") grants nothing.
+        return {
+            permission: frozenset(ids) if permission in self.scopes else frozenset()
+            for permission, ids in found.items()
+        }

@@ -11,6 +11,8 @@ from functools import cached_property, wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
@@ -29,7 +31,7 @@ class Context:
     employer: Employer
     employer_ids: frozenset[int]
     can_declare: bool
-    worker_count: int
+    worker_count: int  # the employer's accounts, counted in this request
 
     @cached_property
     def can_manage(self) -> bool:
@@ -70,6 +72,15 @@ def choose(request: HttpRequest, employer_id: int) -> None:
     request.session[SESSION_KEY] = employer_id
 
 
+_account_count = (
+    Account.objects.filter(employer=OuterRef("pk"))
+    .order_by()
+    .values("employer")
+    .annotate(n=Count("id"))
+    .values("n")
+)
+
+
 def employer_view(view):
     """Login required; passes ``ctx`` (a ``Context``) or sends the user to the chooser."""
 
@@ -82,7 +93,12 @@ def employer_view(view):
             if not caller.employer_ids(READ):
                 return redirect("web:no_access")
             return redirect(f"{_chooser_url()}?next={request.get_full_path()}")
-        employer = Employer.objects.filter(pk=employer_id).first()
+        # The employer and its number of workers (accounts) in one query.
+        employer = (
+            Employer.objects.filter(pk=employer_id)
+            .annotate(fla_worker_count=Coalesce(Subquery(_account_count), 0))
+            .first()
+        )
         if employer is None:
             raise Http404
         ctx = Context(
@@ -90,7 +106,7 @@ def employer_view(view):
             employer=employer,
             employer_ids=caller.employer_ids(READ),
             can_declare=employer_id in caller.employer_ids(DECLARE),
-            worker_count=Account.objects.filter(employer=employer).count(),
+            worker_count=employer.fla_worker_count,
         )
         request.fla = ctx
         return view(request, ctx, *args, **kwargs)

@@ -261,13 +261,35 @@ def year_table(employer_id: int, worker_id: int) -> tuple[list[YearRow], YearRow
     return ordered, total
 
 
-def worker_hours_per_year(employer_id: int, worker_id: int, on: dt.date) -> dict:
-    """Training hours of one worker per year (1 query on the (employer, worker) index;
-    one worker's trainings are few, so they are summed here)."""
-    first = min(settings.FLA_FIRST_YEAR, on.year)
-    rows = Training.objects.filter(employer_id=employer_id, worker_id=worker_id).values_list(
-        "status", "counts_toward_account", "end_date", "duration_minutes"
+@dataclass
+class WorkerTrainings:
+    rows: list[tuple]  # (status, counts_toward_account, end_date, duration_minutes)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+def worker_trainings_summary(employer_id: int, worker_id: int) -> WorkerTrainings:
+    """One worker's trainings, the few columns the chart needs (1 query on the
+    (employer, worker) index; one worker's trainings are few)."""
+    return WorkerTrainings(
+        list(
+            Training.objects.filter(employer_id=employer_id, worker_id=worker_id).values_list(
+                "status", "counts_toward_account", "end_date", "duration_minutes"
+            )
+        )
     )
+
+
+def worker_hours_per_year(
+    employer_id: int, worker_id: int, on: dt.date, rows: list[tuple] | None = None
+) -> dict:
+    """Training hours of one worker per year, summed here from
+    ``worker_trainings_summary`` (read unless ``rows`` already holds it)."""
+    first = min(settings.FLA_FIRST_YEAR, on.year)
+    if rows is None:
+        rows = worker_trainings_summary(employer_id, worker_id).rows
     per_year: dict[int, int] = {}
     for status, counts, end_date, minutes in rows:
         if status == TrainingStatus.COMPLETED and counts and end_date.year >= first:

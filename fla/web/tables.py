@@ -15,6 +15,13 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import formats
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
+
+from fla.web.formatting import hours
 
 PAGE_SIZE = 25
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -61,9 +68,19 @@ class Table:
         # A unique last key keeps the order stable from page to page.
         return queryset.order_by(*fields, "pk")
 
-    def bind(self, request: HttpRequest, queryset: QuerySet, keep: Iterable[str] = ()) -> Table:
+    def bind(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        keep: Iterable[str] = (),
+        count: int | None = None,
+    ) -> Table:
+        """Sort and paginate. ``count``: the number of rows when the caller already
+        counted them in this request (saves the paginator's COUNT query)."""
         queryset = self.ordered(request, queryset)
         paginator = Paginator(queryset, self.rows_per_page)
+        if count is not None:
+            paginator.count = count  # a cached_property: this value is used as it is
         self.page = paginator.get_page(request.GET.get("page"))
         self.query = {k: request.GET[k] for k in keep if request.GET.get(k)}
         return self
@@ -71,6 +88,36 @@ class Table:
     def rows(self):
         for obj in self.page.object_list:
             yield obj, [(c, c.value(obj)) for c in self.columns]
+
+    def body_html(self) -> SafeString:
+        """The rows of the current page as ``<tr>`` elements.
+
+        Built here rather than by a template loop: the same markup as a loop over
+        ``rows()`` would give (every value escaped, numbers and dates localised), at a
+        fraction of the cost of resolving each cell's variables in the template engine.
+        """
+        detail = conditional_escape(gettext("Detail"))
+        out = []
+        for obj, cells in self.rows():
+            tds = []
+            for column, value in cells:
+                if column.numeric:
+                    negative = column.minutes and isinstance(value, int | float) and value < 0
+                    tds.append('<td class="num negative">' if negative else '<td class="num">')
+                else:
+                    tds.append("<td>")
+                tds.append(_cell_text(column, value))
+                tds.append("</td>")
+            label = " " + _text(cells[0][1]) if cells else " "
+            if len(cells) > 1:
+                label += " " + _text(cells[1][1])
+            url = conditional_escape(self.detail_url(obj)) if self.detail_url else ""
+            tds.append(
+                f'<td><a class="button button-small" href="{url}">{detail}'
+                f'<span class="visually-hidden">{label}</span></a></td>'
+            )
+            out.append("<tr>" + "".join(tds) + "</tr>")
+        return mark_safe("\n".join(out))  # noqa: S308 (every part escaped above)
 
     # --- export -----------------------------------------------------------------------
     def export_value(self, column: Column, obj: Any) -> Any:
@@ -89,6 +136,20 @@ class Table:
         if fmt == "xlsx":
             return _xlsx_response(header, records(), filename)
         return _csv_response(header, records(), filename)
+
+
+def _text(value: Any) -> str:
+    """``{{ value }}`` in a template: in local time, localised, then escaped."""
+    return conditional_escape(formats.localize(template_localtime(value)))
+
+
+def _cell_text(column: Column, value: Any) -> str:
+    """A cell as ``_table.html`` wrote it: h:mm, a date as d/m/Y, or the value."""
+    if column.minutes:
+        return conditional_escape(hours(value))
+    if hasattr(value, "isoformat"):
+        return conditional_escape(formats.date_format(template_localtime(value), "d/m/Y"))
+    return _text(value)
 
 
 class _Echo:

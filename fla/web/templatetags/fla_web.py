@@ -118,6 +118,12 @@ def _safe(markup: str):
     return mark_safe(markup)  # noqa: S308
 
 
+@register.simple_tag
+def table_body(table):
+    """The ``<tr>`` rows of a bound ``Table`` (empty when the page has none)."""
+    return table.body_html()
+
+
 @register.filter
 def detail_url(obj, table):
     return table.detail_url(obj)

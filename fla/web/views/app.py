@@ -148,11 +148,11 @@ def training_table(with_worker: bool = True, default_sort: str = "-updated") -> 
     )
 
 
-def _export_or_page(request, ctx, table, queryset, template, data, filename):
+def _export_or_page(request, ctx, table, queryset, template, data, filename, count=None):
     fmt = request.GET.get("format")
     if fmt in EXPORT_FORMATS:
         return table.export(fmt, table.ordered(request, queryset), filename)
-    table.bind(request, queryset, keep=("filter",))
+    table.bind(request, queryset, keep=("filter",), count=count)
     return page(request, ctx, template, {"table": table, **data})
 
 
@@ -166,7 +166,7 @@ def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
     recent = list(queries.trainings(employer_id).order_by("-updated_at", "-pk")[:8])
     table = worker_table()
     table.rows_per_page = 10
-    table.bind(request, queries.accounts(employer_id))
+    table.bind(request, queries.accounts(employer_id), count=ctx.worker_count)
     charts = queries.charts(employer_id, on)
     return page(
         request,
@@ -206,16 +206,26 @@ def workers(request: HttpRequest, ctx: Context) -> HttpResponse:
         "web/workers.html",
         {"filter": key, "filter_label": WORKER_FILTER_LABELS.get(key, "")},
         "workers",
+        # Unfiltered, the list is every account of the employer: counted already.
+        count=None if key else ctx.worker_count,
     )
 
 
 @employer_view
 def worker_detail(request: HttpRequest, ctx: Context, worker_id: int) -> HttpResponse:
     employer_id = ctx.employer.pk
-    if not queries.worker_in_scope(employer_id, worker_id):
+    # An account puts the worker in the employer's screens and brings the worker along.
+    account = (
+        Account.objects.filter(employer_id=employer_id, worker_id=worker_id)
+        .select_related("worker")
+        .first()
+    )
+    if account is not None:
+        worker = account.worker
+    elif queries.worker_in_scope(employer_id, worker_id):
+        worker = Worker.objects.get(pk=worker_id)
+    else:
         raise Http404
-    worker = Worker.objects.get(pk=worker_id)
-    account = Account.objects.filter(employer_id=employer_id, worker_id=worker_id).first()
     years, total = queries.year_table(employer_id, worker_id)
     # Latest first; sorting on the end date also lets the database read the worker's
     # trainings through the (employer, worker) index rather than the whole employer's.
@@ -224,7 +234,9 @@ def worker_detail(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRes
     fmt = request.GET.get("format")
     if fmt in EXPORT_FORMATS:
         return table.export(fmt, table.ordered(request, qs), f"trainings-{worker_id}")
-    table.bind(request, qs)
+    # One read of the worker's trainings gives the chart and the table's row count.
+    summary = queries.worker_trainings_summary(employer_id, worker_id)
+    table.bind(request, qs, count=summary.count)
     return page(
         request,
         ctx,
@@ -237,7 +249,9 @@ def worker_detail(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRes
             "years": years,
             "total": total,
             "table": table,
-            "chart": queries.worker_hours_per_year(employer_id, worker_id, queries.today()),
+            "chart": queries.worker_hours_per_year(
+                employer_id, worker_id, queries.today(), rows=summary.rows
+            ),
         },
     )
 
