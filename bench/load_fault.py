@@ -29,21 +29,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.paced import Paced, Request, summary  # noqa: E402
 
 SEED = """
 import datetime as dt, json, sys
@@ -222,45 +225,30 @@ class Worker:
 
 
 class Traffic:
-    """Paced mixed traffic: request i is due at start + i / rate."""
+    """Paced mixed traffic (``bench/paced.py``): request i is due at start + i / rate."""
 
     def __init__(
-        self, base: str, data: dict, token: str, rate: float, seconds: float, max_lag: float
+        self, port: int, data: dict, token: str, rate: float, seconds: float, max_lag: float
     ):
-        self.base, self.data, self.token = base, data, token
+        self.port, self.data, self.token = port, data, token
         self.rate, self.seconds, self.max_lag = rate, seconds, max_lag
-        self.shed = 0  # requests not sent: already max_lag late (the server is saturated)
-        self.results: list[tuple[str, int, float]] = []  # kind, status, seconds
         self.api_creates = 0
-        self.lock = threading.Lock()
-        self.local = threading.local()
+        self.generator: Paced | None = None
+        self.cpu_seconds = 0.0  # what the generator itself used
 
-    def session(self) -> requests.Session:
-        if not hasattr(self.local, "session"):
-            s = requests.Session()
-            s.cookies.set("sessionid", self.data["session"], domain="127.0.0.1")
-            self.local.session = s
-        return self.local.session
-
-    def one(self, i: int, due: float) -> None:
-        if time.perf_counter() > due + self.max_lag:
-            with self.lock:
-                self.shed += 1
-            return
+    def request(self, i: int) -> Request:
         d = self.data
         n = len(d["insz"])
         insz, wid = d["insz"][i % n], d["worker_ids"][i % n]
         api = {"Authorization": f"Bearer {self.token}"}
+        web = {"Cookie": f"sessionid={d['session']}"}
+        en = d["en"]
         slot = i % 10
         if slot in (0, 1, 2):
-            kind, method, url, body = (
-                "api_credit",
-                "GET",
-                f"/api/v1/employers/{d['en']}/workers/{insz}/credit",
-                None,
+            return Request(
+                "api_credit", "GET", f"/api/v1/employers/{en}/workers/{insz}/credit", api
             )
-        elif slot in (3, 4):
-            kind, method, url = "api_put", "PUT", f"/api/v1/employers/{d['en']}/trainings/API-{i}"
+        if slot in (3, 4):
             body = {
                 "insz": insz,
                 "title": "Eerste hulp",
@@ -270,72 +258,47 @@ class Traffic:
                 "duration_minutes": 120,
                 "status": "completed",
             }
-        elif slot == 5:
-            kind, method, url, body = (
-                "api_list",
-                "GET",
-                f"/api/v1/employers/{d['en']}/trainings?limit=50",
-                None,
+            return Request(
+                "api_put",
+                "PUT",
+                f"/api/v1/employers/{en}/trainings/API-{i}",
+                {**api, "Content-Type": "application/json"},
+                json.dumps(body).encode(),
             )
-        elif slot in (6, 7):
-            kind, method, url, body, api = "web_worker", "GET", f"/app/workers/{wid}/", None, {}
-        elif slot == 8:
-            kind, method, url, body, api = "web_list", "GET", "/app/workers/", None, {}
-        else:
-            kind, method, url, body, api = "web_dashboard", "GET", "/app/dashboard/", None, {}
-        started = time.perf_counter()
-        try:
-            response = self.session().request(
-                method, self.base + url, json=body, headers=api, timeout=30, allow_redirects=False
-            )
-            status = response.status_code
-        except requests.RequestException:
-            status = 0  # no answer at all: counted as an error
-        elapsed = time.perf_counter() - started
-        with self.lock:
-            self.results.append((kind, status, elapsed))
-            if kind == "api_put" and status == 201:
-                self.api_creates += 1
+        if slot == 5:
+            return Request("api_list", "GET", f"/api/v1/employers/{en}/trainings?limit=50", api)
+        if slot in (6, 7):
+            return Request("web_worker", "GET", f"/app/workers/{wid}/", web)
+        if slot == 8:
+            return Request("web_list", "GET", "/app/workers/", web)
+        return Request("web_dashboard", "GET", "/app/dashboard/", web)
+
+    def counted(self, request: Request, status: int, body: bytes) -> None:
+        if request.kind == "api_put" and status == 201:
+            self.api_creates += 1
 
     def run(self) -> float:
-        total = int(self.rate * self.seconds)
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=64) as pool:
-            for i in range(total):
-                due = start + i / self.rate
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                pool.submit(self.one, i, due)
-        return time.perf_counter() - start
+        self.generator = Paced(
+            "127.0.0.1",
+            self.port,
+            self.rate,
+            self.seconds,
+            self.request,
+            max_lag=self.max_lag,
+            on_result=self.counted,
+        )
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        elapsed = self.generator.run()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return elapsed
 
     def figures(self, elapsed: float) -> dict:
-        out = {
-            "requests": len(self.results),
-            "req_per_s": round(len(self.results) / elapsed, 1),
-            "elapsed_s": round(elapsed, 1),
-            "5xx": sum(1 for _, s, _ in self.results if s >= 500),
-            "no_answer": sum(1 for _, s, _ in self.results if s == 0),
-            "4xx": sum(1 for _, s, _ in self.results if 400 <= s < 500),
-            "api_creates": self.api_creates,
-            "shed": self.shed,
-            "kinds": {},
-        }
-        for kind in sorted({k for k, _, _ in self.results}):
-            times = sorted(t for k, _, t in self.results if k == kind)
-            statuses: dict[str, int] = {}
-            for k, s, _ in self.results:
-                if k == kind:
-                    statuses[str(s)] = statuses.get(str(s), 0) + 1
-            out["kinds"][kind] = {
-                "n": len(times),
-                "p50_ms": round(statistics.median(times) * 1000, 1),
-                "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1),
-                "statuses": statuses,
-            }
-        times = sorted(t for _, _, t in self.results) or [0.0]
-        out["p50_ms"] = round(statistics.median(times) * 1000, 1)
-        out["p99_ms"] = round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1)
+        g = self.generator
+        out = summary(g.results, elapsed, g.shed)
+        out["api_creates"] = self.api_creates
+        out["generator_cpu_s"] = round(self.cpu_seconds, 1)
+        out["connections_opened"] = g.connections_opened
         return out
 
 
@@ -357,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers-data", type=int, default=2000, help="workers of the employer")
     parser.add_argument("--batch-timeout", type=float, default=900)
     parser.add_argument("--lease", type=int, default=10, help="FLA_BATCH_LEASE_SECONDS")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument(
         "--max-lag", type=float, default=5, help="drop a request this many s past its due time"
     )
@@ -394,8 +360,14 @@ def main(argv: list[str] | None = None) -> int:
             [
                 str(VENV_BIN / "gunicorn"),
                 "fla.wsgi:application",
+                "--worker-class",
+                args.worker_class,
                 "-w",
-                "2",
+                str(args.web_workers),
+                "--threads",
+                str(args.web_threads),
+                "--backlog",
+                "2048",
                 "-b",
                 f"127.0.0.1:{port}",
                 "--timeout",
@@ -466,10 +438,14 @@ def main(argv: list[str] | None = None) -> int:
 
         killer = threading.Thread(target=kill_and_restart, daemon=True)
         killer.start()
-        traffic = Traffic(base, data, token, args.rate, args.seconds, args.max_lag)
+        traffic = Traffic(port, data, token, args.rate, args.seconds, args.max_lag)
+        load_before = os.getloadavg()
         elapsed = traffic.run()
+        load_after = os.getloadavg()
         killer.join(timeout=args.seconds)
         figures = traffic.figures(elapsed)
+        figures["load_average_before"] = [round(x, 2) for x in load_before]
+        figures["load_average_after"] = [round(x, 2) for x in load_after]
 
         deadline = time.perf_counter() + args.batch_timeout
         status = batch_status(base, token, file_id)
@@ -490,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds,
         "rate": args.rate,
         "declarations": args.declarations,
+        "server": {
+            "worker_class": args.worker_class,
+            "workers": args.web_workers,
+            "threads": args.web_threads,
+        },
         "traffic": figures,
         "kill": killed,
         "batch": {
@@ -522,13 +503,22 @@ def main(argv: list[str] | None = None) -> int:
 
     t = figures
     print(
+        f"server: gunicorn {args.worker_class}, {args.web_workers} workers x "
+        f"{args.web_threads} threads; generator CPU {t['generator_cpu_s']} s, "
+        f"{t['connections_opened']} connections; load average "
+        f"{t['load_average_before'][0]} before, {t['load_average_after'][0]} after the traffic"
+    )
+    print(
         f"traffic: {t['requests']} requests in {elapsed:.1f} s = {t['req_per_s']} req/s "
         f"(asked {args.rate}), p50 {t['p50_ms']} ms, p99 {t['p99_ms']} ms, "
         f"5xx {t['5xx']}, no answer {t['no_answer']}, 4xx {t['4xx']}, "
         f"not sent (over {args.max_lag} s late) {t['shed']}"
     )
     for kind, k in t["kinds"].items():
-        print(f"  {kind:14} n={k['n']:6} p50 {k['p50_ms']:7} ms  p99 {k['p99_ms']:7} ms")
+        print(
+            f"  {kind:14} n={k['n']:6} p50 {k['p50_ms']:7} ms  p99 {k['p99_ms']:7} ms  "
+            f"max {k['max_ms']:7} ms  {k['statuses']}"
+        )
     print(
         f"batch: {args.declarations} declarations, {check['status']} after "
         f"{batch_wall:.1f} s wall ({check['seconds']} s processing), worker killed at "
