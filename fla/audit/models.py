@@ -8,8 +8,9 @@ class HistoryEntry(models.Model):
     """One change: who, when, through which channel, and the state before and after."""
 
     at = models.DateTimeField(db_index=True)
+    # No index of its own: history_employer_idx starts with it.
     employer = models.ForeignKey(
-        "employers.Employer", on_delete=models.SET_NULL, null=True, blank=True
+        "employers.Employer", on_delete=models.SET_NULL, null=True, blank=True, db_index=False
     )
     entity = models.CharField(max_length=20)
     entity_id = models.CharField(max_length=64)

@@ -84,7 +84,10 @@ class BatchFile(models.Model):
 class BatchResult(models.Model):
     """The outcome of one declaration of a file, for the notification."""
 
-    file = models.ForeignKey(BatchFile, on_delete=models.CASCADE, related_name="results")
+    # No index of its own: the unique (file, position) starts with it.
+    file = models.ForeignKey(
+        BatchFile, on_delete=models.CASCADE, related_name="results", db_index=False
+    )
     position = models.PositiveIntegerField()
     kind = models.CharField(max_length=16)
     enterprise_number = models.CharField(max_length=16)

@@ -22,7 +22,8 @@ class SectorRule(models.Model):
 class TrainingRight(models.Model):
     """A training right (opleidingsrecht) of a worker-year, computed or declared, in minutes."""
 
-    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE)
+    # No index of its own: the unique constraint (and every index) starts with it.
+    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE, db_index=False)
     worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE)
     year = models.PositiveSmallIntegerField()
     right_type = models.CharField(max_length=8, choices=RightType.choices)
@@ -58,7 +59,8 @@ class WorkerOptOut(models.Model):
 class CreditLine(models.Model):
     """Derived: granted and used minutes of a worker-year and right type. Rebuilt on change."""
 
-    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE)
+    # No index of its own: the unique constraint (and every index) starts with it.
+    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE, db_index=False)
     worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE)
     year = models.PositiveSmallIntegerField()
     right_type = models.CharField(max_length=8, choices=RightType.choices)
@@ -80,7 +82,8 @@ class CreditLine(models.Model):
 class Account(models.Model):
     """Derived: one row per worker and employer with the totals the lists sort on."""
 
-    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE)
+    # No index of its own: the unique constraint (and every index) starts with it.
+    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE, db_index=False)
     worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE)
     granted_minutes = models.IntegerField(default=0)
     used_legal_minutes = models.IntegerField(default=0)

@@ -6,7 +6,8 @@ from fla.core.choices import Channel, RightType, TrainingKind, TrainingStatus
 class Training(models.Model):
     """A training (opleiding) of one worker, keyed by the declarant's reference per employer."""
 
-    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE)
+    # No index of its own: every index of the table starts with the employer.
+    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE, db_index=False)
     worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE)
     reference = models.CharField(max_length=64)
     title = models.CharField(max_length=200)

@@ -28,8 +28,9 @@ class Employment(models.Model):
     """A worker's employment with one employer: dates, work regime and joint committee."""
 
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="employments")
+    # No index of its own: the unique (employer, worker, start date) starts with it.
     employer = models.ForeignKey(
-        "employers.Employer", on_delete=models.CASCADE, related_name="employments"
+        "employers.Employer", on_delete=models.CASCADE, related_name="employments", db_index=False
     )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -43,4 +44,3 @@ class Employment(models.Model):
                 fields=["employer", "worker", "start_date"], name="employment_unique_start"
             )
         ]
-        indexes = [models.Index(fields=["employer", "worker"], name="employment_emp_worker_idx")]
