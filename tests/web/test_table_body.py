@@ -107,3 +107,36 @@ def test_an_empty_page_has_no_rows_and_the_page_says_so(app):
     body = response.content.decode()
     assert response.status_code == 200
     assert 'class="empty"' in body
+
+
+@pytest.mark.parametrize("name", ["web:worker", "web:training"])
+def test_id_url_is_the_reversed_url_of_each_row(name):
+    from django.urls import reverse
+
+    from fla.web.tables import id_url
+
+    url = id_url(name, lambda row: row.pk)
+    for pk in (1, 7, 10, 918273645, 2**40):
+        assert url(SimpleNamespace(pk=pk)) == reverse(name, args=[pk])
+
+
+def test_dates_before_the_year_1000_keep_four_digits():
+    t = table([Column("day", "Dag", lambda o: o.day)])
+    t.page = Paginator([SimpleNamespace(pk=1, day=dt.date(987, 6, 5))], 25).get_page(1)
+    request = RequestFactory().get("/")
+    expected = engines["django"].from_string(TEMPLATE_LOOP).render({"table": t}, request)
+    assert normalise(t.body_html()) == normalise(expected)
+    assert "05/06/0987" in t.body_html()
+
+
+def test_the_status_column_shows_the_label_in_the_active_language():
+    from fla.core.choices import TrainingStatus
+    from fla.trainings.models import Training
+    from fla.web.views.app import training_table
+
+    column = training_table().column("status")
+    for status in TrainingStatus.values:
+        training = Training(status=status)
+        for language in ("nl", "fr", "de", "en"):
+            with translation.override(language):
+                assert column.value(training) == training.get_status_display()

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from fla.api.common import content_etag, get_employer, get_worker, with_etag
+from fla.api.rendering import json_body
 from fla.api.schemas import CreditOut
 from fla.rights.models import Account, CreditLine
 from fla.rights.rules import format_minutes
@@ -82,4 +83,4 @@ def get_credit(request: HttpRequest, enterprise_number: str, insz: str, response
     employer = get_employer(request, enterprise_number)
     data = credit_out(employer, get_worker(employer, insz))
     with_etag(response, content_etag(data))
-    return data
+    return json_body(request, response, data)

@@ -21,6 +21,7 @@ from fla.api.common import (
     with_etag,
 )
 from fla.api.problems import Problem, anomalies_problem
+from fla.api.rendering import json_body
 from fla.api.schemas import (
     TrainingIn,
     TrainingOut,
@@ -88,7 +89,12 @@ def find_training(employer: Employer, reference: str) -> Training | None:
 @router.get(
     "/employers/{enterprise_number}/trainings", response=TrainingPage, operation_id="list_trainings"
 )
-def list_trainings(request: HttpRequest, enterprise_number: str, filters: Query[TrainingFilters]):
+def list_trainings(
+    request: HttpRequest,
+    enterprise_number: str,
+    filters: Query[TrainingFilters],
+    response: HttpResponse,
+):
     """The employer's trainings, oldest change first, with an opaque cursor for the next page.
 
     Following ``next_cursor`` until it is null visits every training once; a training
@@ -119,12 +125,16 @@ def list_trainings(request: HttpRequest, enterprise_number: str, filters: Query[
     more = len(page) > filters.limit
     page = page[: filters.limit]
     last = page[-1] if page else None
-    return {
-        "items": [training_out(t) for t in page],
-        "next_cursor": encode_cursor([last.updated_at.isoformat(), last.pk])
-        if more and last
-        else None,
-    }
+    return json_body(
+        request,
+        response,
+        {
+            "items": [training_out(t) for t in page],
+            "next_cursor": encode_cursor([last.updated_at.isoformat(), last.pk])
+            if more and last
+            else None,
+        },
+    )
 
 
 @router.get(

@@ -5,18 +5,18 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fla.audit.models import HistoryEntry
+from fla.core.choices import TrainingStatus
 from fla.core.identifiers import InvalidIdentifier, clean_insz, format_insz
 from fla.employers.models import Employer
 from fla.rights.models import Account
 from fla.trainings.models import Training
 from fla.web import queries
 from fla.web.current import Context, employer_view
-from fla.web.tables import EXPORT_FORMATS, Column, Table
+from fla.web.tables import EXPORT_FORMATS, Column, Table, id_url
 from fla.workers.models import Worker
 
 SWITCHER_LIMIT = 30
@@ -107,8 +107,16 @@ def worker_table() -> Table:
             ),
         ],
         default_sort="last_name",
-        detail_url=lambda a: reverse("web:worker", args=[a.worker_id]),
+        detail_url=id_url("web:worker", lambda a: a.worker_id),
     )
+
+
+_STATUS_LABELS = dict(TrainingStatus.choices)
+
+
+def _status_label(training: Training) -> str:
+    """``get_status_display()`` without rebuilding the choices for every row."""
+    return str(_STATUS_LABELS.get(training.status, training.status))
 
 
 def training_table(with_worker: bool = True, default_sort: str = "-updated") -> Table:
@@ -136,7 +144,7 @@ def training_table(with_worker: bool = True, default_sort: str = "-updated") -> 
             numeric=True,
             minutes=True,
         ),
-        Column("status", gettext_lazy("Status"), lambda t: t.get_status_display(), ("status",)),
+        Column("status", gettext_lazy("Status"), _status_label, ("status",)),
         Column(
             "updated", gettext_lazy("Gewijzigd"), lambda t: t.updated_at.date(), ("updated_at",)
         ),
@@ -144,7 +152,7 @@ def training_table(with_worker: bool = True, default_sort: str = "-updated") -> 
     return Table(
         columns=columns,
         default_sort=default_sort,
-        detail_url=lambda t: reverse("web:training", args=[t.pk]),
+        detail_url=id_url("web:training", lambda t: t.pk),
     )
 
 

@@ -1,0 +1,79 @@
+"""The busiest reads render their body directly (``fla.api.rendering``): the body must
+be the one ninja gives after validating the same data against the declared schema."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import RequestFactory
+
+from fla.api.rendering import json_body
+from fla.api.routers.credit import credit_out
+from fla.api.routers.trainings import training_out
+from fla.api.schemas import CreditOut, TrainingPage
+from fla.trainings.models import Training
+from tests.api.conftest import API, declare_training
+
+pytestmark = pytest.mark.django_db
+
+
+def through_the_schema(schema, data) -> bytes:
+    """What ninja renders for ``data`` declared as ``response=schema``."""
+    from django.http import HttpResponse
+    from ninja.renderers import JSONRenderer
+
+    dumped = schema.model_validate(data).model_dump()
+    return HttpResponse(JSONRenderer().render(None, dumped, response_status=200)).content
+
+
+def rendered(data) -> bytes:
+    from django.http import HttpResponse
+
+    return json_body(RequestFactory().get("/"), HttpResponse(), data).content
+
+
+def test_credit_body_is_the_validated_one(world):
+    employer, worker = world.own.employer, world.own.worker
+    declare_training(employer, worker, "T-2", status="planned", title="Ééñ <b>&")
+    data = credit_out(employer, worker)
+    assert data["years"]
+    assert rendered(data) == through_the_schema(CreditOut, data)
+
+
+def test_training_page_body_is_the_validated_one(world):
+    employer, worker = world.own.employer, world.own.worker
+    declare_training(
+        employer,
+        worker,
+        "T-3",
+        status="completed",
+        certificate_obtained=True,
+        certificate_valid_until="2027-01-31",
+        right_type="sector",
+        provider="Syntra",
+        description='Ééñ <b>&"quoted"',
+    )
+    declare_training(employer, worker, "T-4", kind="informal", duration_minutes=1)
+    page = Training.objects.select_related("worker").filter(employer=employer)
+    data = {"items": [training_out(t) for t in page], "next_cursor": "abc"}
+    assert len(data["items"]) == 3
+    assert rendered(data) == through_the_schema(TrainingPage, data)
+    assert rendered({"items": [], "next_cursor": None}) == through_the_schema(
+        TrainingPage, {"items": [], "next_cursor": None}
+    )
+
+
+def test_the_served_bodies_are_json_with_the_schema_fields(world, as_employer):
+    base = f"{API}/employers/{world.own.employer.enterprise_number}"
+    listed = as_employer.get(f"{base}/trainings?limit=1")
+    assert listed.status_code == 200
+    assert listed["Content-Type"] == "application/json; charset=utf-8"
+    body = json.loads(listed.content)
+    assert set(body) == {"items", "next_cursor"}
+    assert set(body["items"][0]) == set(
+        TrainingPage.model_fields["items"].annotation.__args__[0].model_fields
+    )
+    credit = as_employer.get(f"{base}/workers/{world.own.worker.insz}/credit")
+    assert credit.status_code == 200 and credit["ETag"]
+    assert set(credit.json()) == set(CreditOut.model_fields)
