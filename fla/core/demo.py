@@ -547,6 +547,7 @@ class DirectLoader:
         }
         self.group: list[tuple[int, list[int]]] = []
         self.counts = {"employers": 0, "workers": 0, "trainings": 0, "history": 0}
+        self.analyzed = 0  # rows loaded when the tables were last analysed
 
     def history(
         self,
@@ -937,8 +938,19 @@ class DirectLoader:
         employer_ids = [e for e, _ in self.group]
         worker_ids = sorted(w for _, workers in self.group for w in workers)
         scope = None if len(worker_ids) <= self.WHOLE_EMPLOYER else worker_ids
+        loaded = self.counts["workers"] + self.counts["trainings"]
+        if loaded >= 10_000 and loaded > self.analyzed * 1.25:
+            # The tables grew faster than autovacuum analyses them: with the statistics
+            # of a smaller table (a new employer of half a million workers estimated at
+            # one row) the rights computation reads the employer's employments through
+            # the wrong index, every chunk again. ANALYZE samples: seconds at any size.
+            self.analyze()
+            self.analyzed = loaded
         for year in self.rights_years:
             compute_rights(year, employer_ids, worker_ids=scope, today=self.today, refresh=False)
+        if scope is not None:
+            # The accounts are rebuilt from the rights just stored: counted first.
+            bulk.refresh_statistics([TrainingRight])
         for employer_id, workers in self.group:
             refresh_accounts(
                 employer_id,
@@ -954,6 +966,9 @@ class DirectLoader:
 
     def finish(self) -> None:
         self.flush_group()
+        self.analyze()
+
+    def analyze(self) -> None:
         bulk.refresh_statistics(
             [
                 Worker,
