@@ -258,6 +258,8 @@ FLA_CONTENT_SECURITY_POLICY = env(
 )
 # Logins started per minute per client address (demo login, OIDC start and callback).
 FLA_LOGIN_RATE_LIMIT = envint("FLA_LOGIN_RATE_LIMIT", 10)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
+FLA_TRUSTED_PROXIES = envlist("FLA_TRUSTED_PROXIES")
 # Error reports (debug page, mails to admins) mask every INSZ-like number.
 DEFAULT_EXCEPTION_REPORTER = "fla.core.privacy.InszExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fla.core.privacy.InszExceptionReporterFilter"

@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from fla.ops import metrics
+from fla.web.security import client_ip
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -77,7 +78,7 @@ def _allowed(address: str) -> bool:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text exposition of this node (and the database gauges)."""
-    if not _allowed(request.META.get("REMOTE_ADDR", "")):
+    if not _allowed(client_ip(request)):
         return HttpResponseForbidden("metrics are not served to this address")
     body, content_type = metrics.render()
     return HttpResponse(body, content_type=content_type)

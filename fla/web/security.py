@@ -7,6 +7,7 @@ denial from ``XFrameOptionsMiddleware``; their settings are in ``fla/settings.py
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from functools import wraps
 
@@ -31,9 +32,35 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+def _networks(entries: list[str]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The address the request came from (the nodes are reached directly, no proxy)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The address of the client that sent the request.
+
+    ``REMOTE_ADDR``, unless it is one of the reverse proxies of FLA_TRUSTED_PROXIES:
+    then the last address of ``X-Forwarded-For`` that is not a trusted proxy (the one
+    the outermost trusted proxy saw; addresses further left are the client's own claim
+    and are not believed).
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    networks = _networks(settings.FLA_TRUSTED_PROXIES)
+    if not networks or not _trusted(remote, networks):
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if not _trusted(address, networks):
+            return address
+    return remote
 
 
 def _key(request: HttpRequest, window: int) -> str:

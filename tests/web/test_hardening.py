@@ -201,6 +201,28 @@ def test_demo_login_posts_beyond_the_limit_get_429(client, settings):
 
 
 @pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_limit_counts_per_forwarded_client(settings):
+    settings.FLA_LOGIN_RATE_LIMIT = 2
+    settings.FLA_TRUSTED_PROXIES = ["10.0.0.0/24"]
+    url = reverse("web:demo_login")
+
+    def attempt(remote: str, forwarded: str = "") -> int:
+        headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+        return Client(REMOTE_ADDR=remote, **headers).post(url, {"user": "9"}).status_code
+
+    # Two clients behind the same proxy each get their own count.
+    assert [attempt("10.0.0.5", "198.51.100.7") for _ in range(3)] == [302, 302, 429]
+    assert attempt("10.0.0.5", "198.51.100.8") == 302
+    # A client cannot escape by claiming another address: only what the proxy saw counts.
+    assert attempt("10.0.0.5", "203.0.113.1, 198.51.100.7") == 429
+    # Through two trusted proxies, the first untrusted address from the right counts.
+    assert attempt("10.0.0.6", "198.51.100.7, 10.0.0.5") == 429
+    # A direct client's own X-Forwarded-For is ignored.
+    assert [attempt("192.0.2.9", "198.51.100.9") for _ in range(3)] == [302, 302, 429]
+    assert attempt("192.0.2.10", "198.51.100.9") == 302
+
+
+@pytest.mark.django_db
 def test_a_successful_login_clears_the_count(client, world, settings):
     settings.FLA_LOGIN_RATE_LIMIT = 3
     url = reverse("web:demo_login")
