@@ -38,7 +38,7 @@ The guide is docs/api.md.
 
 # Statuses every authenticated operation may answer with a problem.
 COMMON_PROBLEMS = (400, 401, 403, 404, 413, 429)
-WRITE_PROBLEMS = (412, 422)
+WRITE_PROBLEMS = (411, 412, 422)
 
 
 class FlaNinjaAPI(NinjaAPI):

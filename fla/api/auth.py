@@ -1,6 +1,7 @@
 """Bearer tokens of API clients, turned into the ``Caller`` every service expects.
 
-The checks run before ninja reads the body, in this order: body size (413), token
+The checks run before ninja reads the body, in this order: body length known (411)
+and size (413), token
 (401), scope (403), rate limit per client (429).
 """
 
@@ -29,6 +30,15 @@ SCOPE_DESCRIPTIONS = {
 
 def check_body_size(request: HttpRequest, limit: int | None = None) -> None:
     limit = settings.FLA_API_MAX_BODY_BYTES if limit is None else limit
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not request.META.get("CONTENT_LENGTH"):
+        # Its size is not known before it is read (and WSGI would hand it over empty).
+        raise Problem(
+            411,
+            "Send the body with a Content-Length header: chunked bodies are not accepted.",
+            slug="length-required",
+            max_bytes=limit,
+        )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -27,6 +27,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    411: "Length required",
     412: "Precondition failed",
     413: "Content too large",
     415: "Unsupported media type",

@@ -16,6 +16,24 @@ def test_oversized_body_gives_413(world, as_employer, settings):
     assert problem["max_bytes"] == 1000
 
 
+def test_chunked_body_without_length_gives_411(world, as_employer):
+    url = f"employers/{world.own.employer.enterprise_number}/trainings/CHUNKED"
+    body = training_body(world.own.worker.insz)
+    # As a WSGI server hands over a chunked request: no Content-Length.
+    response = as_employer.put(url, body, headers={"Transfer-Encoding": "chunked"})
+    assert response.status_code != 411  # the client set a Content-Length: accepted
+    response = as_employer.client.generic(
+        "PUT",
+        f"/api/v1/{url}",
+        b"",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {as_employer.token}",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    problem = assert_problem(response, 411)
+    assert "Content-Length" in problem["detail"]
+
+
 def test_rate_limit_gives_429_with_retry_after(world, settings):
     cache.clear()
     settings.FLA_API_RATE_LIMIT = 3
