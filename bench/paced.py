@@ -67,7 +67,8 @@ class Paced:
         self.shed = 0
         self.connections_opened = 0
         self.errors: dict[str, int] = {}  # why requests got no answer
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # Idle keep-alive connections with the moment they became idle.
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     # --- one request ----------------------------------------------------------------
 
@@ -78,9 +79,17 @@ class Paced:
             lines.append(f"Content-Length: {len(request.body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + request.body
 
-    async def _connection(self):
-        if self._idle:
-            return self._idle.pop(), True
+    # A connection idle for longer than this may be closed by the server any moment
+    # (gunicorn's keep-alive is 2 s by default): it is closed here rather than reused.
+    IDLE_SECONDS = 1.0
+
+    async def _connection(self, fresh: bool = False):
+        now = time.perf_counter()
+        while self._idle and not fresh:
+            reader, writer, since = self._idle.pop()
+            if now - since < self.IDLE_SECONDS and not reader.at_eof():
+                return (reader, writer), True
+            writer.close()
         reader, writer = await asyncio.open_connection(self.host, self.port)
         self.connections_opened += 1
         return (reader, writer), False
@@ -122,22 +131,22 @@ class Paced:
         return status, body, keep
 
     async def _exchange(self, raw: bytes) -> tuple[int, bytes, float]:
-        for _attempt in range(2):
-            (reader, writer), reused = await self._connection()
+        for attempt in range(2):
+            (reader, writer), reused = await self._connection(fresh=attempt > 0)
             sent = time.perf_counter()
             try:
                 writer.write(raw)
                 status, body, keep = await self._response(reader)
             except (_Closed, ConnectionError) as exc:
                 writer.close()
-                if reused:  # the server closed an idle connection: a fresh one
+                if reused:  # the server closed an idle connection: again on a fresh one
                     continue
                 raise ConnectionError("closed before answering") from exc
             except BaseException:
                 writer.close()
                 raise
             if keep:
-                self._idle.append((reader, writer))
+                self._idle.append((reader, writer, time.perf_counter()))
             else:
                 writer.close()
             return status, body, sent
@@ -182,7 +191,7 @@ class Paced:
             task.add_done_callback(pending.discard)
         if pending:
             await asyncio.gather(*pending)
-        for _reader, writer in self._idle:
+        for _reader, writer, _since in self._idle:
             writer.close()
         self._idle.clear()
         return time.perf_counter() - start
