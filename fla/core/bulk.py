@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
-from django.db.models import Lookup
+from django.db import connection, connections, models
+from django.db.models import Lookup, QuerySet
 
 COPY_FROM = 50  # rows: below, one multi-row INSERT
 
@@ -187,6 +187,41 @@ class Within(Lookup):
             return f"{lhs} = ANY(%s)", (*lhs_params, values)
         placeholders = ", ".join(["%s"] * len(values))
         return f"{lhs} IN ({placeholders})", (*lhs_params, *values)
+
+
+def tagged_union(parts: dict[str, tuple[QuerySet, Sequence[str | None]]]) -> list[tuple]:
+    """Several reads in one statement: ``UNION ALL`` of querysets, each row led by its tag.
+
+    ``parts`` maps a one-letter tag to a ``values_list`` queryset and the columns it
+    gives (its values_list names), in the order of the result (None where it has none:
+    NULL there). Every part
+    must give the same number of columns, of compatible types, and read the same
+    database. A part that can match nothing (an empty ``Within``) is left out.
+    """
+    sqls: list[str] = []
+    params: list[Any] = []
+    alias = None
+    for tag, (queryset, columns) in parts.items():
+        alias = queryset.db
+        connection_ = connections[alias]
+        quote = connection_.ops.quote_name
+        try:
+            sql, part_params = queryset.query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:
+            continue
+        unknown = {c for c in columns if c} - set(queryset._fields)
+        if unknown:
+            # The part's columns are named after its values_list fields; a name it lacks
+            # would be an error on PostgreSQL and a string literal on SQLite.
+            raise ValueError(f"part {tag!r} has no column {sorted(unknown)}")
+        selected = ", ".join(quote(c) if c else "NULL" for c in columns)
+        sqls.append(f"SELECT '{tag}', {selected} FROM ({sql}) AS part_{tag}")
+        params.extend(part_params)
+    if not sqls:
+        return []
+    with connections[alias].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(sqls), params)
+        return cursor.fetchall()
 
 
 def refresh_statistics(models_: Iterable[type[models.Model]]) -> None:

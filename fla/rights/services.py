@@ -434,39 +434,64 @@ def _scoped(qs: QuerySet, employer_ids: list[int], worker_ids: list[int] | None)
 
 
 def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
-    """Load rights, opt-outs, trainings and employments: five queries whatever the size.
+    """Load rights, opt-outs, trainings and employments: two queries whatever the size.
 
     Everything of every (employer, worker) pair of the two lists is loaded (all workers
     of the employers where ``worker_ids`` is None), so each pair found can be rebuilt
-    from it alone.
+    from it alone. Rights, opt-outs and the pairs with an employment come in one
+    statement (``bulk.tagged_union``), the completed trainings in another.
     """
     data = _Data()
     right_types = _RIGHT_TYPES
-    data.employer_opt_out = set(
-        EmployerYear.objects.filter(
-            bulk.Within(F("employer_id"), employer_ids), opt_out=True
-        ).values_list("employer_id", "year")
-    )
-    data.worker_opt_out = set(
-        _scoped(WorkerOptOut.objects.all(), employer_ids, worker_ids).values_list(
-            "employer_id", "worker_id", "year"
-        )
+    rows = bulk.tagged_union(
+        {
+            "r": (
+                _scoped(TrainingRight.objects.all(), employer_ids, worker_ids).values_list(
+                    "employer_id", "worker_id", "year", "right_type", "source", "minutes"
+                ),
+                ("employer_id", "worker_id", "year", "right_type", "source", "minutes"),
+            ),
+            "w": (
+                _scoped(WorkerOptOut.objects.all(), employer_ids, worker_ids).values_list(
+                    "employer_id", "worker_id", "year"
+                ),
+                ("employer_id", "worker_id", "year", None, None, None),
+            ),
+            "e": (
+                EmployerYear.objects.filter(
+                    bulk.Within(F("employer_id"), employer_ids), opt_out=True
+                ).values_list("employer_id", "year"),
+                ("employer_id", None, "year", None, None, None),
+            ),
+            "p": (
+                _scoped(Employment.objects.all(), employer_ids, worker_ids)
+                .values_list("employer_id", "worker_id")
+                .distinct(),
+                ("employer_id", "worker_id", None, None, None, None),
+            ),
+        }
     )
     rights = data.rights
-    for employer_id, worker_id, year, right_type, source, minutes in _scoped(
-        TrainingRight.objects.all(), employer_ids, worker_ids
-    ).values_list("employer_id", "worker_id", "year", "right_type", "source", "minutes"):
-        pair = (employer_id, worker_id)
-        by_year = rights.get(pair)
-        if by_year is None:
-            by_year = rights[pair] = {}
-        by_source = by_year.get(year)
-        if by_source is None:
-            by_source = by_year[year] = {}
-        by_type = by_source.get(source)
-        if by_type is None:
-            by_type = by_source[source] = {}
-        by_type[right_types[right_type]] = minutes
+    employed: set[tuple[int, int]] = set()
+    for tag, employer_id, worker_id, year, right_type, source, minutes in rows:
+        if tag == "r":
+            pair = (employer_id, worker_id)
+            by_year = rights.get(pair)
+            if by_year is None:
+                by_year = rights[pair] = {}
+            by_source = by_year.get(year)
+            if by_source is None:
+                by_source = by_year[year] = {}
+            by_type = by_source.get(source)
+            if by_type is None:
+                by_type = by_source[source] = {}
+            by_type[right_types[right_type]] = minutes
+        elif tag == "p":
+            employed.add((employer_id, worker_id))
+        elif tag == "w":
+            data.worker_opt_out.add((employer_id, worker_id, year))
+        else:
+            data.employer_opt_out.add((employer_id, year))
     data.pairs.update(rights)
     trainings = _scoped(
         Training.objects.filter(status=TrainingStatus.COMPLETED), employer_ids, worker_ids
@@ -489,11 +514,7 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
                 TrainingUse(reference, start, end, minutes, right_types.get(right_type))
             )
     data.pairs.update(completed)
-    data.pairs.update(
-        _scoped(Employment.objects.all(), employer_ids, worker_ids)
-        .values_list("employer_id", "worker_id")
-        .distinct()
-    )
+    data.pairs.update(employed)
     return data
 
 
