@@ -77,3 +77,19 @@ def test_the_served_bodies_are_json_with_the_schema_fields(world, as_employer):
     credit = as_employer.get(f"{base}/workers/{world.own.worker.insz}/credit")
     assert credit.status_code == 200 and credit["ETag"]
     assert set(credit.json()) == set(CreditOut.model_fields)
+
+
+def test_served_credit_equals_credit_out_with_and_without_an_account(world, as_employer):
+    from fla.rights.models import Account
+
+    employer, worker = world.own.employer, world.own.worker
+    url = f"{API}/employers/{employer.enterprise_number}/workers/{worker.insz}/credit"
+    served = as_employer.get(url)
+    assert served.status_code == 200
+    assert served.json() == json.loads(rendered(credit_out(employer, worker)))
+    Account.objects.filter(employer=employer, worker=worker).delete()
+    without = as_employer.get(url).json()
+    assert without == json.loads(rendered(credit_out(employer, worker)))
+    assert without["granted_minutes"] == sum(y["granted_minutes"] for y in without["years"])
+    other = world.foreign.worker.insz  # a worker of another employer: not seen here
+    assert as_employer.get(url.replace(worker.insz, other)).status_code == 404
