@@ -114,6 +114,44 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
     return len(batch)
 
 
+def insert_returning(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    returning: Sequence[str],
+) -> list[tuple]:
+    """INSERT a few ``rows`` in one statement and return ``returning`` of each (any order).
+
+    For fewer than ``COPY_FROM`` rows (an API call's declaration): one round trip where
+    ``insert`` and reading the new ids back would take two. PostgreSQL, and SQLite from
+    3.35, support ``INSERT ... RETURNING``.
+    """
+    if not rows:
+        return []
+    if len(rows) >= COPY_FROM:
+        raise ValueError(f"insert_returning is for fewer than {COPY_FROM} rows")
+    meta = model._meta
+    field_objs = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    postgres = connection.vendor == "postgresql"
+    converters = [(i, c) for i, f in enumerate(field_objs) if (c := _converter(f, postgres))]
+    values = []
+    for row in rows:
+        row = list(row)
+        for index, convert in converters:
+            row[index] = convert(row[index])
+        values.extend(row)
+    row_sql = f"({', '.join(['%s'] * len(field_objs))})"
+    returned = ", ".join(quote(meta.get_field(name).column) for name in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in field_objs)})"
+            f" VALUES {', '.join([row_sql] * len(rows))} RETURNING {returned}",
+            values,
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def upsert(
     model: type[models.Model],
     fields: Sequence[str],

@@ -731,15 +731,20 @@ class _Chunk:
 
     def flush(self) -> None:
         if self.new_trainings:
-            bulk.insert(Training, NEW_TRAINING_FIELDS, (
-                [getattr(t, name) for name in NEW_TRAINING_FIELDS]
-                for _, t in self.new_trainings))
-            references = {t.reference for _, t in self.new_trainings}
-            ids = {(employer_id, reference): pk for employer_id, reference, pk in
-                   Training.objects.filter(
-                       bulk.Within(F("employer_id"), {t.employer_id for _, t in self.new_trainings}),
-                       bulk.Within(F("reference"), references),
-                   ).values_list("employer_id", "reference", "id")}
+            rows = [[getattr(t, name) for name in NEW_TRAINING_FIELDS]
+                    for _, t in self.new_trainings]
+            if len(rows) < bulk.COPY_FROM:
+                # A few (an API call's): one INSERT that returns the ids.
+                returned = bulk.insert_returning(Training, NEW_TRAINING_FIELDS, rows,
+                                                 ("employer_id", "reference", "id"))
+            else:
+                # Many: streamed (COPY on PostgreSQL), then the ids read back by reference.
+                bulk.insert(Training, NEW_TRAINING_FIELDS, rows)
+                returned = Training.objects.filter(
+                    bulk.Within(F("employer_id"), {t.employer_id for _, t in self.new_trainings}),
+                    bulk.Within(F("reference"), {t.reference for _, t in self.new_trainings}),
+                ).values_list("employer_id", "reference", "id")
+            ids = {(employer_id, reference): pk for employer_id, reference, pk in returned}
             for p, training in self.new_trainings:
                 training.pk = ids[(training.employer_id, training.reference)]
                 self.record(p, "training", training.pk, "create", None,

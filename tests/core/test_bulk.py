@@ -47,3 +47,17 @@ def test_tagged_union_refuses_a_column_its_part_lacks():
     workers = Worker.objects.values_list("pk", "insz")
     with pytest.raises(ValueError, match="no column"):
         bulk.tagged_union({"w": (workers, ("id", "insz"))})
+
+
+@pytest.mark.django_db
+def test_insert_returning_gives_the_new_ids_in_one_statement():
+    rows = [["85073003328", "An", "Peeters"], ["90020199884", "Bo", "Maes"]]
+    with CaptureQueriesContext(connection) as ctx:
+        returned = bulk.insert_returning(
+            Worker, ("insz", "first_name", "last_name"), rows, ("insz", "id")
+        )
+    assert len(ctx.captured_queries) == 1
+    assert dict(returned) == dict(Worker.objects.values_list("insz", "pk"))
+    assert len(returned) == 2
+    with pytest.raises(ValueError):
+        bulk.insert_returning(Worker, ("insz",), [["x"]] * bulk.COPY_FROM, ("id",))
