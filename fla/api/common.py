@@ -151,11 +151,17 @@ def worker_locked(insz: str) -> Iterator[None]:
         yield
 
 
-def declare(request: HttpRequest, declaration: Declaration) -> Outcome:
-    """Hand one declaration to ``submit`` and turn a rejection into its problem."""
+def declare(
+    request: HttpRequest, declaration: Declaration, employer: Employer | None = None
+) -> Outcome:
+    """Hand one declaration to ``submit`` and turn a rejection into its problem.
+
+    ``employer``: the declaration's employer, as the view already read it.
+    """
     from fla.declarations.services import submit
 
-    outcome = submit(caller_of(request), [declaration])[0]
+    employers = [employer] if employer is not None else []
+    outcome = submit(caller_of(request), [declaration], employers=employers)[0]
     if outcome.accepted:
         return outcome
     codes = {finding.code for finding in outcome.errors}

@@ -97,10 +97,19 @@ def submit(
     dry_run: bool = False,
     today: dt.date | None = None,
     chunk_size: int = CHUNK_SIZE,
+    employers: Iterable[Employer] = (),
 ) -> list[Outcome]:
-    """Validate and apply declarations; one ``Outcome`` per declaration, in order."""
+    """Validate and apply declarations; one ``Outcome`` per declaration, in order.
+
+    ``employers`` the caller has already read (an API call's) are not read again; the
+    caller's right to declare for them is checked all the same.
+    """
     today = today or timezone.localdate()
     session = _Session(caller, today)
+    for employer in employers:
+        session.employers[employer.enterprise_number] = (
+            employer if caller.can(employer.pk, DECLARE) else None
+        )
     outcomes: list[Outcome] = []
     chunk: list[Declaration] = []
     for declaration in declarations:

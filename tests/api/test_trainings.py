@@ -166,3 +166,17 @@ def test_list_filters_and_cursor_pagination(world, as_employer):
     assert later == []
     assert_problem(as_employer.get(url + "?cursor=bm9wZQ"), 400)
     assert_problem(as_employer.get(url + "?status=unknown"), 422)
+
+
+def test_a_put_reads_its_employer_once(world, as_employer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"employers/{world.own.employer.enterprise_number}/trainings/ONCE-1"
+    with CaptureQueriesContext(connection) as ctx:
+        response = as_employer.put(url, training_body(world.own.worker.insz))
+    assert response.status_code == 201, response.content
+    employer_reads = [
+        q["sql"] for q in ctx.captured_queries if 'FROM "employers_employer"' in q["sql"]
+    ]
+    assert len(employer_reads) == 1, employer_reads

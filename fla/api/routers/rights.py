@@ -99,7 +99,9 @@ def put_rights(
     with worker_locked(worker.insz):
         check_if_match(request, content_etag(rights_out(employer, worker, year)))
         outcome = declare(
-            request, Declaration(kind="rights", employer=employer.enterprise_number, data=data)
+            request,
+            Declaration(kind="rights", employer=employer.enterprise_number, data=data),
+            employer,
         )
     out = rights_out(employer, worker, year)
     with_etag(response, content_etag(out))

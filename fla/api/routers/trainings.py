@@ -190,6 +190,7 @@ def put_training(
             action="create",
             if_version=if_match_version(request),
         ),
+        employer,
     )
     training = Training.objects.select_related("worker").get(pk=outcome.object_id)
     with_etag(response, version_etag(training.version))
@@ -223,6 +224,7 @@ def cancel_training(
             action="cancel",
             if_version=if_match_version(request),
         ),
+        employer,
     )
     training = Training.objects.select_related("worker").get(pk=current.pk)
     with_etag(response, version_etag(training.version))

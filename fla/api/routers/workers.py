@@ -123,7 +123,9 @@ def put_worker(
         before = Worker.objects.filter(insz=number, employments__employer=employer).first()
         check_if_match(request, content_etag(worker_out(before, employer)) if before else None)
         outcome = declare(
-            request, Declaration(kind="worker", employer=employer.enterprise_number, data=data)
+            request,
+            Declaration(kind="worker", employer=employer.enterprise_number, data=data),
+            employer,
         )
     worker = Worker.objects.get(insz=number)
     out = worker_out(worker, employer)
