@@ -68,6 +68,7 @@ TRAINING_FIELDS = (
     "status", "counts_toward_account", "certificate_obtained", "certificate_valid_until",
     "right_type",
 )  # fmt: skip
+CHANGED_TRAINING_FIELDS = (*TRAINING_FIELDS, "version", "warnings", "channel", "updated_at")
 NEW_TRAINING_FIELDS = ("employer_id", "worker_id", "reference", *TRAINING_FIELDS, "version",
                        "warnings", "channel", "created_at", "updated_at")
 
@@ -760,10 +761,9 @@ class _Chunk:
                             training_snapshot(training))
                 p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True)
         if self.changed_trainings:
-            Training.objects.bulk_update(
-                [t for _, t, _, _ in self.changed_trainings],
-                [*TRAINING_FIELDS, "version", "warnings", "channel", "updated_at"],
-                batch_size=1000)
+            bulk.update(Training, CHANGED_TRAINING_FIELDS, (
+                [t.pk, *(getattr(t, name) for name in CHANGED_TRAINING_FIELDS)]
+                for _, t, _, _ in self.changed_trainings))
             for p, training, before, action in self.changed_trainings:
                 self.record(p, "training", training.pk, action, before,
                             training_snapshot(training))

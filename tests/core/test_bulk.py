@@ -61,3 +61,32 @@ def test_insert_returning_gives_the_new_ids_in_one_statement():
     assert len(returned) == 2
     with pytest.raises(ValueError):
         bulk.insert_returning(Worker, ("insz",), [["x"]] * bulk.COPY_FROM, ("id",))
+
+
+@pytest.mark.django_db
+def test_update_sets_the_fields_of_each_row_by_primary_key():
+    from fla.audit.models import HistoryEntry
+
+    employer = factories.make_employer()
+    a = factories.make_worker(employer, start=dt.date(2024, 1, 1), first_name="An")
+    b = factories.make_worker(employer, start=dt.date(2024, 1, 1), first_name="Bo")
+    untouched = factories.make_worker(employer, start=dt.date(2024, 1, 1), first_name="Cas")
+    with CaptureQueriesContext(connection) as ctx:
+        count = bulk.update(
+            Worker,
+            ("first_name", "birth_date"),
+            [[a.pk, "Anna", dt.date(1985, 7, 30)], [b.pk, "Bob", None]],
+        )
+    assert count == 2
+    assert len(ctx.captured_queries) == 1
+    names = dict(Worker.objects.values_list("pk", "first_name"))
+    assert names == {a.pk: "Anna", b.pk: "Bob", untouched.pk: "Cas"}
+    assert Worker.objects.get(pk=a.pk).birth_date == dt.date(1985, 7, 30)
+    assert Worker.objects.get(pk=b.pk).birth_date is None
+    entry = HistoryEntry.objects.create(
+        at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), entity="worker", entity_id="1",
+        action="create", channel="api", after={"x": 1},
+    )
+    bulk.update(HistoryEntry, ("after",), [[entry.pk, {"x": [2, "é"]}]])
+    entry.refresh_from_db()
+    assert entry.after == {"x": [2, "é"]}
