@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -55,7 +56,7 @@ class Caller:
     def employer_ids(self, permission: str = READ) -> frozenset[int]:
         """Ids of the employers this caller may act on with ``permission``.
 
-        Every permission is resolved at the first call, in one pass (two queries for a
+        Every permission is resolved at the first call, in one pass (one query for a
         person, at most one for an API client), and kept for the life of this caller,
         which is one request.
         """
@@ -69,7 +70,7 @@ class Caller:
         return employer_id in self.employer_ids(permission)
 
     def _resolve(self) -> dict[str, frozenset[int]]:
-        from fla.accounts.models import EmployerAccess, Mandate
+        from fla.accounts.models import Mandate
         from fla.employers.models import Employer
 
         if self.system:
@@ -77,19 +78,10 @@ class Caller:
             return {READ: every, DECLARE: every, MANAGE: every}
         found: dict[str, set[int]] = {READ: set(), DECLARE: set(), MANAGE: set()}
         if self.user_id is not None:
-            own = EmployerAccess.objects.filter(user_id=self.user_id).values_list(
-                "employer_id", "role"
-            )
-            for employer_id, role in own:
+            for employer_id, role, mandated in _person_grants(self.user_id):
                 for permission in _GRANTS.get(role, ()):
-                    found[permission].add(employer_id)
-            # Through a mandatary: never MANAGE (only an employer's own access managers).
-            mandated = Mandate.objects.filter(
-                active_mandates(), mandatary__accesses__user_id=self.user_id
-            ).values_list("employer_id", "mandatary__accesses__role")
-            for employer_id, role in mandated:
-                for permission in _GRANTS.get(role, ()):
-                    if permission != MANAGE:
+                    # Through a mandatary: never MANAGE (an employer's own managers only).
+                    if not (mandated and permission == MANAGE):
                         found[permission].add(employer_id)
         if self.employer_id is not None:
             found[READ].add(self.employer_id)
@@ -107,3 +99,26 @@ class Caller:
             permission: frozenset(ids) if permission in self.scopes else frozenset()
             for permission, ids in found.items()
         }
+
+
+def _person_grants(user_id: int, day: dt.date | None = None) -> list[tuple[int, str, bool]]:
+    """(employer id, role, through a mandate) of every access of a person: their own
+    accesses, and their mandataries' roles on each employer under a mandate active on
+    ``day``. One query (read where the models are read: the replica when there is one)."""
+    from fla.accounts.models import EmployerAccess, MandataryAccess, Mandate
+
+    day = day or timezone.localdate()
+    own = EmployerAccess._meta.db_table
+    mandate = Mandate._meta.db_table
+    member = MandataryAccess._meta.db_table
+    sql = (
+        f"SELECT employer_id, role, 0 FROM {own} WHERE user_id = %s "
+        f"UNION ALL "
+        f"SELECT m.employer_id, a.role, 1 FROM {mandate} m "
+        f"JOIN {member} a ON a.mandatary_id = m.mandatary_id "
+        f"WHERE a.user_id = %s AND m.start_date <= %s "
+        f"AND (m.end_date IS NULL OR m.end_date >= %s)"
+    )
+    with connections[router.db_for_read(EmployerAccess)].cursor() as cursor:
+        cursor.execute(sql, [user_id, user_id, day.isoformat(), day.isoformat()])
+        return [(employer_id, role, bool(via)) for employer_id, role, via in cursor.fetchall()]

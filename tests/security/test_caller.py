@@ -40,7 +40,7 @@ def world():
     return {"user": user, "e": {k: v.pk for k, v in e.items()}, "declarer_of": declarer_of}
 
 
-def test_a_person_gets_each_permission_from_roles_and_active_mandates_in_two_queries(world):
+def test_a_person_gets_each_permission_from_roles_and_active_mandates_in_one_query(world):
     e = world["e"]
     caller = Caller.for_user(world["user"])
     with CaptureQueriesContext(connection) as captured:
@@ -48,7 +48,7 @@ def test_a_person_gets_each_permission_from_roles_and_active_mandates_in_two_que
         declare = caller.employer_ids(DECLARE)
         manage = caller.employer_ids(MANAGE)
         assert caller.can(e["b"], DECLARE) and not caller.can(e["a"], DECLARE)
-    assert len(captured.captured_queries) == 2
+    assert len(captured.captured_queries) == 1
     assert read == {e["a"], e["b"], e["c"], e["d"], e["e"]}
     assert declare == {e["b"], e["c"], e["e"]}
     assert manage == {e["c"]}
