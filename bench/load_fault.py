@@ -1,16 +1,19 @@
 """Load and fault test: traffic, a large BATCH file and a killed worker, all at once.
 
-On 127.0.0.1, against a fresh PostgreSQL database: gunicorn (2 workers) and 2
-``fla db_worker`` processes. It seeds one employer with workers, rights, an API client
-and a signed-in web user, submits a BATCH file of ``--declarations`` trainings through
-the API, and for ``--seconds`` sends mixed API and web traffic at ``--rate`` requests
-per second from a paced generator (a request is due every 1/rate s; threads send them;
-the run stops by itself; a request already ``--max-lag`` s late is not sent, and
-counted). When the file is a quarter done it SIGKILLs the db_worker processing it (the
-busier of the two) and starts a new one. After the traffic window it waits (at most ``--batch-timeout`` s) for
-the file to finish, then checks:
+On 127.0.0.1, against a fresh PostgreSQL database: gunicorn (``--worker-class``,
+``--web-workers`` x ``--web-threads``, gthread 4 x 4 by default) with persistent
+database connections, and 2 ``fla db_worker`` processes. It seeds one employer with
+workers, rights, an API client and a signed-in web user, submits a BATCH file of
+``--declarations`` trainings through the API, and for ``--seconds`` sends mixed API and
+web traffic at ``--rate`` requests per second from an open-loop generator
+(``bench/paced.py``: request i is due at start + i/rate, whatever became of the earlier
+ones; keep-alive connections, no thread per request; the run stops by itself; a request
+that cannot get a connection before it is ``--max-lag`` s late is not sent, and counted).
+When the file is a quarter done it SIGKILLs the db_worker processing it (the busier of
+the two) and starts a new one. After the traffic window it waits (at most
+``--batch-timeout`` s) for the file to finish, then checks:
 
-* no 5xx response;
+* no 5xx response, and an answer to every request sent;
 * no declaration lost or duplicated: one result per declaration of the file, and
   the trainings stored = the accepted creates of the file + the trainings the API
   traffic created;
@@ -19,9 +22,11 @@ the file to finish, then checks:
 
     python bench/load_fault.py [--seconds 60] [--rate 200] [--declarations 100000]
 
-Prints the figures (req/s achieved, p50/p99 per kind, errors, batch time) as text and
-one JSON line; exits 1 when a check fails. Needs PostgreSQL on 127.0.0.1:5432 (trust
-auth; PGHOST/PGUSER to change).
+Prints the figures (req/s achieved, p50/p99 per kind measured from each request's due
+time, errors, batch time, the CPU seconds the web server, the db_workers, the
+database's backends and the generator used in the traffic window, the load average)
+as text and one JSON line; exits 1 when a check fails. Needs PostgreSQL on
+127.0.0.1:5432 (trust auth; PGHOST/PGUSER to change).
 """
 
 from __future__ import annotations
@@ -135,6 +140,31 @@ print(json.dumps({
         if batch.finished_at and batch.started_at else None,
 }))
 """
+
+
+def cpu_seconds(sessions: dict[str, set[int]], database: str) -> dict[str, float]:
+    """CPU seconds used so far by the processes of each named group of sessions (the
+    web server, the db_workers) and by the PostgreSQL backends of ``database``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {name: 0.0 for name in [*sessions, "postgres"]}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            used = (int(fields[11]) + int(fields[12])) / tick
+            session = int(fields[3])
+            for name, ids in sessions.items():
+                if session in ids:
+                    totals[name] += used
+                    break
+            else:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes()
+                if title.startswith(b"postgres:") and f" {database} ".encode() in title:
+                    totals["postgres"] += used
+        except (OSError, IndexError, ValueError):
+            continue
+    return totals
 
 
 def free_port() -> int:
@@ -439,11 +469,22 @@ def main(argv: list[str] | None = None) -> int:
         killer = threading.Thread(target=kill_and_restart, daemon=True)
         killer.start()
         traffic = Traffic(port, data, token, args.rate, args.seconds, args.max_lag)
+
+        def groups() -> dict[str, set[int]]:
+            return {"web": {server.pid}, "db_workers": {w.process.pid for w in workers}}
+
         load_before = os.getloadavg()
+        cpu_before = cpu_seconds(groups(), db)
         elapsed = traffic.run()
+        cpu_after = cpu_seconds(groups(), db)
         load_after = os.getloadavg()
         killer.join(timeout=args.seconds)
         figures = traffic.figures(elapsed)
+        # CPU used during the traffic window (a worker killed in it loses its count).
+        figures["cpu_seconds"] = {
+            name: round(cpu_after[name] - cpu_before.get(name, 0.0), 1) for name in cpu_after
+        }
+        figures["cpu_seconds"]["generator"] = round(traffic.cpu_seconds, 1)
         figures["load_average_before"] = [round(x, 2) for x in load_before]
         figures["load_average_after"] = [round(x, 2) for x in load_after]
 
@@ -504,9 +545,17 @@ def main(argv: list[str] | None = None) -> int:
     t = figures
     print(
         f"server: gunicorn {args.worker_class}, {args.web_workers} workers x "
-        f"{args.web_threads} threads; generator CPU {t['generator_cpu_s']} s, "
-        f"{t['connections_opened']} connections; load average "
+        f"{args.web_threads} threads; {t['connections_opened']} connections; load average "
         f"{t['load_average_before'][0]} before, {t['load_average_after'][0]} after the traffic"
+    )
+    print(
+        "CPU seconds in the traffic window: "
+        + ", ".join(f"{name} {value}" for name, value in t["cpu_seconds"].items())
+        + (
+            f" ({1000 * t['cpu_seconds']['web'] / t['requests']:.1f} ms of web server per request)"
+            if t["requests"]
+            else ""
+        )
     )
     print(
         f"traffic: {t['requests']} requests in {elapsed:.1f} s = {t['req_per_s']} req/s "
