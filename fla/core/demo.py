@@ -952,11 +952,17 @@ class DirectLoader:
             # The accounts are rebuilt from the rights just stored: counted first.
             bulk.refresh_statistics([TrainingRight])
         for employer_id, workers in self.group:
-            refresh_accounts(
-                employer_id,
-                None if len(workers) <= self.WHOLE_EMPLOYER else workers,
-                today=self.today,
-            )
+            if len(workers) <= self.WHOLE_EMPLOYER:
+                refresh_accounts(employer_id, None, today=self.today)
+                continue
+            # By slices, counting the growing credit tables in between: with the
+            # statistics from before, each chunk would read all the lines of the
+            # employer stored so far (one new employer estimated at one row).
+            for start in range(0, len(workers), self.WHOLE_EMPLOYER):
+                refresh_accounts(
+                    employer_id, workers[start : start + self.WHOLE_EMPLOYER], today=self.today
+                )
+                bulk.refresh_statistics([CreditLine, Account])
         if self.progress is not None:
             self.progress(
                 f"{self.counts['employers']} employers, {self.counts['workers']} "
