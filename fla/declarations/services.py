@@ -47,7 +47,7 @@ from fla.declarations.types import (
 from fla.employers.models import Employer, EmployerYear
 from fla.ops.metrics import count_outcomes
 from fla.rights.models import TrainingRight, WorkerOptOut
-from fla.rights.rules import Ledger
+from fla.rights.rules import Ledger, TrainingUse
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
 
@@ -382,6 +382,8 @@ class _Chunk:
         self.now = timezone.now()
         self.history: list[HistoryEntry] = []
         self.touched: dict[int, set[str]] = defaultdict(set)  # employer id -> INSZs
+        # (employer id, INSZ) changed otherwise than by new trainings: credit from scratch.
+        self.whole: set[tuple[int, str]] = set()
         self.rights_years: dict[int, set[tuple[str, int]]] = defaultdict(set)
         self.new_workers: list[tuple[_Parsed, Worker]] = []
         self.renamed_workers: list[tuple[_Parsed, Worker, dict]] = []
@@ -536,6 +538,7 @@ class _Chunk:
             existing.channel = self.caller.channel
             existing.updated_at = self.now
             self.changed_trainings.append((p, existing, before, "replace"))
+            self.whole.add((employer.pk, worker.insz))
         self.touched[employer.pk].add(worker.insz)
         self.signatures[(employer.pk, worker.pk, values["title"].casefold(), start)].add(
             reference)
@@ -571,6 +574,7 @@ class _Chunk:
         training.updated_at = self.now
         self.changed_trainings.append((p, training, before, "cancel"))
         self.touched[p.employer.pk].add(training.worker.insz)
+        self.whole.add((p.employer.pk, training.worker.insz))
 
     # -- workers and employments ------------------------------------------------------
     def apply_worker(self, p: _Parsed) -> None:
@@ -599,6 +603,7 @@ class _Chunk:
             changed |= self.upsert_employment(p, worker, employment_values)
         if changed:
             self.touched[employer.pk].add(worker.insz)
+            self.whole.add((employer.pk, worker.insz))
         p.outcome = self.outcome(p, changed=changed)
 
     def upsert_employment(self, p: _Parsed, worker: Worker, values: dict) -> bool:
@@ -702,6 +707,7 @@ class _Chunk:
         self.record(p, "rights", f"{worker.pk}:{year}", "set", before_state,
                     {"year": year, "declared": after, "opt_out": values["opt_out"]})
         self.touched[employer.pk].add(worker.insz)
+        self.whole.add((employer.pk, worker.insz))
         p.outcome = self.outcome(p, object_id=worker.pk, changed=True)
 
     def sector_floor(self, employer: Employer, worker: Worker, year: int) -> int:
@@ -789,10 +795,34 @@ class _Chunk:
             list(Worker.objects.filter(bulk.Within(F("pk"), unlocked)).select_for_update()
                  .order_by("pk").values_list("pk", flat=True))
         ledgers: dict[tuple[int, int], Ledger] = {}
+        appended = self.appended()
         for employer_id, inszs in self.touched.items():
             worker_ids = sorted(self.workers[i].pk for i in inszs)
-            rights.refresh_accounts(employer_id, worker_ids, today=self.today, ledgers=ledgers)
+            rights.refresh_accounts(employer_id, worker_ids, today=self.today, ledgers=ledgers,
+                                    appended=appended.get(employer_id))
         self.credit_warnings(ledgers)
+
+    def appended(self) -> dict[int, dict[int, Any]]:
+        """Employer id → worker id → what the chunk added, for the workers whose only
+        change is new trainings (the refresh may then continue their stored credit)."""
+        from fla.rights.services import Appended
+
+        result: dict[int, dict[int, Appended]] = {}
+        for employer_id, inszs in self.touched.items():
+            if employer_id in self.recompute_years:
+                continue  # every worker's rights of a year were computed again
+            result[employer_id] = {self.workers[i].pk: Appended() for i in inszs
+                                   if (employer_id, i) not in self.whole}
+        for _, t in self.new_trainings:
+            new = result.get(t.employer_id, {}).get(t.worker_id)
+            if new is None or t.status != TrainingStatus.COMPLETED:
+                continue
+            new.ends.append(t.end_date)
+            if t.counts_toward_account:
+                right_type = RightType(t.right_type) if t.right_type else None
+                new.uses.append(TrainingUse(t.reference, t.start_date, t.end_date,
+                                            t.duration_minutes, right_type))
+        return result
 
     def credit_warnings(self, ledgers: dict[tuple[int, int], Ledger]) -> None:
         """Flag the counting trainings of workers whose credit went below zero.

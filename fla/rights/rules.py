@@ -418,6 +418,7 @@ def charge(
     policy: CreditPolicy,
     *,
     with_charges: bool = True,
+    start: Mapping[tuple[int, RightType], tuple[int, int]] | None = None,
 ) -> Ledger:
     """Charge the trainings to the rights, exactly as DOMAIN.md §6b "Used hours" says.
 
@@ -429,11 +430,20 @@ def charge(
     type or else legal (sector where the worker has only a sector right that year),
     and shows as a negative remaining. ``with_charges=False`` leaves ``charges`` empty
     (the lines alone are what the derived accounts need).
+
+    ``start`` continues an earlier ledger: its lines, (year, type) → (granted, used),
+    as charging the worker's earlier trainings left them. Charging more trainings from
+    there gives the same lines as charging all of them at once, provided every one of
+    them comes after every earlier one in the order above (and the rights are the same).
     """
     ledger = Ledger(policy=policy)
-    for year, by_type in rights.items():
-        for right_type, minutes in by_type.items():
-            ledger.lines[(int(year), RightType(right_type))] = Line(granted=int(minutes))
+    if start is None:
+        for year, by_type in rights.items():
+            for right_type, minutes in by_type.items():
+                ledger.lines[(int(year), RightType(right_type))] = Line(granted=int(minutes))
+    else:
+        for (year, right_type), (granted, used) in start.items():
+            ledger.lines[(int(year), RightType(right_type))] = Line(int(granted), int(used))
 
     years = {year for year, _ in ledger.lines}
     # The open years as of a year, worked out once per year (until a new year appears).

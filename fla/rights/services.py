@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
@@ -37,6 +38,7 @@ from fla.workers.models import Employment
 
 __all__ = [
     "EMPLOYER_CHUNK",
+    "Appended",
     "WORKER_CHUNK",
     "compute_rights",
     "compute_size_classes",
@@ -388,6 +390,7 @@ def refresh_accounts(
     today: dt.date | None = None,
     *,
     ledgers: dict[tuple[int, int], Ledger] | None = None,
+    appended: dict[int, Appended] | None = None,
 ) -> int:
     """Rebuild the CreditLine and Account rows of those workers of one employer.
 
@@ -395,10 +398,13 @@ def refresh_accounts(
     training or an account for. Set-based: a constant number of queries per chunk of
     5,000 workers; only the rows whose figures changed are written. ``ledgers``, when
     given, receives (employer id, worker id) → the ``Ledger`` of every pair rebuilt.
+    ``appended`` (worker id → ``Appended``) names the workers whose only change is new
+    trainings, so their stored lines may be continued (see ``_refresh_chunk``).
     Returns the number of accounts rebuilt.
     """
     scope = None if worker_ids is None else set(worker_ids)
-    return _refresh({employer_id: scope}, today=today, ledgers=ledgers)
+    pairs = {(employer_id, w): new for w, new in (appended or {}).items()}
+    return _refresh({employer_id: scope}, today=today, ledgers=ledgers, appended=pairs)
 
 
 def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
@@ -433,7 +439,9 @@ def _scoped(qs: QuerySet, employer_ids: list[int], worker_ids: list[int] | None)
     return qs if worker_ids is None else qs.filter(bulk.Within(F("worker_id"), worker_ids))
 
 
-def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
+def _load(
+    employer_ids: list[int], worker_ids: list[int] | None, *, trainings: bool = True
+) -> _Data:
     """Load rights, opt-outs, trainings and employments: two queries whatever the size.
 
     Everything of every (employer, worker) pair of the two lists is loaded (all workers
@@ -493,6 +501,17 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
         else:
             data.employer_opt_out.add((employer_id, year))
     data.pairs.update(rights)
+    data.pairs.update(employed)
+    if trainings:
+        _load_trainings(data, employer_ids, worker_ids)
+    return data
+
+
+def _load_trainings(data: _Data, employer_ids: list[int], worker_ids: list[int] | None) -> None:
+    """Add the completed trainings of those employers (and workers) to ``data``."""
+    if worker_ids is not None and not worker_ids:
+        return
+    right_types = _RIGHT_TYPES
     trainings = _scoped(
         Training.objects.filter(status=TrainingStatus.COMPLETED), employer_ids, worker_ids
     ).values_list(
@@ -514,8 +533,6 @@ def _load(employer_ids: list[int], worker_ids: list[int] | None) -> _Data:
                 TrainingUse(reference, start, end, minutes, right_types.get(right_type))
             )
     data.pairs.update(completed)
-    data.pairs.update(employed)
-    return data
 
 
 def _effective(data: _Data, employer_id: int, worker_id: int) -> dict[int, dict[RightType, int]]:
@@ -537,10 +554,23 @@ def _effective(data: _Data, employer_id: int, worker_id: int) -> dict[int, dict[
     return result
 
 
+@dataclass
+class Appended:
+    """What a write added to one worker with one employer, and nothing else: new trainings.
+
+    ``uses`` are the new completed trainings that count toward the account, ``ends``
+    the end dates of all the new completed ones (counting or not).
+    """
+
+    uses: list[TrainingUse] = field(default_factory=list)
+    ends: list[dt.date] = field(default_factory=list)
+
+
 def _refresh(
     scope: dict[int, set[int] | None],
     today: dt.date | None = None,
     ledgers: dict[tuple[int, int], Ledger] | None = None,
+    appended: dict[tuple[int, int], Appended] | None = None,
 ) -> int:
     """Rebuild the derived rows for employer → workers (None: all of its workers)."""
     today = today or timezone.localdate()
@@ -558,8 +588,36 @@ def _refresh(
         worker_ids = sorted({w for workers in partial.values() for w in workers})
         for ids in _chunks(worker_ids, WORKER_CHUNK):
             with transaction.atomic(savepoint=False):
-                written += _refresh_chunk(employer_ids, ids, today, policy, ledgers)
+                written += _refresh_chunk(employer_ids, ids, today, policy, ledgers, appended)
     return written
+
+
+def _continues(
+    effective: dict[int, dict[RightType, int]],
+    stored_lines: dict[tuple[int, RightType], tuple[int, int]],
+    account: tuple[Any, ...] | None,
+    new: Appended,
+) -> bool:
+    """May the stored lines be continued with ``new`` alone (see ``rules.charge``)?
+
+    Only where the stored rows were built from the same rights (each right has its line
+    with that many minutes granted, and no other line grants any) and every new training
+    ends after the last completed one on file.
+    """
+    if account is None:
+        return False
+    count, last_end = account[-2], account[-1]
+    if count and new.ends and (last_end is None or min(new.ends) <= last_end):
+        return False
+    granting = {key for key, (granted, _used) in stored_lines.items() if granted}
+    rights = set()
+    for year, by_type in effective.items():
+        for right_type, minutes in by_type.items():
+            line = stored_lines.get((year, right_type))
+            if line is None or line[0] != minutes:
+                return False
+            rights.add((year, right_type))
+    return granting <= rights
 
 
 def _refresh_chunk(
@@ -568,14 +626,50 @@ def _refresh_chunk(
     today: dt.date,
     policy: CreditPolicy,
     ledgers: dict[tuple[int, int], Ledger] | None = None,
+    appended: dict[tuple[int, int], Appended] | None = None,
 ) -> int:
     """Compute the lines and accounts of the pairs, then write only what differs.
 
     The stored rows are compared with the computed ones: identical rows are left alone,
     changed and new ones are upserted by their unique key (an account keeps its id, so
     references to it stay valid), and rows no longer owed are deleted.
+
+    ``appended``: pairs whose only change since their rows were stored is new trainings.
+    Where those all end after the pair's last completed training on file, the stored
+    lines are continued with them (``rules.charge(start=...)``) and the pair's earlier
+    trainings are not read; the result is the same as charging them all.
     """
-    data = _load(employer_ids, worker_ids)
+    data = _load(employer_ids, worker_ids, trainings=False)
+    stored_lines: dict[tuple[int, int], dict[tuple[int, RightType], tuple[int, int]]] = (
+        defaultdict(dict)
+    )
+    line_ids: dict[tuple[int, int, int, str], tuple[int, int, int]] = {}
+    for pk, employer_id, worker_id, year, right_type, granted, used in _scoped(
+        CreditLine.objects.all(), employer_ids, worker_ids
+    ).values_list(
+        "id", "employer_id", "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
+    ):
+        line_ids[(employer_id, worker_id, year, right_type)] = (pk, granted, used)
+        stored_lines[(employer_id, worker_id)][(year, _RIGHT_TYPES[right_type])] = (granted, used)
+    stored_accounts: dict[tuple[int, int], tuple[Any, ...]] = {
+        (employer_id, worker_id): (pk, *figures)
+        for pk, employer_id, worker_id, *figures in _scoped(
+            Account.objects.all(), employer_ids, worker_ids
+        ).values_list("id", "employer_id", "worker_id", *ACCOUNT_FIELDS[2:])
+    }
+    continued: dict[tuple[int, int], Appended] = {}
+    for pair, new in (appended or {}).items():
+        effective = _effective(data, *pair)
+        if _continues(effective, stored_lines.get(pair, {}), stored_accounts.get(pair), new):
+            continued[pair] = new
+    if worker_ids is None:
+        _load_trainings(data, employer_ids, None)
+    else:
+        # The trainings of the workers not continued (for one employer: all but those).
+        rest = [w for w in worker_ids if any((e, w) not in continued for e in employer_ids)]
+        _load_trainings(data, employer_ids, rest)
+    data.pairs.update(continued)
+
     lines: dict[tuple[int, int, int, str], tuple[int, int]] = {}
     accounts: dict[tuple[int, int], tuple[Any, ...]] = {}
     this_year = today.year
@@ -583,13 +677,23 @@ def _refresh_chunk(
     for pair in sorted(data.pairs):
         employer_id, worker_id = pair
         effective = _effective(data, employer_id, worker_id)
-        ledger = rules.charge(effective, data.uses.get(pair, []), policy, with_charges=False)
+        new = continued.get(pair)
+        if new is not None:
+            ledger = rules.charge(
+                effective, new.uses, policy, with_charges=False, start=stored_lines.get(pair, {})
+            )
+            *_, count, last_end = stored_accounts[pair]
+            count += len(new.ends)
+            last_end = max([*new.ends, last_end] if last_end else new.ends, default=None)
+        else:
+            ledger = rules.charge(effective, data.uses.get(pair, []), policy, with_charges=False)
+            completed = data.completed.get(pair, [])
+            count, last_end = len(completed), max(completed) if completed else None
         if ledgers is not None:
             ledgers[pair] = ledger
         for (year, right_type), line in ledger.lines.items():
             lines[(employer_id, worker_id, year, right_type.value)] = (line.granted, line.used)
         granted, used = ledger.totals(as_of=this_year)
-        completed = data.completed.get(pair, [])
         accounts[pair] = (
             granted,
             used[legal],
@@ -597,27 +701,19 @@ def _refresh_chunk(
             used[employer],
             granted - used[legal] - used[sector] - used[employer],
             this_year in effective,
-            len(completed),
-            max(completed) if completed else None,
+            count,
+            last_end,
         )
 
     gone_lines: list[int] = []
-    for pk, *key, granted, used in _scoped(
-        CreditLine.objects.all(), employer_ids, worker_ids
-    ).values_list(
-        "id", "employer_id", "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
-    ):
-        key = tuple(key)
+    for key, (pk, granted, used) in line_ids.items():
         figures = lines.get(key)
         if figures is None:
             gone_lines.append(pk)
         elif figures == (granted, used):
             del lines[key]  # unchanged: nothing to write
     gone_accounts: list[int] = []
-    for pk, employer_id, worker_id, *figures in _scoped(
-        Account.objects.all(), employer_ids, worker_ids
-    ).values_list("id", "employer_id", "worker_id", *ACCOUNT_FIELDS[2:]):
-        pair = (employer_id, worker_id)
+    for pair, (pk, *figures) in stored_accounts.items():
         computed = accounts.get(pair)
         if computed is None:
             gone_accounts.append(pk)

@@ -168,3 +168,20 @@ def test_the_lines_alone_and_the_one_pass_totals_agree_with_the_full_ledger(
     assert granted == full.granted(as_of=as_of)
     assert used == full.used_by_type(as_of=as_of)
     assert granted - sum(used.values()) == full.remaining(as_of=as_of)
+
+
+@given(rights=rights_strategy, trainings=training_lists(), policy=policies, data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_continuing_a_ledger_with_later_trainings_equals_charging_all_at_once(
+    rights, trainings, policy, data
+):
+    ordered = sorted(trainings, key=lambda t: (t.end, t.start, t.reference))
+    split = data.draw(st.integers(0, len(ordered)))
+    earlier, later = ordered[:split], ordered[split:]
+    before = charge(rights, earlier, policy)
+    start = {key: (line.granted, line.used) for key, line in before.lines.items()}
+    continued = charge(rights, later, policy, start=start)
+    whole = charge(rights, ordered, policy)
+    assert {k: (v.granted, v.used) for k, v in continued.lines.items()} == {
+        k: (v.granted, v.used) for k, v in whole.lines.items()
+    }

@@ -1,0 +1,101 @@
+"""Trainings appended to a worker's file continue his stored credit instead of
+re-reading all his trainings; the result is the one a rebuild from scratch gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fla.declarations.services import submit
+from fla.rights.models import Account, CreditLine, TrainingRight
+from fla.rights.services import refresh_accounts
+from tests import factories
+from tests.declarations.conftest import TODAY, training
+
+pytestmark = pytest.mark.django_db
+
+
+def derived(employer):
+    lines = sorted(
+        CreditLine.objects.filter(employer=employer).values_list(
+            "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
+        )
+    )
+    accounts = sorted(
+        Account.objects.filter(employer=employer).values_list(
+            "worker_id", "granted_minutes", "used_legal_minutes", "used_sector_minutes",
+            "remaining_minutes", "trainings_count", "last_training_end",
+        )
+    )  # fmt: skip
+    return lines, accounts
+
+
+def reads_all_trainings(queries) -> bool:
+    """Did the refresh read the workers' completed trainings (the rebuild from scratch)?"""
+    return any(
+        'FROM "trainings_training"' in q["sql"] and "completed" in q["sql"] for q in queries
+    )
+
+
+def assert_same_as_rebuilt(employer):
+    before = derived(employer)
+    refresh_accounts(employer.pk, today=TODAY)
+    assert derived(employer) == before
+
+
+def test_appended_trainings_continue_the_stored_credit(employer, caller):
+    workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
+    for worker in workers:
+        TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
+                                     right_type="legal", source="computed", minutes=600)  # fmt: skip
+        refresh_accounts(employer.pk, [worker.pk], today=TODAY)
+
+    def declare(reference, start, end, minutes, **zones):
+        return submit(caller, [
+            training(employer, w, f"{reference}-{i}", start_date=start, end_date=end,
+                     duration_minutes=minutes, **zones)
+            for i, w in enumerate(workers)
+        ], today=TODAY)  # fmt: skip
+
+    assert all(o.accepted for o in declare("A", "2025-03-03", "2025-03-03", 240))
+    assert_same_as_rebuilt(employer)
+    # Later trainings: the stored lines are continued, no training is read again.
+    with CaptureQueriesContext(connection) as ctx:
+        outcomes = declare("B", "2025-04-07", "2025-04-07", 300)
+    assert all(o.accepted for o in outcomes)
+    assert not reads_all_trainings(ctx.captured_queries)
+    assert_same_as_rebuilt(employer)
+    # Beyond the credit: the warning comes from the continued ledger as well.
+    with CaptureQueriesContext(connection) as ctx:
+        outcomes = declare("C", "2025-05-05", "2025-05-05", 120)
+    assert not reads_all_trainings(ctx.captured_queries)
+    assert [f.code for f in outcomes[0].findings] == ["W003"]
+    assert_same_as_rebuilt(employer)
+    assert derived(employer)[1][0][4] == 600 - 660  # remaining -1:00
+    # An earlier training changes the order of charging: rebuilt from scratch.
+    with CaptureQueriesContext(connection) as ctx:
+        declare("D", "2025-01-06", "2025-01-06", 60, right_type="legal")
+    assert reads_all_trainings(ctx.captured_queries)
+    assert_same_as_rebuilt(employer)
+    # Rights changed behind the stored lines' back: they no longer match, so rebuilt.
+    TrainingRight.objects.filter(employer=employer).update(minutes=900)
+    with CaptureQueriesContext(connection) as ctx:
+        declare("E", "2025-06-02", "2025-06-02", 30)
+    assert reads_all_trainings(ctx.captured_queries)
+    assert_same_as_rebuilt(employer)
+
+
+def test_a_replace_or_cancel_rebuilds_from_scratch(employer, worker, caller):
+    submit(caller, [training(employer, worker, "R-1")], today=TODAY)
+    with CaptureQueriesContext(connection) as ctx:
+        submit(caller, [training(employer, worker, "R-1", action="replace",
+                                 duration_minutes=300)], today=TODAY)  # fmt: skip
+    assert reads_all_trainings(ctx.captured_queries)
+    assert_same_as_rebuilt(employer)
+    with CaptureQueriesContext(connection) as ctx:
+        submit(caller, [training(employer, worker, "R-1", action="cancel")], today=TODAY)
+    assert reads_all_trainings(ctx.captured_queries)
+    assert_same_as_rebuilt(employer)
