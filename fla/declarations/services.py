@@ -46,6 +46,7 @@ from fla.declarations.types import (
 )
 from fla.employers.models import Employer, EmployerYear
 from fla.ops.metrics import count_outcomes
+from fla.rights import rules
 from fla.rights.models import TrainingRight, WorkerOptOut
 from fla.rights.rules import Ledger, TrainingUse
 from fla.trainings.models import Training
@@ -61,6 +62,7 @@ TRAINING_KINDS = frozenset(TrainingKind.values)
 TRAINING_STATUSES = frozenset(TrainingStatus.values)
 RIGHT_TYPES = frozenset(RightType.values)
 SIZE_CLASSES = frozenset(SizeClass.values)
+RULE_TYPES = {t.value: t for t in rules.RightType}  # a right type as the rules engine has it
 HISTORY_FIELDS = ("at", "employer_id", "entity", "entity_id", "action", "channel", "actor",
                   "actor_user_id", "before", "after")
 TRAINING_FIELDS = (
@@ -712,8 +714,6 @@ class _Chunk:
 
     def sector_floor(self, employer: Employer, worker: Worker, year: int) -> int:
         """Two days, pro rata of the regime and the days employed in the year."""
-        from fla.rights import rules
-
         periods = [rules.EmploymentPeriod(e.start_date, e.end_date, e.regime, e.joint_committee)
                    for e in self.employments[(employer.pk, worker.insz)]]
         days_in_year = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
@@ -819,9 +819,8 @@ class _Chunk:
                 continue
             new.ends.append(t.end_date)
             if t.counts_toward_account:
-                right_type = RightType(t.right_type) if t.right_type else None
                 new.uses.append(TrainingUse(t.reference, t.start_date, t.end_date,
-                                            t.duration_minutes, right_type))
+                                            t.duration_minutes, RULE_TYPES.get(t.right_type)))
         return result
 
     def credit_warnings(self, ledgers: dict[tuple[int, int], Ledger]) -> None:

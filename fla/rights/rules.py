@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
 
 __all__ = [
     "CARRY_OVER",
@@ -290,9 +291,12 @@ class CreditPolicy:
 # --- Charging trainings to credit -----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrainingUse:
-    """A training that uses credit (completed and counting toward the account)."""
+class TrainingUse(NamedTuple):
+    """A training that uses credit (completed and counting toward the account).
+
+    A named tuple: a refresh builds one per completed training of every worker it
+    rebuilds, and a tuple is several times cheaper to build than a frozen dataclass.
+    """
 
     reference: str
     start: date
@@ -443,7 +447,9 @@ def charge(
                 ledger.lines[(int(year), RightType(right_type))] = Line(granted=int(minutes))
     else:
         for (year, right_type), (granted, used) in start.items():
-            ledger.lines[(int(year), RightType(right_type))] = Line(int(granted), int(used))
+            if right_type.__class__ is not RightType:
+                right_type = RightType(right_type)
+            ledger.lines[(int(year), right_type)] = Line(int(granted), int(used))
 
     years = {year for year, _ in ledger.lines}
     # The open years as of a year, worked out once per year (until a new year appears).
@@ -453,7 +459,9 @@ def charge(
         if training.minutes < 0:
             raise ValueError(f"training {training.reference!r} has negative minutes")
         left = int(training.minutes)
-        named = RightType(training.right_type) if training.right_type else None
+        named = training.right_type
+        if named is not None and named.__class__ is not RightType:
+            named = RightType(named) if named else None
         order = _ORDERS[named]
         pieces: dict[tuple[int, RightType], int] = {}
         end_year = training.end.year
