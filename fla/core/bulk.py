@@ -54,6 +54,20 @@ def _converter(field: models.Field, copy: bool) -> Callable[[Any], Any] | None:
     return None
 
 
+def _converted(
+    rows: list[Sequence[Any]], field_objs: Sequence[models.Field], *, copy: bool
+) -> list[Sequence[Any]]:
+    """The rows with the values of the fields that need it converted for the driver."""
+    converters = [(i, c) for i, f in enumerate(field_objs) if (c := _converter(f, copy))]
+    if not converters:
+        return rows
+    rows = [list(row) for row in rows]
+    for row in rows:
+        for index, convert in converters:
+            row[index] = convert(row[index])
+    return rows
+
+
 def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT ``rows`` (tuples in the order of ``fields``) into ``model``'s table."""
     meta = model._meta
@@ -133,14 +147,11 @@ def insert_returning(
     meta = model._meta
     field_objs = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    postgres = connection.vendor == "postgresql"
-    converters = [(i, c) for i, f in enumerate(field_objs) if (c := _converter(f, postgres))]
-    values = []
-    for row in rows:
-        row = list(row)
-        for index, convert in converters:
-            row[index] = convert(row[index])
-        values.extend(row)
+    values = [
+        value
+        for row in _converted(rows, field_objs, copy=connection.vendor == "postgresql")
+        for value in row
+    ]
     row_sql = f"({', '.join(['%s'] * len(field_objs))})"
     returned = ", ".join(quote(meta.get_field(name).column) for name in returning)
     with connection.cursor() as cursor:
@@ -181,12 +192,7 @@ def upsert(
     if not rows:
         return 0
     postgres = connection.vendor == "postgresql"
-    converters = [(i, c) for i, f in enumerate(field_objs) if (c := _converter(f, copy=postgres))]
-    if converters:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for index, convert in converters:
-                row[index] = convert(row[index])
+    rows = _converted(rows, field_objs, copy=postgres)
     with connection.cursor() as cursor:
         if postgres:
             arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in field_objs)
@@ -203,9 +209,7 @@ def upsert(
     return len(rows)
 
 
-def update(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> int:
+def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """UPDATE ``fields`` of the rows whose primary key leads each row (pk, *values).
 
     On PostgreSQL one statement whatever the number of rows (``UPDATE ... FROM
@@ -221,20 +225,11 @@ def update(
     if not rows:
         return 0
     postgres = connection.vendor == "postgresql"
-    converters = [
-        (i + 1, c) for i, f in enumerate(field_objs) if (c := _converter(f, copy=postgres))
-    ]
-    if converters:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for index, convert in converters:
-                row[index] = convert(row[index])
+    rows = _converted(rows, [pk, *field_objs], copy=postgres)
     with connection.cursor() as cursor:
         if postgres:
             names = [f"v{i}" for i in range(len(field_objs))]
-            arrays = ", ".join(
-                f"%s::{f.db_type(connection)}[]" for f in [pk, *field_objs]
-            )
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [pk, *field_objs])
             sets = ", ".join(
                 f"{quote(f.column)} = v.{name}" for f, name in zip(field_objs, names, strict=True)
             )
