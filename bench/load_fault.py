@@ -1,8 +1,9 @@
 """Load and fault test: traffic, a large BATCH file and a killed worker, all at once.
 
 On 127.0.0.1, against a fresh PostgreSQL database: gunicorn (``--worker-class``,
-``--web-workers`` x ``--web-threads``, gthread 4 x 4 by default) with persistent
-database connections, and 2 ``fla db_worker`` processes. It seeds one employer with
+``--web-workers`` x ``--web-threads``; by default gthread 2 x 4, the shape of a
+production node in deploy/gunicorn.conf.py) with persistent database connections,
+and 2 ``fla db_worker`` processes. It seeds one employer with
 workers, rights, an API client and a signed-in web user, submits a BATCH file of
 ``--declarations`` trainings through the API, and for ``--seconds`` sends mixed API and
 web traffic at ``--rate`` requests per second from an open-loop generator
@@ -363,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers-data", type=int, default=2000, help="workers of the employer")
     parser.add_argument("--batch-timeout", type=float, default=900)
     parser.add_argument("--lease", type=int, default=10, help="FLA_BATCH_LEASE_SECONDS")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument(
