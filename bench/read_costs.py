@@ -1,0 +1,183 @@
+"""What each request of the load-and-fault mix costs, in process, on PostgreSQL.
+
+Creates a PostgreSQL database, seeds it as ``bench/load_fault.py`` does (one employer
+with ``--workers-data`` workers, their rights, an API client and a signed-in web user)
+plus ``--trainings`` trainings through the write path, then sends each kind of request
+of the mix ``--runs`` times through Django's test client (after three warm-ups) and
+prints, per kind: the median and p90 time, the CPU time of this process (the
+application's work) and of the database backend serving it, and the number of SQL
+queries. No web server, no network: the cost of the application itself.
+
+    python bench/read_costs.py [--workers-data 1000] [--trainings 20000] [--runs 200]
+
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth; PGHOST/PGUSER to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.load_fault import SEED  # noqa: E402
+
+MEASURE = r"""
+import base64, json, os, statistics, sys, time
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+
+from fla.accounts.access import Caller
+from fla.declarations.services import submit
+from fla.declarations.types import Declaration
+
+data = json.loads(sys.stdin.read())
+trainings, runs = int(sys.argv[1]), int(sys.argv[2])
+inszs, en = data["insz"], data["en"]
+declarations = [
+    Declaration("training", en, {
+        "reference": f"B-{n}", "insz": inszs[n % len(inszs)], "title": f"Opleiding {n % 97}",
+        "kind": "formal" if n % 3 else "informal",
+        "start_date": f"2025-{1 + n % 12:02d}-10", "end_date": f"2025-{1 + n % 12:02d}-11",
+        "duration_minutes": 60 + n % 240, "status": "completed" if n % 4 else "planned",
+    }) for n in range(trainings)
+]
+assert all(o.accepted for o in submit(Caller.for_system("bench"), declarations))
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE")
+    cursor.execute("SELECT pg_backend_pid()")
+    backend = cursor.fetchone()[0]
+
+api = Client()
+basic = base64.b64encode(f"{data['client_id']}:{data['secret']}".encode()).decode()
+token = api.post("/api/v1/oauth/token", {"grant_type": "client_credentials"},
+                 HTTP_AUTHORIZATION=f"Basic {basic}").json()["access_token"]
+bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+web = Client()
+web.cookies["sessionid"] = data["session"]
+ids = data["worker_ids"]
+kinds = {
+    "GET /healthz": lambda i: api.get("/healthz"),
+    "API GET credit": lambda i: api.get(
+        f"/api/v1/employers/{en}/workers/{inszs[i % len(inszs)]}/credit", **bearer),
+    "API GET trainings?limit=50": lambda i: api.get(
+        f"/api/v1/employers/{en}/trainings?limit=50", **bearer),
+    "API PUT training": lambda i: api.put(
+        f"/api/v1/employers/{en}/trainings/R-{i}", content_type="application/json", data=json.dumps({
+            "insz": inszs[i % len(inszs)], "title": "Eerste hulp", "kind": "formal",
+            "start_date": "2025-06-02", "end_date": "2025-06-02", "duration_minutes": 120,
+            "status": "completed"}), **bearer),
+    "web worker detail": lambda i: web.get(f"/app/workers/{ids[i % len(ids)]}/"),
+    "web worker list": lambda i: web.get("/app/workers/"),
+    "web dashboard": lambda i: web.get("/app/dashboard/"),
+}
+
+def backend_cpu():
+    fields = open(f"/proc/{backend}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+rows = []
+for name, send in kinds.items():
+    for i in range(3):
+        assert send(runs + i).status_code in (200, 201), name
+    queries = []
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+    with connection.execute_wrapper(count):
+        send(runs + 5)
+    times = []
+    cpu0, db0 = time.process_time(), backend_cpu()
+    for i in range(runs):
+        started = time.perf_counter()
+        send(i)
+        times.append(time.perf_counter() - started)
+    cpu, db = (time.process_time() - cpu0) / runs, (backend_cpu() - db0) / runs
+    times.sort()
+    rows.append({"kind": name, "median_ms": round(statistics.median(times) * 1000, 2),
+                 "p90_ms": round(times[int(len(times) * 0.9)] * 1000, 2),
+                 "cpu_ms": round(cpu * 1000, 2), "db_cpu_ms": round(db * 1000, 2),
+                 "queries": len(queries)})
+print(json.dumps(rows))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers-data", type=int, default=1000)
+    parser.add_argument("--trainings", type=int, default=20000)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args(argv)
+    pghost = os.environ.get("PGHOST", "127.0.0.1")
+    pguser = os.environ.get("PGUSER", "postgres")
+    db = f"fla_readcosts_{os.getpid()}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fla.settings",
+        "DATABASE_URL": f"postgres://{pguser}@{pghost}:5432/{db}",
+        "DB_CONN_MAX_AGE": "600",
+        "FLA_DATA_DIR": str(Path(os.environ.get("TMPDIR", "/tmp")) / db),
+        "FLA_API_RATE_LIMIT": "0",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("DATABASE_REPLICA_URL", None)
+    subprocess.run(["createdb", "-h", pghost, "-U", pguser, db], env=env, check=True)
+    python = str(VENV_BIN / "python")
+    try:
+        subprocess.run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env=env, check=True)
+        seeded = (
+            subprocess.run(
+                [python, "-c", SEED, str(args.workers_data)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        load_before = os.getloadavg()[0]
+        measured = (
+            subprocess.run(
+                [python, "-c", MEASURE, str(args.trainings), str(args.runs)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                input=seeded,
+                cwd=ROOT,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        load_after = os.getloadavg()[0]
+    finally:
+        subprocess.run(["dropdb", "-h", pghost, "-U", pguser, "--if-exists", db], env=env)
+    rows = json.loads(measured)
+    print(
+        f"{args.workers_data} workers, {args.trainings} trainings, {args.runs} requests each; "
+        f"load average {load_before:.2f} before, {load_after:.2f} after"
+    )
+    print(f"{'request':<28} {'median':>8} {'p90':>8} {'CPU':>8} {'DB CPU':>8} {'queries':>8}")
+    for r in rows:
+        print(
+            f"{r['kind']:<28} {r['median_ms']:>6.2f}ms {r['p90_ms']:>6.2f}ms "
+            f"{r['cpu_ms']:>6.2f}ms {r['db_cpu_ms']:>6.2f}ms {r['queries']:>8}"
+        )
+    print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
