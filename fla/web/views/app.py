@@ -238,7 +238,8 @@ def worker_detail(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRes
     # Latest first; sorting on the end date also lets the database read the worker's
     # trainings through the (employer, worker) index rather than the whole employer's.
     table = training_table(with_worker=False, default_sort="-end")
-    qs = queries.trainings(employer_id).filter(worker_id=worker_id)
+    # The worker's own trainings: the table has no worker column, so no join for it.
+    qs = Training.objects.filter(employer_id=employer_id, worker_id=worker_id)
     fmt = request.GET.get("format")
     if fmt in EXPORT_FORMATS:
         return table.export(fmt, table.ordered(request, qs), f"trainings-{worker_id}")
