@@ -29,4 +29,7 @@ class Command(BaseCommand):
 
         result = generate(employers, workers, trainings, seed, direct=direct,
                           progress=report if progress else None)  # fmt: skip
+        numbers = result["employers"]
+        if len(numbers) > 5:  # thousands of employers: their count, not their numbers
+            result["employers"] = [*numbers[:3], f"... {len(numbers)} in all"]
         self.stdout.write(f"Generated in {time.perf_counter() - started:.1f} s: {result}")
