@@ -249,7 +249,9 @@ def paced(port: int, data: dict, token: str, args) -> dict:
         return request(3 * i + (0 if i % 2 else 2))
 
     Paced("127.0.0.1", port, 40, 2, warm_up, max_lag=5).run()
-    generator = Paced("127.0.0.1", port, args.rate, args.seconds, request, max_lag=5)
+    generator = Paced(
+        "127.0.0.1", port, args.rate, args.seconds, request, max_lag=5, max_connections=64
+    )
     load_before = os.getloadavg()[0]
     elapsed = generator.run()
     figures = summary(generator.results, elapsed, generator.shed)

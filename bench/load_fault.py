@@ -8,8 +8,9 @@ workers, rights, an API client and a signed-in web user, submits a BATCH file of
 ``--declarations`` trainings through the API, and for ``--seconds`` sends mixed API and
 web traffic at ``--rate`` requests per second from an open-loop generator
 (``bench/paced.py``: request i is due at start + i/rate, whatever became of the earlier
-ones; keep-alive connections, no thread per request; the run stops by itself; a request
-that cannot get a connection before it is ``--max-lag`` s late is not sent, and counted).
+ones; at most ``--connections`` (64) keep-alive connections in flight, no thread per
+request; the run stops by itself; a request that cannot get a connection before it is
+``--max-lag`` s late is not sent, and counted).
 When the file is a quarter done it SIGKILLs the db_worker processing it (the busier of
 the two) and starts a new one. After the traffic window it waits (at most
 ``--batch-timeout`` s) for the file to finish, then checks:
@@ -259,10 +260,18 @@ class Traffic:
     """Paced mixed traffic (``bench/paced.py``): request i is due at start + i / rate."""
 
     def __init__(
-        self, port: int, data: dict, token: str, rate: float, seconds: float, max_lag: float
+        self,
+        port: int,
+        data: dict,
+        token: str,
+        rate: float,
+        seconds: float,
+        max_lag: float,
+        connections: int = 64,
     ):
         self.port, self.data, self.token = port, data, token
         self.rate, self.seconds, self.max_lag = rate, seconds, max_lag
+        self.connections = connections
         self.api_creates = 0
         self.generator: Paced | None = None
         self.cpu_seconds = 0.0  # what the generator itself used
@@ -329,6 +338,7 @@ class Traffic:
             self.seconds,
             self.request,
             max_lag=self.max_lag,
+            max_connections=self.connections,
             on_result=self.counted,
         )
         before = resource.getrusage(resource.RUSAGE_SELF)
@@ -364,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers-data", type=int, default=2000, help="workers of the employer")
     parser.add_argument("--batch-timeout", type=float, default=900)
     parser.add_argument("--lease", type=int, default=10, help="FLA_BATCH_LEASE_SECONDS")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=64,
+        help="requests in flight at most (a saturated server then queues at most this many)",
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
@@ -482,7 +498,9 @@ def main(argv: list[str] | None = None) -> int:
 
         killer = threading.Thread(target=kill_and_restart, daemon=True)
         killer.start()
-        traffic = Traffic(port, data, token, args.rate, args.seconds, args.max_lag)
+        traffic = Traffic(
+            port, data, token, args.rate, args.seconds, args.max_lag, args.connections
+        )
         traffic.warm_up()
 
         def groups() -> dict[str, set[int]]:
