@@ -82,8 +82,10 @@ class CreditLine(models.Model):
 class Account(models.Model):
     """Derived: one row per worker and employer with the totals the lists sort on."""
 
-    # No index of its own: the unique constraint (and every index) starts with it.
-    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE, db_index=False)
+    # Its own index, though the indexes below start with it too: with a million
+    # accounts, PostgreSQL plans an employer's search through the worker names of the
+    # whole country without it (docs/performance.md, "Scale").
+    employer = models.ForeignKey("employers.Employer", on_delete=models.CASCADE)
     worker = models.ForeignKey("workers.Worker", on_delete=models.CASCADE)
     granted_minutes = models.IntegerField(default=0)
     used_legal_minutes = models.IntegerField(default=0)

@@ -13,6 +13,9 @@ from django.db import connection
 from tests.ops.test_migrations import LARGE_TABLES
 
 LARGE = sorted(LARGE_TABLES | {("batch", "batchresult")})
+# Kept on purpose: with a million accounts the planner needs the one-column index to
+# see how few rows an employer has (docs/performance.md, "Scale").
+WANTED = {("rights_account", ("employer_id",))}
 
 
 @pytest.mark.django_db
@@ -29,7 +32,7 @@ def test_no_index_is_covered_by_another(app_label, model_name):
     covered = [
         (name, columns, other)
         for name, columns in indexes.items()
-        if not constraints[name]["unique"]
+        if not constraints[name]["unique"] and (table, columns) not in WANTED
         for other, wider in indexes.items()
         if other != name and len(wider) > len(columns) and wider[: len(columns)] == columns
     ]

@@ -21,14 +21,6 @@ class Migration(migrations.Migration):
     operations = [
         drop_own_index(
             "rights",
-            "account",
-            "employer",
-            models.ForeignKey(
-                db_index=False, on_delete=django.db.models.deletion.CASCADE, to="employers.employer"
-            ),
-        ),
-        drop_own_index(
-            "rights",
             "creditline",
             "employer",
             models.ForeignKey(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -356,9 +355,9 @@ def search(request: HttpRequest, ctx: Context) -> HttpResponse:
         if first:
             qs = qs.filter(worker__first_name__istartswith=first)
         if last:
-            qs = qs.filter(
-                Q(worker__last_name__istartswith=last) | Q(worker__last_name__iexact=last)
-            )
+            # "Starts with" holds the exact name too; an OR of both would make the
+            # database read the whole country's names instead of the employer's.
+            qs = qs.filter(worker__last_name__istartswith=last)
         results = list(
             qs.order_by("worker__last_name", "worker__first_name", "pk")[: SEARCH_LIMIT + 1]
         )
