@@ -11,6 +11,8 @@ Django operation; the database only through the statements here.
   foreign key of its own; ``field`` is the field as the model now declares it
   (``db_index=False``).
 * ``drop_index(app_label, model_name, index)``: an index of ``Meta.indexes``.
+* ``replace_index(app_label, model_name, old, new)``: one index of ``Meta.indexes`` by
+  another, the new one built first (either may be None: a plain drop or add).
 """
 
 from __future__ import annotations
@@ -60,12 +62,54 @@ def drop_own_index(
     return _operation(app_label, model_name, name_and_columns, state)
 
 
+def _add(schema_editor, model, index: models.Index) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.add_index(model, index, concurrently=True)
+    else:
+        schema_editor.add_index(model, index)
+
+
+def _remove(schema_editor, model, index: models.Index) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.remove_index(model, index, concurrently=True)
+    else:
+        schema_editor.remove_index(model, index)
+
+
+def replace_index(
+    app_label: str, model_name: str, old: models.Index | None, new: models.Index | None
+) -> migrations.SeparateDatabaseAndState:
+    """Build ``new`` and drop ``old`` (either may be None), concurrently on PostgreSQL.
+
+    The new index is built before the old one goes, so queries always have one.
+    """
+
+    def forwards(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        if new is not None:
+            _add(schema_editor, model, new)
+        if old is not None:
+            _remove(schema_editor, model, old)
+
+    def backwards(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        if old is not None:
+            _add(schema_editor, model, old)
+        if new is not None:
+            _remove(schema_editor, model, new)
+
+    state = []
+    if old is not None:
+        state.append(migrations.RemoveIndex(model_name, old.name))
+    if new is not None:
+        state.append(migrations.AddIndex(model_name, new))
+    return migrations.SeparateDatabaseAndState(
+        state_operations=state,
+        database_operations=[migrations.RunPython(forwards, backwards, elidable=False)],
+    )
+
+
 def drop_index(
     app_label: str, model_name: str, index: models.Index
 ) -> migrations.SeparateDatabaseAndState:
-    def name_and_columns(model, schema_editor):
-        columns = [model._meta.get_field(name.lstrip("-")).column for name in index.fields]
-        return index.name, columns
-
-    state = migrations.RemoveIndex(model_name, index.name)
-    return _operation(app_label, model_name, name_and_columns, state)
+    return replace_index(app_label, model_name, index, None)

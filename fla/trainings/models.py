@@ -36,7 +36,11 @@ class Training(models.Model):
         ]
         indexes = [
             models.Index(fields=["employer", "worker"], name="training_emp_worker_idx"),
-            models.Index(fields=["employer", "-updated_at"], name="training_emp_updated_idx"),
+            # Newest first, ties by id: a BATCH chunk gives thousands of trainings the
+            # same moment, and the API's list pages through them by (moment, id).
+            models.Index(
+                fields=["employer", "-updated_at", "-id"], name="training_emp_updated_id_idx"
+            ),
             models.Index(fields=["employer", "status", "end_date"], name="training_emp_status_idx"),
         ]
 
