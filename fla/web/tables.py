@@ -42,6 +42,18 @@ class Column:
         return bool(self.order_by)
 
 
+def minutes_column(key: str, label: str, field_name: str) -> Column:
+    """A sortable column of minutes (h:mm on screen, hours in exports) read from a field."""
+    return Column(
+        key,
+        label,
+        lambda row: getattr(row, field_name),
+        (field_name,),
+        numeric=True,
+        minutes=True,
+    )
+
+
 @dataclass
 class Table:
     columns: list[Column]

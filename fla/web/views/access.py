@@ -127,6 +127,11 @@ def _users_page(request, ctx, *, errors=None, values=None, status=200):
     )
 
 
+def _posted(request: HttpRequest, keys: tuple[str, ...], max_length: int) -> dict[str, str]:
+    """The form's zones as typed (trimmed, cut at ``max_length``), to check and show back."""
+    return {key: request.POST.get(key, "").strip()[:max_length] for key in keys}
+
+
 @manager_view
 def users(request: HttpRequest, ctx: Context) -> HttpResponse:
     return _users_page(request, ctx)
@@ -135,10 +140,7 @@ def users(request: HttpRequest, ctx: Context) -> HttpResponse:
 @manager_view
 @require_POST
 def grant(request: HttpRequest, ctx: Context) -> HttpResponse:
-    values = {
-        key: request.POST.get(key, "").strip()[:150]
-        for key in ("insz", "role", "first_name", "last_name")
-    }
+    values = _posted(request, ("insz", "role", "first_name", "last_name"), 150)
     try:
         access = services.grant_access(
             ctx.caller,
@@ -230,10 +232,7 @@ def mandates(request: HttpRequest, ctx: Context) -> HttpResponse:
 @manager_view
 @require_POST
 def mandate_new(request: HttpRequest, ctx: Context) -> HttpResponse:
-    values = {
-        key: request.POST.get(key, "").strip()[:20]
-        for key in ("enterprise_number", "start_date", "end_date")
-    }
+    values = _posted(request, ("enterprise_number", "start_date", "end_date"), 20)
     errors = {}
     dates = {}
     for key in ("start_date", "end_date"):

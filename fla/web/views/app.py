@@ -15,7 +15,7 @@ from fla.rights.models import Account
 from fla.trainings.models import Training
 from fla.web import queries
 from fla.web.current import Context, employer_view
-from fla.web.tables import EXPORT_FORMATS, Column, Table, id_url
+from fla.web.tables import EXPORT_FORMATS, Column, Table, id_url, minutes_column
 from fla.workers.models import Worker
 
 SWITCHER_LIMIT = 30
@@ -65,38 +65,10 @@ def worker_table() -> Table:
                 lambda a: format_insz(a.worker.insz),
                 ("worker__insz",),
             ),
-            Column(
-                "remaining",
-                gettext_lazy("Resterend krediet"),
-                lambda a: a.remaining_minutes,
-                ("remaining_minutes",),
-                numeric=True,
-                minutes=True,
-            ),
-            Column(
-                "used_legal",
-                gettext_lazy("Gebruikt wettelijk"),
-                lambda a: a.used_legal_minutes,
-                ("used_legal_minutes",),
-                numeric=True,
-                minutes=True,
-            ),
-            Column(
-                "used_sector",
-                gettext_lazy("Gebruikt sector"),
-                lambda a: a.used_sector_minutes,
-                ("used_sector_minutes",),
-                numeric=True,
-                minutes=True,
-            ),
-            Column(
-                "used_employer",
-                gettext_lazy("Gebruikt werkgever"),
-                lambda a: a.used_employer_minutes,
-                ("used_employer_minutes",),
-                numeric=True,
-                minutes=True,
-            ),
+            minutes_column("remaining", gettext_lazy("Resterend krediet"), "remaining_minutes"),
+            minutes_column("used_legal", gettext_lazy("Gebruikt wettelijk"), "used_legal_minutes"),
+            minutes_column("used_sector", gettext_lazy("Gebruikt sector"), "used_sector_minutes"),
+            minutes_column("used_employer", gettext_lazy("Gebruikt werkgever"), "used_employer_minutes"),
             Column(
                 "trainings",
                 gettext_lazy("Opleidingen"),
@@ -135,14 +107,7 @@ def training_table(with_worker: bool = True, default_sort: str = "-updated") -> 
         Column("title", gettext_lazy("Titel"), lambda t: t.title, ("title",)),
         Column("start", gettext_lazy("Begin"), lambda t: t.start_date, ("start_date",)),
         Column("end", gettext_lazy("Einde"), lambda t: t.end_date, ("end_date",)),
-        Column(
-            "duration",
-            gettext_lazy("Duur"),
-            lambda t: t.duration_minutes,
-            ("duration_minutes",),
-            numeric=True,
-            minutes=True,
-        ),
+        minutes_column("duration", gettext_lazy("Duur"), "duration_minutes"),
         Column("status", gettext_lazy("Status"), _status_label, ("status",)),
         Column(
             "updated", gettext_lazy("Gewijzigd"), lambda t: t.updated_at.date(), ("updated_at",)
