@@ -33,7 +33,13 @@ from fla.audit.models import HistoryEntry
 from fla.core import bulk
 from fla.core.choices import RightSource, RightType, TrainingStatus
 from fla.core.identifiers import birth_date_from_insz, clean_joint_committee
-from fla.declarations.services import CHUNK_SIZE, submit
+from fla.declarations.services import (
+    CHUNK_SIZE,
+    HISTORY_FIELDS,
+    NEW_TRAINING_FIELDS,
+    TRAINING_FIELDS,
+    submit,
+)
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer, EmployerYear
 from fla.rights import rules
@@ -432,44 +438,9 @@ def generate(
 # The same data in bulk
 # --------------------------------------------------------------------------------------
 
-HISTORY_FIELDS = (
-    "at",
-    "employer_id",
-    "entity",
-    "entity_id",
-    "action",
-    "channel",
-    "actor",
-    "actor_user_id",
-    "before",
-    "after",
-)
-TRAINING_ZONES = (
-    "title",
-    "description",
-    "provider",
-    "kind",
-    "start_date",
-    "end_date",
-    "duration_minutes",
-    "status",
-    "counts_toward_account",
-    "certificate_obtained",
-    "certificate_valid_until",
-    "right_type",
-)
-TRAINING_COLUMNS = (
-    "id",
-    "employer_id",
-    "worker_id",
-    "reference",
-    *TRAINING_ZONES,
-    "version",
-    "warnings",
-    "channel",
-    "created_at",
-    "updated_at",
-)
+# The write path's own column lists (HISTORY_FIELDS, TRAINING_FIELDS too): the direct
+# mode writes the rows it would.
+TRAINING_COLUMNS = ("id", *NEW_TRAINING_FIELDS)
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -824,7 +795,7 @@ class DirectLoader:
                 employer.pk,
                 worker_id,
                 data["reference"],
-                *(fields[name] for name in TRAINING_ZONES),
+                *(fields[name] for name in TRAINING_FIELDS),
                 1,
                 warnings,
             ]
