@@ -35,21 +35,18 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.paced import Paced, Request, summary  # noqa: E402
+from bench.server import VENV_BIN, run, start_gunicorn, stop  # noqa: E402
 
 LUA = r"""
 local token = os.getenv("BENCH_TOKEN")
@@ -110,14 +107,8 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def run(cmd: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)
 
 
 def seed(env: dict, workers: int) -> dict:
@@ -159,15 +150,6 @@ def get_token(base: str, client_id: str, secret: str) -> str:
         return json.loads(response.read())["access_token"]
 
 
-def wait_up(base: str, seconds: float = 30) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not come up")
 
 
 def to_ms(value: str) -> float:
@@ -293,30 +275,8 @@ def main() -> int:
     try:
         run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env)
         data = seed(env, args.workers_data)
-        port = free_port()
+        server, port = start_gunicorn(env, args.worker_class, args.workers, args.threads)
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "fla.wsgi:application",
-                "--worker-class",
-                args.worker_class,
-                "-w",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "--backlog",
-                "2048",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        wait_up(base)
         token = get_token(base, data["client_id"], data["secret"])
         wrk_env = {
             **env,
@@ -338,8 +298,7 @@ def main() -> int:
         )
     finally:
         if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            stop(server)
         subprocess.run(["dropdb", "-h", pghost, "-U", pguser, "--if-exists", db], env=env)
         shutil.rmtree(data_dir, ignore_errors=True)
 

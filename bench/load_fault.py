@@ -38,7 +38,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,11 +48,11 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.paced import Paced, Request, summary  # noqa: E402
+from bench.server import VENV_BIN, run, start_gunicorn, stop  # noqa: E402
 
 SEED = """
 import datetime as dt, json, sys
@@ -169,14 +168,8 @@ def cpu_seconds(sessions: dict[str, set[int]], database: str) -> dict[str, float
     return totals
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def run(cmd: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)
 
 
 def python(code: str, env: dict, *args) -> dict:
@@ -414,40 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         batch_path = data_dir / "load.xml"
         write_batch(batch_path, data, args.declarations)
 
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "fla.wsgi:application",
-                "--worker-class",
-                args.worker_class,
-                "-w",
-                str(args.web_workers),
-                "--threads",
-                str(args.web_threads),
-                "--backlog",
-                "2048",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
+        server, port = start_gunicorn(
+            env, args.worker_class, args.web_workers, args.web_threads, "--timeout", "120"
         )
-        deadline = time.time() + 30
-        while True:
-            try:
-                requests.get(base + "/healthz", timeout=2)
-                break
-            except requests.RequestException:
-                if time.time() > deadline:
-                    raise SystemExit("gunicorn did not come up") from None
-                time.sleep(0.3)
+        base = f"http://127.0.0.1:{port}"
         token = requests.post(
             base + "/api/v1/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -532,8 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         for worker in workers:
             worker.kill()
         if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            stop(server)
         subprocess.run(["dropdb", "-h", pghost, "-U", pguser, "--if-exists", db], env=env)
 
     report = {

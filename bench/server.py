@@ -1,0 +1,76 @@
+"""What the load benchmarks share: a free port, commands in the project, a gunicorn.
+
+``start_gunicorn`` starts the application on 127.0.0.1 in its own process group and
+returns once ``/healthz`` answers; ``stop`` ends it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(cmd: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)
+
+
+def wait_up(base: str, seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not come up")
+
+
+def start_gunicorn(
+    env: dict, worker_class: str, workers: int, threads: int, *extra: str
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving FLA on a free port of 127.0.0.1; (process, port) once up."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "fla.wsgi:application",
+            "--worker-class",
+            worker_class,
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--backlog",
+            "2048",
+            "-b",
+            f"127.0.0.1:{port}",
+            *extra,
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    wait_up(f"http://127.0.0.1:{port}")
+    return server, port
+
+
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
