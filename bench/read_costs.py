@@ -23,11 +23,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load_fault import SEED  # noqa: E402
+from bench.server import VENV_BIN, run  # noqa: E402
 
 MEASURE = r"""
 import base64, json, os, statistics, sys, time
@@ -111,6 +111,12 @@ print(json.dumps(rows))
 """
 
 
+def last_line(cmd: list[str], env: dict, input: str | None = None) -> str:
+    """The last line a command in the project prints (its JSON result)."""
+    out = run(cmd, env, capture_output=True, text=True, input=input)
+    return out.stdout.strip().splitlines()[-1]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers-data", type=int, default=1000)
@@ -134,32 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run(["createdb", "-h", pghost, "-U", pguser, db], env=env, check=True)
     python = str(VENV_BIN / "python")
     try:
-        subprocess.run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env=env, check=True)
-        seeded = (
-            subprocess.run(
-                [python, "-c", SEED, str(args.workers_data)],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env)
+        seeded = last_line([python, "-c", SEED, str(args.workers_data)], env)
         load_before = os.getloadavg()[0]
-        measured = (
-            subprocess.run(
-                [python, "-c", MEASURE, str(args.trainings), str(args.runs)],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-                input=seeded,
-                cwd=ROOT,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
+        measured = last_line(
+            [python, "-c", MEASURE, str(args.trainings), str(args.runs)], env, input=seeded
         )
         load_after = os.getloadavg()[0]
     finally:
