@@ -8,26 +8,12 @@ minutes: 19,000 pages for an employer of 20,000 workers once a million accounts 
 stored (9 ms on every page, against 2 at 20,000 accounts). With the id in the index the
 count is an index-only scan of some 80 pages. See docs/performance.md, "Scale".
 
-Built ``CONCURRENTLY`` on PostgreSQL (no lock that blocks writes; hence ``atomic =
-False``), plainly elsewhere. Not in the model's ``Meta``: the migration state does not
-change.
+Built concurrently on PostgreSQL (see fla.core.migration_ops).
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
-NAME = "account_employer_id_idx"
-
-
-def forwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(
-        f"CREATE INDEX {concurrently}IF NOT EXISTS {NAME} ON rights_account (employer_id, id)"
-    )
-
-
-def backwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {NAME}")
+from fla.core.migration_ops import replace_index
 
 
 class Migration(migrations.Migration):
@@ -35,4 +21,11 @@ class Migration(migrations.Migration):
 
     dependencies = [("rights", "0002_drop_covered_fk_indexes")]
 
-    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
+    operations = [
+        replace_index(
+            "rights",
+            "account",
+            None,
+            models.Index(fields=["employer", "id"], name="account_employer_id_idx"),
+        )
+    ]
