@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -104,21 +103,22 @@ class Caller:
 def _person_grants(user_id: int, day: dt.date | None = None) -> list[tuple[int, str, bool]]:
     """(employer id, role, through a mandate) of every access of a person: their own
     accesses, and their mandataries' roles on each employer under a mandate active on
-    ``day``. One query (read where the models are read: the replica when there is one)."""
-    from fla.accounts.models import EmployerAccess, MandataryAccess, Mandate
+    ``day``. One statement (``bulk.tagged_union``), read where the models are read."""
+    from fla.accounts.models import EmployerAccess, Mandate
+    from fla.core import bulk
 
-    day = day or timezone.localdate()
-    own = EmployerAccess._meta.db_table
-    mandate = Mandate._meta.db_table
-    member = MandataryAccess._meta.db_table
-    sql = (
-        f"SELECT employer_id, role, 0 FROM {own} WHERE user_id = %s "
-        f"UNION ALL "
-        f"SELECT m.employer_id, a.role, 1 FROM {mandate} m "
-        f"JOIN {member} a ON a.mandatary_id = m.mandatary_id "
-        f"WHERE a.user_id = %s AND m.start_date <= %s "
-        f"AND (m.end_date IS NULL OR m.end_date >= %s)"
+    rows = bulk.tagged_union(
+        {
+            "o": (
+                EmployerAccess.objects.filter(user_id=user_id).values_list("employer_id", "role"),
+                ("employer_id", "role"),
+            ),
+            "m": (
+                Mandate.objects.filter(
+                    active_mandates(day), mandatary__accesses__user_id=user_id
+                ).values_list("employer_id", "mandatary__accesses__role"),
+                ("employer_id", "mandatary__accesses__role"),
+            ),
+        }
     )
-    with connections[router.db_for_read(EmployerAccess)].cursor() as cursor:
-        cursor.execute(sql, [user_id, user_id, day.isoformat(), day.isoformat()])
-        return [(employer_id, role, bool(via)) for employer_id, role, via in cursor.fetchall()]
+    return [(employer_id, role, tag == "m") for tag, employer_id, role in rows]
