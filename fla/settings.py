@@ -327,6 +327,10 @@ FLA_API_RATE_LIMIT = envint("FLA_API_RATE_LIMIT", 6000)
 FLA_METRICS_ALLOW = envlist("FLA_METRICS_ALLOW")
 # How often each background worker writes its heartbeat row (0: never).
 FLA_HEARTBEAT_SECONDS = envint("FLA_HEARTBEAT_SECONDS", 15)
+# How much each background worker lowers its own CPU priority (nice increment, 0-19):
+# on a machine it shares with a web node, requests are served first and files use the
+# rest. 0 leaves the priority as it is.
+FLA_WORKER_NICE = envint("FLA_WORKER_NICE", 10)
 # Employers per step of the yearly rights computation run in the background.
 FLA_RIGHTS_RUN_CHUNK = envint("FLA_RIGHTS_RUN_CHUNK", 200)
 # "json" (one JSON object a line, the default in production) or "plain".

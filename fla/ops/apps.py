@@ -6,7 +6,8 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        from fla.ops import heartbeat
+        from fla.ops import heartbeat, priority
 
         if heartbeat.is_worker_process():
+            priority.lower()
             heartbeat.start()
