@@ -530,7 +530,7 @@ class _Chunk:
         else:
             if all(getattr(existing, k) == v for k, v in fields.items()):
                 p.outcome = self.outcome(p, object_id=existing.pk, version=existing.version,
-                                         changed=False)
+                                         changed=False, written=existing)
                 return
             before = training_snapshot(existing)
             for name, value in fields.items():
@@ -566,7 +566,7 @@ class _Chunk:
         self.workers.setdefault(training.worker.insz, training.worker)
         if training.status == TrainingStatus.CANCELLED:
             p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
-                                     changed=False)
+                                     changed=False, written=training)
             return
         before = training_snapshot(training)
         training.status = TrainingStatus.CANCELLED
@@ -765,7 +765,8 @@ class _Chunk:
                 training.pk = ids[(training.employer_id, training.reference)]
                 self.record(p, "training", training.pk, "create", None,
                             training_snapshot(training))
-                p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True)
+                p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True,
+                                         written=training)
         if self.changed_trainings:
             bulk.update(Training, CHANGED_TRAINING_FIELDS, (
                 [t.pk, *(getattr(t, name) for name in CHANGED_TRAINING_FIELDS)]
@@ -774,7 +775,7 @@ class _Chunk:
                 self.record(p, "training", training.pk, action, before,
                             training_snapshot(training))
                 p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
-                                         changed=True)
+                                         changed=True, written=training)
         bulk.insert(HistoryEntry, HISTORY_FIELDS, self.history)
 
     def rebuild_credit(self) -> None:

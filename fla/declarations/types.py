@@ -53,6 +53,9 @@ class Outcome:
     object_id: int | None = None  # the training, worker, ... that was written
     version: int | None = None  # of a training, after the change
     changed: bool = False  # False for an idempotent replay
+    # The training as written (or found unchanged), with its worker: what a channel's
+    # reply shows of it without reading it again. Not part of the outcome's value.
+    written: Any = field(default=None, repr=False, compare=False)
 
     @property
     def accepted(self) -> bool:

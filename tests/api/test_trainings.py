@@ -180,3 +180,39 @@ def test_a_put_reads_its_employer_once(world, as_employer):
         q["sql"] for q in ctx.captured_queries if 'FROM "employers_employer"' in q["sql"]
     ]
     assert len(employer_reads) == 1, employer_reads
+
+
+def test_the_reply_shows_the_training_as_stored(world, as_employer):
+    """The reply is built from what the write path wrote, without reading it again: it
+    must equal a GET afterwards, whatever happened (created, replaced with a credit
+    warning added after the write, replayed, cancelled)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    insz = world.own.worker.insz
+    over_credit = training_body(insz, start_date="2025-01-06", end_date="2025-12-19",
+                                duration_minutes=30_000)
+    steps = [
+        ("put", training_body(insz)),
+        ("put", over_credit),  # far over the credit: W003 is added after the write
+        ("put", over_credit),  # the same again
+        ("delete", None),
+        ("delete", None),
+    ]
+    for method, body in steps:
+        with CaptureQueriesContext(connection) as ctx:
+            if method == "put":
+                reply = as_employer.put(_url(world, "ASIS-1"), body)
+            else:
+                reply = as_employer.delete(_url(world, "ASIS-1"))
+        assert reply.status_code in (200, 201), reply.content
+        statements = [q["sql"] for q in ctx.captured_queries]
+        writes = [i for i, sql in enumerate(statements) if 'INTO "audit_historyentry"' in sql]
+        after = statements[writes[-1] + 1:] if writes else []
+        assert not [sql for sql in after if 'FROM "trainings_training" INNER JOIN' in sql]
+        stored = as_employer.get(_url(world, "ASIS-1"))
+        assert reply.json()["training"] == stored.json(), (method, body)
+        assert reply["ETag"] == stored["ETag"]
+        if body is over_credit:
+            assert "W003" in reply.json()["training"]["warnings"]
+    assert as_employer.get(_url(world, "ASIS-1")).json()["status"] == "cancelled"

@@ -192,7 +192,7 @@ def put_training(
         ),
         employer,
     )
-    training = Training.objects.select_related("worker").get(pk=outcome.object_id)
+    training = outcome.written  # as written, with its worker: no need to read it again
     with_etag(response, version_etag(training.version))
     response["Location"] = request.path
     created = outcome.changed and training.version == 1
@@ -226,6 +226,6 @@ def cancel_training(
         ),
         employer,
     )
-    training = Training.objects.select_related("worker").get(pk=current.pk)
+    training = outcome.written
     with_etag(response, version_etag(training.version))
     return {**result_body(request, outcome), "training": training_out(training)}
