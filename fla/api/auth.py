@@ -20,6 +20,7 @@ from oauth2_provider.models import AccessToken
 from fla.accounts.access import Caller
 from fla.api.problems import Problem
 from fla.core.choices import Channel
+from fla.core.statements import Statement
 
 TOKEN_URL = "/api/v1/oauth/token"
 SCOPE_DESCRIPTIONS = {
@@ -147,11 +148,16 @@ _TOKEN_FIELDS = (
 )
 
 
+_TOKEN = Statement(
+    lambda p: AccessToken.objects.filter(token_checksum=p.checksum).values_list(*_TOKEN_FIELDS)[:1]
+)
+
+
 def authenticate_token(raw: str) -> Caller:
     """The caller of a bearer token: one query, by the token's checksum (unique), that
     reads only what the checks and the ``Caller`` need."""
     checksum = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-    rows = list(AccessToken.objects.filter(token_checksum=checksum).values_list(*_TOKEN_FIELDS)[:1])
+    rows = _TOKEN.rows(checksum=checksum)
     if not rows:
         raise unauthorized("The token is unknown.")
     [(expires, token_scope, client_id, name, employer_id, mandatary_id, scopes, revoked)] = rows

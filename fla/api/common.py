@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from fla.accounts.access import READ, Caller
 from fla.api.problems import Problem, anomalies_problem, request_language
 from fla.core.identifiers import InvalidIdentifier, clean_enterprise_number, clean_insz
+from fla.core.statements import Statement, fields_of
 from fla.declarations.types import Declaration, Outcome
 from fla.employers.models import Employer
 from fla.workers.models import Worker
@@ -32,10 +33,17 @@ def get_employer(request: HttpRequest, enterprise_number: str) -> Employer:
         number = clean_enterprise_number(enterprise_number)
     except InvalidIdentifier:
         raise Problem(404, NOT_VISIBLE, slug="not-found") from None
-    employer = Employer.objects.filter(enterprise_number=number).first()
-    if employer is None or employer.pk not in caller_of(request).employer_ids(READ):
+    found = _EMPLOYER.objects(number=number)
+    if not found or found[0].pk not in caller_of(request).employer_ids(READ):
         raise Problem(404, NOT_VISIBLE, slug="not-found")
-    return employer
+    return found[0]
+
+
+_EMPLOYER = Statement(
+    lambda p: Employer.objects.filter(enterprise_number=p.number).values_list(
+        *fields_of(Employer)
+    )
+)
 
 
 def parse_insz(insz: str) -> str:

@@ -27,6 +27,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, models
 from django.db.models import Lookup, QuerySet
 
+from fla.core.statements import Param
+
 COPY_FROM = 50  # rows: below, one multi-row INSERT
 
 
@@ -257,11 +259,16 @@ class Within(Lookup):
     lookup_name = "within"
     prepare_rhs = False
 
-    def get_prep_lookup(self) -> list[Any]:
+    def get_prep_lookup(self) -> Any:
+        if isinstance(self.rhs, Param):
+            return self.rhs  # a value list given when a ``Statement`` runs
         return list(self.rhs)
 
     def as_sql(self, compiler, connection) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        if isinstance(self.rhs, Param):
+            sql, slot = self.rhs.within_sql(lhs, connection)
+            return sql, (*lhs_params, slot)
         values = list(self.rhs)
         if not values:
             raise EmptyResultSet
@@ -280,13 +287,24 @@ def tagged_union(parts: dict[str, tuple[QuerySet, Sequence[str | None]]]) -> lis
     must give the same number of columns, of compatible types, and read the same
     database. A part that can match nothing (an empty ``Within``) is left out.
     """
+    alias = next(iter(parts.values()))[0].db if parts else None
+    sql, params = union_sql(parts, alias)
+    if not sql:
+        return []
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def union_sql(
+    parts: dict[str, tuple[QuerySet, Sequence[str | None]]], alias: str | None
+) -> tuple[str, list[Any]]:
+    """The statement of ``tagged_union(parts)`` on the database ``alias`` ("" when every
+    part can match nothing)."""
     sqls: list[str] = []
     params: list[Any] = []
-    alias = None
     for tag, (queryset, columns) in parts.items():
-        alias = queryset.db
-        connection_ = connections[alias]
-        quote = connection_.ops.quote_name
+        quote = connections[alias].ops.quote_name
         try:
             sql, part_params = queryset.query.get_compiler(using=alias).as_sql()
         except EmptyResultSet:
@@ -299,11 +317,7 @@ def tagged_union(parts: dict[str, tuple[QuerySet, Sequence[str | None]]]) -> lis
         selected = ", ".join(quote(c) if c else "NULL" for c in columns)
         sqls.append(f"SELECT '{tag}', {selected} FROM ({sql}) AS part_{tag}")
         params.extend(part_params)
-    if not sqls:
-        return []
-    with connections[alias].cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(sqls), params)
-        return cursor.fetchall()
+    return " UNION ALL ".join(sqls), params
 
 
 def refresh_statistics(models_: Iterable[type[models.Model]]) -> None:

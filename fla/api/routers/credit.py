@@ -12,6 +12,7 @@ from fla.api.problems import Problem
 from fla.api.rendering import json_body
 from fla.api.schemas import CreditOut
 from fla.core.identifiers import InvalidIdentifier, clean_enterprise_number, clean_insz
+from fla.core.statements import Statement
 from fla.rights.models import Account, CreditLine
 from fla.rights.rules import format_minutes
 from fla.workers.models import Employment
@@ -45,9 +46,7 @@ def credit_body(
 ) -> dict:
     """Per year and type from the credit lines (1 query); the totals are the account's
     (granted, used, remaining) when there is one."""
-    lines = CreditLine.objects.filter(employer_id=employer_id, worker_id=worker_id).values_list(
-        "year", "right_type", "granted_minutes", "used_minutes"
-    )
+    lines = _LINES.rows(employer=employer_id, worker=worker_id)
     per_year: dict[int, list] = defaultdict(list)
     for year, right_type, granted_minutes, used_minutes in lines:
         per_year[year].append((right_type, granted_minutes, used_minutes))
@@ -103,6 +102,13 @@ def credit_body(
     }
 
 
+_LINES = Statement(
+    lambda p: CreditLine.objects.filter(employer_id=p.employer, worker_id=p.worker).values_list(
+        "year", "right_type", "granted_minutes", "used_minutes"
+    )
+)
+
+
 def _account(value):
     """One value of the account of an employment's employer and worker."""
     return Subquery(
@@ -111,6 +117,19 @@ def _account(value):
         .annotate(value=value)
         .values("value")[:1]
     )
+
+
+_EMPLOYMENT_AND_ACCOUNT = Statement(
+    lambda p: Employment.objects.filter(employer__enterprise_number=p.number, worker__insz=p.insz)
+    .annotate(
+        granted=_account(F("granted_minutes")),
+        used=_account(
+            F("used_legal_minutes") + F("used_sector_minutes") + F("used_employer_minutes")
+        ),
+        remaining=_account(F("remaining_minutes")),
+    )
+    .values_list("employer_id", "worker_id", "granted", "used", "remaining")[:1]
+)
 
 
 @router.get(
@@ -127,17 +146,7 @@ def get_credit(request: HttpRequest, enterprise_number: str, insz: str, response
         number, person = clean_enterprise_number(enterprise_number), clean_insz(insz)
     except InvalidIdentifier:
         raise Problem(404, NOT_VISIBLE, slug="not-found") from None
-    found = list(
-        Employment.objects.filter(employer__enterprise_number=number, worker__insz=person)
-        .annotate(
-            granted=_account(F("granted_minutes")),
-            used=_account(
-                F("used_legal_minutes") + F("used_sector_minutes") + F("used_employer_minutes")
-            ),
-            remaining=_account(F("remaining_minutes")),
-        )
-        .values_list("employer_id", "worker_id", "granted", "used", "remaining")[:1]
-    )
+    found = _EMPLOYMENT_AND_ACCOUNT.rows(number=number, insz=person)
     if not found or found[0][0] not in caller_of(request).employer_ids(READ):
         raise Problem(404, NOT_VISIBLE, slug="not-found")
     [(employer_id, worker_id, granted, used, remaining)] = found

@@ -1,0 +1,96 @@
+"""Statements compiled once: the same rows as the queryset they are built from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from fla.core import bulk
+from fla.core.statements import Statement
+from fla.trainings.models import Training
+from fla.workers.models import Employment, Worker
+from tests import factories
+from tests.api.conftest import declare_training
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data():
+    employer = factories.make_employer()
+    workers = [factories.make_worker(employer) for _ in range(3)]
+    for i, worker in enumerate(workers):
+        declare_training(employer, worker, reference=f"S-{i}",
+                         start_date=f"2025-03-1{i}", end_date=f"2025-03-1{i}")
+    return employer, workers
+
+
+def trainings_of(p):
+    return Training.objects.filter(
+        bulk.Within(F("worker__insz"), p.inszs), employer_id=p.employer
+    ).order_by("reference").values_list("reference", "start_date", "duration_minutes", "warnings")
+
+
+def test_rows_equal_the_querysets_for_any_values(data):
+    employer, workers = data
+    statement = Statement(trainings_of)
+    for chosen in ([workers[0]], workers, workers[1:], []):
+        inszs = [w.insz for w in chosen]
+        expected = list(
+            Training.objects.filter(employer_id=employer.pk, worker__insz__in=inszs)
+            .order_by("reference")
+            .values_list("reference", "start_date", "duration_minutes", "warnings")
+        )
+        got = statement.rows(employer=employer.pk, inszs=inszs)
+        assert got == expected
+        assert all(isinstance(row[1], dt.date) for row in got)  # converters applied
+    assert statement.rows(employer=employer.pk + 1000, inszs=[w.insz for w in workers]) == []
+
+
+def test_built_and_compiled_once(data):
+    employer, workers = data
+    built = []
+
+    def build(p):
+        built.append(1)
+        return Worker.objects.filter(bulk.Within(F("pk"), p.ids)).values_list("insz")
+
+    statement = Statement(build)
+    for worker in workers:
+        with CaptureQueriesContext(connection) as ctx:
+            assert statement.rows(ids=[worker.pk]) == [(worker.insz,)]
+        assert len(ctx.captured_queries) == 1
+    assert len(built) <= 2  # once for its model, once to compile
+
+
+def test_dates_in_a_value_list(data):
+    employer, _ = data
+    statement = Statement(lambda p: Training.objects.filter(
+        bulk.Within(F("start_date"), p.days), employer_id=p.employer).values_list("reference"))
+    rows = statement.rows(employer=employer.pk, days=[dt.date(2025, 3, 10), dt.date(2025, 3, 12)])
+    assert sorted(rows) == [("S-0",), ("S-2",)]
+
+
+def test_a_union_statement_equals_tagged_union(data):
+    employer, workers = data
+    ids = [w.pk for w in workers]
+
+    statement = Statement(lambda p: {
+        "t": (Training.objects.filter(bulk.Within(F("worker_id"), p.ids), employer_id=p.employer)
+              .values_list("worker_id", "reference"), ("worker_id", "reference")),
+        "e": (Employment.objects.filter(bulk.Within(F("worker_id"), p.ids), employer_id=p.employer)
+              .values_list("worker_id"), ("worker_id", None)),
+    })
+    expected = bulk.tagged_union({
+        "t": (Training.objects.filter(bulk.Within(F("worker_id"), ids), employer_id=employer.pk)
+              .values_list("worker_id", "reference"), ("worker_id", "reference")),
+        "e": (Employment.objects.filter(bulk.Within(F("worker_id"), ids), employer_id=employer.pk)
+              .values_list("worker_id"), ("worker_id", None)),
+    })
+    assert sorted(statement.rows(employer=employer.pk, ids=ids)) == sorted(expected)
+    assert len(expected) == 6
+    assert statement.rows(employer=employer.pk, ids=[]) == []
