@@ -23,6 +23,7 @@ from django.utils import timezone
 from fla.audit.models import HistoryEntry
 from fla.core import bulk
 from fla.core.choices import Channel, RightSource, TrainingStatus
+from fla.core.statements import Statement
 from fla.employers.models import Employer, EmployerYear
 from fla.rights import rules
 from fla.rights.models import Account, CreditLine, SectorRule, TrainingRight, WorkerOptOut
@@ -433,10 +434,49 @@ class _Data:
 _RIGHT_TYPES = {t.value: t for t in RightType}
 
 
-def _scoped(qs: QuerySet, employer_ids: list[int], worker_ids: list[int] | None) -> QuerySet:
-    """Rows of those employers (and workers): long id lists as one array parameter."""
+def _scoped(qs: QuerySet, employer_ids: Any, worker_ids: Any) -> QuerySet:
+    """Rows of those employers (and workers; None: all): the id lists are ``Statement``
+    parameters (one array each)."""
     qs = qs.filter(bulk.Within(F("employer_id"), employer_ids))
     return qs if worker_ids is None else qs.filter(bulk.Within(F("worker_id"), worker_ids))
+
+
+def _load_parts(p: Any, workers: Any) -> dict[str, tuple[QuerySet, tuple[str | None, ...]]]:
+    """The parts of ``_load``'s one statement (``workers`` None: every worker)."""
+    return {
+        "r": (
+            _scoped(TrainingRight.objects.all(), p.employers, workers).values_list(
+                "employer_id", "worker_id", "year", "right_type", "source", "minutes"
+            ),
+            ("employer_id", "worker_id", "year", "right_type", "source", "minutes"),
+        ),
+        "w": (
+            _scoped(WorkerOptOut.objects.all(), p.employers, workers).values_list(
+                "employer_id", "worker_id", "year"
+            ),
+            ("employer_id", "worker_id", "year", None, None, None),
+        ),
+        "e": (
+            EmployerYear.objects.filter(
+                bulk.Within(F("employer_id"), p.employers), opt_out=True
+            ).values_list("employer_id", "year"),
+            ("employer_id", None, "year", None, None, None),
+        ),
+        "p": (
+            _scoped(Employment.objects.all(), p.employers, workers)
+            .values_list("employer_id", "worker_id")
+            .distinct(),
+            ("employer_id", "worker_id", None, None, None, None),
+        ),
+    }
+
+
+def _per_scope(build: Any) -> dict[bool, Statement]:
+    """A statement for every worker of the employers (False) and one for some (True)."""
+    return {False: Statement(lambda p: build(p, None)), True: Statement(lambda p: build(p, p.workers))}
+
+
+_LOAD = _per_scope(_load_parts)
 
 
 def _load(
@@ -451,34 +491,7 @@ def _load(
     """
     data = _Data()
     right_types = _RIGHT_TYPES
-    rows = bulk.tagged_union(
-        {
-            "r": (
-                _scoped(TrainingRight.objects.all(), employer_ids, worker_ids).values_list(
-                    "employer_id", "worker_id", "year", "right_type", "source", "minutes"
-                ),
-                ("employer_id", "worker_id", "year", "right_type", "source", "minutes"),
-            ),
-            "w": (
-                _scoped(WorkerOptOut.objects.all(), employer_ids, worker_ids).values_list(
-                    "employer_id", "worker_id", "year"
-                ),
-                ("employer_id", "worker_id", "year", None, None, None),
-            ),
-            "e": (
-                EmployerYear.objects.filter(
-                    bulk.Within(F("employer_id"), employer_ids), opt_out=True
-                ).values_list("employer_id", "year"),
-                ("employer_id", None, "year", None, None, None),
-            ),
-            "p": (
-                _scoped(Employment.objects.all(), employer_ids, worker_ids)
-                .values_list("employer_id", "worker_id")
-                .distinct(),
-                ("employer_id", "worker_id", None, None, None, None),
-            ),
-        }
-    )
+    rows = _LOAD[worker_ids is not None].rows(employers=employer_ids, workers=worker_ids)
     rights = data.rights
     employed: set[tuple[int, int]] = set()
     for tag, employer_id, worker_id, year, right_type, source, minutes in rows:
@@ -507,13 +520,9 @@ def _load(
     return data
 
 
-def _load_trainings(data: _Data, employer_ids: list[int], worker_ids: list[int] | None) -> None:
-    """Add the completed trainings of those employers (and workers) to ``data``."""
-    if worker_ids is not None and not worker_ids:
-        return
-    right_types = _RIGHT_TYPES
-    trainings = _scoped(
-        Training.objects.filter(status=TrainingStatus.COMPLETED), employer_ids, worker_ids
+_COMPLETED = _per_scope(
+    lambda p, workers: _scoped(
+        Training.objects.filter(status=TrainingStatus.COMPLETED), p.employers, workers
     ).values_list(
         "employer_id",
         "worker_id",
@@ -524,6 +533,15 @@ def _load_trainings(data: _Data, employer_ids: list[int], worker_ids: list[int] 
         "right_type",
         "counts_toward_account",
     )
+)
+
+
+def _load_trainings(data: _Data, employer_ids: list[int], worker_ids: list[int] | None) -> None:
+    """Add the completed trainings of those employers (and workers) to ``data``."""
+    if worker_ids is not None and not worker_ids:
+        return
+    right_types = _RIGHT_TYPES
+    trainings = _COMPLETED[worker_ids is not None].rows(employers=employer_ids, workers=worker_ids)
     completed, uses = data.completed, data.uses
     for employer_id, worker_id, reference, start, end, minutes, right_type, counts in trainings:
         pair = (employer_id, worker_id)
@@ -620,6 +638,18 @@ def _continues(
     return granting <= rights
 
 
+_STORED_LINES = _per_scope(
+    lambda p, workers: _scoped(CreditLine.objects.all(), p.employers, workers).values_list(
+        "id", "employer_id", "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
+    )
+)
+_STORED_ACCOUNTS = _per_scope(
+    lambda p, workers: _scoped(Account.objects.all(), p.employers, workers).values_list(
+        "id", "employer_id", "worker_id", *ACCOUNT_FIELDS[2:]
+    )
+)
+
+
 def _refresh_chunk(
     employer_ids: list[int],
     worker_ids: list[int] | None,
@@ -644,18 +674,17 @@ def _refresh_chunk(
         defaultdict(dict)
     )
     line_ids: dict[tuple[int, int, int, str], tuple[int, int, int]] = {}
-    for pk, employer_id, worker_id, year, right_type, granted, used in _scoped(
-        CreditLine.objects.all(), employer_ids, worker_ids
-    ).values_list(
-        "id", "employer_id", "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
+    scoped = worker_ids is not None
+    for pk, employer_id, worker_id, year, right_type, granted, used in _STORED_LINES[scoped].rows(
+        employers=employer_ids, workers=worker_ids
     ):
         line_ids[(employer_id, worker_id, year, right_type)] = (pk, granted, used)
         stored_lines[(employer_id, worker_id)][(year, _RIGHT_TYPES[right_type])] = (granted, used)
     stored_accounts: dict[tuple[int, int], tuple[Any, ...]] = {
         (employer_id, worker_id): (pk, *figures)
-        for pk, employer_id, worker_id, *figures in _scoped(
-            Account.objects.all(), employer_ids, worker_ids
-        ).values_list("id", "employer_id", "worker_id", *ACCOUNT_FIELDS[2:])
+        for pk, employer_id, worker_id, *figures in _STORED_ACCOUNTS[scoped].rows(
+            employers=employer_ids, workers=worker_ids
+        )
     }
     continued: dict[tuple[int, int], Appended] = {}
     for pair, new in (appended or {}).items():
