@@ -56,29 +56,51 @@ def _converter(field: models.Field, copy: bool) -> Callable[[Any], Any] | None:
     return None
 
 
-def _converted(
-    rows: list[Sequence[Any]], field_objs: Sequence[models.Field], *, copy: bool
-) -> list[Sequence[Any]]:
-    """The rows with the values of the fields that need it converted for the driver."""
-    converters = [(i, c) for i, f in enumerate(field_objs) if (c := _converter(f, copy))]
-    if not converters:
+class _Shape:
+    """What the statements of one model and list of fields need, worked out once."""
+
+    def __init__(self, model: type[models.Model], fields: tuple[str, ...], vendor: str):
+        meta = model._meta
+        quote = connection.ops.quote_name
+        self.copy = vendor == "postgresql"
+        self.table = quote(meta.db_table)
+        self.fields = [meta.get_field(name) for name in fields]
+        self.columns = [quote(f.column) for f in self.fields]
+        self.column_list = ", ".join(self.columns)
+        self.converters = [
+            (i, c) for i, f in enumerate(self.fields) if (c := _converter(f, self.copy))
+        ]
+        self.row_sql = f"({', '.join(['%s'] * len(self.fields))})"
+        self.arrays = (
+            ", ".join(f"%s::{f.db_type(connection)}[]" for f in self.fields) if self.copy else ""
+        )
+
+    def converted(self, rows: list[Sequence[Any]]) -> list[Sequence[Any]]:
+        """The rows with the values of the fields that need it converted for the driver."""
+        if not self.converters:
+            return rows
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for index, convert in self.converters:
+                row[index] = convert(row[index])
         return rows
-    rows = [list(row) for row in rows]
-    for row in rows:
-        for index, convert in converters:
-            row[index] = convert(row[index])
-    return rows
+
+
+_shapes: dict[tuple[type[models.Model], tuple[str, ...], str], _Shape] = {}
+
+
+def _shape(model: type[models.Model], fields: Sequence[str]) -> _Shape:
+    key = (model, tuple(fields), connection.vendor)
+    shape = _shapes.get(key)
+    if shape is None:
+        shape = _shapes[key] = _Shape(model, key[1], key[2])
+    return shape
 
 
 def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT ``rows`` (tuples in the order of ``fields``) into ``model``'s table."""
-    meta = model._meta
-    field_objs = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = ", ".join(quote(f.column) for f in field_objs)
-    copy = connection.vendor == "postgresql"
-    converters = [(i, c) for i, f in enumerate(field_objs) if (c := _converter(f, copy))]
+    shape = _shape(model, fields)
+    table, columns, converters, copy = shape.table, shape.column_list, shape.converters, shape.copy
 
     def prepared() -> Iterable[Sequence[Any]]:
         if not converters:
@@ -97,8 +119,7 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
             return 0
         if len(few) < COPY_FROM:
             # A few rows: one INSERT is one round trip, COPY takes three.
-            row_sql = f"({', '.join(['%s'] * len(field_objs))})"
-            values = ", ".join([row_sql] * len(few))
+            values = ", ".join([shape.row_sql] * len(few))
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) VALUES {values}",
@@ -124,9 +145,8 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
     batch = list(prepared())
     if not batch:
         return 0
-    placeholders = ", ".join(["%s"] * len(field_objs))
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", batch)
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {shape.row_sql}", batch)
     return len(batch)
 
 
@@ -146,20 +166,14 @@ def insert_returning(
         return []
     if len(rows) >= COPY_FROM:
         raise ValueError(f"insert_returning is for fewer than {COPY_FROM} rows")
-    meta = model._meta
-    field_objs = [meta.get_field(name) for name in fields]
+    shape = _shape(model, fields)
+    values = [value for row in shape.converted(rows) for value in row]
     quote = connection.ops.quote_name
-    values = [
-        value
-        for row in _converted(rows, field_objs, copy=connection.vendor == "postgresql")
-        for value in row
-    ]
-    row_sql = f"({', '.join(['%s'] * len(field_objs))})"
-    returned = ", ".join(quote(meta.get_field(name).column) for name in returning)
+    returned = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in field_objs)})"
-            f" VALUES {', '.join([row_sql] * len(rows))} RETURNING {returned}",
+            f"INSERT INTO {shape.table} ({shape.column_list})"
+            f" VALUES {', '.join([shape.row_sql] * len(rows))} RETURNING {returned}",
             values,
         )
         return [tuple(row) for row in cursor.fetchall()]
@@ -177,38 +191,38 @@ def upsert(
     the number of rows: each column goes as one array parameter, ``unnest``-ed; on SQLite
     (3.24 and later) ``executemany`` of ``INSERT ... ON CONFLICT DO UPDATE``.
     """
-    meta = model._meta
-    field_objs = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    columns = [quote(f.column) for f in field_objs]
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
-    keyed = {meta.get_field(name).column for name in key}
-    updates = ", ".join(
-        f"{c} = EXCLUDED.{c}"
-        for f, c in zip(field_objs, columns, strict=True)
-        if f.column not in keyed
-    )
-    tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    table = quote(meta.db_table)
     rows = list(rows)
     if not rows:
         return 0
-    postgres = connection.vendor == "postgresql"
-    rows = _converted(rows, field_objs, copy=postgres)
-    with connection.cursor() as cursor:
-        if postgres:
-            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in field_objs)
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
+    shape = _shape(model, fields)
+    sql = _upsert_sql.get((shape, tuple(key)))
+    if sql is None:
+        meta, quote = model._meta, connection.ops.quote_name
+        conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
+        keyed = {meta.get_field(name).column for name in key}
+        updates = ", ".join(
+            f"{c} = EXCLUDED.{c}"
+            for f, c in zip(shape.fields, shape.columns, strict=True)
+            if f.column not in keyed
+        )
+        tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+        if shape.copy:
+            source = f"SELECT * FROM unnest({shape.arrays})"
         else:
-            placeholders = ", ".join(["%s"] * len(field_objs))
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) {tail}",
-                rows,
-            )
+            source = f"VALUES {shape.row_sql}"
+        sql = _upsert_sql[(shape, tuple(key))] = (
+            f"INSERT INTO {shape.table} ({shape.column_list}) {source} {tail}"
+        )
+    rows = shape.converted(rows)
+    with connection.cursor() as cursor:
+        if shape.copy:
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        else:
+            cursor.executemany(sql, rows)
     return len(rows)
+
+
+_upsert_sql: dict[tuple[_Shape, tuple[str, ...]], str] = {}
 
 
 def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -227,7 +241,7 @@ def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
     if not rows:
         return 0
     postgres = connection.vendor == "postgresql"
-    rows = _converted(rows, [pk, *field_objs], copy=postgres)
+    rows = _shape(model, (pk.name, *fields)).converted(rows)
     with connection.cursor() as cursor:
         if postgres:
             names = [f"v{i}" for i in range(len(field_objs))]
