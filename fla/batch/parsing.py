@@ -38,15 +38,22 @@ def safe_iterparse(source: IO[bytes], **kwargs) -> etree.iterparse:
     )
 
 
-def _zones(element: etree._Element) -> dict:
+def _zones(element: etree._Element, names: dict[str, str]) -> dict:
+    """The zones of ``element``: local name -> text, or -> the zones of a nested block.
+
+    ``names`` maps the qualified tags already seen to their local names (a file has
+    only the XSD's few): each is sliced once per file, not once per zone.
+    """
     data: dict = {}
     for child in element:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        name = tag[_NS_LEN:]
+        name = names.get(tag)
+        if name is None:
+            if not isinstance(tag, str):
+                continue
+            name = names[tag] = tag[_NS_LEN:]
         if len(child):
-            data[name] = _zones(child)
+            data[name] = _zones(child, names)
         else:
             data[name] = child.text or ""
     return data
@@ -56,6 +63,7 @@ def read_declarations(source: IO[bytes]) -> Iterator[Declaration]:
     """Every declaration of the file, in order, with ``position`` 1, 2, 3, ..."""
     employer = ""
     position = 0
+    names: dict[str, str] = {}
     for _event, element in safe_iterparse(
         source, events=("end",), tag=(ENTERPRISE_NUMBER_TAG, *DECLARATION_TAGS, EMPLOYER_TAG)
     ):
@@ -72,7 +80,7 @@ def read_declarations(source: IO[bytes]) -> Iterator[Declaration]:
             continue
         position += 1
         kind = tag[_NS_LEN:]
-        data = _zones(element)
+        data = _zones(element, names)
         action = "create"
         if kind == "training":
             action = (data.pop("action", "") or "create").strip()

@@ -500,15 +500,23 @@ def _fail(file_id: int, owner: str, exc: Exception) -> None:
 
 
 def findings_of(result: BatchResult, language: str) -> list[dict]:
+    return _rendered_findings(result.findings, language)
+
+
+def _rendered_findings(findings: list[dict], language: str) -> list[dict]:
     return [
         Finding(f["code"], f.get("zone", ""), f.get("params") or {}).as_dict(language)
-        for f in result.findings
+        for f in findings
     ]
+
+
+# What the notification shows of each result, in the order _ResultWriter takes them.
+NOTIFIED_FIELDS = ("position", "kind", "enterprise_number", "reference", "insz", "status",
+                   "findings")  # fmt: skip
 
 
 def write_notification(batch: BatchFile) -> str:
     """Write the notification XML, streamed, to the default storage; return its name."""
-    language = batch.language
     now = timezone.now()
     with tempfile.NamedTemporaryFile(
         prefix="fla-notification-", suffix=".xml", dir=settings.FILE_UPLOAD_TEMP_DIR
@@ -531,11 +539,17 @@ def write_notification(batch: BatchFile) -> str:
                 f"<header>{header}</header>\n"
             ).encode()
         )
+        # Rows as tuples, not model instances: a file has as many results as declarations.
+        rows = (
+            BatchResult.objects.filter(file=batch)
+            .order_by("position")
+            .values_list(*NOTIFIED_FIELDS)
+            .iterator(chunk_size=2000)
+        )
+        render = _ResultWriter(batch.language).xml
         lines = []
-        for result in (
-            BatchResult.objects.filter(file=batch).order_by("position").iterator(chunk_size=2000)
-        ):
-            lines.append(_result_xml(result, language))
+        for row in rows:
+            lines.append(render(*row))
             if len(lines) >= 1000:
                 out.write("".join(lines).encode())
                 lines = []
@@ -560,26 +574,57 @@ def _zone(tag: str, value: object) -> str:
     return f"<{tag}>{escape(str(value))}</{tag}>"
 
 
-def _result_xml(result: BatchResult, language: str) -> str:
-    parts = [
-        "<result>",
-        _zone("position", result.position),
-        _zone("kind", result.kind),
-        _zone("enterprise_number", result.enterprise_number),
-    ]
-    if result.reference:
-        parts.append(_zone("reference", result.reference))
-    if result.insz:
-        parts.append(_zone("insz", result.insz))
-    parts.append(_zone("status", result.status))
-    for finding in findings_of(result, language):
-        parts.append(
-            "<anomaly>"
-            + "".join(_zone(tag, finding[tag]) for tag in ("code", "severity", "zone", "message"))
-            + "</anomaly>"
+class _ResultWriter:
+    """The ``<result>`` element of one BatchResult row, in the file's language.
+
+    The zones that repeat from row to row (kind, enterprise number, status) are escaped
+    once per distinct value; the others (reference, INSZ, findings) every time.
+    """
+
+    REPEATED_LIMIT = 10_000  # distinct values kept; beyond, escaped every time
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.repeated: dict[str, str] = {}
+
+    def text(self, value: str) -> str:
+        escaped = self.repeated.get(value)
+        if escaped is None:
+            escaped = escape(value)
+            if len(self.repeated) < self.REPEATED_LIMIT:
+                self.repeated[value] = escaped
+        return escaped
+
+    def xml(
+        self,
+        position: int,
+        kind: str,
+        enterprise_number: str,
+        reference: str,
+        insz: str,
+        status: str,
+        findings: list[dict],
+    ) -> str:
+        text = self.text
+        xml = (
+            f"<result><position>{position}</position><kind>{text(kind)}</kind>"
+            f"<enterprise_number>{text(enterprise_number)}</enterprise_number>"
         )
-    parts.append("</result>\n")
-    return "".join(parts)
+        if reference:
+            xml += f"<reference>{escape(reference)}</reference>"
+        if insz:
+            xml += f"<insz>{escape(insz)}</insz>"
+        xml += f"<status>{text(status)}</status>"
+        if findings:
+            xml += "".join(
+                "<anomaly>"
+                + "".join(
+                    _zone(tag, finding[tag]) for tag in ("code", "severity", "zone", "message")
+                )
+                + "</anomaly>"
+                for finding in _rendered_findings(findings, self.language)
+            )
+        return xml + "</result>\n"
 
 
 def status_dict(batch: BatchFile) -> dict:

@@ -183,3 +183,43 @@ def test_a_worker_that_lost_its_lease_writes_nothing(world, settings):
     with pytest.raises(services.LeaseLost):
         services._apply_chunk(batch, services.caller_from_json(batch.caller), chunk, "old")
     assert Training.objects.count() == 0 and BatchResult.objects.count() == 0
+
+
+def test_notification_text_of_each_result(world):
+    """The exact XML of each result: zones in order, anomalies in the file's language,
+    text escaped, empty reference and INSZ left out, results in position order."""
+    batch = submit_and_process(world, world.file(declarations=[world.training("T1")]))
+    BatchFile.objects.filter(pk=batch.pk).update(language="en")
+    batch.refresh_from_db()
+    BatchResult.objects.filter(file=batch).delete()
+    finding = {"code": "E008", "zone": "duration_minutes",
+               "params": {"duration": "<1&2>", "max": "8:00"}}  # fmt: skip
+    for position, reference, insz, status, findings in (
+        (3, "", "", "accepted", []),
+        (1, "R-1", world.workers[0].insz, "rejected", [finding, {"code": "E007"}]),
+        (2, "R.2", "", "accepted", []),
+    ):
+        BatchResult.objects.create(
+            file=batch, position=position, kind="training" if reference else "employer_year",
+            enterprise_number="0403170701", reference=reference, insz=insz, status=status,
+            findings=findings,
+        )  # fmt: skip
+    with default_storage.open(services.write_notification(batch), "rb") as f:
+        text = f.read().decode()
+    results = text[text.index("<result>") : text.index("<summary>")]
+    assert results == (
+        "<result><position>1</position><kind>training</kind>"
+        "<enterprise_number>0403170701</enterprise_number><reference>R-1</reference>"
+        f"<insz>{world.workers[0].insz}</insz><status>rejected</status>"
+        "<anomaly><code>E008</code><severity>blocking</severity><zone>duration_minutes</zone>"
+        "<message>The duration (&lt;1&amp;2&gt;) is longer than the period allows "
+        "(at most 8:00).</message></anomaly>"
+        "<anomaly><code>E007</code><severity>blocking</severity><zone>duration_minutes</zone>"
+        "<message>The duration must be greater than zero.</message></anomaly></result>\n"
+        "<result><position>2</position><kind>training</kind>"
+        "<enterprise_number>0403170701</enterprise_number><reference>R.2</reference>"
+        "<status>accepted</status></result>\n"
+        "<result><position>3</position><kind>employer_year</kind>"
+        "<enterprise_number>0403170701</enterprise_number><status>accepted</status></result>\n"
+    )
+    notification_schema().assertValid(etree.fromstring(text.encode()))
