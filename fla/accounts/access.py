@@ -8,6 +8,7 @@ to its end date included, so an ended mandate cuts access at once, on every chan
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -103,22 +104,27 @@ class Caller:
 def _person_grants(user_id: int, day: dt.date | None = None) -> list[tuple[int, str, bool]]:
     """(employer id, role, through a mandate) of every access of a person: their own
     accesses, and their mandataries' roles on each employer under a mandate active on
-    ``day``. One statement (``bulk.tagged_union``), read where the models are read."""
-    from fla.accounts.models import EmployerAccess, Mandate
-    from fla.core import bulk
+    ``day``. One statement (a ``bulk.tagged_union``, compiled once)."""
+    rows = _person_grants_statement().rows(user=user_id, day=day or timezone.localdate())
+    return [(employer_id, role, tag == "m") for tag, employer_id, role in rows]
 
-    rows = bulk.tagged_union(
-        {
+
+@functools.cache
+def _person_grants_statement():
+    from fla.accounts.models import EmployerAccess, Mandate
+    from fla.core.statements import Statement
+
+    return Statement(
+        lambda p: {
             "o": (
-                EmployerAccess.objects.filter(user_id=user_id).values_list("employer_id", "role"),
+                EmployerAccess.objects.filter(user_id=p.user).values_list("employer_id", "role"),
                 ("employer_id", "role"),
             ),
             "m": (
                 Mandate.objects.filter(
-                    active_mandates(day), mandatary__accesses__user_id=user_id
+                    active_mandates(p.day), mandatary__accesses__user_id=p.user
                 ).values_list("employer_id", "mandatary__accesses__role"),
                 ("employer_id", "mandatary__accesses__role"),
             ),
         }
     )
-    return [(employer_id, role, tag == "m") for tag, employer_id, role in rows]

@@ -23,6 +23,7 @@ and the caller is not pinned to the primary).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Callable
@@ -75,6 +76,17 @@ class _Compiled:
     def __init__(self, sql: str, params: list[Any], converters: list | None) -> None:
         self.sql, self.params, self.converters = sql, params, converters
         self.slots = [i for i, value in enumerate(params) if isinstance(value, _Slot)]
+
+
+def _scalar(value: Any, connection) -> Any:
+    """A single value as the ORM would pass it (dates and times as text on SQLite)."""
+    if connection.vendor == "postgresql":
+        return value
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
 
 
 def _array(values: Any, vendor: str) -> Any:
@@ -137,7 +149,9 @@ class Statement:
         for index in compiled.slots:
             slot = params[index]
             value = values[slot.name]
-            params[index] = _array(value, connection.vendor) if slot.many else value
+            params[index] = (
+                _array(value, connection.vendor) if slot.many else _scalar(value, connection)
+            )
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

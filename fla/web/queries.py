@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fla.audit.models import HistoryEntry
 from fla.core.choices import TrainingStatus
+from fla.core.statements import Statement
 from fla.rights.models import Account, CreditLine
 from fla.trainings.models import Training
 from fla.web.formatting import percent
@@ -238,18 +239,23 @@ class YearRow:
         return self.used_legal + self.used_sector + self.used_employer
 
 
+_CREDIT_LINES = Statement(
+    lambda p: CreditLine.objects.filter(employer_id=p.employer, worker_id=p.worker).values_list(
+        "year", "right_type", "granted_minutes", "used_minutes"
+    )
+)
+
+
 def year_table(employer_id: int, worker_id: int) -> tuple[list[YearRow], YearRow]:
     """Granted, used per type and remaining per year, from the credit lines (1 query)."""
     rows: dict[int, YearRow] = {}
-    for line in CreditLine.objects.filter(employer_id=employer_id, worker_id=worker_id):
-        row = rows.setdefault(line.year, YearRow(line.year))
-        row.granted += line.granted_minutes
-        setattr(
-            row,
-            f"used_{line.right_type}",
-            getattr(row, f"used_{line.right_type}") + line.used_minutes,
-        )
-        row.remaining += line.remaining_minutes
+    for year, right_type, granted, used in _CREDIT_LINES.rows(
+        employer=employer_id, worker=worker_id
+    ):
+        row = rows.setdefault(year, YearRow(year))
+        row.granted += granted
+        setattr(row, f"used_{right_type}", getattr(row, f"used_{right_type}") + used)
+        row.remaining += granted - used
     ordered = [rows[y] for y in sorted(rows)]
     total = YearRow(0)
     for row in ordered:
@@ -273,13 +279,14 @@ class WorkerTrainings:
 def worker_trainings_summary(employer_id: int, worker_id: int) -> WorkerTrainings:
     """One worker's trainings, the few columns the chart needs (1 query on the
     (employer, worker) index; one worker's trainings are few)."""
-    return WorkerTrainings(
-        list(
-            Training.objects.filter(employer_id=employer_id, worker_id=worker_id).values_list(
-                "status", "counts_toward_account", "end_date", "duration_minutes"
-            )
-        )
+    return WorkerTrainings(_WORKER_TRAININGS.rows(employer=employer_id, worker=worker_id))
+
+
+_WORKER_TRAININGS = Statement(
+    lambda p: Training.objects.filter(employer_id=p.employer, worker_id=p.worker).values_list(
+        "status", "counts_toward_account", "end_date", "duration_minutes"
     )
+)
 
 
 def worker_hours_per_year(
