@@ -95,7 +95,9 @@ class BatchResult(models.Model):
     insz = models.CharField(max_length=16, blank=True)
     status = models.CharField(max_length=24)
     # [{"code": "E001", "zone": "insz", "params": {...}}]: rendered in any language.
-    findings = models.JSONField(default=list, blank=True)
+    # The database's default too: the processing leaves the column out of the rows of
+    # declarations without findings (most of them), which spares encoding each "[]".
+    findings = models.JSONField(default=list, db_default=[], blank=True)
 
     class Meta:
         ordering = ["file", "position"]

@@ -378,13 +378,19 @@ def _apply_chunk(batch: BatchFile, caller: Caller, chunk: list[Declaration], own
             else {}
         )
         outcomes.update(duplicates)
-        results = []
+        plain, with_findings = [], []
         counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
         for declaration in chunk:
             outcome = outcomes[declaration.position]
             counts[outcome.status] += 1
-            results.append(_result(batch, declaration, outcome))
-        bulk.insert(BatchResult, RESULT_FIELDS, results)
+            row = _result(batch, declaration, outcome)
+            if outcome.findings:
+                with_findings.append((*row, _findings_json(outcome.findings)))
+            else:
+                plain.append(row)
+        # Without findings, the column is left to its database default, [].
+        bulk.insert(BatchResult, RESULT_FIELDS[:-1], plain)
+        bulk.insert(BatchResult, RESULT_FIELDS, with_findings)
         current.processed = chunk[-1].position
         current.accepted += counts[ACCEPTED]
         current.accepted_with_warnings += counts[ACCEPTED_WITH_WARNINGS]
@@ -446,16 +452,20 @@ RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
-    """One BatchResult row, in the order of RESULT_FIELDS."""
+    """One BatchResult row, in the order of RESULT_FIELDS, but for the findings."""
     data = declaration.data
     reference = data.get("reference", "") if declaration.kind == "training" else ""
-    findings = [
-        {"code": f.code, "zone": f.zone, "params": {k: _json_safe(v) for k, v in f.params.items()}}
-        for f in outcome.findings
-    ]
     return (batch.pk, declaration.position, declaration.kind[:16],
             str(declaration.employer)[:16], str(reference or "")[:64],
-            str(data.get("insz", "") or "")[:16], outcome.status, findings)  # fmt: skip
+            str(data.get("insz", "") or "")[:16], outcome.status)  # fmt: skip
+
+
+def _findings_json(findings: list[Finding]) -> list[dict]:
+    """The findings of a result as stored: the anomaly and its values, not its text."""
+    return [
+        {"code": f.code, "zone": f.zone, "params": {k: _json_safe(v) for k, v in f.params.items()}}
+        for f in findings
+    ]
 
 
 def _finish(batch: BatchFile, owner: str) -> None:

@@ -223,3 +223,15 @@ def test_notification_text_of_each_result(world):
         "<enterprise_number>0403170701</enterprise_number><status>accepted</status></result>\n"
     )
     notification_schema().assertValid(etree.fromstring(text.encode()))
+
+
+def test_results_without_findings_store_an_empty_list(world):
+    declarations = [
+        ("employer_year", {"year": 2025, "size_class": "20plus"}),
+        world.training("T2", kind="weird"),
+    ]
+    batch = submit_and_process(world, world.file(declarations=declarations))
+    stored = dict(BatchResult.objects.filter(file=batch).values_list("position", "findings"))
+    assert stored[1] == [] and [f["code"] for f in stored[2]] == ["E011"]
+    assert (batch.accepted, batch.rejected) == (1, 1)
+    assert not BatchResult.objects.filter(file=batch, findings__isnull=True).exists()
