@@ -41,6 +41,7 @@ from fla.batch.parsing import read_declarations
 from fla.batch.schemas import NOTIFICATION_NS
 from fla.core import bulk
 from fla.core.choices import Channel, Role
+from fla.core.statements import Statement
 from fla.declarations.anomalies import Finding
 from fla.declarations.services import submit
 from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
@@ -408,25 +409,36 @@ def _apply_chunk(batch: BatchFile, caller: Caller, chunk: list[Declaration], own
     batch.processed = current.processed
 
 
+# The (enterprise number, reference) of the trainings already processed in a file, among
+# the given references: compiled once, run once per chunk.
+_EARLIER_REFERENCES = Statement(
+    lambda p: BatchResult.objects.filter(
+        bulk.Within(F("reference"), p.references), file_id=p.file, kind="training"
+    ).values_list("enterprise_number", "reference")
+)
+
+
 def _duplicates_in_file(batch: BatchFile, chunk: list[Declaration]) -> dict[int, Outcome]:
     """Trainings whose reference an earlier chunk of the same file already declared (E022)."""
-    references = {
-        str(d.data.get("reference", "")).strip() for d in chunk if d.kind == "training"
-    } - {""}
-    if not references or batch.processed == 0:
+    if batch.processed == 0:
         return {}
-    seen = set(
-        BatchResult.objects.filter(
-            bulk.Within(F("reference"), references), file=batch, kind="training"
-        ).values_list("enterprise_number", "reference")
-    )
-    duplicates = {}
+    references: dict[int, str] = {}  # position -> reference, of the chunk's trainings
     for d in chunk:
-        reference = str(d.data.get("reference", "")).strip()
-        if d.kind == "training" and (d.employer, reference) in seen:
-            duplicates[d.position] = Outcome(
-                d, REJECTED, [Finding("E022", "reference", {"value": reference})]
-            )
+        if d.kind == "training":
+            reference = str(d.data.get("reference", "")).strip()
+            if reference:
+                references[d.position] = reference
+    if not references:
+        return {}
+    seen = set(_EARLIER_REFERENCES.rows(file=batch.pk, references=set(references.values())))
+    duplicates = {}
+    if seen:
+        for d in chunk:
+            reference = references.get(d.position)
+            if reference is not None and (d.employer, reference) in seen:
+                duplicates[d.position] = Outcome(
+                    d, REJECTED, [Finding("E022", "reference", {"value": reference})]
+                )
     return duplicates
 
 
