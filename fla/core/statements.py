@@ -129,13 +129,21 @@ class Statement:
     def rows(self, **values: Any) -> list[tuple]:
         return self._run(values)[1]
 
-    def objects(self, **values: Any) -> list[models.Model]:
+    def objects(self, *extra: str, **values: Any) -> list[models.Model]:
         """Model instances, for a statement whose values_list names every concrete field
-        of its model (``fields_of(Model)``), in that order."""
+        of its model (``fields_of(Model)``), in that order, then the ``extra``
+        annotations, which become attributes of each instance."""
         model = self.model()
         alias, rows = self._run(values)
         names = fields_of(model)
-        return [model.from_db(alias, names, row) for row in rows]
+        count = len(names)
+        found = []
+        for row in rows:
+            instance = model.from_db(alias, names, row[:count])
+            for name, value in zip(extra, row[count:], strict=True):
+                setattr(instance, name, value)
+            found.append(instance)
+        return found
 
     def _run(self, values: dict[str, Any]) -> tuple[str, list[tuple]]:
         alias = router.db_for_read(self.model())

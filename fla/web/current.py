@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
 from fla.accounts.access import DECLARE, MANAGE, READ, Caller
+from fla.core.statements import Statement, fields_of
 from fla.employers.models import Employer
 from fla.rights.models import Account
 
@@ -81,6 +82,13 @@ _account_count = (
 )
 
 
+_EMPLOYER_AND_COUNT = Statement(
+    lambda p: Employer.objects.filter(pk=p.pk)
+    .annotate(fla_worker_count=Coalesce(Subquery(_account_count), 0))
+    .values_list(*fields_of(Employer), "fla_worker_count")
+)
+
+
 def employer_view(view):
     """Login required; passes ``ctx`` (a ``Context``) or sends the user to the chooser."""
 
@@ -94,13 +102,10 @@ def employer_view(view):
                 return redirect("web:no_access")
             return redirect(f"{_chooser_url()}?next={request.get_full_path()}")
         # The employer and its number of workers (accounts) in one query.
-        employer = (
-            Employer.objects.filter(pk=employer_id)
-            .annotate(fla_worker_count=Coalesce(Subquery(_account_count), 0))
-            .first()
-        )
-        if employer is None:
+        found = _EMPLOYER_AND_COUNT.objects("fla_worker_count", pk=employer_id)
+        if not found:
             raise Http404
+        employer = found[0]
         ctx = Context(
             caller=caller,
             employer=employer,

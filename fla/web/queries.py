@@ -98,26 +98,57 @@ class Tiles:
         return round(self.hours_this_year_minutes / self.workers) if self.workers else 0
 
 
-def tiles(employer_id: int, on: dt.date, hours_this_year_minutes: int) -> Tiles:
-    """Every tile of the dashboard in two queries (the hours come from ``charts``)."""
-    first_of_year = dt.date(on.year, 1, 1)
-    account_totals = Account.objects.filter(employer_id=employer_id).aggregate(
-        workers=Count("id"),
-        rights_known=Count("id", filter=Q(current_year_rights_declared=True)),
-        with_training=Count("id", filter=Q(last_training_end__gte=first_of_year)),
-        granted=Sum("granted_minutes"),
-        used_legal=Sum("used_legal_minutes"),
-        used_sector=Sum("used_sector_minutes"),
-        used_employer=Sum("used_employer_minutes"),
-    )
-    planned = Training.objects.filter(employer_id=employer_id, status=TrainingStatus.PLANNED)
-    warnings = planned.aggregate(
-        overdue=Count("id", filter=Q(end_date__lt=on)),
-        upcoming=Count(
-            "id",
-            filter=Q(start_date__gte=on, start_date__lte=on + dt.timedelta(days=UPCOMING_DAYS)),
+_TILE_COLUMNS = ("workers", "rights_known", "with_training", "granted", "used_legal",
+                 "used_sector", "used_employer", "overdue", "upcoming")  # fmt: skip
+_TILES = Statement(
+    lambda p: {
+        # The accounts' figures (one group: the employer's), then the planned trainings'.
+        "a": (
+            Account.objects.filter(employer_id=p.employer)
+            .values("employer_id")
+            .annotate(
+                workers=Count("id"),
+                rights_known=Count("id", filter=Q(current_year_rights_declared=True)),
+                with_training=Count("id", filter=Q(last_training_end__gte=p.first_of_year)),
+                granted=Sum("granted_minutes"),
+                used_legal=Sum("used_legal_minutes"),
+                used_sector=Sum("used_sector_minutes"),
+                used_employer=Sum("used_employer_minutes"),
+            )
+            .values_list(*_TILE_COLUMNS[:7]),
+            (*_TILE_COLUMNS[:7], None, None),
         ),
+        "t": (
+            Training.objects.filter(employer_id=p.employer, status=TrainingStatus.PLANNED)
+            .values("employer_id")
+            .annotate(
+                overdue=Count("id", filter=Q(end_date__lt=p.on)),
+                upcoming=Count(
+                    "id", filter=Q(start_date__gte=p.on, start_date__lte=p.upcoming_until)
+                ),
+            )
+            .values_list("overdue", "upcoming"),
+            (None, None, None, None, None, None, None, "overdue", "upcoming"),
+        ),
+    }
+)
+
+
+def tiles(employer_id: int, on: dt.date, hours_this_year_minutes: int) -> Tiles:
+    """Every tile of the dashboard in one statement (the hours come from ``charts``)."""
+    first_of_year = dt.date(on.year, 1, 1)
+    rows = _TILES.rows(
+        employer=employer_id,
+        first_of_year=first_of_year,
+        on=on,
+        upcoming_until=on + dt.timedelta(days=UPCOMING_DAYS),
     )
+    account_totals = warnings = dict.fromkeys(_TILE_COLUMNS, 0)
+    for tag, *figures in rows:  # no row of a kind: nothing to count, all zero
+        if tag == "a":
+            account_totals = dict(zip(_TILE_COLUMNS, figures, strict=True))
+        else:
+            warnings = dict(zip(_TILE_COLUMNS, figures, strict=True))
     used = sum(account_totals[k] or 0 for k in ("used_legal", "used_sector", "used_employer"))
     return Tiles(
         year=on.year,
@@ -156,6 +187,13 @@ class Charts:
     this_year_minutes: int
 
 
+_LATEST_CHANGE = Statement(
+    lambda p: HistoryEntry.objects.filter(employer_id=p.employer)
+    .order_by("-at", "-id")
+    .values_list("id", "at")[:1]
+)
+
+
 def charts(employer_id: int, on: dt.date) -> Charts:
     """``compute_charts``, cached until the employer's data changes.
 
@@ -163,12 +201,8 @@ def charts(employer_id: int, on: dt.date) -> Charts:
     employer; the key holds the latest one, so any change (a training, a worker, an
     employment, through any channel) makes a new key. One indexed query decides.
     """
-    latest = (
-        HistoryEntry.objects.filter(employer_id=employer_id)
-        .order_by("-at", "-id")
-        .values_list("id", "at")
-        .first()
-    )
+    found = _LATEST_CHANGE.rows(employer=employer_id)
+    latest = found[0] if found else None
     key = f"fla:web:charts:{employer_id}:{on.isoformat()}:{latest[0] if latest else 0}"
     if latest:
         key += f":{latest[1].timestamp()}"

@@ -1,0 +1,61 @@
+"""The dashboard's tiles: the same figures as counting the rows one by one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from fla.accounts.access import Caller
+from fla.rights.models import Account
+from fla.trainings.models import Training
+from fla.web import queries
+from tests.factories import make_employer
+from tests.web.conftest import build_employer, declare_training
+
+
+def expected(employer, on):
+    accounts = list(Account.objects.filter(employer=employer))
+    planned = list(Training.objects.filter(employer=employer, status="planned"))
+    until = on + dt.timedelta(days=queries.UPCOMING_DAYS)
+    return {
+        "workers": len(accounts),
+        "rights_known": sum(a.current_year_rights_declared for a in accounts),
+        "with_training": sum(
+            bool(a.last_training_end and a.last_training_end >= dt.date(on.year, 1, 1))
+            for a in accounts
+        ),
+        "granted_minutes": sum(a.granted_minutes for a in accounts),
+        "used_minutes": sum(
+            a.used_legal_minutes + a.used_sector_minutes + a.used_employer_minutes
+            for a in accounts
+        ),
+        "overdue": sum(t.end_date < on for t in planned),
+        "upcoming": sum(on <= t.start_date <= until for t in planned),
+    }
+
+
+def shown(tiles):
+    return {name: getattr(tiles, name) for name in (
+        "workers", "rights_known", "with_training", "granted_minutes", "used_minutes",
+        "overdue", "upcoming")}
+
+
+def test_tiles_count_what_is_on_file(db):
+    employer, workers = build_employer(6, trainings=3)
+    on = timezone.localdate()
+    caller = Caller.for_system("tests")
+    soon, past = on + dt.timedelta(days=3), on - dt.timedelta(days=40)
+    declare_training(caller, employer, workers[3], "P-1", status="planned",
+                     start_date=soon.isoformat(), end_date=soon.isoformat())
+    declare_training(caller, employer, workers[4], "P-2", status="planned",
+                     start_date=past.isoformat(), end_date=(past + dt.timedelta(days=1)).isoformat())
+    figures = expected(employer, on)
+    assert figures["overdue"] == 1 and figures["upcoming"] == 1 and figures["workers"] == 6
+    assert figures["with_training"] >= 1 and figures["used_minutes"] > 0
+    assert shown(queries.tiles(employer.pk, on, 0)) == figures
+
+
+def test_an_employer_with_nothing_has_zero_everywhere(db):
+    employer = make_employer("Empty BV")
+    assert set(shown(queries.tiles(employer.pk, timezone.localdate(), 0)).values()) == {0}
