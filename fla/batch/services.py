@@ -16,6 +16,7 @@ the write path (E003), so one lapsed mandate does not block the other employers.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import tempfile
 import uuid
@@ -28,7 +29,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -532,9 +534,9 @@ def _rendered_findings(findings: list[dict], language: str) -> list[dict]:
     ]
 
 
-# What the notification shows of each result, in the order _ResultWriter takes them.
-NOTIFIED_FIELDS = ("position", "kind", "enterprise_number", "reference", "insz", "status",
-                   "findings")  # fmt: skip
+# What the notification shows of each result, in the order _ResultWriter takes them; the
+# findings as their JSON text, decoded only when there are any.
+NOTIFIED_FIELDS = ("position", "kind", "enterprise_number", "reference", "insz", "status")
 
 
 def write_notification(batch: BatchFile) -> str:
@@ -565,7 +567,7 @@ def write_notification(batch: BatchFile) -> str:
         rows = (
             BatchResult.objects.filter(file=batch)
             .order_by("position")
-            .values_list(*NOTIFIED_FIELDS)
+            .values_list(*NOTIFIED_FIELDS, Cast("findings", TextField()))
             .iterator(chunk_size=2000)
         )
         render = _ResultWriter(batch.language).xml
@@ -596,11 +598,19 @@ def _zone(tag: str, value: object) -> str:
     return f"<{tag}>{escape(str(value))}</{tag}>"
 
 
+def _escaped(text: str) -> str:
+    """``escape(text)``, without its three replacements when nothing needs escaping."""
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text)
+    return text
+
+
 class _ResultWriter:
     """The ``<result>`` element of one BatchResult row, in the file's language.
 
     The zones that repeat from row to row (kind, enterprise number, status) are escaped
-    once per distinct value; the others (reference, INSZ, findings) every time.
+    once per distinct value; the reference and INSZ only when they hold a character to
+    escape; the findings are decoded and rendered only for the results that have some.
     """
 
     REPEATED_LIMIT = 10_000  # distinct values kept; beyond, escaped every time
@@ -625,7 +635,7 @@ class _ResultWriter:
         reference: str,
         insz: str,
         status: str,
-        findings: list[dict],
+        findings: str,
     ) -> str:
         text = self.text
         xml = (
@@ -633,18 +643,18 @@ class _ResultWriter:
             f"<enterprise_number>{text(enterprise_number)}</enterprise_number>"
         )
         if reference:
-            xml += f"<reference>{escape(reference)}</reference>"
+            xml += f"<reference>{_escaped(reference)}</reference>"
         if insz:
-            xml += f"<insz>{escape(insz)}</insz>"
+            xml += f"<insz>{_escaped(insz)}</insz>"
         xml += f"<status>{text(status)}</status>"
-        if findings:
+        if findings != "[]":
             xml += "".join(
                 "<anomaly>"
                 + "".join(
                     _zone(tag, finding[tag]) for tag in ("code", "severity", "zone", "message")
                 )
                 + "</anomaly>"
-                for finding in _rendered_findings(findings, self.language)
+                for finding in _rendered_findings(json.loads(findings), self.language)
             )
         return xml + "</result>\n"
 
