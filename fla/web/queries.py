@@ -190,16 +190,22 @@ class Charts:
 _LATEST_CHANGE = Statement(
     lambda p: HistoryEntry.objects.filter(employer_id=p.employer)
     .order_by("-at", "-id")
-    .values_list("id", "at")[:1]
+    .values_list("id", "at", "actor_user_id")[:1]
 )
 
 
-def charts(employer_id: int, on: dt.date) -> Charts:
+def charts(employer_id: int, on: dt.date, user_id: int | None = None) -> Charts:
     """``compute_charts``, cached until the employer's data changes.
 
     Every write goes through the one write path, which records a history entry for the
     employer; the key holds the latest one, so any change (a training, a worker, an
     employment, through any channel) makes a new key. One indexed query decides.
+
+    While the data keeps changing (a BATCH file being applied, API clients declaring),
+    the charts are computed again at most once every ``FLA_CHART_REFRESH_SECONDS``
+    per employer: in between, the figures of the last computation are shown. The user
+    who made the latest change (``user_id``) always gets them computed afresh, so what
+    one has just declared is always in the charts one looks at next.
     """
     found = _LATEST_CHANGE.rows(employer=employer_id)
     latest = found[0] if found else None
@@ -207,9 +213,18 @@ def charts(employer_id: int, on: dt.date) -> Charts:
     if latest:
         key += f":{latest[1].timestamp()}"
     result = cache.get(key)
-    if result is None:
-        result = compute_charts(employer_id, on)
-        cache.set(key, result, CHART_CACHE_SECONDS)
+    if result is not None:
+        return result
+    refresh = settings.FLA_CHART_REFRESH_SECONDS
+    recent_key = f"fla:web:charts-recent:{employer_id}:{on.isoformat()}"
+    if refresh > 0 and (latest is None or latest[2] != user_id):
+        result = cache.get(recent_key)
+        if result is not None:
+            return result
+    result = compute_charts(employer_id, on)
+    cache.set(key, result, CHART_CACHE_SECONDS)
+    if refresh > 0:
+        cache.set(recent_key, result, refresh)
     return result
 
 

@@ -239,13 +239,27 @@ def test_a_reader_cannot_open_the_forms(client, world):
     assert "Opleiding aangeven" not in client.get(reverse("web:dashboard")).content.decode()
 
 
-def test_dashboard_charts_follow_a_new_declaration(app, world):
+def test_dashboard_charts_follow_a_new_declaration(app, world, settings):
+    """The one who declared sees it in the charts at once; while others keep changing
+    the data, the charts are computed again at most once per refresh interval."""
+    from django.core.cache import cache
+
     from fla.accounts.access import Caller
     from fla.web import queries
     from tests.web.conftest import declare_training
 
+    settings.FLA_CHART_REFRESH_SECONDS = 10
+    employer, workers, user = world["employer"], world["workers"], world["user"]
     on = queries.today()
-    before = queries.charts(world["employer"].pk, on).this_year_minutes
-    declare_training(Caller.for_system("tests"), world["employer"], world["workers"][4], "T-NEW")
-    after = queries.charts(world["employer"].pk, on).this_year_minutes
-    assert after == before + 450
+    before = queries.charts(employer.pk, on, user.pk).this_year_minutes
+    declare_training(Caller.for_user(user), employer, workers[4], "T-NEW")
+    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 450
+    # Another party's change, within the interval: the last figures...
+    declare_training(Caller.for_system("tests"), employer, workers[3], "T-OTHER")
+    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 450
+    # ...until the interval has passed (its cache entry expired).
+    cache.delete(f"fla:web:charts-recent:{employer.pk}:{on.isoformat()}")
+    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 900
+    settings.FLA_CHART_REFRESH_SECONDS = 0  # always afresh
+    declare_training(Caller.for_system("tests"), employer, workers[2], "T-THIRD")
+    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 1350

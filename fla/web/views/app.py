@@ -139,7 +139,7 @@ def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
     table = worker_table()
     table.rows_per_page = 10
     table.bind(request, queries.accounts(employer_id), count=ctx.worker_count)
-    charts = queries.charts(employer_id, on)
+    charts = queries.charts(employer_id, on, request.user.pk)
     return page(
         request,
         ctx,
