@@ -15,6 +15,9 @@ A value list (``Within(F("worker_id"), p.workers)``) is one parameter however lo
 array on PostgreSQL, a JSON array on SQLite, so the SQL does not change with its length.
 An empty list matches nothing, as an empty ``Within`` does.
 
+``build`` runs once: every value that may differ from one run to the next (a day, a
+setting) must come from ``p``, or the first one would be kept for good.
+
 The rows are those of ``values_list`` (the field converters are applied); a
 ``bulk.tagged_union`` statement gives its rows as ``tagged_union`` does. The database is
 chosen on each run by the routers, like a queryset's (a replica where one is configured
@@ -31,6 +34,7 @@ from typing import Any
 
 from django.db import connections, models, router
 from django.db.models import Expression, QuerySet
+from django.db.transaction import TransactionManagementError
 
 
 class _Slot:
@@ -71,10 +75,12 @@ class _Params:
 
 
 class _Compiled:
-    __slots__ = ("sql", "params", "converters", "slots")
+    __slots__ = ("sql", "params", "converters", "slots", "locks")
 
-    def __init__(self, sql: str, params: list[Any], converters: list | None) -> None:
-        self.sql, self.params, self.converters = sql, params, converters
+    def __init__(
+        self, sql: str, params: list[Any], converters: list | None, locks: bool = False
+    ) -> None:
+        self.sql, self.params, self.converters, self.locks = sql, params, converters, locks
         self.slots = [i for i, value in enumerate(params) if isinstance(value, _Slot)]
 
 
@@ -117,7 +123,9 @@ class Statement:
         sql, params = compiler.as_sql()
         fields = [s[0] for s in compiler.select[: compiler.col_count]]
         converters = compiler.get_converters(fields)
-        return _Compiled(sql, list(params), list(converters.items()) or None)
+        return _Compiled(
+            sql, list(params), list(converters.items()) or None, built.query.select_for_update
+        )
 
     def model(self) -> type[models.Model]:
         if self._model is None:
@@ -153,6 +161,9 @@ class Statement:
                 compiled = self._compiled.get(alias) or self._compile(alias)
                 self._compiled[alias] = compiled
         connection = connections[alias]
+        if compiled.locks and connection.get_autocommit():
+            # As the ORM refuses it: a lock outside a transaction would end at once.
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(compiled.params)
         for index in compiled.slots:
             slot = params[index]

@@ -94,3 +94,17 @@ def test_a_union_statement_equals_tagged_union(data):
     assert sorted(statement.rows(employer=employer.pk, ids=ids)) == sorted(expected)
     assert len(expected) == 6
     assert statement.rows(employer=employer.pk, ids=[]) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_statement_needs_a_transaction():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    worker = factories.make_worker(factories.make_employer())
+    locked = Statement(lambda p: Worker.objects.filter(pk=p.pk).select_for_update()
+                       .values_list("insz"))
+    with pytest.raises(TransactionManagementError):
+        locked.rows(pk=worker.pk)
+    with transaction.atomic():
+        assert locked.rows(pk=worker.pk) == [(worker.insz,)]
