@@ -16,11 +16,14 @@ the write path (E003), so one lapsed mandate does not block the other employers.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
 from xml.sax.saxutils import escape
@@ -351,7 +354,7 @@ def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = 
         return "skipped"
     caller = caller_from_json(batch.caller)
     try:
-        with default_storage.open(batch.storage_name, "rb") as source:
+        with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
             skip = batch.processed
             remaining = (d for d in read_declarations(source) if d.position > skip)
             for index, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
@@ -366,6 +369,38 @@ def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = 
         _fail(file_id, owner, exc)
         raise
     return "done"
+
+
+# Thresholds of Python's cyclic garbage collector while a file is processed (the
+# default is (700, 10, 10)). A chunk keeps tens of thousands of objects alive until it
+# is written (declarations, outcomes, rows); with the default, the collections of the
+# young generations traverse them again and again and promote them, and the full
+# collections those promotions set off walk the whole heap: a quarter of the CPU time of
+# a 100,000-declaration file. Reference counting frees nearly all of them at the end of
+# the chunk anyway; the few cycles wait a little longer for a collection.
+GC_THRESHOLDS = (10_000, 20, 20)
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, ...] = ()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """``GC_THRESHOLDS`` while the block runs, in any thread; the previous thresholds
+    again once the last such block has ended."""
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(*GC_THRESHOLDS)
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0:
+                gc.set_threshold(*_gc_saved)
 
 
 def _apply_chunk(batch: BatchFile, caller: Caller, chunk: list[Declaration], owner: str) -> None:

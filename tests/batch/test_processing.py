@@ -1,4 +1,5 @@
 import datetime as dt
+import gc
 import io
 
 import pytest
@@ -235,3 +236,29 @@ def test_results_without_findings_store_an_empty_list(world):
     assert stored[1] == [] and [f["code"] for f in stored[2]] == ["E011"]
     assert (batch.accepted, batch.rejected) == (1, 1)
     assert not BatchResult.objects.filter(file=batch, findings__isnull=True).exists()
+
+
+def test_collector_thresholds_raised_while_a_file_is_processed(world, monkeypatch):
+    before = gc.get_threshold()
+    assert before != services.GC_THRESHOLDS
+    seen = []
+    real_submit = services.submit
+
+    def recording_submit(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return real_submit(*args, **kwargs)
+
+    monkeypatch.setattr(services, "submit", recording_submit)
+    submit_and_process(world, world.file(declarations=[world.training("T1")]))
+    assert seen == [services.GC_THRESHOLDS] and gc.get_threshold() == before
+
+    def failing_submit(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(services, "submit", failing_submit)
+    receipt = services.receive(world.caller, io.BytesIO(world.file("F2")), production=True)
+    with pytest.raises(RuntimeError):
+        services.process(receipt.file_id)
+    assert seen[-1] == services.GC_THRESHOLDS and gc.get_threshold() == before
+    assert BatchFile.objects.get(pk=receipt.file_id).status == "failed"
