@@ -20,7 +20,7 @@ Prints req/s, p50 and p99 per scenario, and checks the targets: p99 under 50 ms 
 paced mixed scenario at ``--rate`` (200) with every request answered in time, and
 declaration throughput at least half of /healthz's (wrk).
 
-    python bench/api_load.py [--rate 200] [--seconds 15] [--workers 2] [--threads 4]
+    python bench/api_load.py [--rate 200] [--seconds 15] [--workers 2] [--threads 16]
 
 Needs: PostgreSQL on 127.0.0.1:5432 (trust auth; PGHOST/PGUSER to change); wrk for the
 closed-loop scenarios.
@@ -247,7 +247,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200, help="paced scenario, req/s")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=16, help="threads per gunicorn worker")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--workers-data", type=int, default=500, help="workers of the employer")
     parser.add_argument("--no-wrk", action="store_true", help="the paced scenario only")

@@ -1,7 +1,7 @@
 """Load and fault test: traffic, a large BATCH file and a killed worker, all at once.
 
 On 127.0.0.1, against a fresh PostgreSQL database: gunicorn (``--worker-class``,
-``--web-workers`` x ``--web-threads``; by default gthread 2 x 4, the shape of a
+``--web-workers`` x ``--web-threads``; by default gthread 2 x 16, the shape of a
 production node in deploy/gunicorn.conf.py) with persistent database connections,
 and 2 ``fla db_worker`` processes. It seeds one employer with
 workers, rights, an API client and a signed-in web user, submits a BATCH file of
@@ -16,6 +16,8 @@ the two) and starts a new one. After the traffic window it waits (at most
 ``--batch-timeout`` s) for the file to finish, then checks:
 
 * no 5xx response, and an answer to every request sent;
+* the rate: at least ``--min-sent`` (0.95) of the requests offered in the window were
+  sent (none more than ``--max-lag`` s late) and answered;
 * no declaration lost or duplicated: one result per declaration of the file, and
   the trainings stored = the accepted creates of the file + the trainings the API
   traffic created;
@@ -374,10 +376,16 @@ def main(argv: list[str] | None = None) -> int:
         help="requests in flight at most (a saturated server then queues at most this many)",
     )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--web-threads", type=int, default=16, help="threads per gunicorn worker")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument(
         "--max-lag", type=float, default=5, help="drop a request this many s past its due time"
+    )
+    parser.add_argument(
+        "--min-sent",
+        type=float,
+        default=0.95,
+        help="share of the offered requests that must be sent in time and answered",
     )
     args = parser.parse_args(argv)
 
@@ -524,6 +532,14 @@ def main(argv: list[str] | None = None) -> int:
         failures.append(f"{figures['5xx']} responses 5xx")
     if figures["no_answer"]:
         failures.append(f"{figures['no_answer']} requests without an answer")
+    offered = round(args.rate * args.seconds)
+    answered = figures["n"] - figures["no_answer"]
+    if answered < args.min_sent * offered:
+        failures.append(
+            f"{answered} of the {offered} requests offered were sent and answered "
+            f"(at least {args.min_sent:.0%} needed: {figures['shed']} over "
+            f"{args.max_lag:g} s late)"
+        )
     if check["status"] != "done":
         failures.append(f"the file is {check['status']}")
     if check["results"] != args.declarations or check["duplicate_positions"]:

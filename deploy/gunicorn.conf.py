@@ -10,9 +10,12 @@ import re
 from pathlib import Path
 
 bind = os.environ.get("FLA_BIND", "127.0.0.1:8000")
-# Processes x threads: sync Django code, the database connection per thread.
+# Processes x threads: sync Django code, the database connection per thread. A thread
+# that waits (for a worker's row lock while a BATCH chunk holding it commits, for the
+# database) holds no CPU: with 16, such waits do not leave the other requests queued
+# behind too few threads (at 4 and 8 they did, bench/load_fault.py).
 workers = int(os.environ.get("WEB_WORKERS", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+threads = int(os.environ.get("WEB_THREADS", "16"))
 worker_class = "gthread"
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30

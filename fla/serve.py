@@ -26,7 +26,7 @@ def main() -> int:
             "--workers",
             os.environ.get("WEB_WORKERS", "2"),
             "--threads",
-            "4",
+            os.environ.get("WEB_THREADS", "16"),
             "--access-logfile",
             "-",
         ]
