@@ -96,10 +96,11 @@ def _scalar(value: Any, connection) -> Any:
 
 
 def _array(values: Any, vendor: str) -> Any:
-    values = list(values)
     if vendor == "postgresql":
-        return values
-    return json.dumps(values, default=str)  # dates as ISO text, as SQLite stores them
+        from fla.core.bulk import array_text
+
+        return array_text(values)
+    return json.dumps(list(values), default=str)  # dates as ISO text, as SQLite stores them
 
 
 class Statement:

@@ -90,3 +90,41 @@ def test_update_sets_the_fields_of_each_row_by_primary_key():
     bulk.update(HistoryEntry, ("after",), [[entry.pk, {"x": [2, "é"]}]])
     entry.refresh_from_db()
     assert entry.after == {"x": [2, "é"]}
+
+
+TRICKY = ['a"b', "back\\slash", "{brace}", "com,ma", " spaced ", "NULL", "", "é’漢", "it's"]
+
+
+@pytest.mark.django_db
+def test_array_text_reads_back_as_the_same_values():
+    from fla.core.bulk import array_text
+
+    if connection.vendor != "postgresql":
+        assert array_text([1, 2]) == "{1,2}"  # built the same; only PostgreSQL reads it
+        return
+    when = dt.datetime(2025, 3, 1, 8, 30, 15, 123456, tzinfo=dt.UTC)
+    cases = [
+        ("text", TRICKY + [None]),
+        ("bigint", [1, -2, 10**15, None]),
+        ("boolean", [True, False, None]),
+        ("date", [dt.date(2025, 1, 31), None]),
+        ("timestamp with time zone", [when]),
+    ]
+    with connection.cursor() as cursor:
+        for db_type, values in cases:
+            literal = array_text(values)
+            assert isinstance(literal, str)
+            cursor.execute(f"SELECT unnest(%s::{db_type}[])", [literal])
+            assert [row[0] for row in cursor.fetchall()] == values, db_type
+    assert array_text([{"json": 1}]) == [{"json": 1}]  # left to psycopg
+
+
+@pytest.mark.django_db
+def test_within_finds_exactly_the_tricky_values():
+    employer = factories.make_employer()
+    workers = [factories.make_worker(employer, last_name=name) for name in TRICKY if name]
+    found = Worker.objects.filter(bulk.Within(F("last_name"), TRICKY[:4])).values_list(
+        "last_name", flat=True
+    )
+    assert sorted(found) == sorted(TRICKY[:4])
+    assert len(workers) == len(TRICKY) - 1
