@@ -326,8 +326,8 @@ FLA_API_RATE_LIMIT = envint("FLA_API_RATE_LIMIT", 6000)
 # /metrics answers only to these client addresses (empty: to everyone).
 FLA_METRICS_ALLOW = envlist("FLA_METRICS_ALLOW")
 # While an employer's data keeps changing, its dashboard charts are computed again at
-# most once in this many seconds (the user who made the latest change always gets them
-# afresh). 0: computed again after every change.
+# most once in this many seconds (afresh for a user whose own change is newer than the
+# last computation). 0: computed again after every change.
 FLA_CHART_REFRESH_SECONDS = envint("FLA_CHART_REFRESH_SECONDS", 10)
 # How often each background worker writes its heartbeat row (0: never).
 FLA_HEARTBEAT_SECONDS = envint("FLA_HEARTBEAT_SECONDS", 15)

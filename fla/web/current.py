@@ -6,6 +6,7 @@ session only remembers a choice, the caller's access decides whether it still ho
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cached_property, wraps
 
@@ -114,9 +115,22 @@ def employer_view(view):
             worker_count=employer.fla_worker_count,
         )
         request.fla = ctx
-        return view(request, ctx, *args, **kwargs)
+        response = view(request, ctx, *args, **kwargs)
+        if request.method == "POST" and response.status_code < 400:
+            # This person may just have changed the employer's data: the dashboard's
+            # charts must show it to them (``queries.charts``).
+            request.session[_CHANGED_KEY + str(employer_id)] = time.time()
+        return response
 
     return wrapper
+
+
+_CHANGED_KEY = "fla_changed_"
+
+
+def last_change_of(request: HttpRequest, employer_id: int) -> float | None:
+    """When this session last sent a change for the employer (``time.time()``), if ever."""
+    return request.session.get(_CHANGED_KEY + str(employer_id))
 
 
 def _chooser_url() -> str:

@@ -7,6 +7,7 @@ the totals) and the trainings through their indexes; nothing here loops over wor
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -190,11 +191,11 @@ class Charts:
 _LATEST_CHANGE = Statement(
     lambda p: HistoryEntry.objects.filter(employer_id=p.employer)
     .order_by("-at", "-id")
-    .values_list("id", "at", "actor_user_id")[:1]
+    .values_list("id", "at")[:1]
 )
 
 
-def charts(employer_id: int, on: dt.date, user_id: int | None = None) -> Charts:
+def charts(employer_id: int, on: dt.date, changed_at: float | None = None) -> Charts:
     """``compute_charts``, cached until the employer's data changes.
 
     Every write goes through the one write path, which records a history entry for the
@@ -203,9 +204,11 @@ def charts(employer_id: int, on: dt.date, user_id: int | None = None) -> Charts:
 
     While the data keeps changing (a BATCH file being applied, API clients declaring),
     the charts are computed again at most once every ``FLA_CHART_REFRESH_SECONDS``
-    per employer: in between, the figures of the last computation are shown. The user
-    who made the latest change (``user_id``) always gets them computed afresh, so what
-    one has just declared is always in the charts one looks at next.
+    per employer: in between, the figures of the last computation are shown, unless
+    they were computed before ``changed_at``, the moment (``time.time()``) the viewer's
+    own latest change to this employer's data was made (``employer_view`` keeps it in
+    the session). So what one has just declared is always in the charts one looks at
+    next, whoever else changed the data since.
     """
     found = _LATEST_CHANGE.rows(employer=employer_id)
     latest = found[0] if found else None
@@ -217,14 +220,15 @@ def charts(employer_id: int, on: dt.date, user_id: int | None = None) -> Charts:
         return result
     refresh = settings.FLA_CHART_REFRESH_SECONDS
     recent_key = f"fla:web:charts-recent:{employer_id}:{on.isoformat()}"
-    if refresh > 0 and (latest is None or latest[2] != user_id):
-        result = cache.get(recent_key)
-        if result is not None:
-            return result
+    if refresh > 0:
+        recent = cache.get(recent_key)
+        if recent is not None and (changed_at is None or changed_at < recent[0]):
+            return recent[1]
+    started = time.time()  # what committed before this moment is in the figures
     result = compute_charts(employer_id, on)
     cache.set(key, result, CHART_CACHE_SECONDS)
     if refresh > 0:
-        cache.set(recent_key, result, refresh)
+        cache.set(recent_key, (started, result), refresh)
     return result
 
 

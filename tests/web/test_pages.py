@@ -240,26 +240,50 @@ def test_a_reader_cannot_open_the_forms(client, world):
 
 
 def test_dashboard_charts_follow_a_new_declaration(app, world, settings):
-    """The one who declared sees it in the charts at once; while others keep changing
-    the data, the charts are computed again at most once per refresh interval."""
+    """The one who declared sees it in the charts at once, even when others changed the
+    data after them; others, while the data keeps changing, see figures computed again
+    at most once per refresh interval."""
     from django.core.cache import cache
+    from django.test import Client
 
     from fla.accounts.access import Caller
     from fla.web import queries
+    from fla.web.current import last_change_of
     from tests.web.conftest import declare_training
+    from tests.web.test_declare import FORM
 
     settings.FLA_CHART_REFRESH_SECONDS = 10
-    employer, workers, user = world["employer"], world["workers"], world["user"]
+    employer, workers = world["employer"], world["workers"]
+    bob = make_user("bob")
+    grant(bob, employer, "read")
+    bobs = Client()
+    bobs.force_login(bob)
     on = queries.today()
-    before = queries.charts(employer.pk, on, user.pk).this_year_minutes
-    declare_training(Caller.for_user(user), employer, workers[4], "T-NEW")
-    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 450
-    # Another party's change, within the interval: the last figures...
+    assert bobs.get(reverse("web:dashboard")).status_code == 200  # Bob: computed, kept
+    before = queries.compute_charts(employer.pk, on)
+    # The HR user declares online, then another party declares for someone else.
+    url = reverse("web:worker_training_new", args=[workers[4].pk])
+    form = dict(FORM, start_date=f"{on.year}-01-05", end_date=f"{on.year}-01-05", confirm="on")
+    assert app.post(url, form).status_code == 302
     declare_training(Caller.for_system("tests"), employer, workers[3], "T-OTHER")
-    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 450
-    # ...until the interval has passed (its cache entry expired).
+    fresh = queries.compute_charts(employer.pk, on)
+    assert fresh.this_year_minutes == before.this_year_minutes + 210 + 450
+    # Bob, who changed nothing, sees the kept figures while the interval lasts...
+    assert queries.charts(employer.pk, on, last_change_of(bobs, employer.pk)) == before
+    # ...the HR user's own change is newer than them: computed afresh, and kept.
+    mine = last_change_of(app, employer.pk)
+    assert mine is not None
+    assert queries.charts(employer.pk, on, mine) == fresh
+    assert queries.charts(employer.pk, on, None) == fresh
+    # Once the interval has passed, anyone gets the figures computed again.
+    declare_training(Caller.for_system("tests"), employer, workers[1], "T-LATER")
+    assert queries.charts(employer.pk, on, None) == fresh
     cache.delete(f"fla:web:charts-recent:{employer.pk}:{on.isoformat()}")
-    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 900
-    settings.FLA_CHART_REFRESH_SECONDS = 0  # always afresh
+    assert queries.charts(employer.pk, on, None).this_year_minutes == (
+        fresh.this_year_minutes + 450)
+    fresh = queries.compute_charts(employer.pk, on)
+    # ...and with no interval, every change shows at once.
+    settings.FLA_CHART_REFRESH_SECONDS = 0
     declare_training(Caller.for_system("tests"), employer, workers[2], "T-THIRD")
-    assert queries.charts(employer.pk, on, user.pk).this_year_minutes == before + 1350
+    assert queries.charts(employer.pk, on, None).this_year_minutes == (
+        fresh.this_year_minutes + 450)

@@ -14,7 +14,7 @@ from fla.employers.models import Employer
 from fla.rights.models import Account
 from fla.trainings.models import Training
 from fla.web import queries
-from fla.web.current import Context, employer_view
+from fla.web.current import Context, employer_view, last_change_of
 from fla.web.tables import EXPORT_FORMATS, Column, Table, id_url, minutes_column
 from fla.workers.models import Worker
 
@@ -139,7 +139,7 @@ def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
     table = worker_table()
     table.rows_per_page = 10
     table.bind(request, queries.accounts(employer_id), count=ctx.worker_count)
-    charts = queries.charts(employer_id, on, request.user.pk)
+    charts = queries.charts(employer_id, on, last_change_of(request, employer_id))
     return page(
         request,
         ctx,
