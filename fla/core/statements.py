@@ -16,7 +16,11 @@ array on PostgreSQL, a JSON array on SQLite, so the SQL does not change with its
 An empty list matches nothing, as an empty ``Within`` does.
 
 ``build`` runs once: every value that may differ from one run to the next (a day, a
-setting) must come from ``p``, or the first one would be kept for good.
+setting) must come from ``p``, or the first one would be kept for good. A value given
+to a ``Param`` goes to the driver as it is, without the field's preparation: it must
+already be of the column's type (an int for an id, a ``date`` for a date; not None,
+which would compare ``= NULL``). Lists hold ints, strings or dates (on SQLite a
+datetime in a list would not match what Django stores).
 
 The rows are those of ``values_list`` (the field converters are applied); a
 ``bulk.tagged_union`` statement gives its rows as ``tagged_union`` does. The database is
