@@ -102,16 +102,29 @@ class _Shape:
         self.arrays = (
             ", ".join(f"%s::{f.db_type(connection)}[]" for f in self.fields) if self.copy else ""
         )
+        self._statements: dict[Any, str] = {}
+
+    def _converted_row(self, row: Sequence[Any]) -> list[Any]:
+        row = list(row)
+        for index, convert in self.converters:
+            row[index] = convert(row[index])
+        return row
+
+    def prepared(self, rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+        """The rows, as they come, with the values of the fields that need it converted
+        for the driver."""
+        return map(self._converted_row, rows) if self.converters else rows
 
     def converted(self, rows: list[Sequence[Any]]) -> list[Sequence[Any]]:
-        """The rows with the values of the fields that need it converted for the driver."""
-        if not self.converters:
-            return rows
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for index, convert in self.converters:
-                row[index] = convert(row[index])
-        return rows
+        """``prepared`` for a list: a list."""
+        return [self._converted_row(row) for row in rows] if self.converters else rows
+
+    def statement(self, key: Any, build: Callable[[], str]) -> str:
+        """The SQL ``build()`` makes for this shape and ``key``, made once."""
+        sql = self._statements.get(key)
+        if sql is None:
+            sql = self._statements[key] = build()
+        return sql
 
 
 _shapes: dict[tuple[type[models.Model], tuple[str, ...], str], _Shape] = {}
@@ -128,20 +141,9 @@ def _shape(model: type[models.Model], fields: Sequence[str]) -> _Shape:
 def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT ``rows`` (tuples in the order of ``fields``) into ``model``'s table."""
     shape = _shape(model, fields)
-    table, columns, converters, copy = shape.table, shape.column_list, shape.converters, shape.copy
-
-    def prepared() -> Iterable[Sequence[Any]]:
-        if not converters:
-            yield from rows
-            return
-        for row in rows:
-            row = list(row)
-            for index, convert in converters:
-                row[index] = convert(row[index])
-            yield row
-
-    if copy:
-        stream_rows = iter(prepared())
+    table, columns = shape.table, shape.column_list
+    if shape.copy:
+        stream_rows = iter(shape.prepared(rows))
         few = list(itertools.islice(stream_rows, COPY_FROM))
         if not few:
             return 0
@@ -170,7 +172,7 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
                 {"sql": f"{sql} -- {count} rows", "time": f"{time.monotonic() - started:.3f}"}
             )
         return count
-    batch = list(prepared())
+    batch = list(shape.prepared(rows))
     if not batch:
         return 0
     with connection.cursor() as cursor:
@@ -223,8 +225,8 @@ def upsert(
     if not rows:
         return 0
     shape = _shape(model, fields)
-    sql = _upsert_sql.get((shape, tuple(key)))
-    if sql is None:
+
+    def build() -> str:
         meta, quote = model._meta, connection.ops.quote_name
         conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
         keyed = {meta.get_field(name).column for name in key}
@@ -238,9 +240,9 @@ def upsert(
             source = f"SELECT * FROM unnest({shape.arrays})"
         else:
             source = f"VALUES {shape.row_sql}"
-        sql = _upsert_sql[(shape, tuple(key))] = (
-            f"INSERT INTO {shape.table} ({shape.column_list}) {source} {tail}"
-        )
+        return f"INSERT INTO {shape.table} ({shape.column_list}) {source} {tail}"
+
+    sql = shape.statement(("upsert", tuple(key)), build)
     rows = shape.converted(rows)
     with connection.cursor() as cursor:
         if shape.copy:
@@ -250,9 +252,6 @@ def upsert(
     return len(rows)
 
 
-_upsert_sql: dict[tuple[_Shape, tuple[str, ...]], str] = {}
-
-
 def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """UPDATE ``fields`` of the rows whose primary key leads each row (pk, *values).
 
@@ -260,34 +259,30 @@ def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
     unnest(arrays)``), on SQLite ``executemany``. Django's ``bulk_update`` builds a
     ``CASE WHEN`` per field and row instead, which costs more to build than to run.
     """
-    meta = model._meta
-    pk = meta.pk
-    field_objs = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
     rows = list(rows)
     if not rows:
         return 0
-    postgres = connection.vendor == "postgresql"
-    rows = _shape(model, (pk.name, *fields)).converted(rows)
+    shape = _shape(model, (model._meta.pk.name, *fields))  # the primary key leads
+    table, (pk_column, *columns) = shape.table, shape.columns
+
+    def build() -> str:
+        if shape.copy:
+            names = [f"v{i}" for i in range(len(columns))]
+            sets = ", ".join(f"{c} = v.{name}" for c, name in zip(columns, names, strict=True))
+            return (
+                f"UPDATE {table} SET {sets} FROM unnest({shape.arrays}) AS v(pk, {', '.join(names)})"
+                f" WHERE {table}.{pk_column} = v.pk"
+            )
+        sets = ", ".join(f"{c} = %s" for c in columns)
+        return f"UPDATE {table} SET {sets} WHERE {pk_column} = %s"
+
+    sql = shape.statement("update", build)
+    rows = shape.converted(rows)
     with connection.cursor() as cursor:
-        if postgres:
-            names = [f"v{i}" for i in range(len(field_objs))]
-            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [pk, *field_objs])
-            sets = ", ".join(
-                f"{quote(f.column)} = v.{name}" for f, name in zip(field_objs, names, strict=True)
-            )
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(pk, {', '.join(names)})"
-                f" WHERE {table}.{quote(pk.column)} = v.pk",
-                [array_text(column) for column in zip(*rows, strict=True)],
-            )
+        if shape.copy:
+            cursor.execute(sql, [array_text(column) for column in zip(*rows, strict=True)])
         else:
-            sets = ", ".join(f"{quote(f.column)} = %s" for f in field_objs)
-            cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {quote(pk.column)} = %s",
-                [[*row[1:], row[0]] for row in rows],
-            )
+            cursor.executemany(sql, [[*row[1:], row[0]] for row in rows])
     return len(rows)
 
 
