@@ -31,6 +31,7 @@ and the caller is not pinned to the primary).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -109,10 +110,18 @@ def _array(values: Any, vendor: str) -> Any:
 
 class Statement:
     """A read built by ``build(p)`` (a ``values_list`` queryset, or a dict of parts for
-    ``bulk.tagged_union``), compiled once per database alias."""
+    ``bulk.tagged_union``), compiled once per database alias.
 
-    def __init__(self, build: Callable[[_Params], QuerySet | dict]) -> None:
+    ``needs``: the list parameters the statement matches nothing without; when one of
+    them is empty, no query is sent and no row comes back (as the ORM skips a query
+    whose ``IN`` list is empty).
+    """
+
+    def __init__(
+        self, build: Callable[[_Params], QuerySet | dict], *, needs: tuple[str, ...] = ()
+    ) -> None:
         self.build = build
+        self.needs = needs
         self._compiled: dict[str, _Compiled] = {}
         self._model: type[models.Model] | None = None
         self._lock = threading.Lock()
@@ -160,6 +169,8 @@ class Statement:
 
     def _run(self, values: dict[str, Any]) -> tuple[str, list[tuple]]:
         alias = router.db_for_read(self.model())
+        if any(not values[name] for name in self.needs):
+            return alias, []
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
@@ -193,6 +204,7 @@ class Statement:
         return alias, rows
 
 
+@functools.cache
 def fields_of(model: type[models.Model]) -> tuple[str, ...]:
     """The attribute names of every concrete field of ``model``, for ``Statement.objects``."""
     return tuple(f.attname for f in model._meta.concrete_fields)

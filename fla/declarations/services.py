@@ -93,20 +93,24 @@ class _NewTraining:
 # The reads of a chunk, compiled once (``fla.core.statements``).
 _LOCKED_WORKERS = Statement(
     lambda p: Worker.objects.filter(bulk.Within(F("insz"), p.inszs))
-    .select_for_update().order_by("pk").values_list(*fields_of(Worker))
+    .select_for_update().order_by("pk").values_list(*fields_of(Worker)),
+    needs=("inszs",),
 )
 _WORKERS = Statement(
-    lambda p: Worker.objects.filter(bulk.Within(F("pk"), p.ids)).values_list(*fields_of(Worker))
+    lambda p: Worker.objects.filter(bulk.Within(F("pk"), p.ids)).values_list(*fields_of(Worker)),
+    needs=("ids",),
 )
 _EMPLOYMENTS = Statement(
     lambda p: Employment.objects.filter(
         bulk.Within(F("employer_id"), p.employers), bulk.Within(F("worker_id"), p.workers)
-    ).order_by("start_date").values_list(*fields_of(Employment))
+    ).order_by("start_date").values_list(*fields_of(Employment)),
+    needs=("employers", "workers"),
 )
 _LOCKED_TRAININGS = Statement(
     lambda p: Training.objects.filter(
         bulk.Within(F("employer_id"), p.employers), bulk.Within(F("reference"), p.references)
-    ).select_for_update().order_by("pk").values_list(*fields_of(Training))
+    ).select_for_update().order_by("pk").values_list(*fields_of(Training)),
+    needs=("employers", "references"),
 )
 _SAME_DAY = Statement(
     lambda p: Training.objects.filter(
@@ -115,7 +119,8 @@ _SAME_DAY = Statement(
         bulk.Within(F("start_date"), p.starts),
     ).exclude(status=TrainingStatus.CANCELLED).values_list(
         "employer_id", "worker_id", "title", "start_date", "reference"
-    )
+    ),
+    needs=("employers", "workers", "starts"),
 )
 
 
@@ -430,28 +435,24 @@ class _Chunk:
         inszs = {p.insz for p in live if p.insz}
         # Lock the workers first, in a fixed order: concurrent declarations for the same
         # worker then run one after the other, each seeing what the other committed.
-        self.workers = {w.insz: w for w in (_LOCKED_WORKERS.objects(inszs=inszs) if inszs else ())}
+        self.workers = {w.insz: w for w in _LOCKED_WORKERS.objects(inszs=inszs)}
         worker_ids = {w.pk for w in self.workers.values()}
         self.locked = set(worker_ids)
         insz_of = {w.pk: w.insz for w in self.workers.values()}
         # Keyed by INSZ: a worker declared in this chunk has no id until it is written.
         self.employments: dict[tuple[int, str], list[Employment]] = defaultdict(list)
-        employments = _EMPLOYMENTS.objects(employers=employer_ids, workers=worker_ids) if (
-            worker_ids) else ()
-        for employment in employments:
+        for employment in _EMPLOYMENTS.objects(employers=employer_ids, workers=worker_ids):
             key = (employment.employer_id, insz_of[employment.worker_id])
             self.employments[key].append(employment)
         references = {p.values["reference"] for p in live if p.values.get("reference")}
         self.trainings: dict[tuple[int, str], Training] = {
             (t.employer_id, t.reference): t
-            for t in (_LOCKED_TRAININGS.objects(employers=employer_ids, references=references)
-                      if references else ())
+            for t in _LOCKED_TRAININGS.objects(employers=employer_ids, references=references)
         }
         # Each training with its worker (a cancel names no INSZ: its worker may be new).
         by_id = {w.pk: w for w in self.workers.values()}
         others = {t.worker_id for t in self.trainings.values()} - by_id.keys()
-        if others:
-            by_id.update((w.pk, w) for w in _WORKERS.objects(ids=others))
+        by_id.update((w.pk, w) for w in _WORKERS.objects(ids=others))
         for training in self.trainings.values():
             training.worker = by_id[training.worker_id]
         # Other trainings of the same workers: for the probable-duplicate warning.
@@ -460,9 +461,9 @@ class _Chunk:
                     and p.insz in self.workers and p.values.get("start_date")]
         training_workers = {self.workers[p.insz].pk for p in declared}
         starts = {p.values["start_date"] for p in declared}
-        same_day = _SAME_DAY.rows(employers=employer_ids, workers=training_workers,
-                                  starts=starts) if training_workers else ()
-        for employer_id, worker_id, title, start, reference in same_day:
+        for employer_id, worker_id, title, start, reference in _SAME_DAY.rows(
+            employers=employer_ids, workers=training_workers, starts=starts
+        ):
             self.signatures[(employer_id, worker_id, title.casefold(), start)].add(reference)
 
     # -- the main loop ----------------------------------------------------------------

@@ -108,3 +108,12 @@ def test_a_locking_statement_needs_a_transaction():
         locked.rows(pk=worker.pk)
     with transaction.atomic():
         assert locked.rows(pk=worker.pk) == [(worker.insz,)]
+
+
+def test_an_empty_needed_list_sends_no_query(data):
+    employer, workers = data
+    statement = Statement(trainings_of, needs=("inszs",))
+    with CaptureQueriesContext(connection) as ctx:
+        assert statement.rows(employer=employer.pk, inszs=[]) == []
+    assert ctx.captured_queries == []
+    assert len(statement.rows(employer=employer.pk, inszs=[w.insz for w in workers])) == 3
