@@ -408,6 +408,19 @@ def refresh_accounts(
     return _refresh({employer_id: scope}, today=today, ledgers=ledgers, appended=pairs)
 
 
+def worker_credit_lines(employer_id: int, worker_id: int) -> list[tuple[int, str, int, int]]:
+    """(year, right type, granted minutes, used minutes) of each stored credit line of a
+    worker with an employer, for the screens and the API (one statement)."""
+    return _WORKER_LINES.rows(employer=employer_id, worker=worker_id)
+
+
+_WORKER_LINES = Statement(
+    lambda p: CreditLine.objects.filter(employer_id=p.employer, worker_id=p.worker).values_list(
+        "year", "right_type", "granted_minutes", "used_minutes"
+    )
+)
+
+
 def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
     """The ledger of one worker with one employer, for the detail screens."""
     data = _load([employer_id], [worker_id])

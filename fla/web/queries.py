@@ -18,7 +18,8 @@ from django.utils import timezone
 from fla.audit.models import HistoryEntry
 from fla.core.choices import TrainingStatus
 from fla.core.statements import Statement
-from fla.rights.models import Account, CreditLine
+from fla.rights.models import Account
+from fla.rights.services import worker_credit_lines
 from fla.trainings.models import Training
 from fla.web.formatting import percent
 from fla.workers.models import Employment
@@ -292,19 +293,10 @@ class YearRow:
         return self.used_legal + self.used_sector + self.used_employer
 
 
-_CREDIT_LINES = Statement(
-    lambda p: CreditLine.objects.filter(employer_id=p.employer, worker_id=p.worker).values_list(
-        "year", "right_type", "granted_minutes", "used_minutes"
-    )
-)
-
-
 def year_table(employer_id: int, worker_id: int) -> tuple[list[YearRow], YearRow]:
     """Granted, used per type and remaining per year, from the credit lines (1 query)."""
     rows: dict[int, YearRow] = {}
-    for year, right_type, granted, used in _CREDIT_LINES.rows(
-        employer=employer_id, worker=worker_id
-    ):
+    for year, right_type, granted, used in worker_credit_lines(employer_id, worker_id):
         row = rows.setdefault(year, YearRow(year))
         row.granted += granted
         setattr(row, f"used_{right_type}", getattr(row, f"used_{right_type}") + used)

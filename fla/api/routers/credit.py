@@ -13,8 +13,9 @@ from fla.api.rendering import json_body
 from fla.api.schemas import CreditOut
 from fla.core.identifiers import InvalidIdentifier, clean_enterprise_number, clean_insz
 from fla.core.statements import Statement
-from fla.rights.models import Account, CreditLine
+from fla.rights.models import Account
 from fla.rights.rules import format_minutes
+from fla.rights.services import worker_credit_lines
 from fla.workers.models import Employment
 
 router = Router(tags=["credit"])
@@ -46,7 +47,7 @@ def credit_body(
 ) -> dict:
     """Per year and type from the credit lines (1 query); the totals are the account's
     (granted, used, remaining) when there is one."""
-    lines = _LINES.rows(employer=employer_id, worker=worker_id)
+    lines = worker_credit_lines(employer_id, worker_id)
     per_year: dict[int, list] = defaultdict(list)
     for year, right_type, granted_minutes, used_minutes in lines:
         per_year[year].append((right_type, granted_minutes, used_minutes))
@@ -100,13 +101,6 @@ def credit_body(
         "used": format_minutes(total_used),
         "remaining": format_minutes(total_remaining),
     }
-
-
-_LINES = Statement(
-    lambda p: CreditLine.objects.filter(employer_id=p.employer, worker_id=p.worker).values_list(
-        "year", "right_type", "granted_minutes", "used_minutes"
-    )
-)
 
 
 def _account(value):
