@@ -160,16 +160,26 @@ def worker_locked(insz: str) -> Iterator[None]:
 
 
 def declare(
-    request: HttpRequest, declaration: Declaration, employer: Employer | None = None
+    request: HttpRequest,
+    declaration: Declaration,
+    employer: Employer | None = None,
+    *,
+    grouped: bool = False,
 ) -> Outcome:
     """Hand one declaration to ``submit`` and turn a rejection into its problem.
 
     ``employer``: the declaration's employer, as the view already read it.
+    ``grouped``: written together with those of concurrent requests of the same client
+    (``fla.declarations.grouping``); the outcome is the same.
     """
+    from fla.declarations.grouping import submit_grouped
     from fla.declarations.services import submit
 
-    employers = [employer] if employer is not None else []
-    outcome = submit(caller_of(request), [declaration], employers=employers)[0]
+    if grouped and employer is not None:
+        outcome = submit_grouped(caller_of(request), declaration, employer)
+    else:
+        employers = [employer] if employer is not None else []
+        outcome = submit(caller_of(request), [declaration], employers=employers)[0]
     if outcome.accepted:
         return outcome
     codes = {finding.code for finding in outcome.errors}

@@ -43,6 +43,12 @@ DECLARATIONS = Counter(
     ["channel", "result"],
 )
 
+GROUP_SIZE = Histogram(
+    "fla_write_group_declarations",
+    "Declarations of concurrent API requests written together in one transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+
 
 def count_outcomes(outcomes: Iterable, channel: str, dry_run: bool = False) -> None:
     """Count the outcomes of one ``submit`` call (dry runs are validations: not counted)."""

@@ -191,6 +191,7 @@ def put_training(
             if_version=if_match_version(request),
         ),
         employer,
+        grouped=True,
     )
     training = outcome.written  # as written, with its worker: no need to read it again
     with_etag(response, version_etag(training.version))

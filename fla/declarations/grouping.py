@@ -1,0 +1,167 @@
+"""Group commit: declarations of concurrent requests written together, in one chunk.
+
+An API ``PUT`` is one declaration. Written alone it pays in full for what a chunk of
+the write path shares: locking and reading its worker, writing, the credit refresh and
+the commit. When requests of the same caller arrive while one of them is being
+written, they wait for it and are then written together, as one chunk of ``submit``,
+and each request answers with its own outcome. A busy server writes more per
+transaction; a quiet one answers exactly as before, since no request ever waits for a
+timer: the first request is written at once, and only those that arrive while a write
+runs are grouped.
+
+A group holds at most one declaration per worker and per reference (later ones wait
+for the next group), so every outcome is the one the declaration has alone: credit
+exceeded (W003) is judged per worker after the chunk, and a reference twice in one
+chunk would be a duplicate (E022). The group shares the leader's caller, so only
+requests of one caller (same channel, person or client, scopes) are grouped.
+
+Should the group's write fail, each request writes its own declaration alone, on its
+own thread: a group never makes a request fail that would have succeeded by itself.
+
+``FLA_GROUP_COMMIT`` (on by default) turns it off; it is off inside an open
+transaction too, as the group would not share it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+
+from fla.accounts.access import Caller
+from fla.core.identifiers import InvalidIdentifier, clean_insz
+from fla.declarations.types import Declaration, Outcome
+from fla.employers.models import Employer
+from fla.ops.metrics import GROUP_SIZE
+
+MAX_GROUP = 64
+
+
+@dataclass(eq=False)
+class _Waiting:
+    caller: Caller
+    declaration: Declaration
+    employer: Employer
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome | None = None
+    alone: bool = False  # the group failed: write this declaration by itself
+    lead: bool = False  # woken to write the next group
+
+    def keys(self) -> tuple[tuple, ...]:
+        data = self.declaration.data
+        keys: list[tuple] = [("reference", self.employer.pk, str(data.get("reference")))]
+        insz = data.get("insz")
+        if insz is not None:
+            try:
+                insz = clean_insz(str(insz))
+            except InvalidIdentifier:
+                insz = str(insz)
+            keys.append(("insz", self.employer.pk, insz))
+        return tuple(keys)
+
+
+class _Queue:
+    """The requests of one caller waiting to be written, and whether a write runs."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting: list[_Waiting] = []
+        self.busy = False
+
+    def take(self, leader: _Waiting) -> list[_Waiting]:
+        """The next group, ``leader`` first, then the others in arrival order."""
+        with self.lock:
+            self.waiting.remove(leader)
+            group, seen = [leader], set(leader.keys())
+            kept = []
+            for waiting in self.waiting:
+                keys = waiting.keys()
+                if len(group) < MAX_GROUP and seen.isdisjoint(keys):
+                    group.append(waiting)
+                    seen.update(keys)
+                else:
+                    kept.append(waiting)
+            self.waiting = kept
+            return group
+
+    def hand_over(self) -> None:
+        """After a write: wake the first waiting request to lead, or go idle."""
+        with self.lock:
+            if not self.waiting:
+                self.busy = False
+                return
+            following = self.waiting[0]
+        following.lead = True
+        following.done.set()
+
+
+_queues: dict[tuple, _Queue] = {}
+_queues_lock = threading.Lock()
+
+
+def _caller_key(caller: Caller) -> tuple:
+    return (caller.channel, caller.label, caller.user_id, caller.employer_id,
+            caller.mandatary_id, caller.scopes, caller.system)
+
+
+def _queue_of(caller: Caller) -> _Queue:
+    key = _caller_key(caller)
+    queue = _queues.get(key)
+    if queue is None:
+        with _queues_lock:
+            queue = _queues.setdefault(key, _Queue())
+    return queue
+
+
+def _alone(caller: Caller, declaration: Declaration, employer: Employer) -> Outcome:
+    from fla.declarations.services import submit
+
+    return submit(caller, [declaration], employers=[employer])[0]
+
+
+def submit_grouped(caller: Caller, declaration: Declaration, employer: Employer) -> Outcome:
+    """Write one declaration of ``employer`` (already read by the caller), grouped with
+    those of concurrent requests of the same caller; its own outcome."""
+    if not settings.FLA_GROUP_COMMIT or connection.in_atomic_block:
+        return _alone(caller, declaration, employer)
+    queue = _queue_of(caller)
+    me = _Waiting(caller, declaration, employer)
+    with queue.lock:
+        queue.waiting.append(me)
+        leading = not queue.busy
+        queue.busy = True
+    if not leading:
+        me.done.wait()
+        if not me.lead:
+            return _alone(caller, declaration, employer) if me.alone else me.outcome
+    group = queue.take(me)
+    try:
+        _write(group)
+    finally:
+        queue.hand_over()
+        for waiting in group[1:]:
+            waiting.done.set()
+    if me.alone:
+        return _alone(caller, declaration, employer)
+    return me.outcome
+
+
+def _write(group: list[_Waiting]) -> None:
+    from fla.declarations.services import submit
+
+    leader = group[0]
+    GROUP_SIZE.observe(len(group))
+    if len(group) == 1:
+        [leader.outcome] = submit(leader.caller, [leader.declaration], employers=[leader.employer])
+        return
+    employers = {w.employer.pk: w.employer for w in group}.values()
+    try:
+        outcomes = submit(leader.caller, [w.declaration for w in group], employers=employers)
+    except Exception:
+        for waiting in group:
+            waiting.alone = True
+        return
+    for waiting, outcome in zip(group, outcomes, strict=True):
+        waiting.outcome = outcome

@@ -1,0 +1,185 @@
+"""Training PUTs that arrive while another is being written are written together, and
+each answers what it would have answered alone (fla.declarations.grouping)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import OperationalError, connection, transaction
+
+from fla.audit.models import HistoryEntry
+from fla.declarations import grouping, services
+from fla.ops.metrics import GROUP_SIZE
+from fla.rights.models import TrainingRight
+from fla.trainings.models import Training
+from tests import factories
+from tests.api.conftest import API, ApiClient, make_token, training_body
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def queued() -> int:
+    return sum(len(queue.waiting) for queue in grouping._queues.values())
+
+
+def until(condition, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+class Groups:
+    """``submit`` as the grouping calls it: records each call's size; the first call
+    waits for ``release`` (so that the others queue up behind it); ``fail_groups``
+    makes every call of more than one declaration fail as a lost race would."""
+
+    def __init__(self, monkeypatch, fail_groups: bool = False) -> None:
+        self.sizes: list[int] = []
+        self.inside, self.release = threading.Event(), threading.Event()
+        self.fail_groups = fail_groups
+        real = services.submit
+
+        def submit(caller, declarations, **kwargs):
+            declarations = list(declarations)
+            self.sizes.append(len(declarations))
+            if len(self.sizes) == 1:
+                self.inside.set()
+                assert self.release.wait(10)
+            if self.fail_groups and len(declarations) > 1:
+                raise OperationalError("could not serialize access")
+            return real(caller, declarations, **kwargs)
+
+        monkeypatch.setattr(services, "submit", submit)
+
+
+def put_in_order(client: ApiClient, number: str, requests: list[tuple[str, dict]], groups):
+    """Send the PUTs from threads, each queued before the next starts; their responses,
+    in the order of ``requests``."""
+    responses: list = [None] * len(requests)
+
+    def put(index: int, reference: str, body: dict) -> None:
+        try:
+            responses[index] = client.put(f"{API}/employers/{number}/trainings/{reference}",
+                                          body)
+        finally:
+            connection.close()
+
+    threads = []
+    for index, (reference, body) in enumerate(requests):
+        thread = threading.Thread(target=put, args=(index, reference, body))
+        thread.start()
+        threads.append(thread)
+        if index == 0:
+            assert groups.inside.wait(10)
+        else:
+            until(lambda n=index: queued() == n, f"request {index} to queue")
+    groups.release.set()
+    for thread in threads:
+        thread.join(20)
+    return responses
+
+
+def test_concurrent_puts_are_written_together_each_with_its_own_outcome(world, monkeypatch):
+    employer = world.own.employer
+    workers = [world.own.worker] + [
+        factories.make_worker(employer, first_name="Wim", last_name=f"Maes {n}") for n in range(3)
+    ]
+    for worker in workers[1:]:
+        TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
+                                     right_type="legal", source="computed", minutes=2280)
+    groups = Groups(monkeypatch)
+    client = ApiClient(make_token(world.employer_client))
+    long = {"start_date": "2025-04-01", "end_date": "2025-04-03", "duration_minutes": 1500}
+    requests = [
+        ("G-0", training_body(workers[0].insz)),
+        ("G-1", training_body(workers[1].insz, **long)),
+        ("G-2", training_body(workers[2].insz)),
+        # Same worker as G-1: waits for the next group, so that its credit is judged
+        # after G-1's, as when sent one after the other.
+        ("G-3", training_body(workers[1].insz, title="Heftruck", **long)),
+        # Same reference as G-2, another worker: also the next group, where G-2 exists.
+        ("G-2", training_body(workers[3].insz)),
+    ]
+    written_before = GROUP_SIZE._sum.get()
+    responses = put_in_order(client, employer.enterprise_number, requests, groups)
+    assert groups.sizes == [1, 2, 2], groups.sizes
+    assert GROUP_SIZE._sum.get() - written_before == 5  # the groups' sizes, as /metrics has them
+    assert [r.status_code for r in responses] == [201, 201, 201, 201, 422]
+    assert [a["code"] for a in responses[4].json()["anomalies"]] == ["E025"]
+    # Credit 2280 minutes: G-1 (1500) leaves 780, G-3 (1500) goes over. Written in one
+    # chunk both would have been flagged; grouped, only G-3 is, as alone.
+    assert [w["code"] for w in responses[1].json()["warnings"]] == []
+    assert [w["code"] for w in responses[3].json()["warnings"]] == ["W003"]
+    trainings = Training.objects.filter(employer=employer, reference__startswith="G-")
+    assert sorted(t.reference for t in trainings) == ["G-0", "G-1", "G-2", "G-3"]
+    assert trainings.get(reference="G-2").worker == workers[2]
+    history = HistoryEntry.objects.filter(employer=employer, entity="training", action="create",
+                                          entity_id__in=[str(t.pk) for t in trainings])
+    assert history.count() == 4
+    assert {h.actor for h in history} == {"Own payroll"}
+    for (reference, _), response in zip(requests[:4], responses[:4], strict=True):
+        stored = client.get(f"{API}/employers/{employer.enterprise_number}/trainings/{reference}")
+        assert response.json()["training"] == stored.json()
+        assert response["ETag"] == stored["ETag"]
+
+
+def test_a_reference_sent_twice_at_once_is_two_writes_in_turn(world, monkeypatch):
+    employer, worker = world.own.employer, world.own.worker
+    other = factories.make_worker(employer, first_name="Els", last_name="Wouters")
+    groups = Groups(monkeypatch)
+    client = ApiClient(make_token(world.employer_client))
+    responses = []
+    number = employer.enterprise_number
+
+    def put(body: dict) -> None:
+        try:
+            responses.append(client.put(f"{API}/employers/{number}/trainings/R-9", body))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=put, args=(training_body(worker.insz),))]
+    threads[0].start()
+    assert groups.inside.wait(10)
+    # The same reference again (identical) and for another worker: neither may join
+    # a group that already holds R-9, and each is judged after the one before.
+    for n, body in enumerate((training_body(worker.insz), training_body(other.insz)), start=1):
+        threads.append(threading.Thread(target=put, args=(body,)))
+        threads[-1].start()
+        until(lambda n=n: queued() == n, "the request to queue")
+    groups.release.set()
+    for thread in threads:
+        thread.join(20)
+    assert groups.sizes == [1, 1, 1]
+    assert [r.status_code for r in responses] == [201, 200, 422]
+    assert [a["code"] for a in responses[2].json()["anomalies"]] == ["E025"]
+    assert Training.objects.filter(employer=employer, reference="R-9").count() == 1
+
+
+def test_a_failed_group_writes_each_declaration_alone(world, monkeypatch):
+    employer = world.own.employer
+    workers = [factories.make_worker(employer, first_name="Lea", last_name=f"Claes {n}")
+               for n in range(4)]
+    groups = Groups(monkeypatch, fail_groups=True)
+    client = ApiClient(make_token(world.employer_client))
+    requests = [(f"F-{n}", training_body(w.insz)) for n, w in enumerate(workers)]
+    responses = put_in_order(client, employer.enterprise_number, requests, groups)
+    # The group of three failed; each of its requests then wrote its own.
+    assert sorted(groups.sizes) == [1, 1, 1, 1, 3]
+    assert {r.status_code for r in responses} == {201}
+    assert Training.objects.filter(employer=employer, reference__startswith="F-").count() == 4
+
+
+def test_inside_a_transaction_or_switched_off_a_declaration_is_written_alone(
+    world, monkeypatch, settings
+):
+    calls = []
+    monkeypatch.setattr(grouping, "_alone", lambda *args: calls.append(args) or "alone")
+    caller, employer = object(), world.own.employer
+    with transaction.atomic():
+        assert grouping.submit_grouped(caller, None, employer) == "alone"
+    settings.FLA_GROUP_COMMIT = False
+    assert grouping.submit_grouped(caller, None, employer) == "alone"
+    assert len(calls) == 2 and queued() == 0
