@@ -5,8 +5,13 @@ Excluded from ``make test`` (marker ``loadfault``); run it with
 127.0.0.1 and creates and drops its own database. Sizes come from the environment:
 LOADFAULT_SECONDS (60), LOADFAULT_RATE (200), LOADFAULT_DECLARATIONS (100000, the
 issue's size), LOADFAULT_WORKERS_DATA (2000), LOADFAULT_BATCH_TIMEOUT (300). It fails
-on a 5xx, a lost or duplicated declaration, credit that differs from a recomputation,
-or fewer than 95 % of the offered requests sent in time and answered.
+on a 5xx, a request sent and not answered, a lost or duplicated declaration, or credit
+that differs from a recomputation.
+
+How many of the offered requests the server keeps up with is a figure of the machine,
+printed here and measured by the benchmark (``bench/load_fault.py``, which checks at
+least 95 % by default); this test checks it only when LOADFAULT_MIN_SENT (a share,
+say 0.95) is set, so that a slower machine does not fail it for its speed.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ def test_traffic_batch_and_killed_worker_lose_nothing(capsys):
         os.environ.get("LOADFAULT_WORKERS_DATA", "2000"),
         "--batch-timeout",
         os.environ.get("LOADFAULT_BATCH_TIMEOUT", "300"),
+        "--min-sent",
+        os.environ.get("LOADFAULT_MIN_SENT", "0"),
     ]
     code = load_fault.main(argv)
     out = capsys.readouterr().out
