@@ -18,6 +18,12 @@ requests of one caller (same channel, person or client, scopes) are grouped.
 Should the group's write fail, each request writes its own declaration alone, on its
 own thread: a group never makes a request fail that would have succeeded by itself.
 
+A write may wait for a lock (a BATCH chunk holds its workers' locks until it commits,
+about a second). Requests already waiting wait for it; one that arrives when the
+write has run for over ``STUCK_SECONDS`` is written alone at once instead, so a stuck
+group does not hold up every later request of its caller (the locks of the write
+path order it with the group as they order any two writes).
+
 ``FLA_GROUP_COMMIT`` (on by default) turns it off; it is off inside an open
 transaction too, as the group would not share it.
 """
@@ -25,6 +31,7 @@ transaction too, as the group would not share it.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -37,6 +44,7 @@ from fla.employers.models import Employer
 from fla.ops.metrics import GROUP_SIZE
 
 MAX_GROUP = 64
+STUCK_SECONDS = 0.2  # a write running longer than this takes no more requests
 
 
 @dataclass(eq=False)
@@ -69,6 +77,7 @@ class _Queue:
         self.lock = threading.Lock()
         self.waiting: list[_Waiting] = []
         self.busy = False
+        self.since = 0.0  # when the running write started
 
     def take(self, leader: _Waiting) -> list[_Waiting]:
         """The next group, ``leader`` first, then the others in arrival order."""
@@ -93,6 +102,7 @@ class _Queue:
                 self.busy = False
                 return
             following = self.waiting[0]
+            self.since = time.monotonic()
         following.lead = True
         following.done.set()
 
@@ -129,9 +139,14 @@ def submit_grouped(caller: Caller, declaration: Declaration, employer: Employer)
     queue = _queue_of(caller)
     me = _Waiting(caller, declaration, employer)
     with queue.lock:
-        queue.waiting.append(me)
-        leading = not queue.busy
-        queue.busy = True
+        stuck = queue.busy and time.monotonic() - queue.since > STUCK_SECONDS
+        if not stuck:
+            queue.waiting.append(me)
+            leading = not queue.busy
+            if leading:
+                queue.busy, queue.since = True, time.monotonic()
+    if stuck:
+        return _alone(caller, declaration, employer)
     if not leading:
         me.done.wait()
         if not me.lead:

@@ -20,6 +20,12 @@ from tests.api.conftest import API, ApiClient, make_token, training_body
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def patient_groups(monkeypatch):
+    """The tests hold a write for as long as they need: never "stuck" unless one says so."""
+    monkeypatch.setattr(grouping, "STUCK_SECONDS", 60)
+
+
 def queued() -> int:
     return sum(len(queue.waiting) for queue in grouping._queues.values())
 
@@ -170,6 +176,45 @@ def test_a_failed_group_writes_each_declaration_alone(world, monkeypatch):
     assert sorted(groups.sizes) == [1, 1, 1, 1, 3]
     assert {r.status_code for r in responses} == {201}
     assert Training.objects.filter(employer=employer, reference__startswith="F-").count() == 4
+
+
+def test_a_request_arriving_while_a_write_is_stuck_is_written_alone(world, monkeypatch):
+    employer = world.own.employer
+    workers = [factories.make_worker(employer, first_name="Bo", last_name=f"Smet {n}")
+               for n in range(3)]
+    groups = Groups(monkeypatch)
+    client = ApiClient(make_token(world.employer_client))
+    number = employer.enterprise_number
+    responses = {}
+
+    def put(reference: str, worker) -> None:
+        try:
+            responses[reference] = client.put(f"{API}/employers/{number}/trainings/{reference}",
+                                              training_body(worker.insz))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=put, args=("S-0", workers[0]))
+    first.start()
+    assert groups.inside.wait(10)
+    second = threading.Thread(target=put, args=("S-1", workers[1]))
+    second.start()
+    until(lambda: queued() == 1, "the second request to queue")  # waits behind the write
+    monkeypatch.setattr(grouping, "STUCK_SECONDS", 0.01)
+    time.sleep(0.02)
+    # The write has now run too long: a new request does not wait behind it.
+    third = threading.Thread(target=put, args=("S-2", workers[2]))
+    third.start()
+    third.join(10)
+    stuck_through = not third.is_alive()
+    groups.release.set()
+    third.join(20)
+    assert stuck_through, "the request waited behind the stuck write"
+    assert responses["S-2"].status_code == 201
+    first.join(20)
+    second.join(20)
+    assert groups.sizes == [1, 1, 1]  # the first, S-2 alone, then S-1 (it had queued)
+    assert {r.status_code for r in responses.values()} == {201}
 
 
 def test_inside_a_transaction_or_switched_off_a_declaration_is_written_alone(
