@@ -21,8 +21,12 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests: bounds the effect of any slow leak.
-max_requests = 5000
-max_requests_jitter = 500
+# Not too often: a new process loads the application and each of its threads opens
+# a database connection whose backend starts cold, which shows in the slowest
+# requests of the next seconds (bench/api_load.py: p99 of a cold server over twice a
+# warm one's). At 100 req/s a process this is one replacement every 8 minutes or so.
+max_requests = 50_000
+max_requests_jitter = 5_000
 # The TLS proxy (or load balancer) in front sets X-Forwarded-Proto / -For.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
