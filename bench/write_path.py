@@ -14,6 +14,11 @@ way one API PUT does (one declaration, an API caller of the employer):
 For each it prints the median and p99 latency, the Python CPU time per declaration
 (the rest is the database and waiting) and the statements per declaration (counted in
 a separate pass, as counting turns on Django's debug cursor).
+
+Then, for each size in ``--groups`` (1,4,8,16,32), new trainings for different
+workers submitted that many at a time, as the API's group commit writes concurrent
+``PUT``s (``fla.declarations.grouping``): the time, the Python CPU time and the CPU
+time of the database backend, per declaration.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import os
 import pstats
 import statistics
 import sys
@@ -47,6 +53,7 @@ def main() -> int:
         "--database-url", default="postgres://postgres@127.0.0.1:5432/fla_write_path_bench"
     )
     parser.add_argument("--profile", action="store_true", help="Profile the create run.")
+    parser.add_argument("--groups", default="1,4,8,16,32", help="declarations per submit")
     args = parser.parse_args()
 
     prepare(args.database_url, "fla-write-path-")
@@ -129,6 +136,32 @@ def main() -> int:
     run("create", "create", 120, args.profile)
     run("replace", "replace", 90)
     run("replay", "replace", 90)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    def backend_cpu() -> float:
+        fields = open(f"/proc/{backend}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    # Each group: different workers (a group holds at most one declaration a worker).
+    sizes = [int(size) for size in args.groups.split(",") if size]
+    count = max(sizes) * max(1, args.count // max(sizes))
+    first = 10 * args.count
+    for size in sizes:
+        cpu, db, started = time.process_time(), backend_cpu(), time.perf_counter()
+        for start in range(first, first + count, size):
+            outcomes = submit(caller, [declaration(i, 60, "create")
+                                       for i in range(start, start + size)], today=today)
+            assert all(o.status != "rejected" for o in outcomes)
+        elapsed = time.perf_counter() - started
+        first += count
+        print(
+            f"groups of {size:3}: {elapsed * 1000 / count:6.2f} ms a declaration  "
+            f"(Python CPU {(time.process_time() - cpu) * 1000 / count:5.2f} ms, database "
+            f"CPU {(backend_cpu() - db) * 1000 / count:5.2f} ms)"
+        )
     return 0
 
 
