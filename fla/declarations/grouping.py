@@ -15,14 +15,16 @@ exceeded (W003) is judged per worker after the chunk, and a reference twice in o
 chunk would be a duplicate (E022). The group shares the leader's caller, so only
 requests of one caller (same channel, person or client, scopes) are grouped.
 
-Should the group's write fail, each request writes its own declaration alone, on its
-own thread: a group never makes a request fail that would have succeeded by itself.
+The group is written whole or not at all (``submit(replay=False)``). Should its write
+fail, each request writes its own declaration alone, on its own thread: a group never
+makes a request fail that would have succeeded by itself, and never applies a
+declaration twice.
 
 A write may wait for a lock (a BATCH chunk holds its workers' locks until it commits,
 about a second). Requests already waiting wait for it; one that arrives when the
-write has run for over ``STUCK_SECONDS`` is written alone at once instead, so a stuck
-group does not hold up every later request of its caller (the locks of the write
-path order it with the group as they order any two writes).
+write has run for over ``STUCK_SECONDS`` (0.5 s) is written alone at once instead, so
+a stuck group does not hold up every later request of its caller (the locks of the
+write path order it with the group as they order any two writes).
 
 ``FLA_GROUP_COMMIT`` (on by default) turns it off; it is off inside an open
 transaction too, as the group would not share it.
@@ -37,14 +39,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
-from fla.accounts.access import Caller
-from fla.core.identifiers import InvalidIdentifier, clean_insz
+from fla.accounts.access import DECLARE, Caller
+from fla.core.identifiers import checked_insz
 from fla.declarations.types import Declaration, Outcome
 from fla.employers.models import Employer
 from fla.ops.metrics import GROUP_SIZE
 
 MAX_GROUP = 64
-STUCK_SECONDS = 0.2  # a write running longer than this takes no more requests
+STUCK_SECONDS = 0.5  # a write running longer than this takes no more requests
 
 
 @dataclass(eq=False)
@@ -53,20 +55,17 @@ class _Waiting:
     declaration: Declaration
     employer: Employer
     done: threading.Event = field(default_factory=threading.Event)
-    outcome: Outcome | None = None
-    alone: bool = False  # the group failed: write this declaration by itself
+    outcome: Outcome | None = None  # None once woken: write the declaration alone
     lead: bool = False  # woken to write the next group
 
     def keys(self) -> tuple[tuple, ...]:
+        """What no two declarations of a group may share, normalised as the write path
+        normalises it (an INSZ it cannot read is kept as given: it is rejected anyway)."""
         data = self.declaration.data
-        keys: list[tuple] = [("reference", self.employer.pk, str(data.get("reference")))]
+        keys: list[tuple] = [("reference", self.employer.pk, str(data.get("reference")).strip())]
         insz = data.get("insz")
         if insz is not None:
-            try:
-                insz = clean_insz(str(insz))
-            except InvalidIdentifier:
-                insz = str(insz)
-            keys.append(("insz", self.employer.pk, insz))
+            keys.append(("insz", self.employer.pk, checked_insz(str(insz)) or str(insz)))
         return tuple(keys)
 
 
@@ -128,13 +127,20 @@ def _queue_of(caller: Caller) -> _Queue:
 def _alone(caller: Caller, declaration: Declaration, employer: Employer) -> Outcome:
     from fla.declarations.services import submit
 
+    GROUP_SIZE.observe(1)
     return submit(caller, [declaration], employers=[employer])[0]
 
 
 def submit_grouped(caller: Caller, declaration: Declaration, employer: Employer) -> Outcome:
     """Write one declaration of ``employer`` (already read by the caller), grouped with
     those of concurrent requests of the same caller; its own outcome."""
-    if not settings.FLA_GROUP_COMMIT or connection.in_atomic_block:
+    if (
+        not settings.FLA_GROUP_COMMIT
+        or connection.in_atomic_block
+        # The group is written with the leader's caller: join only with the same rights
+        # (alone, a declaration this caller may not make gets its usual rejection).
+        or not caller.can(employer.pk, DECLARE)
+    ):
         return _alone(caller, declaration, employer)
     queue = _queue_of(caller)
     me = _Waiting(caller, declaration, employer)
@@ -150,33 +156,44 @@ def submit_grouped(caller: Caller, declaration: Declaration, employer: Employer)
     if not leading:
         me.done.wait()
         if not me.lead:
-            return _alone(caller, declaration, employer) if me.alone else me.outcome
-    group = queue.take(me)
+            return me.outcome if me.outcome is not None else _alone(caller, declaration, employer)
+    group = [me]
     try:
+        queue.since = time.monotonic()
+        group = queue.take(me)
         _write(group)
     finally:
+        # Whatever happened, the next request leads and this group's requests wake up
+        # (those without an outcome then write their own declaration alone).
         queue.hand_over()
         for waiting in group[1:]:
             waiting.done.set()
-    if me.alone:
-        return _alone(caller, declaration, employer)
-    return me.outcome
+    return me.outcome if me.outcome is not None else _alone(caller, declaration, employer)
 
 
 def _write(group: list[_Waiting]) -> None:
+    """Write the group in one transaction and give each request its outcome; a request
+    left without one (the group failed, or its outcome could depend on the group) writes
+    its declaration alone afterwards."""
     from fla.declarations.services import submit
 
     leader = group[0]
-    GROUP_SIZE.observe(len(group))
     if len(group) == 1:
-        [leader.outcome] = submit(leader.caller, [leader.declaration], employers=[leader.employer])
+        leader.outcome = _alone(leader.caller, leader.declaration, leader.employer)
         return
     employers = {w.employer.pk: w.employer for w in group}.values()
     try:
-        outcomes = submit(leader.caller, [w.declaration for w in group], employers=employers)
+        # No replay one by one on failure: the group is written whole or not at all, so
+        # that writing each alone afterwards never applies a declaration twice.
+        outcomes = submit(leader.caller, [w.declaration for w in group], employers=employers,
+                          replay=False)
     except Exception:
-        for waiting in group:
-            waiting.alone = True
         return
+    GROUP_SIZE.observe(len(group))
     for waiting, outcome in zip(group, outcomes, strict=True):
-        waiting.outcome = outcome
+        # E022 (a reference twice in one submission) and E003 (an employer the leader's
+        # caller may not declare for) can only come from being grouped: such a request
+        # writes alone, and gets what it gets alone. (The keys keep both out; this is the
+        # backstop.) Nothing of a rejected declaration was stored.
+        if outcome.accepted or not {f.code for f in outcome.errors} & {"E022", "E003"}:
+            waiting.outcome = outcome

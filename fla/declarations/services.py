@@ -136,14 +136,17 @@ def submit(
     today: dt.date | None = None,
     chunk_size: int = CHUNK_SIZE,
     employers: Iterable[Employer] = (),
+    replay: bool = True,
 ) -> list[Outcome]:
     """Validate and apply declarations; one ``Outcome`` per declaration, in order.
 
     ``employers`` the caller has already read (an API call's) are not read again; the
-    caller's right to declare for them is checked all the same.
+    caller's right to declare for them is checked all the same. ``replay=False``: a
+    chunk whose transaction fails is not replayed one declaration at a time; the
+    ``DatabaseError`` is raised, and nothing of that chunk was written.
     """
     today = today or timezone.localdate()
-    session = _Session(caller, today)
+    session = _Session(caller, today, replay)
     for employer in employers:
         session.employers[employer.enterprise_number] = (
             employer if caller.can(employer.pk, DECLARE) else None
@@ -204,9 +207,10 @@ class _Parsed:
 class _Session:
     """State shared by the chunks of one submission: caller, employers, references seen."""
 
-    def __init__(self, caller: Caller, today: dt.date) -> None:
+    def __init__(self, caller: Caller, today: dt.date, replay: bool = True) -> None:
         self.caller = caller
         self.today = today
+        self.replay = replay
         self.first_day = dt.date(settings.FLA_FIRST_YEAR, 1, 1)
         self.last_day = dt.date(today.year + 2, 12, 31)
         self.employers: dict[str, Employer | None] = {}
@@ -227,6 +231,8 @@ class _Session:
                 self.apply_all(parsed, dry_run)
                 return [p.outcome for p in parsed if p.outcome is not None]
             except DatabaseError:
+                if len(parsed) > 1 and not self.replay:
+                    raise
                 if len(parsed) > 1:
                     # Replay alone: each declaration stands or falls by itself.
                     return [self.execute([p.fresh()], dry_run)[0] for p in parsed]

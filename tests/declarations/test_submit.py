@@ -2,8 +2,12 @@
 
 import datetime as dt
 
+import pytest
+from django.db import OperationalError
+
 from fla.accounts.access import Caller
 from fla.audit.models import HistoryEntry
+from fla.declarations import services
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
 from fla.rights.models import Account, TrainingRight
@@ -283,3 +287,29 @@ def test_text_checks_beyond_printable_ascii(employer, worker, caller):
         training(employer, worker, "D", title="Soft\u00adhyphen"),
     ], today=TODAY)
     assert [codes(o) for o in outcomes] == [["E018"], ["E018"], [], []]
+
+
+def test_a_failed_chunk_is_replayed_one_by_one_unless_told_not_to(
+    employer, worker, bare_worker, caller, monkeypatch
+):
+    """By default a chunk whose transaction fails is replayed a declaration at a time;
+    with ``replay=False`` (the API's group commit) the error is raised and nothing of
+    the chunk is written, so that the caller may write each again without doubling."""
+    apply = services._Chunk.apply
+
+    def fail_when_shared(chunk):
+        if len(chunk.parsed) > 1:
+            apply(chunk)  # all of it written inside the transaction, then it fails
+            raise OperationalError("deadlock detected")
+        apply(chunk)
+
+    monkeypatch.setattr(services._Chunk, "apply", fail_when_shared)
+    declarations = [training(employer, worker, reference="A-1"),
+                    training(employer, bare_worker, reference="A-2")]
+    with pytest.raises(OperationalError):
+        submit(caller, declarations, today=TODAY, replay=False)
+    assert not Training.objects.filter(reference__in=["A-1", "A-2"]).exists()
+    assert not HistoryEntry.objects.filter(entity="training").exists()
+    outcomes = submit(caller, declarations, today=TODAY)
+    assert [o.status for o in outcomes] == ["accepted", "accepted_with_warnings"]
+    assert Training.objects.filter(reference__in=["A-1", "A-2"]).count() == 2
