@@ -1,8 +1,10 @@
-"""The busiest reads render their body directly (``fla.api.rendering``): the body must
-be the one ninja gives after validating the same data against the declared schema."""
+"""The busiest reads, and the answers of training writes, render their body directly
+(``fla.api.rendering``): the body must be the one ninja gives after validating the same
+data against the declared schema."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,9 +13,9 @@ from django.test import RequestFactory
 from fla.api.rendering import json_body
 from fla.api.routers.credit import credit_out
 from fla.api.routers.trainings import training_out
-from fla.api.schemas import CreditOut, TrainingPage
+from fla.api.schemas import CreditOut, TrainingPage, TrainingResult
 from fla.trainings.models import Training
-from tests.api.conftest import API, declare_training
+from tests.api.conftest import API, declare_training, training_body
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,32 @@ def test_training_page_body_is_the_validated_one(world):
     assert rendered({"items": [], "next_cursor": None}) == through_the_schema(
         TrainingPage, {"items": [], "next_cursor": None}
     )
+
+
+@pytest.mark.parametrize("case", ["created", "replayed", "warned", "cancelled"])
+def test_a_write_answer_is_the_validated_one(world, as_employer, case):
+    """What a PUT or DELETE answers (new, unchanged, with warnings, cancelled) is the
+    body ninja would give for ``TrainingResult``, with the status and ETag as before."""
+    base = f"{API}/employers/{world.own.employer.enterprise_number}/trainings"
+    body = training_body(world.own.worker.insz, title="Ééñ <b>&", provider="Syntra")
+    if case == "created":
+        response, status = as_employer.put(f"{base}/W-1", body), 201
+    elif case == "replayed":
+        as_employer.put(f"{base}/W-1", body)
+        response, status = as_employer.put(f"{base}/W-1", body), 200
+    elif case == "warned":  # more than the worker's credit, and completed in the future
+        soon = dt.date.today() + dt.timedelta(days=30)
+        body.update(end_date=soon.isoformat(), duration_minutes=6000)
+        response, status = as_employer.put(f"{base}/W-1", body), 201
+    else:
+        as_employer.put(f"{base}/W-1", body)
+        response, status = as_employer.delete(f"{base}/W-1"), 200
+    assert response.status_code == status, response.content
+    data = json.loads(response.content)
+    assert response.content == through_the_schema(TrainingResult, data)
+    assert response["ETag"] == f'"{data["training"]["version"]}"'
+    if case == "warned":
+        assert {w["code"] for w in data["warnings"]} >= {"W002"}
 
 
 def test_the_served_bodies_are_json_with_the_schema_fields(world, as_employer):

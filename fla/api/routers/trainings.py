@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
@@ -73,6 +73,12 @@ def training_out(training: Training) -> dict:
         "created_at": training.created_at,
         "updated_at": training.updated_at,
     }
+
+
+def training_result(request: HttpRequest, outcome, training) -> dict:
+    """The body of a write's answer (``TrainingResult``), rendered as it is
+    (``fla.api.rendering``)."""
+    return {**result_body(request, outcome), "training": training_out(training)}
 
 
 def find_training(employer: Employer, reference: str) -> Training | None:
@@ -196,9 +202,8 @@ def put_training(
     training = outcome.written  # as written, with its worker: no need to read it again
     with_etag(response, version_etag(training.version))
     response["Location"] = request.path
-    created = outcome.changed and training.version == 1
-    body = {**result_body(request, outcome), "training": training_out(training)}
-    return Status(201 if created else 200, body)
+    response.status_code = 201 if outcome.changed and training.version == 1 else 200
+    return json_body(request, response, training_result(request, outcome, training))
 
 
 @router.delete(
@@ -229,4 +234,4 @@ def cancel_training(
     )
     training = outcome.written
     with_etag(response, version_etag(training.version))
-    return {**result_body(request, outcome), "training": training_out(training)}
+    return json_body(request, response, training_result(request, outcome, training))
