@@ -54,7 +54,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.paced import Paced, Request, summary  # noqa: E402
-from bench.server import VENV_BIN, run, start_gunicorn, stop  # noqa: E402
+from bench.server import (  # noqa: E402
+    VENV_BIN,
+    cpu_seconds_of,
+    process_stat,
+    run,
+    start_gunicorn,
+    stop,
+)
 
 SEED = """
 import datetime as dt, json, sys
@@ -148,14 +155,13 @@ print(json.dumps({
 def cpu_seconds(sessions: dict[str, set[int]], database: str) -> dict[str, float]:
     """CPU seconds used so far by the processes of each named group of sessions (the
     web server, the db_workers) and by the PostgreSQL backends of ``database``."""
-    tick = os.sysconf("SC_CLK_TCK")
     totals = {name: 0.0 for name in [*sessions, "postgres"]}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        fields = process_stat(entry) if entry.isdigit() else None
+        if fields is None:
             continue
         try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            used = (int(fields[11]) + int(fields[12])) / tick
+            used = cpu_seconds_of(entry, fields)
             session = int(fields[3])
             for name, ids in sessions.items():
                 if session in ids:
@@ -238,12 +244,8 @@ class Worker:
             start_new_session=True,
         )
 
-    def cpu_ticks(self) -> int:
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return int(fields[11]) + int(fields[12])  # utime + stime
-        except (OSError, IndexError, ValueError):
-            return 0
+    def cpu_seconds(self) -> float:
+        return cpu_seconds_of(self.process.pid)
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -456,9 +458,9 @@ def main(argv: list[str] | None = None) -> int:
             give_up = time.perf_counter() + args.seconds / 2
             while time.perf_counter() < give_up and progress() < 25:
                 time.sleep(0.1)
-            before = [w.cpu_ticks() for w in workers]
+            before = [w.cpu_seconds() for w in workers]
             time.sleep(0.5)
-            busy = [w.cpu_ticks() - b for w, b in zip(workers, before, strict=True)]
+            busy = [w.cpu_seconds() - b for w, b in zip(workers, before, strict=True)]
             index = busy.index(max(busy))
             killed["at_progress"] = progress()
             workers[index].kill()

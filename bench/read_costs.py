@@ -36,6 +36,8 @@ django.setup()
 from django.db import connection
 from django.test import Client
 
+from bench.server import cpu_seconds_of
+
 from fla.accounts.access import Caller
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
@@ -81,10 +83,6 @@ kinds = {
     "web dashboard": lambda i: web.get("/app/dashboard/"),
 }
 
-def backend_cpu():
-    fields = open(f"/proc/{backend}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 rows = []
 for name, send in kinds.items():
     for i in range(3):
@@ -96,12 +94,12 @@ for name, send in kinds.items():
     with connection.execute_wrapper(count):
         send(runs + 5)
     times = []
-    cpu0, db0 = time.process_time(), backend_cpu()
+    cpu0, db0 = time.process_time(), cpu_seconds_of(backend)
     for i in range(runs):
         started = time.perf_counter()
         send(i)
         times.append(time.perf_counter() - started)
-    cpu, db = (time.process_time() - cpu0) / runs, (backend_cpu() - db0) / runs
+    cpu, db = (time.process_time() - cpu0) / runs, (cpu_seconds_of(backend) - db0) / runs
     times.sort()
     rows.append({"kind": name, "median_ms": round(statistics.median(times) * 1000, 2),
                  "p90_ms": round(times[int(len(times) * 0.9)] * 1000, 2),

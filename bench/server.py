@@ -1,4 +1,5 @@
-"""What the load benchmarks share: a free port, commands in the project, a gunicorn.
+"""What the load benchmarks share: a free port, commands in the project, a gunicorn,
+the CPU time of a process.
 
 ``start_gunicorn`` starts the application on 127.0.0.1 in its own process group and
 returns once ``/healthz`` answers; ``stop`` ends it.
@@ -17,6 +18,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+
+
+def process_stat(pid: int | str) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (the state is [0], the
+    session [3], user and system CPU ticks [11] and [12]); None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def cpu_seconds_of(pid: int | str, fields: list[str] | None = None) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 once it is gone."""
+    fields = fields if fields is not None else process_stat(pid)
+    if fields is None:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

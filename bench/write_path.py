@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import os
 import pstats
 import statistics
 import sys
@@ -38,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from world import insz_of, prepare, seed_employer  # noqa: E402
+
+from bench.server import cpu_seconds_of  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -141,16 +142,12 @@ def main() -> int:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
 
-    def backend_cpu() -> float:
-        fields = open(f"/proc/{backend}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     # Each group: different workers (a group holds at most one declaration a worker).
     sizes = [int(size) for size in args.groups.split(",") if size]
     count = max(sizes) * max(1, args.count // max(sizes))
     first = 10 * args.count
     for size in sizes:
-        cpu, db, started = time.process_time(), backend_cpu(), time.perf_counter()
+        cpu, db, started = time.process_time(), cpu_seconds_of(backend), time.perf_counter()
         for start in range(first, first + count, size):
             outcomes = submit(caller, [declaration(i, 60, "create")
                                        for i in range(start, start + size)], today=today)
@@ -160,7 +157,7 @@ def main() -> int:
         print(
             f"groups of {size:3}: {elapsed * 1000 / count:6.2f} ms a declaration  "
             f"(Python CPU {(time.process_time() - cpu) * 1000 / count:5.2f} ms, database "
-            f"CPU {(backend_cpu() - db) * 1000 / count:5.2f} ms)"
+            f"CPU {(cpu_seconds_of(backend) - db) * 1000 / count:5.2f} ms)"
         )
     return 0
 
