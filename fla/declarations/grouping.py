@@ -32,6 +32,7 @@ transaction too, as the group would not share it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -58,9 +59,11 @@ class _Waiting:
     outcome: Outcome | None = None  # None once woken: write the declaration alone
     lead: bool = False  # woken to write the next group
 
+    @functools.cached_property
     def keys(self) -> tuple[tuple, ...]:
         """What no two declarations of a group may share, normalised as the write path
-        normalises it (an INSZ it cannot read is kept as given: it is rejected anyway)."""
+        normalises it (an INSZ it cannot read is kept as given: it is rejected anyway).
+        Worked out once: a waiting request is looked at by every group formed meanwhile."""
         data = self.declaration.data
         keys: list[tuple] = [("reference", self.employer.pk, str(data.get("reference")).strip())]
         insz = data.get("insz")
@@ -82,10 +85,10 @@ class _Queue:
         """The next group, ``leader`` first, then the others in arrival order."""
         with self.lock:
             self.waiting.remove(leader)
-            group, seen = [leader], set(leader.keys())
+            group, seen = [leader], set(leader.keys)
             kept = []
             for waiting in self.waiting:
-                keys = waiting.keys()
+                keys = waiting.keys
                 if len(group) < MAX_GROUP and seen.isdisjoint(keys):
                     group.append(waiting)
                     seen.update(keys)

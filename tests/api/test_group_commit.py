@@ -231,7 +231,7 @@ def test_a_rejected_and_a_valid_declaration_of_one_reference(world, monkeypatch,
     workers = new_workers(employer, 2, "Aerts")
     if backstop:
         unique = iter(range(1000))
-        monkeypatch.setattr(grouping._Waiting, "keys", lambda self: (next(unique),))
+        monkeypatch.setattr(grouping._Waiting, "keys", property(lambda self: (next(unique),)))
     groups = Groups(monkeypatch)
     requests = [
         ("D-0", training_body(workers[0].insz)),
