@@ -3,6 +3,7 @@ authorization code flow in chromium, ending logged in as the user with the INSZ 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import socket
@@ -35,12 +36,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def provider(live_server):
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is missing: apt-get install nodejs npm")
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").exists():
+def importable(node: str) -> subprocess.CompletedProcess:
+    """Whether node can load the provider package from PROVIDER_DIR: a node_modules that
+    exists but is incomplete (an install cut short) counts as missing."""
+    return subprocess.run(
+        [node, "--input-type=module", "-e", "await import('oidc-provider')"],
+        cwd=PROVIDER_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def install_provider(node: str) -> None:
+    # Under an exclusive lock, so that no other process starts the provider from a
+    # node_modules that `npm ci` is still writing.
+    with open(PROVIDER_DIR / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if importable(node).returncode == 0:
+            return
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"],
             cwd=PROVIDER_DIR,
@@ -48,6 +62,17 @@ def provider(live_server):
             capture_output=True,
             timeout=300,
         )
+        check = importable(node)
+        if check.returncode != 0:
+            pytest.fail("oidc-provider is installed but cannot be loaded: " + check.stderr)
+
+
+@pytest.fixture
+def provider(live_server):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is missing: apt-get install nodejs npm")
+    install_provider(node)
     insz = make_insz()
     redirect_uri = live_server.url + "/oidc/callback/"
     process = subprocess.Popen(
