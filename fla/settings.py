@@ -231,6 +231,14 @@ TASKS = {
 # chunks before another worker may take it over (after a crash).
 FLA_BATCH_CHUNK = envint("FLA_BATCH_CHUNK", 2000)
 FLA_BATCH_LEASE_SECONDS = envint("FLA_BATCH_LEASE_SECONDS", 120)
+# BATCH: how many partitions (by worker) a large file is shared into, for as many worker
+# processes to apply it at once (fla.batch.planning); none smaller than two chunks. Set
+# it to the number of worker processes that take the "batch" queue. One on SQLite, whose
+# single writer would only make them wait for each other.
+FLA_BATCH_PARTITIONS = envint(
+    "FLA_BATCH_PARTITIONS",
+    1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 2,
+)
 # Where uploaded BATCH files and notifications are kept (the default storage).
 MEDIA_ROOT = Path(env("FLA_MEDIA_ROOT", env("MEDIA_ROOT", str(DATA_DIR / "media"))))
 

@@ -11,11 +11,12 @@ class BatchStatus(models.TextChoices):
 
 
 class BatchFile(models.Model):
-    """A BATCH file accepted for processing: its receipt, progress and checkpoint.
+    """A BATCH file accepted for processing: its receipt, plan and progress.
 
-    ``processed`` is the checkpoint: the number of declarations (in file order) whose
-    results are committed, in the same transaction as their writes. A worker that
-    resumes the file skips that many declarations.
+    ``processed`` and the counts are those of the declarations whose results are
+    committed, updated in the same transaction as their writes. The checkpoints are
+    the partitions' (``BatchPartition``); ``plan`` says how the file is shared among
+    them (``fla.batch.planning``) and is empty until the first worker has made it.
     """
 
     reference = models.CharField(max_length=64)
@@ -53,7 +54,9 @@ class BatchFile(models.Model):
     accepted = models.PositiveIntegerField(default=0)
     accepted_with_warnings = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    # The worker holding the file, and until when its lease runs (renewed every chunk).
+    # {"count": partitions, "duplicates": [positions], "assigned": [[position, partition]]}
+    plan = models.JSONField(default=dict, blank=True)
+    # The worker making the plan, and until when its lease runs.
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
 
@@ -81,6 +84,35 @@ class BatchFile(models.Model):
         return min(100, int(self.processed * 100 / self.total))
 
 
+class BatchPartition(models.Model):
+    """A share of a file's declarations, by worker (``fla.batch.planning``), applied by one
+    worker at a time in file order.
+
+    ``checkpoint`` is the position of its last declaration whose result is committed, in
+    the same transaction as its writes: a worker that resumes the partition (after a
+    crash, once the lease has run out) skips the declarations up to it.
+    """
+
+    file = models.ForeignKey(
+        BatchFile, on_delete=models.CASCADE, related_name="partitions", db_index=False
+    )
+    index = models.PositiveSmallIntegerField()
+    checkpoint = models.PositiveIntegerField(default=0)
+    done = models.BooleanField(default=False)
+    # The worker holding the partition, and until when its lease runs (renewed every chunk).
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["file", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["file", "index"], name="batch_partition_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}/{self.index}"
+
+
 class BatchResult(models.Model):
     """The outcome of one declaration of a file, for the notification."""
 
@@ -103,9 +135,4 @@ class BatchResult(models.Model):
         ordering = ["file", "position"]
         constraints = [
             models.UniqueConstraint(fields=["file", "position"], name="batch_result_position")
-        ]
-        indexes = [
-            models.Index(
-                fields=["file", "enterprise_number", "reference"], name="batch_result_reference_idx"
-            ),
         ]

@@ -8,8 +8,8 @@ every semantic check once, for every channel.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Callable, Iterator
+from typing import IO, NamedTuple
 
 from lxml import etree
 
@@ -22,6 +22,8 @@ DECLARATION_KINDS = ("employer_year", "worker", "rights", "training")
 DECLARATION_TAGS = tuple(NS + kind for kind in DECLARATION_KINDS)
 ENTERPRISE_NUMBER_TAG = NS + "enterprise_number"
 EMPLOYER_TAG = NS + "employer"
+INSZ_TAG = NS + "insz"
+REFERENCE_TAG = NS + "reference"
 
 
 def safe_iterparse(source: IO[bytes], **kwargs) -> etree.iterparse:
@@ -59,11 +61,11 @@ def _zones(element: etree._Element, names: dict[str, str]) -> dict:
     return data
 
 
-def read_declarations(source: IO[bytes]) -> Iterator[Declaration]:
-    """Every declaration of the file, in order, with ``position`` 1, 2, 3, ..."""
+def _declaration_elements(source: IO[bytes]) -> Iterator[tuple[int, str, str, etree._Element]]:
+    """(position, kind, enterprise number, element) of every declaration, in file order;
+    each element is cleared once the consumer asks for the next."""
     employer = ""
     position = 0
-    names: dict[str, str] = {}
     for _event, element in safe_iterparse(
         source, events=("end",), tag=(ENTERPRISE_NUMBER_TAG, *DECLARATION_TAGS, EMPLOYER_TAG)
     ):
@@ -72,20 +74,52 @@ def read_declarations(source: IO[bytes]) -> Iterator[Declaration]:
             if element.getparent().tag == EMPLOYER_TAG:
                 employer = (element.text or "").strip()
             continue
-        if tag == EMPLOYER_TAG:
-            element.clear()
-            parent = element.getparent()
-            while element.getprevious() is not None:
-                del parent[0]
+        if tag != EMPLOYER_TAG:
+            position += 1
+            yield position, tag[_NS_LEN:], employer, element
+        element.clear()
+        parent = element.getparent()
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def read_declarations(
+    source: IO[bytes], select: Callable[[int, etree._Element], bool] | None = None
+) -> Iterator[Declaration]:
+    """Every declaration of the file, in order, with ``position`` 1, 2, 3, ...
+
+    With ``select``, only those for which ``select(position, element)`` is true: the
+    others are skipped before their zones are read.
+    """
+    names: dict[str, str] = {}
+    for position, kind, employer, element in _declaration_elements(source):
+        if select is not None and not select(position, element):
             continue
-        position += 1
-        kind = tag[_NS_LEN:]
         data = _zones(element, names)
         action = "create"
         if kind == "training":
             action = (data.pop("action", "") or "create").strip()
         yield Declaration(kind=kind, employer=employer, data=data, action=action, position=position)
-        element.clear()
-        parent = element.getparent()
-        while element.getprevious() is not None:
-            del parent[0]
+
+
+class Keys(NamedTuple):
+    """What a file's plan needs of a declaration (see ``fla.batch.planning``)."""
+
+    position: int
+    kind: str
+    employer: str
+    insz: str
+    reference: str
+
+
+def read_keys(source: IO[bytes]) -> Iterator[Keys]:
+    """The position, kind, enterprise number, INSZ and reference of every declaration
+    (zones stripped, "" where absent), without reading the other zones."""
+    for position, kind, employer, element in _declaration_elements(source):
+        yield Keys(
+            position,
+            kind,
+            employer,
+            (element.findtext(INSZ_TAG) or "").strip(),
+            (element.findtext(REFERENCE_TAG) or "").strip(),
+        )

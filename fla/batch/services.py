@@ -40,13 +40,13 @@ from django.utils.dateparse import parse_datetime
 from fla.accounts.access import DECLARE, READ, Caller
 from fla.accounts.models import Mandatary, MandataryAccess
 from fla.audit.models import HistoryEntry
+from fla.batch import planning
 from fla.batch import receipt as receipt_scan
-from fla.batch.models import BatchFile, BatchResult, BatchStatus
+from fla.batch.models import BatchFile, BatchPartition, BatchResult, BatchStatus
 from fla.batch.parsing import read_declarations
 from fla.batch.schemas import NOTIFICATION_NS
 from fla.core import bulk
 from fla.core.choices import Channel, Role
-from fla.core.statements import Statement
 from fla.declarations.anomalies import Finding
 from fla.declarations.services import submit
 from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
@@ -299,39 +299,162 @@ def files_for(caller: Caller) -> QuerySet[BatchFile]:
 
 
 class LeaseLost(Exception):
-    """Another worker took the file over; this one stops without writing."""
+    """Another worker took the file or partition over, or the file failed: this worker
+    stops without writing."""
 
 
 def _lease_seconds() -> int:
     return settings.FLA_BATCH_LEASE_SECONDS
 
 
-def _schedule_watch(file_id: int, when: dt.datetime) -> None:
-    """A task that resumes the file if its worker dies (a dead man's switch)."""
-    from fla.batch.tasks import process_file
-
-    backend = process_file.get_backend()
-    if backend.supports_defer:
-        process_file.using(run_after=when).enqueue(file_id)
+def _lease_until() -> dt.datetime:
+    return timezone.now() + dt.timedelta(seconds=_lease_seconds())
 
 
-def _claim(file_id: int, owner: str) -> BatchFile | None:
+def _schedule_watch(when: dt.datetime, file_id: int, index: int | None = None) -> None:
+    """A task that takes the file's planning (``index`` None) or a partition over if its
+    worker dies (a dead man's switch)."""
+    from fla.batch import tasks
+
+    task = tasks.process_file if index is None else tasks.process_partition
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=when)
+        task.enqueue(file_id) if index is None else task.enqueue(file_id, index)
+
+
+def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = None) -> str:
+    """Process a received file: plan it if no worker has yet, let other workers take
+    its other partitions, then apply every partition no other worker holds. Safe to run
+    twice, and at the same time by several workers.
+
+    Returns "done" once the file is, "skipped" if this worker found nothing to do, and
+    "partly" if other workers still hold partitions of it."""
+    owner = owner or uuid.uuid4().hex
+    batch = _planned(file_id, owner)
+    if batch is None:
+        return "skipped"
+    worked = False
+    for index in range(batch.plan["count"]):
+        outcome = process_partition(file_id, index, chunk_size=chunk_size, owner=owner)
+        if outcome == "done":
+            return "done"
+        worked = worked or outcome == "partition done"
+    return "partly" if worked else "skipped"
+
+
+def _planned(file_id: int, owner: str) -> BatchFile | None:
+    """The file, with its plan and partitions, made now if no worker has made them yet;
+    None if the file is finished, failed, or another worker is planning it."""
+    batch = BatchFile.objects.filter(pk=file_id).first()
+    if batch is None or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+        return None
+    if batch.plan:
+        return batch
     now = timezone.now()
     with transaction.atomic():
-        batch = BatchFile.objects.select_for_update().filter(pk=file_id).first()
-        if batch is None or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
-            return None
+        batch = BatchFile.objects.select_for_update().get(pk=file_id)
+        if batch.plan or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+            return batch if batch.plan else None
         if batch.lease_owner and batch.lease_until and batch.lease_until > now:
-            # Another worker is on it; look again when its lease runs out.
-            _schedule_watch(file_id, batch.lease_until + dt.timedelta(seconds=1))
+            # Another worker is planning it; look again when its lease runs out.
+            _schedule_watch(batch.lease_until + dt.timedelta(seconds=1), file_id)
             return None
         batch.lease_owner = owner
-        batch.lease_until = now + dt.timedelta(seconds=_lease_seconds())
+        batch.lease_until = _lease_until()
         batch.status = BatchStatus.PROCESSING
         batch.started_at = batch.started_at or now
         batch.save(update_fields=["lease_owner", "lease_until", "status", "started_at"])
-        _schedule_watch(file_id, batch.lease_until + dt.timedelta(seconds=1))
-    return batch
+        _schedule_watch(batch.lease_until + dt.timedelta(seconds=1), file_id)
+    # A file an earlier version left unfinished has one partition, with its checkpoint.
+    started = BatchPartition.objects.filter(file_id=file_id).exists()
+    try:
+        with default_storage.open(batch.storage_name, "rb") as source:
+            plan = planning.make_plan(source, batch.total, single=started)
+    except Exception as exc:
+        logger.exception("BATCH file %s failed", file_id)
+        _fail(file_id, exc)
+        raise
+    with transaction.atomic():
+        current = BatchFile.objects.select_for_update().get(pk=file_id)
+        if current.lease_owner != owner or current.plan:
+            return current if current.plan else None
+        current.plan = plan.as_json()
+        current.lease_owner, current.lease_until = "", None
+        current.save(update_fields=["plan", "lease_owner", "lease_until"])
+        BatchPartition.objects.bulk_create(
+            (BatchPartition(file=current, index=index) for index in range(plan.count)),
+            ignore_conflicts=True,
+        )
+        # Other workers may take the other partitions at once.
+        from fla.batch import tasks
+
+        for index in range(1, plan.count):
+            tasks.process_partition.enqueue(file_id, index)
+    logger.info("BATCH file %s planned: %s partition(s)", file_id, plan.count)
+    return current
+
+
+def process_partition(
+    file_id: int, index: int, *, chunk_size: int | None = None, owner: str | None = None
+) -> str:
+    """Apply one partition of a planned file to its end, from its checkpoint.
+
+    Returns "done" if the file is finished (by this call or an earlier one), "partition
+    done" if this call finished the partition while others are still at work,
+    "skipped" if the partition is done or another worker holds it, and "lease lost" if
+    another worker took it over meanwhile."""
+    owner = owner or uuid.uuid4().hex
+    chunk_size = chunk_size or settings.FLA_BATCH_CHUNK
+    partition = _claim(file_id, index, owner)
+    if partition is None:
+        return "done" if _finish_if_complete(file_id) else "skipped"
+    batch = partition.file
+    plan = planning.Plan.from_json(batch.plan)
+    caller = caller_from_json(batch.caller)
+    try:
+        with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
+            remaining = read_declarations(source, plan.selector(index, partition.checkpoint))
+            for number, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
+                _apply_chunk(batch, partition, plan, caller, chunk, owner)
+                if number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
+                    bulk.refresh_statistics(GROWING_TABLES)
+        with transaction.atomic():
+            current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
+            if current.lease_owner != owner:
+                raise LeaseLost
+            current.done = True
+            current.lease_owner, current.lease_until = "", None
+            current.save(update_fields=["done", "lease_owner", "lease_until"])
+    except LeaseLost:
+        return "lease lost"
+    except Exception as exc:
+        logger.exception("BATCH file %s failed (partition %s)", file_id, index)
+        _fail(file_id, exc)
+        raise
+    return "done" if _finish_if_complete(file_id) else "partition done"
+
+
+def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
+    """Take partition ``index`` of the file if it is left to do and no worker holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        partition = (
+            BatchPartition.objects.select_for_update(of=("self",))
+            .select_related("file")
+            .filter(file_id=file_id, index=index)
+            .first()
+        )
+        if partition is None or partition.done or partition.file.status != BatchStatus.PROCESSING:
+            return None
+        if partition.lease_owner and partition.lease_until and partition.lease_until > now:
+            # Another worker is on it; look again when its lease runs out.
+            _schedule_watch(partition.lease_until + dt.timedelta(seconds=1), file_id, index)
+            return None
+        partition.lease_owner = owner
+        partition.lease_until = _lease_until()
+        partition.save(update_fields=["lease_owner", "lease_until"])
+        _schedule_watch(partition.lease_until + dt.timedelta(seconds=1), file_id, index)
+    return partition
 
 
 def _chunks(declarations: Iterator[Declaration], size: int) -> Iterator[list[Declaration]]:
@@ -343,32 +466,6 @@ def _chunks(declarations: Iterator[Declaration], size: int) -> Iterator[list[Dec
             chunk = []
     if chunk:
         yield chunk
-
-
-def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = None) -> str:
-    """Process a received file to the end, from its last checkpoint. Safe to run twice."""
-    owner = owner or uuid.uuid4().hex
-    chunk_size = chunk_size or settings.FLA_BATCH_CHUNK
-    batch = _claim(file_id, owner)
-    if batch is None:
-        return "skipped"
-    caller = caller_from_json(batch.caller)
-    try:
-        with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
-            skip = batch.processed
-            remaining = (d for d in read_declarations(source) if d.position > skip)
-            for index, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
-                _apply_chunk(batch, caller, chunk, owner)
-                if index & (index - 1) == 0:  # after chunks 1, 2, 4, 8, ...
-                    bulk.refresh_statistics(GROWING_TABLES)
-        _finish(batch, owner)
-    except LeaseLost:
-        return "lease lost"
-    except Exception as exc:
-        logger.exception("BATCH file %s failed", file_id)
-        _fail(file_id, owner, exc)
-        raise
-    return "done"
 
 
 # Thresholds of Python's cyclic garbage collector while a file is processed (the
@@ -403,19 +500,31 @@ def _fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
-def _apply_chunk(batch: BatchFile, caller: Caller, chunk: list[Declaration], owner: str) -> None:
+def _apply_chunk(
+    batch: BatchFile,
+    partition: BatchPartition,
+    plan: planning.Plan,
+    caller: Caller,
+    chunk: list[Declaration],
+    owner: str,
+) -> None:
     with transaction.atomic():
-        current = BatchFile.objects.select_for_update().get(pk=batch.pk)
-        if current.lease_owner != owner or current.processed + 1 != chunk[0].position:
+        current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
+        if current.lease_owner != owner or current.checkpoint != partition.checkpoint:
             raise LeaseLost
-        duplicates = _duplicates_in_file(batch, chunk)
-        to_submit = [d for d in chunk if d.position not in duplicates]
-        outcomes = (
-            {o.declaration.position: o for o in submit(caller, to_submit, dry_run=batch.test)}
-            if to_submit
-            else {}
-        )
-        outcomes.update(duplicates)
+        outcomes: dict[int, Outcome] = {}
+        to_submit = []
+        for d in chunk:
+            if d.position in plan.duplicates:
+                # The file used the reference earlier (E022).
+                reference = str(d.data.get("reference", "")).strip()
+                finding = Finding("E022", "reference", {"value": reference})
+                outcomes[d.position] = Outcome(d, REJECTED, [finding])
+            else:
+                to_submit.append(d)
+        if to_submit:
+            for outcome in submit(caller, to_submit, dry_run=batch.test):
+                outcomes[outcome.declaration.position] = outcome
         plain, with_findings = [], []
         counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
         for declaration in chunk:
@@ -429,54 +538,19 @@ def _apply_chunk(batch: BatchFile, caller: Caller, chunk: list[Declaration], own
         # Without findings, the column is left to its database default, [].
         bulk.insert(BatchResult, RESULT_FIELDS[:-1], plain)
         bulk.insert(BatchResult, RESULT_FIELDS, with_findings)
-        current.processed = chunk[-1].position
-        current.accepted += counts[ACCEPTED]
-        current.accepted_with_warnings += counts[ACCEPTED_WITH_WARNINGS]
-        current.rejected += counts[REJECTED]
-        current.lease_until = timezone.now() + dt.timedelta(seconds=_lease_seconds())
-        current.save(
-            update_fields=[
-                "processed",
-                "accepted",
-                "accepted_with_warnings",
-                "rejected",
-                "lease_until",
-            ]
+        current.checkpoint = chunk[-1].position
+        current.lease_until = _lease_until()
+        current.save(update_fields=["checkpoint", "lease_until"])
+        # Last, so that other partitions wait for this row only while this one commits.
+        counted = BatchFile.objects.filter(pk=batch.pk, status=BatchStatus.PROCESSING).update(
+            processed=F("processed") + len(chunk),
+            accepted=F("accepted") + counts[ACCEPTED],
+            accepted_with_warnings=F("accepted_with_warnings") + counts[ACCEPTED_WITH_WARNINGS],
+            rejected=F("rejected") + counts[REJECTED],
         )
-    batch.processed = current.processed
-
-
-# The (enterprise number, reference) of the trainings already processed in a file, among
-# the given references: compiled once, run once per chunk.
-_EARLIER_REFERENCES = Statement(
-    lambda p: BatchResult.objects.filter(
-        bulk.Within(F("reference"), p.references), file_id=p.file, kind="training"
-    ).values_list("enterprise_number", "reference")
-)
-
-
-def _duplicates_in_file(batch: BatchFile, chunk: list[Declaration]) -> dict[int, Outcome]:
-    """Trainings whose reference an earlier chunk of the same file already declared (E022)."""
-    if batch.processed == 0:
-        return {}
-    references: dict[int, str] = {}  # position -> reference, of the chunk's trainings
-    for d in chunk:
-        if d.kind == "training":
-            reference = str(d.data.get("reference", "")).strip()
-            if reference:
-                references[d.position] = reference
-    if not references:
-        return {}
-    seen = set(_EARLIER_REFERENCES.rows(file=batch.pk, references=set(references.values())))
-    duplicates = {}
-    if seen:
-        for d in chunk:
-            reference = references.get(d.position)
-            if reference is not None and (d.employer, reference) in seen:
-                duplicates[d.position] = Outcome(
-                    d, REJECTED, [Finding("E022", "reference", {"value": reference})]
-                )
-    return duplicates
+        if not counted:
+            raise LeaseLost  # the file failed in another partition
+    partition.checkpoint = current.checkpoint
 
 
 def _json_safe(value: object) -> object:
@@ -517,40 +591,38 @@ def _findings_json(findings: list[Finding]) -> list[dict]:
     ]
 
 
-def _finish(batch: BatchFile, owner: str) -> None:
-    batch.refresh_from_db()
+def _finish_if_complete(file_id: int) -> bool:
+    """Write the notification and close the file once every partition is done; whether
+    the file is done. Two workers may finish their last partitions at once: each writes
+    a notification, the first to commit keeps its own, the other deletes its copy."""
+    batch = BatchFile.objects.filter(pk=file_id).first()
+    if batch is None or batch.status != BatchStatus.PROCESSING:
+        return batch is not None and batch.status == BatchStatus.DONE
+    if not batch.plan or BatchPartition.objects.filter(file_id=file_id, done=False).exists():
+        return False
     name = write_notification(batch)
     with transaction.atomic():
-        current = BatchFile.objects.select_for_update().get(pk=batch.pk)
-        if current.lease_owner != owner:
+        current = BatchFile.objects.select_for_update().get(pk=file_id)
+        if current.status != BatchStatus.PROCESSING:
             default_storage.delete(name)
-            raise LeaseLost
-        if current.notification_name and current.notification_name != name:
-            default_storage.delete(current.notification_name)
+            return current.status == BatchStatus.DONE
         current.notification_name = name
         current.status = BatchStatus.DONE
         current.finished_at = timezone.now()
-        current.lease_owner = ""
-        current.lease_until = None
-        current.save(
-            update_fields=[
-                "notification_name",
-                "status",
-                "finished_at",
-                "lease_owner",
-                "lease_until",
-            ]
-        )
+        current.save(update_fields=["notification_name", "status", "finished_at"])
+    return True
 
 
-def _fail(file_id: int, owner: str, exc: Exception) -> None:
+def _fail(file_id: int, exc: Exception) -> None:
+    """The file failed: no worker goes on with any of its partitions."""
     with transaction.atomic():
-        BatchFile.objects.filter(pk=file_id, lease_owner=owner).update(
+        BatchFile.objects.filter(pk=file_id).exclude(status=BatchStatus.DONE).update(
             status=BatchStatus.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
             lease_owner="",
             lease_until=None,
         )
+        BatchPartition.objects.filter(file_id=file_id).update(lease_owner="", lease_until=None)
 
 
 # ---------------------------------------------------------------------------------------

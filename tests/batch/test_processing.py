@@ -8,7 +8,9 @@ from lxml import etree
 
 from fla.audit.models import HistoryEntry
 from fla.batch import services
-from fla.batch.models import BatchFile, BatchResult
+from fla.batch.models import BatchFile, BatchPartition, BatchResult
+from fla.batch.parsing import read_declarations
+from fla.batch.planning import Plan
 from fla.batch.schemas import notification_schema
 from fla.declarations import services as declaration_services
 from fla.trainings.models import Training
@@ -152,8 +154,10 @@ def test_crash_mid_file_resumes_from_the_checkpoint_exactly_once(world, settings
     assert BatchResult.objects.filter(file=batch).count() == 20
     # Its lease still runs: another worker waits for it to expire.
     assert services.process(receipt.file_id, owner="second") == "skipped"
-    BatchFile.objects.filter(pk=batch.pk).update(
-        lease_until=batch.lease_until - dt.timedelta(hours=1)
+    partition = BatchPartition.objects.get(file=batch)
+    assert (partition.checkpoint, partition.lease_owner) == (20, "first")
+    BatchPartition.objects.filter(pk=partition.pk).update(
+        lease_until=partition.lease_until - dt.timedelta(hours=1)
     )
     monkeypatch.setattr(services, "submit", real_submit)
     assert services.process(receipt.file_id, owner="second") == "done"
@@ -173,16 +177,15 @@ def test_a_worker_that_lost_its_lease_writes_nothing(world, settings):
     receipt = services.receive(
         world.caller, io.BytesIO(world.file(declarations=declarations)), production=True
     )
-    batch = services._claim(receipt.file_id, "old")
-    BatchFile.objects.filter(pk=batch.pk).update(lease_owner="new")
-    chunk = [
-        d
-        for d in __import__("fla.batch.parsing", fromlist=["x"]).read_declarations(
-            default_storage.open(batch.storage_name, "rb")
-        )
-    ][:5]
+    batch = services._planned(receipt.file_id, "old")
+    partition = services._claim(batch.pk, 0, "old")
+    BatchPartition.objects.filter(pk=partition.pk).update(lease_owner="new")
+    with default_storage.open(batch.storage_name, "rb") as source:
+        chunk = list(read_declarations(source))[:5]
+    plan = Plan.from_json(batch.plan)
+    caller = services.caller_from_json(batch.caller)
     with pytest.raises(services.LeaseLost):
-        services._apply_chunk(batch, services.caller_from_json(batch.caller), chunk, "old")
+        services._apply_chunk(batch, partition, plan, caller, chunk, "old")
     assert Training.objects.count() == 0 and BatchResult.objects.count() == 0
 
 

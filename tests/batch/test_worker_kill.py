@@ -21,7 +21,7 @@ FLA = [sys.executable, "-m", "fla.cli"]
 DECLARATIONS = 1500
 
 
-def env_for(base: Path) -> dict:
+def env_for(base: Path, partitions: int = 1) -> dict:
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     env.update(
@@ -31,6 +31,7 @@ def env_for(base: Path) -> dict:
             "MEDIA_ROOT": str(base / "media"),
             "FLA_BATCH_CHUNK": "100",
             "FLA_BATCH_LEASE_SECONDS": "3",
+            "FLA_BATCH_PARTITIONS": str(partitions),
             "DJANGO_SETTINGS_MODULE": "fla.settings",
             "PYTHONPATH": str(ROOT),
         }
@@ -85,9 +86,9 @@ def wait_until(predicate, timeout=180):
     raise AssertionError("timed out")
 
 
-def prepare(base: Path, template: Path) -> dict:
+def prepare(base: Path, template: Path, partitions: int) -> dict:
     shutil.copytree(template, base)
-    env = env_for(base)
+    env = env_for(base, partitions)
     receipt = scenario("submit", env, str(DECLARATIONS))
     assert receipt["accepted"] and receipt["declarations"] == DECLARATIONS
     return env
@@ -103,10 +104,13 @@ def template(tmp_path_factory):
     return base
 
 
-def test_sigkill_mid_file_then_restart_gives_the_uninterrupted_result(template, tmp_path):
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_sigkill_mid_file_then_restart_gives_the_uninterrupted_result(
+    template, tmp_path, partitions
+):
     # The reference: one worker, never interrupted.
     reference_dir = tmp_path / "reference"
-    env = prepare(reference_dir, template)
+    env = prepare(reference_dir, template, partitions)
     process = worker(env, reference_dir)
     try:
         wait_until(lambda: progress(reference_dir)[2] == "done")
@@ -117,7 +121,7 @@ def test_sigkill_mid_file_then_restart_gives_the_uninterrupted_result(template, 
 
     # The same file, with the worker killed in the middle.
     killed_dir = tmp_path / "killed"
-    env = prepare(killed_dir, template)
+    env = prepare(killed_dir, template, partitions)
     first = worker(env, killed_dir)
     try:
         wait_until(lambda: (lambda p: p[0] >= 300 and p[2] == "processing")(progress(killed_dir)))
@@ -143,3 +147,4 @@ def test_sigkill_mid_file_then_restart_gives_the_uninterrupted_result(template, 
     assert got["counts"][3] == rejected
     assert got["trainings"] == DECLARATIONS - rejected == got["history"]
     assert got["versions"] == [1]
+    assert got["partitions"] == partitions

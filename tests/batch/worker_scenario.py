@@ -85,6 +85,7 @@ def summary() -> None:
         json.dumps(
             {
                 "status": batch.status,
+                "partitions": batch.plan["count"],
                 "counts": [
                     batch.processed,
                     batch.accepted,

@@ -1,0 +1,290 @@
+"""A large BATCH file is shared into partitions by worker (fla.batch.planning): the
+outcome is that of the file applied in order, whichever worker applies which partition
+and in whatever order."""
+
+import datetime as dt
+import io
+import threading
+
+import pytest
+from django.apps import apps
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+
+from fla.batch import planning, services
+from fla.batch.models import BatchFile, BatchPartition, BatchResult
+from fla.batch.parsing import read_declarations
+from fla.declarations import services as declaration_services
+from fla.rights.models import Account, CreditLine
+from fla.trainings.models import Training
+from tests.factories import make_worker
+
+INVALID_INSZ = "85073003329"
+
+
+class Rollback(Exception):
+    pass
+
+
+def receive(world, declarations, reference="F1"):
+    data = world.file(reference=reference, declarations=declarations)
+    receipt = services.receive(world.caller, io.BytesIO(data), production=True)
+    assert receipt.accepted, receipt.errors
+    return receipt.file_id
+
+
+def stored(file_id):
+    return default_storage.open(BatchFile.objects.get(pk=file_id).storage_name, "rb")
+
+
+def snapshot(file_id):
+    """Everything a file's processing decides, without ids, but for which of a worker's
+    trainings carry W003 (see the test below)."""
+    results = [
+        (r.position, r.status == "rejected", [f["code"] for f in r.findings if f["code"] != "W003"])
+        for r in BatchResult.objects.filter(file_id=file_id).order_by("position")
+    ]
+    exceeded = (
+        set(
+            BatchResult.objects.filter(
+                file_id=file_id, findings__contains=[{"code": "W003"}]
+            ).values_list("insz", flat=True)
+        )
+        if connection.vendor == "postgresql"
+        else {
+            r.insz
+            for r in BatchResult.objects.filter(file_id=file_id)
+            if any(f["code"] == "W003" for f in r.findings)
+        }
+    )
+    trainings = sorted(
+        Training.objects.values_list(
+            "reference", "worker__insz", "title", "version", "start_date", "status"
+        )
+    )
+    credit = sorted(
+        CreditLine.objects.values_list(
+            "worker__insz", "year", "right_type", "granted_minutes", "used_minutes"
+        )
+    )
+    accounts = sorted(
+        Account.objects.values_list(
+            "worker__insz", "granted_minutes", "remaining_minutes", "trainings_count"
+        )
+    )
+    batch = BatchFile.objects.get(pk=file_id)
+    counts = (batch.processed, batch.accepted + batch.accepted_with_warnings, batch.rejected)
+    return results, exceeded, trainings, credit, accounts, counts
+
+
+@pytest.fixture
+def crowd(world, settings):
+    """Twelve workers of the mandated employer, one earlier training (OLD, of the
+    sixth), and a file of 60 declarations for them with every case that crosses
+    partitions: rights then trainings of the same worker, more trainings than the credit
+    allows, a reference used twice in the file, a cancel that names no INSZ, an invalid
+    INSZ and an employer without a mandate."""
+    settings.FLA_BATCH_CHUNK = 5
+    workers = world.workers + [make_worker(world.employer) for _ in range(9)]
+    settings.FLA_BATCH_PARTITIONS = 1
+    services.process(receive(world, [world.training("OLD", worker=workers[5])], "F0"))
+    declarations = []
+    for i, worker in enumerate(workers[:6]):
+        declarations.append(
+            ("rights", {"insz": worker.insz, "year": 2025, "employer_minutes": 600 + 60 * i})
+        )
+    for i in range(48):
+        start = dt.date(2025, 1, 6) + dt.timedelta(days=7 * (i // 12))
+        declarations.append(
+            world.training(
+                f"T{i}",
+                worker=workers[i % 12],
+                start_date=start.isoformat(),
+                end_date=start.isoformat(),
+                duration_minutes=240,
+            )
+        )
+    declarations[20] = world.training("T3", worker=workers[7], title="Again")  # E022
+    declarations[30] = ("training", {"reference": "OLD", "action": "cancel"})
+    declarations[40] = world.training("BAD", insz=INVALID_INSZ)
+    world.workers = workers
+    return declarations
+
+
+def test_partitions_give_the_outcome_of_the_file_applied_in_order(world, crowd, settings):
+    file_id = receive(world, crowd)
+    snapshots = {}
+    for count in (1, 4):
+        settings.FLA_BATCH_PARTITIONS = count
+        try:
+            with transaction.atomic():
+                assert services.process(file_id) == "done"
+                batch = BatchFile.objects.get(pk=file_id)
+                assert batch.plan["count"] == count
+                snapshots[count] = snapshot(file_id), batch.plan
+                raise Rollback
+        except Rollback:
+            pass
+    (sequential, plan_1), (partitioned, plan_4) = snapshots[1], snapshots[4]
+    # W003 (credit exceeded) is judged on a worker's credit after the chunk that holds
+    # the training: where a partition's chunk holds several trainings of a worker that
+    # file order would have spread over several chunks, the earlier ones carry it too.
+    # Which workers exceed their credit, and everything stored, are the same.
+    assert partitioned == sequential
+    assert sequential[1]
+    results = {position: codes for position, _, codes in sequential[0]}
+    assert results[21] == ["E022"] and results[41] == ["E001"]
+    assert plan_1["duplicates"] == plan_4["duplicates"] == [21]
+    # The cancel goes where the worker holding OLD is.
+    owner = planning.partition_of_insz(world.workers[5].insz, 4)
+    assert plan_4["assigned"] == [[31, owner]]
+    assert sequential[0][30] == (31, False, [])  # the cancel is applied
+    # Each of the four partitions had declarations of its own.
+    plan = planning.Plan.from_json(plan_4)
+    shares = []
+    for index in range(4):
+        with stored(file_id) as source:
+            shares.append(sum(1 for _ in read_declarations(source, plan.selector(index, 0))))
+    assert sum(shares) == 54 and all(shares)
+
+
+def test_partition_of_a_worker_does_not_depend_on_how_the_insz_is_written(world):
+    insz = world.workers[0].insz
+    written = f"{insz[:2]}.{insz[2:4]}.{insz[4:6]}-{insz[6:9]}.{insz[9:]}"
+    assert planning.partition_of_insz(written, 7) == planning.partition_of_insz(insz, 7)
+
+
+def test_a_file_that_reaches_across_workers_is_one_partition(world, crowd, settings):
+    settings.FLA_BATCH_PARTITIONS = 4
+    employer_year = ("employer_year", {"year": 2025, "size_class": "20plus"})
+    moved = world.training("OLD", worker=world.workers[0])  # OLD is the sixth worker's
+    for n, replaced in enumerate((employer_year, moved)):
+        declarations = list(crowd)
+        declarations[30] = replaced  # the cancel of OLD
+        file_id = receive(world, declarations, reference=f"X{n}")
+        with stored(file_id) as source:
+            assert planning.make_plan(source, 54).count == 1
+    file_id = receive(world, crowd, reference="X2")
+    with stored(file_id) as source:
+        assert planning.make_plan(source, 54).count == 4
+    # Small files are not shared: no partition under two chunks.
+    assert planning.partitions_wanted(19) == 1 and planning.partitions_wanted(20) == 2
+
+
+def test_duplicates_are_exact_when_hashes_collide(world, monkeypatch):
+    # Every key hashes alike: the second pass must tell the references apart.
+    monkeypatch.setattr(planning, "hash", lambda key: 1, raising=False)
+    declarations = [world.training(r) for r in ("A", "B", "A", "C", "B")]
+    file_id = receive(world, declarations)
+    with stored(file_id) as source:
+        assert planning.make_plan(source, 5).duplicates == {3, 5}
+
+
+def test_a_worker_killed_in_one_partition_is_resumed_exactly_once(
+    world, crowd, settings, monkeypatch
+):
+    settings.FLA_BATCH_PARTITIONS = 2
+    file_id = receive(world, crowd)
+    real_submit = declaration_services.submit
+    calls = {"n": 0}
+
+    def crashing_submit(caller, chunk, **kwargs):
+        calls["n"] += 1
+        outcomes = real_submit(caller, chunk, **kwargs)
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("worker killed")
+        return outcomes
+
+    monkeypatch.setattr(services, "submit", crashing_submit)
+    with pytest.raises(KeyboardInterrupt):
+        services.process(file_id, owner="first")
+    monkeypatch.setattr(services, "submit", real_submit)
+    first = BatchPartition.objects.get(file_id=file_id, index=0)
+    assert first.checkpoint > 0 and not first.done and first.lease_owner == "first"
+    # Another worker takes the other partition, and only that one while the lease runs.
+    assert services.process(file_id, owner="second") == "partly"
+    assert BatchPartition.objects.get(file_id=file_id, index=1).done
+    assert BatchFile.objects.get(pk=file_id).status == "processing"
+    BatchPartition.objects.filter(pk=first.pk).update(
+        lease_until=first.lease_until - dt.timedelta(hours=1)
+    )
+    assert services.process_partition(file_id, 0, owner="third") == "done"
+    batch = BatchFile.objects.get(pk=file_id)
+    assert (batch.status, batch.processed, batch.total) == ("done", 54, 54)
+    positions = list(BatchResult.objects.filter(file=batch).values_list("position", flat=True))
+    assert positions == list(range(1, 55))
+    assert Training.objects.filter(reference__startswith="T").count() == 45
+    assert services.process(file_id) == "skipped"
+
+
+def test_a_failed_partition_stops_the_others(world, crowd, settings, monkeypatch):
+    settings.FLA_BATCH_PARTITIONS = 2
+    file_id = receive(world, crowd)
+
+    def broken_submit(caller, chunk, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "submit", broken_submit)
+    with pytest.raises(RuntimeError):
+        services.process(file_id)
+    batch = BatchFile.objects.get(pk=file_id)
+    assert (batch.status, batch.error) == ("failed", "RuntimeError: disk full")
+    assert services.process_partition(file_id, 1) == "skipped"
+    assert not BatchResult.objects.filter(file=batch).exists()
+
+
+def test_an_unfinished_file_of_the_previous_version_keeps_its_checkpoint(
+    world, crowd, settings, monkeypatch
+):
+    file_id = receive(world, crowd)
+    real_submit = declaration_services.submit
+
+    def crashing_submit(caller, chunk, **kwargs):
+        if BatchResult.objects.filter(file_id=file_id).exists():
+            raise KeyboardInterrupt("worker killed")
+        return real_submit(caller, chunk, **kwargs)
+
+    monkeypatch.setattr(services, "submit", crashing_submit)
+    with pytest.raises(KeyboardInterrupt):
+        services.process(file_id)
+    monkeypatch.setattr(services, "submit", real_submit)
+    # As the previous version left it: a checkpoint on the file, no plan, no partition.
+    BatchFile.objects.filter(pk=file_id).update(plan={})
+    BatchPartition.objects.all().delete()
+    assert BatchFile.objects.get(pk=file_id).processed == 5
+    migration = __import__("fla.batch.migrations.0004_partitions", fromlist=["x"])
+    migration.keep_checkpoints(apps, connection.schema_editor())
+    assert BatchPartition.objects.get(file_id=file_id).checkpoint == 5
+    settings.FLA_BATCH_PARTITIONS = 4
+    assert services.process(file_id) == "done"
+    batch = BatchFile.objects.get(pk=file_id)
+    assert batch.plan["count"] == 1 and batch.processed == 54
+    positions = list(BatchResult.objects.filter(file=batch).values_list("position", flat=True))
+    assert positions == list(range(1, 55))
+    assert Training.objects.filter(reference__startswith="T").count() == 45
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_share_the_file(world, crowd, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite files are one partition: its single writer would serialise them")
+    settings.FLA_BATCH_PARTITIONS = 2
+    file_id = receive(world, crowd)
+    outcomes = []
+
+    def work(owner):
+        try:
+            outcomes.append(services.process(file_id, owner=owner))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert "done" in outcomes
+    batch = BatchFile.objects.get(pk=file_id)
+    assert (batch.status, batch.processed) == ("done", 54)
+    assert BatchResult.objects.filter(file=batch).count() == 54
+    assert Training.objects.filter(reference__startswith="T").count() == 45
