@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import multiprocessing
 import pstats
+import resource
 import shutil
 import sys
 import time
@@ -51,6 +53,30 @@ def reset_peak() -> None:
         f.write("5")
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def apply_partition(services, file_id: int, index: int, answer) -> None:
+    """In a forked process: apply one partition; send back the CPU time of its ``submit``
+    calls and its peak memory."""
+    spent = {"submit": 0.0}
+    shared = services.submit
+
+    def timed_submit(*args, **kwargs):
+        begun = time.process_time()
+        try:
+            return shared(*args, **kwargs)
+        finally:
+            spent["submit"] += time.process_time() - begun
+
+    reset_peak()
+    services.submit = timed_submit
+    services.process_partition(file_id, index)
+    answer.send((spent["submit"], rss("VmHWM")))
+
+
 def training_zones(i: int, workers: int) -> dict:
     day = dt.date(2025, 1, 6) + dt.timedelta(days=(i // workers) * 7 % 300)
     return {
@@ -73,6 +99,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=20_000)
     parser.add_argument("--chunk", type=int, default=2000)
     parser.add_argument(
+        "--partitions",
+        type=int,
+        default=2,
+        help="Partitions of the file, each applied by a process of its own (as that many "
+        "worker processes would); 1 applies the file in one process.",
+    )
+    parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/fla_batch_bench"
     )
     parser.add_argument(
@@ -85,9 +118,14 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    work = prepare(args.database_url, "fla-batch-bench-", FLA_BATCH_CHUNK=str(args.chunk))
+    work = prepare(
+        args.database_url,
+        "fla-batch-bench-",
+        FLA_BATCH_CHUNK=str(args.chunk),
+        FLA_BATCH_PARTITIONS=str(args.partitions),
+    )
 
-    from django.db import connection
+    from django.db import connection, connections
     from lxml import etree
 
     from fla.accounts.access import Caller
@@ -138,7 +176,7 @@ def main() -> int:
     services.submit = timed_submit
     reset_peak()
     base_rss = rss("VmRSS")
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0 = time.perf_counter(), time.process_time() + children_cpu()
     with open(path, "rb") as stream:
         receipt = services.receive(caller, stream, production=True)
     t_receive = time.perf_counter() - t0
@@ -147,11 +185,31 @@ def main() -> int:
     t0 = time.perf_counter()
     if profiler:
         profiler.enable()
-    services.process(receipt.file_id)
+    # As worker processes would: one plans the file, then each partition is applied by a
+    # process of its own (forked here, each with its own database connection).
+    plan = services._planned(receipt.file_id, "bench").plan
+    connections.close_all()
+    helpers = []
+    for index in range(1, plan["count"]):
+        reader, writer = multiprocessing.Pipe(duplex=False)
+        helper = multiprocessing.get_context("fork").Process(
+            target=apply_partition, args=(services, receipt.file_id, index, writer)
+        )
+        helper.start()
+        helpers.append((helper, reader))
+    services.process_partition(receipt.file_id, 0)
+    helper_peaks = []
+    for helper, reader in helpers:
+        helper_submit_cpu, helper_peak = reader.recv()
+        helper.join()
+        assert helper.exitcode == 0, helper.exitcode
+        submit_cpu += helper_submit_cpu
+        helper_peaks.append(helper_peak)
+    services._finish_if_complete(receipt.file_id)
     if profiler:
         profiler.disable()
     t_process = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
+    cpu = time.process_time() + children_cpu() - cpu0
     services.submit = shared_submit
     peak = rss("VmHWM")
     batch = BatchFile.objects.get(pk=receipt.file_id)
@@ -220,8 +278,8 @@ def main() -> int:
         f"rejected {batch.rejected})"
     )
     print(
-        f"CPU time of this process (receipt and processing): {cpu:.2f} s; the rest of the "
-        f"wall time is the database's work and waiting"
+        f"CPU time of the {plan['count']} process(es) (receipt and processing): {cpu:.2f} s; "
+        f"the rest of the wall time is the database's work and waiting"
     )
     print(
         f"  of which the shared write path (submit): {submit_cpu:.2f} s "
@@ -231,6 +289,7 @@ def main() -> int:
     print(
         f"peak memory: {peak / 1e6:.0f} MB RSS (of which {base_rss / 1e6:.0f} MB before "
         f"the receipt; Python heap and lxml included)"
+        + "".join(f"; partition {i}: {p / 1e6:.0f} MB" for i, p in enumerate(helper_peaks, 1))
     )
     print(
         f"floor: validating parse reading {zones:,} zones {t_parse:.2f} s + "

@@ -16,7 +16,8 @@ class BatchFile(models.Model):
     ``processed`` and the counts are those of the declarations whose results are
     committed, updated in the same transaction as their writes. The checkpoints are
     the partitions' (``BatchPartition``); ``plan`` says how the file is shared among
-    them (``fla.batch.planning``) and is empty until the first worker has made it.
+    them (``fla.batch.planning``): the receipt notes in it the references the file may
+    use twice, and the first worker to take the file adds the rest ("count" and on).
     """
 
     reference = models.CharField(max_length=64)
@@ -54,7 +55,8 @@ class BatchFile(models.Model):
     accepted = models.PositiveIntegerField(default=0)
     accepted_with_warnings = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    # {"count": partitions, "duplicates": [positions], "assigned": [[position, partition]]}
+    # {"repeated": [digests], "count": partitions, "duplicates": [positions],
+    #  "assigned": [[position, partition]]}
     plan = models.JSONField(default=dict, blank=True)
     # The worker making the plan, and until when its lease runs.
     lease_owner = models.CharField(max_length=64, blank=True)

@@ -8,6 +8,7 @@ every semantic check once, for every channel.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple
 
@@ -24,6 +25,14 @@ ENTERPRISE_NUMBER_TAG = NS + "enterprise_number"
 EMPLOYER_TAG = NS + "employer"
 INSZ_TAG = NS + "insz"
 REFERENCE_TAG = NS + "reference"
+TRAINING_TAG = NS + "training"
+
+
+def reference_digest(employer: str, reference: str) -> int:
+    """A stable 56-bit digest of a training's (enterprise number, reference) as the file
+    writes them (stripped): equal keys have equal digests in every process."""
+    key = f"{employer}\x00{reference}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=7).digest(), "big")
 
 
 def safe_iterparse(source: IO[bytes], **kwargs) -> etree.iterparse:

@@ -15,9 +15,12 @@ declaration of another one does. The plan keeps that true:
 - E022 (a reference used again in the same file) is decided for the whole file before
   any partition runs, since the first use may sit in a partition that runs later.
 
-The plan is made once per file, by streaming it (memory: a hash per training
-reference, about 60 bytes each), and stored with the file, so that every worker and
-every resumption after a crash shares the same partitions.
+The plan is made once per file and stored with it, so that every worker and every
+resumption after a crash shares the same partitions. The receipt, which reads every
+declaration anyway, notes the references the file seems to use twice (a digest per
+reference, dropped once the file is read); the plan reads the file again only to
+confirm those, and to look up whose workers the references are when the file is to be
+shared.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import IO
 from django.conf import settings
 from lxml import etree
 
-from fla.batch.parsing import INSZ_TAG, Keys, read_keys
+from fla.batch.parsing import INSZ_TAG, Keys, read_keys, reference_digest
 from fla.core.identifiers import checked_enterprise_number, checked_insz
 from fla.employers.models import Employer
 from fla.trainings.models import Training
@@ -95,67 +98,63 @@ def partitions_wanted(total: int) -> int:
     return max(1, min(settings.FLA_BATCH_PARTITIONS, total // (2 * chunk)))
 
 
-def make_plan(source: IO[bytes], total: int, *, single: bool = False) -> Plan:
-    """The plan of a stored (already validated) file; one partition if ``single``."""
+def make_plan(
+    source: IO[bytes], total: int, repeated: Iterable[int] | None, *, single: bool = False
+) -> Plan:
+    """The plan of a stored (already validated) file; one partition if ``single``.
+
+    ``repeated`` are the digests of the references that the receipt saw more than once
+    (``Scan.repeated``); the file is read again only to tell which of those are really
+    the same reference, and, when it is to be shared, whose workers its references are.
+    None (a file received before receipts noted them) compares every reference.
+    """
     count = 1 if single else partitions_wanted(total)
-    duplicates = _duplicates(source)
-    if count == 1:
-        return Plan(1, duplicates)
-    source.seek(0)
-    cross, assigned = _owners(read_keys(source), count, duplicates)
-    if cross:
-        return Plan(1, duplicates)
-    return Plan(count, duplicates, assigned)
-
-
-def _training_key(keys: Keys) -> tuple[str, str] | None:
-    if keys.kind != "training" or not keys.reference:
-        return None
-    return (keys.employer, keys.reference)
-
-
-def _duplicates(source: IO[bytes]) -> frozenset[int]:
-    """Positions of the trainings whose (enterprise number, reference) an earlier training
-    of the file already has. A first pass keeps only hashes; if two are equal, a second
-    pass compares the references themselves, for those hashes only."""
-    seen: set[int] = set()
-    repeated: set[int] = set()
-    for keys in read_keys(source):
-        key = _training_key(keys)
-        if key is not None:
-            digest = hash(key)
-            if digest in seen:
-                repeated.add(digest)
-            else:
-                seen.add(digest)
-    del seen
-    if not repeated:
-        return frozenset()
-    source.seek(0)
+    every = repeated is None
+    repeated = set(repeated or ())
+    if count == 1 and not repeated and not every:
+        return Plan(1)
     first: set[tuple[str, str]] = set()
-    duplicates = set()
+    duplicates: set[int] = set()
+    owners = _Owners(count) if count > 1 else None
     for keys in read_keys(source):
-        key = _training_key(keys)
-        if key is not None and hash(key) in repeated:
+        if keys.kind == "employer_year":
+            owners = None
+            count = 1
+        if keys.kind != "training" or not keys.reference:
+            continue
+        if every or reference_digest(keys.employer, keys.reference) in repeated:
+            key = (keys.employer, keys.reference)
             if key in first:
                 duplicates.add(keys.position)
-            else:
-                first.add(key)
-    return frozenset(duplicates)
+                continue
+            first.add(key)
+        if owners is not None and not owners.add(keys):
+            owners, count = None, 1
+    if owners is not None and not owners.flush():
+        owners, count = None, 1
+    return Plan(count, frozenset(duplicates), owners.assigned if owners is not None else {})
 
 
-def _owners(
-    declarations: Iterable[Keys], count: int, duplicates: frozenset[int]
-) -> tuple[bool, dict[int, int]]:
-    """(whether the file reaches across workers, position -> partition of the trainings
-    that name no INSZ), from the workers who hold the file's references today."""
-    assigned: dict[int, int] = {}
-    pending: list[Keys] = []
+class _Owners:
+    """The partitions of the trainings that name no INSZ, from the workers who hold
+    their references today; and whether any reference is held by a worker other than
+    the one its declaration names (then the file cannot be shared)."""
 
-    def look_up() -> bool:
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.assigned: dict[int, int] = {}
+        self.pending: list[Keys] = []
+
+    def add(self, keys: Keys) -> bool:
+        self.pending.append(keys)
+        return len(self.pending) < LOOKUP_BATCH or self.flush()
+
+    def flush(self) -> bool:
+        """Look the pending references up; False if one reaches across workers."""
         by_employer: dict[str, list[Keys]] = defaultdict(list)
-        for keys in pending:
+        for keys in self.pending:
             by_employer[keys.employer].append(keys)
+        self.pending = []
         numbers = {n: checked_enterprise_number(n) for n in by_employer}
         employers = dict(
             Employer.objects.filter(
@@ -176,19 +175,7 @@ def _owners(
                 if holder is None:
                     continue  # a new reference, or one the write path will reject
                 if not keys.insz:
-                    assigned[keys.position] = partition_of_insz(holder, count)
+                    self.assigned[keys.position] = partition_of_insz(holder, self.count)
                 elif checked_insz(keys.insz) != holder:
-                    return True
-        pending.clear()
-        return False
-
-    for keys in declarations:
-        if keys.kind == "employer_year":
-            return True, {}
-        if keys.kind == "training" and keys.reference and keys.position not in duplicates:
-            pending.append(keys)
-            if len(pending) >= LOOKUP_BATCH and look_up():
-                return True, {}
-    if pending and look_up():
-        return True, {}
-    return False, assigned
+                    return False
+        return True

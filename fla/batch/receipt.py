@@ -18,7 +18,15 @@ from typing import IO
 
 from lxml import etree
 
-from fla.batch.parsing import DECLARATION_TAGS, EMPLOYER_TAG, NS
+from fla.batch.parsing import (
+    DECLARATION_TAGS,
+    EMPLOYER_TAG,
+    ENTERPRISE_NUMBER_TAG,
+    NS,
+    REFERENCE_TAG,
+    TRAINING_TAG,
+    reference_digest,
+)
 from fla.batch.schemas import BATCH_NS, batch_schema
 
 READ_SIZE = 64 * 1024
@@ -55,6 +63,9 @@ class Scan:
     declarations: int = 0
     employers: int = 0
     size: int = 0
+    # Digests (parsing.reference_digest) of the training references the file uses more
+    # than once: candidates for E022, which the plan confirms (fla.batch.planning).
+    repeated: set[int] = field(default_factory=set)
 
 
 class _Position:
@@ -179,6 +190,8 @@ def scan(
     root_closed = False
     header_done = False
     header: dict[str, str] = {}
+    employer = ""
+    references: set[int] = set()
     while True:
         data = source.read(READ_SIZE)
         eof = not data
@@ -211,6 +224,17 @@ def scan(
                     tag = element.tag
                     if tag in DECLARATION_TAGS:
                         result.declarations += 1
+                        previous = element.getprevious()
+                        if previous is not None and previous.tag == ENTERPRISE_NUMBER_TAG:
+                            employer = (previous.text or "").strip()
+                        if tag == TRAINING_TAG:
+                            reference = (element.findtext(REFERENCE_TAG) or "").strip()
+                            if reference:
+                                digest = reference_digest(employer, reference)
+                                if digest in references:
+                                    result.repeated.add(digest)
+                                else:
+                                    references.add(digest)
                         _drop(element)
                     elif tag == EMPLOYER_TAG:
                         result.employers += 1

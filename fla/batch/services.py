@@ -227,6 +227,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                     storage_name=stored,
                     size_bytes=scan.size,
                     total=scan.declarations,
+                    plan={"repeated": sorted(scan.repeated)},
                 )
                 from fla.batch.tasks import process_file
 
@@ -348,13 +349,14 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
     batch = BatchFile.objects.filter(pk=file_id).first()
     if batch is None or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return None
-    if batch.plan:
+    if "count" in batch.plan:
         return batch
     now = timezone.now()
     with transaction.atomic():
         batch = BatchFile.objects.select_for_update().get(pk=file_id)
-        if batch.plan or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
-            return batch if batch.plan else None
+        planned = "count" in batch.plan
+        if planned or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+            return batch if planned else None
         if batch.lease_owner and batch.lease_until and batch.lease_until > now:
             # Another worker is planning it; look again when its lease runs out.
             _schedule_watch(batch.lease_until + dt.timedelta(seconds=1), file_id)
@@ -369,15 +371,17 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
     started = BatchPartition.objects.filter(file_id=file_id).exists()
     try:
         with default_storage.open(batch.storage_name, "rb") as source:
-            plan = planning.make_plan(source, batch.total, single=started)
+            plan = planning.make_plan(
+                source, batch.total, batch.plan.get("repeated"), single=started
+            )
     except Exception as exc:
         logger.exception("BATCH file %s failed", file_id)
         _fail(file_id, exc)
         raise
     with transaction.atomic():
         current = BatchFile.objects.select_for_update().get(pk=file_id)
-        if current.lease_owner != owner or current.plan:
-            return current if current.plan else None
+        if current.lease_owner != owner or "count" in current.plan:
+            return current if "count" in current.plan else None
         current.plan = plan.as_json()
         current.lease_owner, current.lease_until = "", None
         current.save(update_fields=["plan", "lease_owner", "lease_until"])
@@ -598,7 +602,9 @@ def _finish_if_complete(file_id: int) -> bool:
     batch = BatchFile.objects.filter(pk=file_id).first()
     if batch is None or batch.status != BatchStatus.PROCESSING:
         return batch is not None and batch.status == BatchStatus.DONE
-    if not batch.plan or BatchPartition.objects.filter(file_id=file_id, done=False).exists():
+    if "count" not in batch.plan or (
+        BatchPartition.objects.filter(file_id=file_id, done=False).exists()
+    ):
         return False
     name = write_notification(batch)
     with transaction.atomic():

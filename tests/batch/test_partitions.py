@@ -11,7 +11,8 @@ from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
-from fla.batch import planning, services
+from fla.batch import parsing, planning, receipt, services
+from fla.batch.builder import file_bytes
 from fla.batch.models import BatchFile, BatchPartition, BatchResult
 from fla.batch.parsing import read_declarations
 from fla.declarations import services as declaration_services
@@ -163,21 +164,34 @@ def test_a_file_that_reaches_across_workers_is_one_partition(world, crowd, setti
         declarations[30] = replaced  # the cancel of OLD
         file_id = receive(world, declarations, reference=f"X{n}")
         with stored(file_id) as source:
-            assert planning.make_plan(source, 54).count == 1
+            assert planning.make_plan(source, 54, []).count == 1
     file_id = receive(world, crowd, reference="X2")
     with stored(file_id) as source:
-        assert planning.make_plan(source, 54).count == 4
+        assert planning.make_plan(source, 54, []).count == 4
     # Small files are not shared: no partition under two chunks.
     assert planning.partitions_wanted(19) == 1 and planning.partitions_wanted(20) == 2
 
 
-def test_duplicates_are_exact_when_hashes_collide(world, monkeypatch):
-    # Every key hashes alike: the second pass must tell the references apart.
-    monkeypatch.setattr(planning, "hash", lambda key: 1, raising=False)
+def test_duplicates_are_exact_when_digests_collide(world, monkeypatch):
+    # Every reference gets the same digest: the plan must tell them apart.
+    for module in (receipt, planning):
+        monkeypatch.setattr(module, "reference_digest", lambda employer, reference: 1)
     declarations = [world.training(r) for r in ("A", "B", "A", "C", "B")]
     file_id = receive(world, declarations)
+    batch = BatchFile.objects.get(pk=file_id)
+    assert batch.plan == {"repeated": [1]}
     with stored(file_id) as source:
-        assert planning.make_plan(source, 5).duplicates == {3, 5}
+        assert planning.make_plan(source, 5, batch.plan["repeated"]).duplicates == {3, 5}
+
+
+def test_the_receipt_notes_the_references_used_twice(world):
+    declarations = [world.training(r) for r in ("A", "B", "C", "B")]
+    batch = BatchFile.objects.get(pk=receive(world, declarations))
+    assert batch.plan == {
+        "repeated": [parsing.reference_digest(world.employer.enterprise_number, "B")]
+    }
+    with stored(batch.pk) as source:
+        assert planning.make_plan(source, 4, []) == planning.Plan(1)
 
 
 def test_a_worker_killed_in_one_partition_is_resumed_exactly_once(
@@ -259,6 +273,8 @@ def test_an_unfinished_file_of_the_previous_version_keeps_its_checkpoint(
     assert services.process(file_id) == "done"
     batch = BatchFile.objects.get(pk=file_id)
     assert batch.plan["count"] == 1 and batch.processed == 54
+    # Received before receipts noted repeated references: every one is compared.
+    assert batch.plan["duplicates"] == [21]
     positions = list(BatchResult.objects.filter(file=batch).values_list("position", flat=True))
     assert positions == list(range(1, 55))
     assert Training.objects.filter(reference__startswith="T").count() == 45
@@ -288,3 +304,19 @@ def test_two_workers_at_once_share_the_file(world, crowd, settings):
     assert (batch.status, batch.processed) == ("done", 54)
     assert BatchResult.objects.filter(file=batch).count() == 54
     assert Training.objects.filter(reference__startswith="T").count() == 45
+
+
+def test_a_reference_of_two_employers_is_not_used_twice(world):
+    data = file_bytes(
+        reference="F2",
+        sender=world.mandatary.enterprise_number,
+        employers=[
+            (world.employer.enterprise_number, [world.training("A"), world.training("B")]),
+            (world.other.enterprise_number, [world.training("A"), world.training("A")]),
+        ],
+    )
+    receipt_ = services.receive(world.caller, io.BytesIO(data), production=True)
+    batch = BatchFile.objects.get(pk=receipt_.file_id)
+    assert batch.plan == {
+        "repeated": [parsing.reference_digest(world.other.enterprise_number, "A")]
+    }
