@@ -317,10 +317,13 @@ def _schedule_watch(when: dt.datetime, file_id: int, index: int | None = None) -
     worker dies (a dead man's switch)."""
     from fla.batch import tasks
 
-    task = tasks.process_file if index is None else tasks.process_partition
+    task, args = (
+        (tasks.process_file, (file_id,))
+        if index is None
+        else (tasks.process_partition, (file_id, index))
+    )
     if task.get_backend().supports_defer:
-        task = task.using(run_after=when)
-        task.enqueue(file_id) if index is None else task.enqueue(file_id, index)
+        task.using(run_after=when).enqueue(*args)
 
 
 def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = None) -> str:
@@ -389,11 +392,12 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
             (BatchPartition(file=current, index=index) for index in range(plan.count)),
             ignore_conflicts=True,
         )
-        # Other workers may take the other partitions at once.
-        from fla.batch import tasks
+    # Other workers may take the other partitions at once. (Should this worker die before
+    # they are enqueued, the file's dead man's switch resumes all of them.)
+    from fla.batch import tasks
 
-        for index in range(1, plan.count):
-            tasks.process_partition.enqueue(file_id, index)
+    for index in range(1, plan.count):
+        tasks.process_partition.enqueue(file_id, index)
     logger.info("BATCH file %s planned: %s partition(s)", file_id, plan.count)
     return current
 

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from fla.batch import parsing, planning, receipt, services
 from fla.batch.builder import file_bytes
@@ -320,3 +321,18 @@ def test_a_reference_of_two_employers_is_not_used_twice(world):
     assert batch.plan == {
         "repeated": [parsing.reference_digest(world.other.enterprise_number, "A")]
     }
+
+
+def test_the_plan_lets_other_workers_take_the_other_partitions(world, crowd, settings):
+    settings.FLA_BATCH_PARTITIONS = 3
+    file_id = receive(world, crowd)
+    assert services._planned(file_id, "planner").plan["count"] == 3
+    due_now = DBTaskResult.objects.filter(
+        task_path="fla.batch.tasks.process_partition", run_after=get_date_max()
+    )
+    assert sorted(tuple(t.args_kwargs["args"]) for t in due_now) == [(file_id, 1), (file_id, 2)]
+    assert list(BatchPartition.objects.filter(file_id=file_id).values_list("index", flat=True)) == [
+        0,
+        1,
+        2,
+    ]
