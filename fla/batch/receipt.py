@@ -25,7 +25,7 @@ from fla.batch.parsing import (
     NS,
     REFERENCE_TAG,
     TRAINING_TAG,
-    reference_digest,
+    RepeatedReferences,
 )
 from fla.batch.schemas import BATCH_NS, batch_schema
 
@@ -63,8 +63,8 @@ class Scan:
     declarations: int = 0
     employers: int = 0
     size: int = 0
-    # Digests (parsing.reference_digest) of the training references the file uses more
-    # than once: candidates for E022, which the plan confirms (fla.batch.planning).
+    # Digests (parsing.reference_digest) of the training references the file may use
+    # more than once: candidates for E022, which the plan confirms (fla.batch.planning).
     repeated: set[int] = field(default_factory=set)
 
 
@@ -191,7 +191,7 @@ def scan(
     header_done = False
     header: dict[str, str] = {}
     employer = ""
-    references: set[int] = set()
+    references = RepeatedReferences()
     while True:
         data = source.read(READ_SIZE)
         eof = not data
@@ -230,11 +230,7 @@ def scan(
                         if tag == TRAINING_TAG:
                             reference = (element.findtext(REFERENCE_TAG) or "").strip()
                             if reference:
-                                digest = reference_digest(employer, reference)
-                                if digest in references:
-                                    result.repeated.add(digest)
-                                else:
-                                    references.add(digest)
+                                references.add(employer, reference)
                         _drop(element)
                     elif tag == EMPLOYER_TAG:
                         result.employers += 1
@@ -264,6 +260,7 @@ def scan(
     except etree.XMLSyntaxError as exc:
         if root_closed:
             raise _classify(exc, parser, position) from None
+    result.repeated = references.candidates
     if not root_closed:
         # Checked here: lxml's validating parser may accept or misreport a truncated file.
         raise Rejected(

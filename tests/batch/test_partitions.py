@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from fla.batch import parsing, planning, receipt, services
+from fla.batch import parsing, planning, services
 from fla.batch.builder import file_bytes
 from fla.batch.models import BatchFile, BatchPartition, BatchResult
 from fla.batch.parsing import read_declarations
@@ -174,15 +174,26 @@ def test_a_file_that_reaches_across_workers_is_one_partition(world, crowd, setti
 
 
 def test_duplicates_are_exact_when_digests_collide(world, monkeypatch):
-    # Every reference gets the same digest: the plan must tell them apart.
-    for module in (receipt, planning):
-        monkeypatch.setattr(module, "reference_digest", lambda employer, reference: 1)
+    # Every reference gets the same hash: the plan must tell them apart.
+    monkeypatch.setattr(parsing, "_reference_hash", lambda employer, reference: bytes(20))
     declarations = [world.training(r) for r in ("A", "B", "A", "C", "B")]
     file_id = receive(world, declarations)
     batch = BatchFile.objects.get(pk=file_id)
-    assert batch.plan == {"repeated": [1]}
+    assert batch.plan == {"repeated": [0]}
     with stored(file_id) as source:
         assert planning.make_plan(source, 5, batch.plan["repeated"]).duplicates == {3, 5}
+
+
+def test_repeated_references_are_found_in_fixed_memory():
+    seen = parsing.RepeatedReferences()
+    for i in range(200_000):
+        seen.add("0403170701", f"R{i:08d}")
+    # Three hashes in 2**27 bits: no false candidate expected at this size.
+    assert seen.candidates == set() and len(seen.bits) == 2**24
+    seen.add("0403170701", "R00000007")
+    seen.add("0403170702", "R00000008")  # the same reference, another employer
+    assert seen.candidates == {parsing.reference_digest("0403170701", "R00000007")}
+    assert len(seen.bits) == 2**24
 
 
 def test_the_receipt_notes_the_references_used_twice(world):
