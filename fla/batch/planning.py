@@ -17,10 +17,10 @@ declaration of another one does. The plan keeps that true:
 
 The plan is made once per file and stored with it, so that every worker and every
 resumption after a crash shares the same partitions. The receipt, which reads every
-declaration anyway, notes the references the file seems to use twice (a digest per
-reference, dropped once the file is read); the plan reads the file again only to
-confirm those, and to look up whose workers the references are when the file is to be
-shared.
+declaration anyway, notes the references the file may use twice
+(``parsing.RepeatedReferences``, in fixed memory); the plan reads the file again only
+to confirm those, and to look up whose workers the references are when the file is to
+be shared.
 """
 
 from __future__ import annotations
