@@ -880,9 +880,27 @@ class _Chunk:
             ledger = ledgers.get(pair)
             lines = ledger.lines.values() if ledger is not None else ()
             exceeded[pair] = min((line.granted - line.used for line in lines), default=0)
+        from fla.rights import services as rights
+
+        # A worker whose credit ends exceeded and who has several new trainings here:
+        # each is judged on the credit once it and those declared before it are
+        # charged, as if each had come alone (so a BATCH file's warnings do not depend
+        # on how it is cut into chunks or partitions).
+        new_of: dict[tuple[int, int], list[_NewTraining]] = defaultdict(list)
+        for _, t in self.new_trainings:
+            if t.status == TrainingStatus.COMPLETED and t.counts_toward_account:
+                new_of[(t.employer_id, t.worker_id)].append(t)
+        each: dict[int, int] = {}  # id of a new training -> its own remaining
+        for pair, trainings in new_of.items():
+            if len(trainings) > 1 and exceeded[pair] < 0:
+                references = [t.reference for t in trainings]
+                remaining = rights.remaining_after_each(*pair, references)
+                each.update((id(t), r) for t, r in zip(trainings, remaining, strict=True))
         flagged = []
         for p, training in counting:
-            remaining = exceeded.get((training.employer_id, training.worker_id), 0)
+            remaining = each.get(id(training))
+            if remaining is None:
+                remaining = exceeded.get((training.employer_id, training.worker_id), 0)
             if remaining < 0:
                 p.reject("W003", "duration_minutes", remaining=_hm(remaining))
                 training.warnings = [f.code for f in p.findings]

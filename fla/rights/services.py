@@ -431,6 +431,28 @@ def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
     )
 
 
+def remaining_after_each(employer_id: int, worker_id: int, references: list[str]) -> list[int]:
+    """The worker's most negative remaining (of any year and type) once each of his
+    trainings ``references`` is charged, in that order, with those after it left out.
+
+    Several trainings of a worker written together are then each judged on the credit
+    as it was once it and those declared before it were charged: as if each had come
+    alone, one after the other.
+    """
+    data = _load([employer_id], [worker_id])
+    rights = _effective(data, employer_id, worker_id)
+    uses = data.uses.get((employer_id, worker_id), [])
+    policy = credit_policy()
+    result = []
+    for index in range(len(references)):
+        later = set(references[index + 1 :])
+        ledger = rules.charge(
+            rights, [u for u in uses if u.reference not in later], policy, with_charges=False
+        )
+        result.append(min((line.remaining for line in ledger.lines.values()), default=0))
+    return result
+
+
 class _Data:
     """What the derived rows of a set of (employer, worker) pairs are built from."""
 

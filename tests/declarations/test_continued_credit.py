@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from fla.declarations.services import submit
 from fla.rights.models import Account, CreditLine, TrainingRight
 from fla.rights.services import refresh_accounts
+from fla.trainings.models import Training
 from tests import factories
 from tests.declarations.conftest import TODAY, training
 
@@ -99,3 +100,30 @@ def test_a_replace_or_cancel_rebuilds_from_scratch(employer, worker, caller):
         submit(caller, [training(employer, worker, "R-1", action="cancel")], today=TODAY)
     assert reads_all_trainings(ctx.captured_queries)
     assert_same_as_rebuilt(employer)
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_trainings_of_a_worker_submitted_together_are_judged_one_after_the_other(
+    employer, caller, together
+):
+    """W003 as if each training had come alone, in the order declared: written in one
+    chunk or one by one, the same trainings carry it (BATCH chunks and partitions)."""
+    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
+    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
+                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
+    refresh_accounts(employer.pk, [worker.pk], today=TODAY)
+    declarations = [
+        training(employer, worker, f"T{i}", start_date=day, end_date=day, duration_minutes=m)
+        for i, (day, m) in enumerate(
+            [("2025-02-03", 240), ("2025-03-03", 240), ("2025-04-07", 240), ("2025-05-05", 60)]
+        )
+    ]
+    if together:
+        outcomes = submit(caller, declarations, today=TODAY)
+    else:
+        outcomes = [submit(caller, [d], today=TODAY)[0] for d in declarations]
+    assert [[f.code for f in o.findings] for o in outcomes] == [[], [], ["W003"], ["W003"]]
+    assert [f.params["remaining"] for o in outcomes[2:] for f in o.findings] == ["-2:00", "-3:00"]
+    assert list(
+        Training.objects.order_by("reference").values_list("warnings", flat=True)
+    ) == [[], [], ["W003"], ["W003"]]
