@@ -482,7 +482,8 @@ class DirectLoader:
     * the warnings of each training, including those that depend on the order of
       submission: a probable duplicate (W004) within a chunk of ``CHUNK_SIZE``
       declarations or against the earlier chunks, and a credit exceeded (W003) as the
-      worker's ledger stood once the trainings of the chunk were stored;
+      write path judges it (the worker's ledger once the trainings of the chunk are
+      stored, each of several in one chunk once it and those before it are charged);
     * one HistoryEntry per created object (employer year, worker, employment, training,
       declared right), with the snapshots the write path records, so every screen that
       shows history shows the same;
@@ -801,21 +802,25 @@ class DirectLoader:
             ]
             result.append((row, snapshot))
         if counting:
-            # W003: the worker's credit, as the write path rebuilt it after each chunk.
+            # W003 as the write path judges it: on the worker's credit once each chunk is
+            # stored; where that is exceeded and the chunk holds several of his
+            # trainings, each on the credit once it and those before it are charged.
             rights = self.effective_rights(employer, start, end, regime, committee, size_class)
-            exceeded: dict[int, bool] = {}
-            for index, _use in counting:
-                chunk = chunks[index]
-                if chunk not in exceeded:
-                    ledger = rules.charge(
-                        rights, [u for i, u in counting if chunks[i] <= chunk], self.policy
+            for chunk in sorted({chunks[i] for i, _ in counting}):
+                earlier = [u for i, u in counting if chunks[i] < chunk]
+                here = [(i, u) for i, u in counting if chunks[i] == chunk]
+                uses = earlier + [u for _, u in here]
+                if rules.lowest(rules.charge(rights, uses, self.policy)) >= 0:
+                    continue
+                if len(here) == 1:
+                    each = [-1]  # judged on the credit after the chunk: exceeded
+                else:
+                    each = rules.lowest_after_each(
+                        rights, earlier, [u for _, u in here], self.policy
                     )
-                    exceeded[chunk] = (
-                        min((line.granted - line.used for line in ledger.lines.values()), default=0)
-                        < 0
-                    )
-                if exceeded[chunk]:
-                    result[index][0][-1].append("W003")
+                for (index, _use), remaining in zip(here, each, strict=True):
+                    if remaining < 0:
+                        result[index][0][-1].append("W003")
         return result
 
     def effective_rights(

@@ -878,8 +878,7 @@ class _Chunk:
         exceeded: dict[tuple[int, int], int] = {}
         for pair in {(t.employer_id, t.worker_id) for _, t in counting}:
             ledger = ledgers.get(pair)
-            lines = ledger.lines.values() if ledger is not None else ()
-            exceeded[pair] = min((line.granted - line.used for line in lines), default=0)
+            exceeded[pair] = rules.lowest(ledger) if ledger is not None else 0
         from fla.rights import services as rights
 
         # A worker whose credit ends exceeded and who has several new trainings here:

@@ -498,6 +498,58 @@ def charge(
     return ledger
 
 
+def lowest(ledger: Ledger) -> int:
+    """The most negative remaining of a ledger's lines (0 if none is negative or none)."""
+    return min((line.remaining for line in ledger.lines.values()), default=0)
+
+
+# Beyond this many trainings written together out of charging order, they are all
+# judged on the credit after all of them (each prefix would be charged anew).
+EACH_LIMIT = 100
+
+
+def lowest_after_each(
+    rights: Mapping[int, Mapping[RightType, int]],
+    others: list[TrainingUse],
+    trainings: list[TrainingUse | None],
+    policy: CreditPolicy,
+) -> list[int]:
+    """``lowest`` of the ledger once each of ``trainings`` is charged, in that order, on
+    top of ``others``, with the trainings after it left out (None: one that uses no
+    credit, which changes nothing).
+
+    How several trainings of a worker written together are judged for the credit
+    exceeded warning: each on the credit as it was once it and those declared before
+    it were charged, as if each had come alone, one after the other. When they come in
+    charging order after all the others (the usual case), each continues the ledger of
+    the one before.
+    """
+
+    def order(use: TrainingUse) -> tuple:
+        return (use.end, use.start, use.reference)
+
+    keys = [order(u) for u in trainings if u is not None]
+    if keys == sorted(keys) and (not others or not keys or max(map(order, others)) < keys[0]):
+        ledger = charge(rights, others, policy, with_charges=False)
+        result = []
+        for use in trainings:
+            if use is not None:
+                lines = {key: (line.granted, line.used) for key, line in ledger.lines.items()}
+                ledger = charge(rights, [use], policy, with_charges=False, start=lines)
+            result.append(lowest(ledger))
+        return result
+    present = [u for u in trainings if u is not None]
+    if len(trainings) > EACH_LIMIT:
+        return [lowest(charge(rights, others + present, policy, with_charges=False))] * len(
+            trainings
+        )
+    result = []
+    for index in range(len(trainings)):
+        kept = others + [u for u in trainings[: index + 1] if u is not None]
+        result.append(lowest(charge(rights, kept, policy, with_charges=False)))
+    return result
+
+
 # --- Display --------------------------------------------------------------------------
 
 

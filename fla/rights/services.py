@@ -432,25 +432,18 @@ def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
 
 
 def remaining_after_each(employer_id: int, worker_id: int, references: list[str]) -> list[int]:
-    """The worker's most negative remaining (of any year and type) once each of his
-    trainings ``references`` is charged, in that order, with those after it left out.
-
-    Several trainings of a worker written together are then each judged on the credit
-    as it was once it and those declared before it were charged: as if each had come
-    alone, one after the other.
-    """
+    """The worker's most negative remaining once each of his trainings ``references``
+    is charged, in that order, with those after it left out (``rules.lowest_after_each``)."""
     data = _load([employer_id], [worker_id])
-    rights = _effective(data, employer_id, worker_id)
     uses = data.uses.get((employer_id, worker_id), [])
-    policy = credit_policy()
-    result = []
-    for index in range(len(references)):
-        later = set(references[index + 1 :])
-        ledger = rules.charge(
-            rights, [u for u in uses if u.reference not in later], policy, with_charges=False
-        )
-        result.append(min((line.remaining for line in ledger.lines.values()), default=0))
-    return result
+    wanted = set(references)
+    by_reference = {u.reference: u for u in uses if u.reference in wanted}
+    return rules.lowest_after_each(
+        _effective(data, employer_id, worker_id),
+        [u for u in uses if u.reference not in wanted],
+        [by_reference.get(r) for r in references],
+        credit_policy(),
+    )
 
 
 class _Data:
@@ -508,7 +501,10 @@ def _load_parts(p: Any, workers: Any) -> dict[str, tuple[QuerySet, tuple[str | N
 
 def _per_scope(build: Any) -> dict[bool, Statement]:
     """A statement for every worker of the employers (False) and one for some (True)."""
-    return {False: Statement(lambda p: build(p, None)), True: Statement(lambda p: build(p, p.workers))}
+    return {
+        False: Statement(lambda p: build(p, None)),
+        True: Statement(lambda p: build(p, p.workers)),
+    }
 
 
 _LOAD = _per_scope(_load_parts)
@@ -705,8 +701,8 @@ def _refresh_chunk(
     trainings are not read; the result is the same as charging them all.
     """
     data = _load(employer_ids, worker_ids, trainings=False)
-    stored_lines: dict[tuple[int, int], dict[tuple[int, RightType], tuple[int, int]]] = (
-        defaultdict(dict)
+    stored_lines: dict[tuple[int, int], dict[tuple[int, RightType], tuple[int, int]]] = defaultdict(
+        dict
     )
     line_ids: dict[tuple[int, int, int, str], tuple[int, int, int]] = {}
     scoped = worker_ids is not None

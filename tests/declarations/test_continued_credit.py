@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fla.declarations.services import submit
+from fla.rights import rules
 from fla.rights.models import Account, CreditLine, TrainingRight
 from fla.rights.services import refresh_accounts
 from fla.trainings.models import Training
@@ -36,9 +37,7 @@ def derived(employer):
 
 def reads_all_trainings(queries) -> bool:
     """Did the refresh read the workers' completed trainings (the rebuild from scratch)?"""
-    return any(
-        'FROM "trainings_training"' in q["sql"] and "completed" in q["sql"] for q in queries
-    )
+    return any('FROM "trainings_training"' in q["sql"] and "completed" in q["sql"] for q in queries)
 
 
 def assert_same_as_rebuilt(employer):
@@ -102,9 +101,21 @@ def test_a_replace_or_cancel_rebuilds_from_scratch(employer, worker, caller):
     assert_same_as_rebuilt(employer)
 
 
+IN_ORDER = [("2025-02-03", 240), ("2025-03-03", 240), ("2025-04-07", 240), ("2025-05-05", 60)]
+SHUFFLED = [("2025-04-07", 240), ("2025-02-03", 240), ("2025-05-05", 60), ("2025-03-03", 240)]
+
+
+@pytest.mark.parametrize(
+    "trainings, expected",
+    [
+        (IN_ORDER, [None, None, "-2:00", "-3:00"]),
+        # Out of charging order: the credit is exceeded only by the last one declared.
+        (SHUFFLED, [None, None, None, "-3:00"]),
+    ],
+)
 @pytest.mark.parametrize("together", [True, False])
 def test_trainings_of_a_worker_submitted_together_are_judged_one_after_the_other(
-    employer, caller, together
+    employer, caller, together, trainings, expected
 ):
     """W003 as if each training had come alone, in the order declared: written in one
     chunk or one by one, the same trainings carry it (BATCH chunks and partitions)."""
@@ -114,16 +125,34 @@ def test_trainings_of_a_worker_submitted_together_are_judged_one_after_the_other
     refresh_accounts(employer.pk, [worker.pk], today=TODAY)
     declarations = [
         training(employer, worker, f"T{i}", start_date=day, end_date=day, duration_minutes=m)
-        for i, (day, m) in enumerate(
-            [("2025-02-03", 240), ("2025-03-03", 240), ("2025-04-07", 240), ("2025-05-05", 60)]
-        )
+        for i, (day, m) in enumerate(trainings)
     ]
     if together:
         outcomes = submit(caller, declarations, today=TODAY)
     else:
         outcomes = [submit(caller, [d], today=TODAY)[0] for d in declarations]
-    assert [[f.code for f in o.findings] for o in outcomes] == [[], [], ["W003"], ["W003"]]
-    assert [f.params["remaining"] for o in outcomes[2:] for f in o.findings] == ["-2:00", "-3:00"]
-    assert list(
-        Training.objects.order_by("reference").values_list("warnings", flat=True)
-    ) == [[], [], ["W003"], ["W003"]]
+    got = [
+        next((f.params["remaining"] for f in o.findings if f.code == "W003"), None)
+        for o in outcomes
+    ]
+    assert got == expected
+    warnings = [["W003"] if remaining else [] for remaining in expected]
+    assert list(Training.objects.order_by("reference").values_list("warnings", flat=True)) == (
+        warnings
+    )
+
+
+def test_many_trainings_out_of_order_are_judged_on_the_credit_after_all(
+    employer, caller, monkeypatch
+):
+    monkeypatch.setattr(rules, "EACH_LIMIT", 3)
+    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
+    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
+                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
+    refresh_accounts(employer.pk, [worker.pk], today=TODAY)
+    declarations = [
+        training(employer, worker, f"T{i}", start_date=day, end_date=day, duration_minutes=m)
+        for i, (day, m) in enumerate(SHUFFLED)
+    ]
+    outcomes = submit(caller, declarations, today=TODAY)
+    assert [[f.params["remaining"] for f in o.findings] for o in outcomes] == [["-3:00"]] * 4
