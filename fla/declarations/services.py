@@ -889,12 +889,18 @@ class _Chunk:
         for _, t in self.new_trainings:
             if t.status == TrainingStatus.COMPLETED and t.counts_toward_account:
                 new_of[(t.employer_id, t.worker_id)].append(t)
+        judged: dict[int, dict[int, list[_NewTraining]]] = defaultdict(dict)
+        for (employer_id, worker_id), trainings in new_of.items():
+            if len(trainings) > 1 and exceeded[(employer_id, worker_id)] < 0:
+                judged[employer_id][worker_id] = trainings
         each: dict[int, int] = {}  # id of a new training -> its own remaining
-        for pair, trainings in new_of.items():
-            if len(trainings) > 1 and exceeded[pair] < 0:
-                references = [t.reference for t in trainings]
-                remaining = rights.remaining_after_each(*pair, references)
-                each.update((id(t), r) for t, r in zip(trainings, remaining, strict=True))
+        for employer_id, by_worker in judged.items():
+            references = {w: [t.reference for t in ts] for w, ts in by_worker.items()}
+            remaining = rights.remaining_after_each(employer_id, references)
+            for worker_id, trainings in by_worker.items():
+                each.update(
+                    (id(t), r) for t, r in zip(trainings, remaining[worker_id], strict=True)
+                )
         flagged = []
         for p, training in counting:
             remaining = each.get(id(training))

@@ -431,19 +431,26 @@ def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
     )
 
 
-def remaining_after_each(employer_id: int, worker_id: int, references: list[str]) -> list[int]:
-    """The worker's most negative remaining once each of his trainings ``references``
-    is charged, in that order, with those after it left out (``rules.lowest_after_each``)."""
-    data = _load([employer_id], [worker_id])
-    uses = data.uses.get((employer_id, worker_id), [])
-    wanted = set(references)
-    by_reference = {u.reference: u for u in uses if u.reference in wanted}
-    return rules.lowest_after_each(
-        _effective(data, employer_id, worker_id),
-        [u for u in uses if u.reference not in wanted],
-        [by_reference.get(r) for r in references],
-        credit_policy(),
-    )
+def remaining_after_each(
+    employer_id: int, references: dict[int, list[str]]
+) -> dict[int, list[int]]:
+    """Worker id → his most negative remaining once each of his trainings
+    ``references[worker id]`` is charged, in that order, with those after it left out
+    (``rules.lowest_after_each``); one read for all the workers."""
+    data = _load([employer_id], sorted(references))
+    policy = credit_policy()
+    result = {}
+    for worker_id, mine in references.items():
+        uses = data.uses.get((employer_id, worker_id), [])
+        wanted = set(mine)
+        by_reference = {u.reference: u for u in uses if u.reference in wanted}
+        result[worker_id] = rules.lowest_after_each(
+            _effective(data, employer_id, worker_id),
+            [u for u in uses if u.reference not in wanted],
+            [by_reference.get(r) for r in mine],
+            policy,
+        )
+    return result
 
 
 class _Data:
