@@ -816,7 +816,7 @@ class DirectLoader:
                     each = [-1]  # judged on the credit after the chunk: exceeded
                 else:
                     each = rules.lowest_after_each(
-                        rights, earlier, [u for _, u in here], self.policy
+                        rights, uses, [(u.reference, None) for _, u in here], self.policy
                     )
                 for (index, _use), remaining in zip(here, each, strict=True):
                     if remaining < 0:

@@ -881,25 +881,40 @@ class _Chunk:
             exceeded[pair] = rules.lowest(ledger) if ledger is not None else 0
         from fla.rights import services as rights
 
-        # A worker whose credit ends exceeded and who has several new trainings here:
-        # each is judged on the credit once it and those declared before it are
-        # charged, as if each had come alone (so a BATCH file's warnings do not depend
+        # A worker whose credit ends exceeded and who has several trainings written
+        # here: each is judged on the credit once it and those declared before it are
+        # written, as if each had come alone (so a BATCH file's warnings do not depend
         # on how it is cut into chunks or partitions).
-        new_of: dict[tuple[int, int], list[_NewTraining]] = defaultdict(list)
-        for _, t in self.new_trainings:
-            if t.status == TrainingStatus.COMPLETED and t.counts_toward_account:
-                new_of[(t.employer_id, t.worker_id)].append(t)
-        judged: dict[int, dict[int, list[_NewTraining]]] = defaultdict(dict)
-        for (employer_id, worker_id), trainings in new_of.items():
-            if len(trainings) > 1 and exceeded[(employer_id, worker_id)] < 0:
-                judged[employer_id][worker_id] = trainings
-        each: dict[int, int] = {}  # id of a new training -> its own remaining
+        events: dict[tuple[int, int], list[tuple[_Parsed, Any, TrainingUse | None]]] = (
+            defaultdict(list)
+        )
+        moved = set()  # a replace that moved a training from another worker
+        # New trainings only add to the credit used: if it is not exceeded after all of
+        # them, it was not after any. A replace or cancel may have freed some.
+        changed = set()
+        for p, t in self.new_trainings:
+            events[(t.employer_id, t.worker_id)].append((p, t, None))
+        for p, t, before, _action in self.changed_trainings:
+            pair = (t.employer_id, t.worker_id)
+            if before.get("insz") != t.worker.insz:
+                moved.add(pair)
+            changed.add(pair)
+            events[pair].append((p, t, _training_use(before)))
+        order = {id(p): index for index, p in enumerate(self.parsed)}
+        judged: dict[int, dict[int, list]] = defaultdict(dict)
+        for pair, happened in events.items():
+            if pair in moved or len(happened) < 2:
+                continue
+            if exceeded.get(pair, 0) < 0 or pair in changed:
+                happened.sort(key=lambda event: order[id(event[0])])
+                judged[pair[0]][pair[1]] = happened
+        each: dict[int, int] = {}  # id of a training written -> its own remaining
         for employer_id, by_worker in judged.items():
-            references = {w: [t.reference for t in ts] for w, ts in by_worker.items()}
-            remaining = rights.remaining_after_each(employer_id, references)
-            for worker_id, trainings in by_worker.items():
+            asked = {w: [(t.reference, before) for _, t, before in h] for w, h in by_worker.items()}
+            remaining = rights.remaining_after_each(employer_id, asked)
+            for worker_id, happened in by_worker.items():
                 each.update(
-                    (id(t), r) for t, r in zip(trainings, remaining[worker_id], strict=True)
+                    (id(t), r) for (_, t, _), r in zip(happened, remaining[worker_id], strict=True)
                 )
         flagged = []
         for p, training in counting:
@@ -918,6 +933,21 @@ class _Chunk:
             by_codes[tuple(training.warnings)].append(training.pk)
         for codes, ids in by_codes.items():
             Training.objects.filter(bulk.Within(F("pk"), ids)).update(warnings=list(codes))
+
+
+def _training_use(snapshot: dict[str, Any]) -> TrainingUse | None:
+    """What a training's history snapshot (``training_snapshot``) charged to the credit."""
+    if snapshot.get("status") != TrainingStatus.COMPLETED or not snapshot.get(
+        "counts_toward_account"
+    ):
+        return None
+    return TrainingUse(
+        snapshot["reference"],
+        dt.date.fromisoformat(snapshot["start_date"]),
+        dt.date.fromisoformat(snapshot["end_date"]),
+        int(snapshot["duration_minutes"]),
+        RULE_TYPES.get(snapshot.get("right_type") or ""),
+    )
 
 
 def _worker_snapshot(worker: Worker) -> dict[str, Any]:

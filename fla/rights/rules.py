@@ -510,42 +510,56 @@ EACH_LIMIT = 100
 
 def lowest_after_each(
     rights: Mapping[int, Mapping[RightType, int]],
-    others: list[TrainingUse],
-    trainings: list[TrainingUse | None],
+    uses: list[TrainingUse],
+    events: list[tuple[str, TrainingUse | None]],
     policy: CreditPolicy,
 ) -> list[int]:
-    """``lowest`` of the ledger once each of ``trainings`` is charged, in that order, on
-    top of ``others``, with the trainings after it left out (None: one that uses no
-    credit, which changes nothing).
+    """``lowest`` of the ledger as it stood after each of ``events``, in that order.
+
+    ``uses`` are the worker's trainings that use credit once all the events happened;
+    each event is a training written (its reference) with what it replaced (``None``
+    for a new training; for a replace or cancel, the earlier version's use, or None if
+    that used no credit). The ledger after event *i* is that of ``uses`` with the
+    events after *i* undone.
 
     How several trainings of a worker written together are judged for the credit
-    exceeded warning: each on the credit as it was once it and those declared before
-    it were charged, as if each had come alone, one after the other. When they come in
-    charging order after all the others (the usual case), each continues the ledger of
-    the one before.
+    exceeded warning: each on the credit as it was once it and those declared before it
+    were written, as if each had come alone, one after the other. New trainings that
+    come in charging order after all the others (the usual case) each continue the
+    ledger of the one before; beyond ``EACH_LIMIT`` events otherwise, every one is
+    judged on the ledger after all of them.
     """
 
     def order(use: TrainingUse) -> tuple:
         return (use.end, use.start, use.reference)
 
-    keys = [order(u) for u in trainings if u is not None]
-    if keys == sorted(keys) and (not others or not keys or max(map(order, others)) < keys[0]):
+    written = {reference for reference, _ in events}
+    others = [u for u in uses if u.reference not in written]
+    by_reference = {u.reference: u for u in uses if u.reference in written}
+    mine = [by_reference.get(reference) for reference, _ in events]
+    keys = [order(u) for u in mine if u is not None]
+    all_new = all(before is None for _, before in events)
+    if (
+        all_new
+        and keys == sorted(keys)
+        and (not others or not keys or max(map(order, others)) < keys[0])
+    ):
         ledger = charge(rights, others, policy, with_charges=False)
         result = []
-        for use in trainings:
+        for use in mine:
             if use is not None:
                 lines = {key: (line.granted, line.used) for key, line in ledger.lines.items()}
                 ledger = charge(rights, [use], policy, with_charges=False, start=lines)
             result.append(lowest(ledger))
         return result
-    present = [u for u in trainings if u is not None]
-    if len(trainings) > EACH_LIMIT:
-        return [lowest(charge(rights, others + present, policy, with_charges=False))] * len(
-            trainings
-        )
+    if len(events) > EACH_LIMIT:
+        return [lowest(charge(rights, uses, policy, with_charges=False))] * len(events)
     result = []
-    for index in range(len(trainings)):
-        kept = others + [u for u in trainings[: index + 1] if u is not None]
+    for index in range(len(events)):
+        later = events[index + 1 :]
+        undone = {reference for reference, _ in later}
+        kept = [u for u in uses if u.reference not in undone]
+        kept += [before for _, before in later if before is not None]
         result.append(lowest(charge(rights, kept, policy, with_charges=False)))
     return result
 

@@ -432,25 +432,22 @@ def worker_ledger(employer_id: int, worker_id: int) -> Ledger:
 
 
 def remaining_after_each(
-    employer_id: int, references: dict[int, list[str]]
+    employer_id: int, events: dict[int, list[tuple[str, TrainingUse | None]]]
 ) -> dict[int, list[int]]:
-    """Worker id → his most negative remaining once each of his trainings
-    ``references[worker id]`` is charged, in that order, with those after it left out
-    (``rules.lowest_after_each``); one read for all the workers."""
-    data = _load([employer_id], sorted(references))
+    """Worker id → his most negative remaining after each of his trainings written
+    ``events[worker id]`` (reference, and the use of the version it replaced), in that
+    order (``rules.lowest_after_each``); one read for all the workers."""
+    data = _load([employer_id], sorted(events))
     policy = credit_policy()
-    result = {}
-    for worker_id, mine in references.items():
-        uses = data.uses.get((employer_id, worker_id), [])
-        wanted = set(mine)
-        by_reference = {u.reference: u for u in uses if u.reference in wanted}
-        result[worker_id] = rules.lowest_after_each(
+    return {
+        worker_id: rules.lowest_after_each(
             _effective(data, employer_id, worker_id),
-            [u for u in uses if u.reference not in wanted],
-            [by_reference.get(r) for r in mine],
+            data.uses.get((employer_id, worker_id), []),
+            happened,
             policy,
         )
-    return result
+        for worker_id, happened in events.items()
+    }
 
 
 class _Data:

@@ -156,3 +156,29 @@ def test_many_trainings_out_of_order_are_judged_on_the_credit_after_all(
     ]
     outcomes = submit(caller, declarations, today=TODAY)
     assert [[f.params["remaining"] for f in o.findings] for o in outcomes] == [["-3:00"]] * 4
+
+
+@pytest.mark.parametrize("cancel_first", [False, True])
+@pytest.mark.parametrize("together", [True, False])
+def test_a_cancel_written_with_other_trainings_counts_from_where_it_was_declared(
+    employer, caller, together, cancel_first
+):
+    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
+    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
+                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
+    refresh_accounts(employer.pk, [worker.pk], today=TODAY)
+    old = training(employer, worker, "OLD", start_date="2025-01-06", end_date="2025-01-06",
+                   duration_minutes=480)  # fmt: skip
+    assert submit(caller, [old], today=TODAY)[0].accepted
+    new = training(employer, worker, "NEW", start_date="2025-02-03", end_date="2025-02-03",
+                   duration_minutes=240)  # fmt: skip
+    cancel = training(employer, worker, "OLD", action="cancel")
+    declarations = [cancel, new] if cancel_first else [new, cancel]
+    if together:
+        outcomes = submit(caller, declarations, today=TODAY)
+    else:
+        outcomes = [submit(caller, [d], today=TODAY)[0] for d in declarations]
+    judged = outcomes[1] if cancel_first else outcomes[0]
+    # Before the cancel the credit is 2:00 over; after it, 6:00 is left.
+    expected = [] if cancel_first else [("W003", "-2:00")]
+    assert [(f.code, f.params["remaining"]) for f in judged.findings] == expected
