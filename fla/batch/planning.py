@@ -8,8 +8,9 @@ applied in order, because no declaration of one partition reads or changes what 
 declaration of another one does. The plan keeps that true:
 
 - a file with a declaration that reaches across workers is one partition: an employer
-  year (it changes the rights of all the employer's workers), or a training whose
-  reference already belongs to a worker other than the one it names;
+  year, or a worker with his employment (either may change the employer's size class
+  of a year, and with it the rights of all the employer's workers), or a training
+  whose reference already belongs to a worker other than the one it names;
 - a training that names no INSZ (a cancel) goes to the partition of the worker whose
   training the reference is;
 - E022 (a reference used again in the same file) is decided for the whole file before
@@ -61,7 +62,7 @@ class Plan:
         return {
             "count": self.count,
             "duplicates": sorted(self.duplicates),
-            "assigned": sorted(self.assigned.items()),
+            "assigned": [[position, index] for position, index in sorted(self.assigned.items())],
         }
 
     @classmethod
@@ -117,7 +118,7 @@ def make_plan(
     duplicates: set[int] = set()
     owners = _Owners(count) if count > 1 else None
     for keys in read_keys(source):
-        if keys.kind == "employer_year":
+        if keys.kind == "employer_year" or keys.employment:
             owners = None
             count = 1
         if keys.kind != "training" or not keys.reference:

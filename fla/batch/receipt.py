@@ -141,7 +141,7 @@ def check_prolog(head: bytes, *, complete: bool) -> bool:
 
 HEADER_ZONES = ("file_reference", "sender", "environment", "created_at", "language")
 # The receipt pass only looks at these elements (events cost Python time per element).
-SCAN_TAGS = (ROOT_TAG, HEADER_TAG, EMPLOYER_TAG, *DECLARATION_TAGS,
+SCAN_TAGS = (ROOT_TAG, HEADER_TAG, EMPLOYER_TAG, *DECLARATION_TAGS, ENTERPRISE_NUMBER_TAG,
              *(NS + zone for zone in HEADER_ZONES))  # fmt: skip
 
 
@@ -224,14 +224,14 @@ def scan(
                     tag = element.tag
                     if tag in DECLARATION_TAGS:
                         result.declarations += 1
-                        previous = element.getprevious()
-                        if previous is not None and previous.tag == ENTERPRISE_NUMBER_TAG:
-                            employer = (previous.text or "").strip()
                         if tag == TRAINING_TAG:
                             reference = (element.findtext(REFERENCE_TAG) or "").strip()
                             if reference:
                                 references.add(employer, reference)
                         _drop(element)
+                    elif tag == ENTERPRISE_NUMBER_TAG:
+                        if element.getparent().tag == EMPLOYER_TAG:
+                            employer = (element.text or "").strip()
                     elif tag == EMPLOYER_TAG:
                         result.employers += 1
                         _drop(element)

@@ -370,8 +370,9 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
         batch.started_at = batch.started_at or now
         batch.save(update_fields=["lease_owner", "lease_until", "status", "started_at"])
         _schedule_watch(batch.lease_until + dt.timedelta(seconds=1), file_id)
-    # A file an earlier version left unfinished has one partition, with its checkpoint.
-    started = BatchPartition.objects.filter(file_id=file_id).exists()
+    # A file that an earlier version (without partitions) began has declarations
+    # applied and no plan: it is one partition, from the checkpoint it kept.
+    started = batch.processed > 0
     try:
         with default_storage.open(batch.storage_name, "rb") as source:
             plan = planning.make_plan(
@@ -383,14 +384,18 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
         raise
     with transaction.atomic():
         current = BatchFile.objects.select_for_update().get(pk=file_id)
-        if current.lease_owner != owner or "count" in current.plan:
+        # Every plan of a file is as good as another: the first committed is kept, even
+        # if this worker's lease ran out meanwhile (a plan of a large file may take
+        # longer than the lease, and another worker would only make it again).
+        if "count" in current.plan or current.status != BatchStatus.PROCESSING:
             return current if "count" in current.plan else None
         current.plan = plan.as_json()
         current.lease_owner, current.lease_until = "", None
         current.save(update_fields=["plan", "lease_owner", "lease_until"])
+        # The checkpoint is 0, but for a file an earlier version began (one partition).
         BatchPartition.objects.bulk_create(
-            (BatchPartition(file=current, index=index) for index in range(plan.count)),
-            ignore_conflicts=True,
+            BatchPartition(file=current, index=index, checkpoint=current.processed)
+            for index in range(plan.count)
         )
     # Other workers may take the other partitions at once. (Should this worker die before
     # they are enqueued, the file's dead man's switch resumes all of them.)
@@ -603,14 +608,20 @@ def _finish_if_complete(file_id: int) -> bool:
     """Write the notification and close the file once every partition is done; whether
     the file is done. Two workers may finish their last partitions at once: each writes
     a notification, the first to commit keeps its own, the other deletes its copy."""
-    batch = BatchFile.objects.filter(pk=file_id).first()
-    if batch is None or batch.status != BatchStatus.PROCESSING:
-        return batch is not None and batch.status == BatchStatus.DONE
-    if "count" not in batch.plan or (
-        BatchPartition.objects.filter(file_id=file_id, done=False).exists()
-    ):
+    status = BatchFile.objects.filter(pk=file_id).values_list("status", flat=True).first()
+    if status != BatchStatus.PROCESSING:
+        return status == BatchStatus.DONE
+    partitions = BatchPartition.objects.filter(file_id=file_id)
+    if not partitions.exists() or partitions.filter(done=False).exists():
         return False
-    name = write_notification(batch)
+    # Read now: the counts of a partition's last chunk commit before it is marked done.
+    batch = BatchFile.objects.get(pk=file_id)
+    try:
+        name = write_notification(batch)
+    except Exception as exc:
+        logger.exception("BATCH file %s failed (notification)", file_id)
+        _fail(file_id, exc)
+        raise
     with transaction.atomic():
         current = BatchFile.objects.select_for_update().get(pk=file_id)
         if current.status != BatchStatus.PROCESSING:
@@ -624,15 +635,17 @@ def _finish_if_complete(file_id: int) -> bool:
 
 
 def _fail(file_id: int, exc: Exception) -> None:
-    """The file failed: no worker goes on with any of its partitions."""
-    with transaction.atomic():
-        BatchFile.objects.filter(pk=file_id).exclude(status=BatchStatus.DONE).update(
-            status=BatchStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            lease_owner="",
-            lease_until=None,
-        )
-        BatchPartition.objects.filter(file_id=file_id).update(lease_owner="", lease_until=None)
+    """The file failed, with the first error: no worker goes on with any of its
+    partitions (a chunk counts only on a file in processing, a claim only takes a
+    partition of one)."""
+    BatchFile.objects.filter(
+        pk=file_id, status__in=[BatchStatus.RECEIVED, BatchStatus.PROCESSING]
+    ).update(
+        status=BatchStatus.FAILED,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        lease_owner="",
+        lease_until=None,
+    )
 
 
 # ---------------------------------------------------------------------------------------

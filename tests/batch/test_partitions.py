@@ -7,7 +7,6 @@ import io
 import threading
 
 import pytest
-from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -113,7 +112,7 @@ def test_partitions_give_the_outcome_of_the_file_applied_in_order(world, crowd, 
                 raise Rollback
         except Rollback:
             pass
-    (sequential, plan_1), (partitioned, plan_4) = snapshots[1], snapshots[4]
+    (sequential, plan_1), plan_4 = snapshots[1], snapshots[4][1]
     for count in (2, 3, 4):
         assert snapshots[count][0] == sequential, count
     # Credit is exceeded for some workers, and only from a training on (each training is
@@ -146,15 +145,18 @@ def test_a_file_that_reaches_across_workers_is_one_partition(world, crowd, setti
     settings.FLA_BATCH_PARTITIONS = 4
     employer_year = ("employer_year", {"year": 2025, "size_class": "20plus"})
     moved = world.training("OLD", worker=world.workers[0])  # OLD is the sixth worker's
-    for n, replaced in enumerate((employer_year, moved)):
+    employment = {"start_date": "2024-01-01", "regime": "0.5", "joint_committee": "200"}
+    hired = ("worker", {"insz": world.workers[0].insz, "first_name": "An",
+                        "last_name": "Smet", "employment": employment})  # fmt: skip
+    renamed = ("worker", {"insz": world.workers[0].insz, "first_name": "An", "last_name": "Smet"})
+    for n, (replaced, count) in enumerate(
+        [(employer_year, 1), (moved, 1), (hired, 1), (renamed, 4), (crowd[30], 4)]
+    ):
         declarations = list(crowd)
         declarations[30] = replaced  # the cancel of OLD
         file_id = receive(world, declarations, reference=f"X{n}")
         with stored(file_id) as source:
-            assert planning.make_plan(source, 54, []).count == 1
-    file_id = receive(world, crowd, reference="X2")
-    with stored(file_id) as source:
-        assert planning.make_plan(source, 54, []).count == 4
+            assert planning.make_plan(source, 54, []).count == count, n
     # Small files are not shared: no partition under two chunks.
     assert planning.partitions_wanted(19) == 1 and planning.partitions_wanted(20) == 2
 
@@ -189,7 +191,7 @@ def test_the_receipt_notes_the_references_used_twice(world):
         "repeated": [parsing.reference_digest(world.employer.enterprise_number, "B")]
     }
     with stored(batch.pk) as source:
-        assert planning.make_plan(source, 4, []) == planning.Plan(1)
+        assert planning.make_plan(source, 4, batch.plan["repeated"]).duplicates == {4}
 
 
 def test_a_worker_killed_in_one_partition_is_resumed_exactly_once(
@@ -264,10 +266,9 @@ def test_an_unfinished_file_of_the_previous_version_keeps_its_checkpoint(
     BatchFile.objects.filter(pk=file_id).update(plan={})
     BatchPartition.objects.all().delete()
     assert BatchFile.objects.get(pk=file_id).processed == 5
-    migration = __import__("fla.batch.migrations.0004_partitions", fromlist=["x"])
-    migration.keep_checkpoints(apps, connection.schema_editor())
-    assert BatchPartition.objects.get(file_id=file_id).checkpoint == 5
     settings.FLA_BATCH_PARTITIONS = 4
+    services._planned(file_id, "new")
+    assert BatchPartition.objects.get(file_id=file_id).checkpoint == 5
     assert services.process(file_id) == "done"
     batch = BatchFile.objects.get(pk=file_id)
     assert batch.plan["count"] == 1 and batch.processed == 54
@@ -297,6 +298,7 @@ def test_two_workers_at_once_share_the_file(world, crowd, settings):
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
     assert "done" in outcomes
     batch = BatchFile.objects.get(pk=file_id)
     assert (batch.status, batch.processed) == ("done", 54)
@@ -333,3 +335,51 @@ def test_the_plan_lets_other_workers_take_the_other_partitions(world, crowd, set
         1,
         2,
     ]
+
+
+def test_comments_between_the_zones_do_not_hide_a_repeated_reference(world):
+    data = world.file(declarations=[world.training("A"), world.training("B"), world.training("A")])
+    data = data.replace(b"</enterprise_number>", b"</enterprise_number><!-- c --><?pi x?>")
+    assert b"<!-- c -->" in data
+    receipt_ = services.receive(world.caller, io.BytesIO(data), production=True)
+    batch = BatchFile.objects.get(pk=receipt_.file_id)
+    assert batch.plan == {
+        "repeated": [parsing.reference_digest(world.employer.enterprise_number, "A")]
+    }
+    assert services.process(batch.pk) == "done"
+    third = BatchResult.objects.get(file=batch, position=3)
+    assert [f["code"] for f in third.findings] == ["E022"]
+
+
+def test_a_plan_outliving_its_lease_is_kept(world, crowd, settings, monkeypatch):
+    settings.FLA_BATCH_PARTITIONS = 2
+    file_id = receive(world, crowd)
+    real_plan = planning.make_plan
+
+    def slow_plan(*args, **kwargs):
+        # Meanwhile the lease ran out and another worker took the planning over.
+        BatchFile.objects.filter(pk=file_id).update(lease_owner="other")
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "make_plan", slow_plan)
+    batch = services._planned(file_id, "slow")
+    assert batch.plan["count"] == 2 and batch.lease_owner == ""
+    assert BatchPartition.objects.filter(file_id=file_id).count() == 2
+    # The other worker finds the plan made and does not make another.
+    monkeypatch.setattr(planning, "make_plan", None)
+    assert services._planned(file_id, "other").plan == batch.plan
+
+
+def test_a_notification_that_cannot_be_written_fails_the_file(world, monkeypatch):
+    def broken(batch):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(services, "write_notification", broken)
+    file_id = receive(world, [world.training("A")])
+    with pytest.raises(OSError):
+        services.process(file_id)
+    batch = BatchFile.objects.get(pk=file_id)
+    assert (batch.status, batch.error) == ("failed", "OSError: disk full")
+    # The first error is kept.
+    services._fail(file_id, RuntimeError("later"))
+    assert BatchFile.objects.get(pk=file_id).error == "OSError: disk full"
