@@ -8,9 +8,11 @@ applied in order, because no declaration of one partition reads or changes what 
 declaration of another one does. The plan keeps that true:
 
 - a file with a declaration that reaches across workers is one partition: an employer
-  year, or a worker with his employment (either may change the employer's size class
-  of a year, and with it the rights of all the employer's workers), or a training
-  whose reference already belongs to a worker other than the one it names;
+  year, a worker with his employment, or the rights of a worker-year (each may change
+  or first set the employer's size class of a year, and then the rights of all its
+  workers are computed again), or a training whose reference already belongs to a
+  worker other than the one it names. Files of trainings (the bulk of what a
+  secretariat sends) are shared;
 - a training that names no INSZ (a cancel) goes to the partition of the worker whose
   training the reference is;
 - E022 (a reference used again in the same file) is decided for the whole file before
@@ -40,6 +42,10 @@ from fla.core.identifiers import checked_enterprise_number, checked_insz
 from fla.employers.models import Employer
 from fla.trainings.models import Training
 
+# Declarations that may change the employer's size class of a year, and with it the
+# rights of all its workers: a file with one of them (or a worker with his employment)
+# is one partition.
+WHOLE_FILE_KINDS = ("employer_year", "rights")
 # References looked up in one statement while the plan is made.
 LOOKUP_BATCH = 5000
 
@@ -118,7 +124,7 @@ def make_plan(
     duplicates: set[int] = set()
     owners = _Owners(count) if count > 1 else None
     for keys in read_keys(source):
-        if keys.kind == "employer_year" or keys.employment:
+        if keys.kind in WHOLE_FILE_KINDS or keys.employment:
             owners = None
             count = 1
         if keys.kind != "training" or not keys.reference:

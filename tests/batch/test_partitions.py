@@ -66,20 +66,20 @@ def snapshot(file_id):
 
 @pytest.fixture
 def crowd(world, settings):
-    """Twelve workers of the mandated employer, one earlier training (OLD, of the
-    sixth), and a file of 60 declarations for them with every case that crosses
-    partitions: rights then trainings of the same worker, more trainings than the credit
-    allows, a reference used twice in the file, a cancel that names no INSZ, an invalid
-    INSZ and an employer without a mandate."""
+    """Twelve workers of the mandated employer, an earlier file (the training OLD of the
+    sixth, employer rights of the first six), and a file of 54 trainings for them with
+    the cases that cross partitions: more trainings of a worker than his credit allows,
+    a reference used twice in the file, a cancel that names no INSZ, an invalid INSZ."""
     settings.FLA_BATCH_CHUNK = 5
     workers = world.workers + [make_worker(world.employer) for _ in range(9)]
     settings.FLA_BATCH_PARTITIONS = 1
-    services.process(receive(world, [world.training("OLD", worker=workers[5])], "F0"))
-    declarations = []
+    earlier = [world.training("OLD", worker=workers[5])]
     for i, worker in enumerate(workers[:6]):
-        declarations.append(
+        earlier.append(
             ("rights", {"insz": worker.insz, "year": 2025, "employer_minutes": 600 + 60 * i})
         )
+    services.process(receive(world, earlier, "F0"))
+    declarations = [world.training(f"E{i}", worker=workers[i]) for i in range(6)]
     for i in range(48):
         start = dt.date(2025, 1, 6) + dt.timedelta(days=7 * (i // 12))
         declarations.append(
@@ -149,8 +149,9 @@ def test_a_file_that_reaches_across_workers_is_one_partition(world, crowd, setti
     hired = ("worker", {"insz": world.workers[0].insz, "first_name": "An",
                         "last_name": "Smet", "employment": employment})  # fmt: skip
     renamed = ("worker", {"insz": world.workers[0].insz, "first_name": "An", "last_name": "Smet"})
+    rights = ("rights", {"insz": world.workers[0].insz, "year": 2025, "employer_minutes": 60})
     for n, (replaced, count) in enumerate(
-        [(employer_year, 1), (moved, 1), (hired, 1), (renamed, 4), (crowd[30], 4)]
+        [(employer_year, 1), (moved, 1), (hired, 1), (rights, 1), (renamed, 4), (crowd[30], 4)]
     ):
         declarations = list(crowd)
         declarations[30] = replaced  # the cancel of OLD
