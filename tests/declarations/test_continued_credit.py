@@ -101,6 +101,23 @@ def test_a_replace_or_cancel_rebuilds_from_scratch(employer, worker, caller):
     assert_same_as_rebuilt(employer)
 
 
+def worker_with_ten_hours(employer):
+    """A worker with 10:00 of legal credit for 2025, his account up to date."""
+    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
+    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
+                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
+    refresh_accounts(employer.pk, [worker.pk], today=TODAY)
+    return worker
+
+
+def dated_trainings(employer, worker, days_and_minutes):
+    """One-day trainings T0, T1, ... on those days of those minutes."""
+    return [
+        training(employer, worker, f"T{i}", start_date=day, end_date=day, duration_minutes=m)
+        for i, (day, m) in enumerate(days_and_minutes)
+    ]
+
+
 IN_ORDER = [("2025-02-03", 240), ("2025-03-03", 240), ("2025-04-07", 240), ("2025-05-05", 60)]
 SHUFFLED = [("2025-04-07", 240), ("2025-02-03", 240), ("2025-05-05", 60), ("2025-03-03", 240)]
 
@@ -119,14 +136,8 @@ def test_trainings_of_a_worker_submitted_together_are_judged_one_after_the_other
 ):
     """W003 as if each training had come alone, in the order declared: written in one
     chunk or one by one, the same trainings carry it (BATCH chunks and partitions)."""
-    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
-    refresh_accounts(employer.pk, [worker.pk], today=TODAY)
-    declarations = [
-        training(employer, worker, f"T{i}", start_date=day, end_date=day, duration_minutes=m)
-        for i, (day, m) in enumerate(trainings)
-    ]
+    worker = worker_with_ten_hours(employer)
+    declarations = dated_trainings(employer, worker, trainings)
     if together:
         outcomes = submit(caller, declarations, today=TODAY)
     else:
@@ -146,14 +157,8 @@ def test_many_trainings_out_of_order_are_judged_on_the_credit_after_all(
     employer, caller, monkeypatch
 ):
     monkeypatch.setattr(rules, "EACH_LIMIT", 3)
-    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
-    refresh_accounts(employer.pk, [worker.pk], today=TODAY)
-    declarations = [
-        training(employer, worker, f"T{i}", start_date=day, end_date=day, duration_minutes=m)
-        for i, (day, m) in enumerate(SHUFFLED)
-    ]
+    worker = worker_with_ten_hours(employer)
+    declarations = dated_trainings(employer, worker, SHUFFLED)
     outcomes = submit(caller, declarations, today=TODAY)
     assert [[f.params["remaining"] for f in o.findings] for o in outcomes] == [["-3:00"]] * 4
 
@@ -163,10 +168,7 @@ def test_many_trainings_out_of_order_are_judged_on_the_credit_after_all(
 def test_a_cancel_written_with_other_trainings_counts_from_where_it_was_declared(
     employer, caller, together, cancel_first
 ):
-    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
-    refresh_accounts(employer.pk, [worker.pk], today=TODAY)
+    worker = worker_with_ten_hours(employer)
     old = training(employer, worker, "OLD", start_date="2025-01-06", end_date="2025-01-06",
                    duration_minutes=480)  # fmt: skip
     assert submit(caller, [old], today=TODAY)[0].accepted
