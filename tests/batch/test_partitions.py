@@ -126,13 +126,14 @@ def test_partitions_give_the_outcome_of_the_file_applied_in_order(world, crowd, 
     owner = planning.partition_of_insz(world.workers[5].insz, 4)
     assert plan_4["assigned"] == [[31, owner]]
     assert sequential[0][30] == (31, "accepted", [])  # the cancel is applied
-    # Each of the four partitions had declarations of its own.
+    # The file was shared: every declaration in one partition, two or more partitions
+    # with declarations (twelve workers hashed into four: one may get none).
     plan = planning.Plan.from_json(plan_4)
     shares = []
     for index in range(4):
         with stored(file_id) as source:
             shares.append(sum(1 for _ in read_declarations(source, plan.selector(index, 0))))
-    assert sum(shares) == 54 and all(shares)
+    assert sum(shares) == 54 and sum(1 for share in shares if share) >= 2
 
 
 def test_partition_of_a_worker_does_not_depend_on_how_the_insz_is_written(world):
@@ -200,30 +201,29 @@ def test_a_worker_killed_in_one_partition_is_resumed_exactly_once(
 ):
     settings.FLA_BATCH_PARTITIONS = 2
     file_id = receive(world, crowd)
-    real_submit = declaration_services.submit
-    calls = {"n": 0}
+    # The partition of the first worker: it has declarations whatever the hashes.
+    crashed = planning.partition_of_insz(world.workers[0].insz, 2)
+    real_apply = services._apply_chunk
 
-    def crashing_submit(caller, chunk, **kwargs):
-        calls["n"] += 1
-        outcomes = real_submit(caller, chunk, **kwargs)
-        if calls["n"] == 2:
-            raise KeyboardInterrupt("worker killed")
-        return outcomes
+    def crashing_apply(batch, partition, *args):
+        real_apply(batch, partition, *args)  # its first chunk commits, then the worker dies
+        raise KeyboardInterrupt("worker killed")
 
-    monkeypatch.setattr(services, "submit", crashing_submit)
+    monkeypatch.setattr(services, "_apply_chunk", crashing_apply)
+    assert services._planned(file_id, "first").plan["count"] == 2
     with pytest.raises(KeyboardInterrupt):
-        services.process(file_id, owner="first")
-    monkeypatch.setattr(services, "submit", real_submit)
-    first = BatchPartition.objects.get(file_id=file_id, index=0)
+        services.process_partition(file_id, crashed, owner="first")
+    monkeypatch.setattr(services, "_apply_chunk", real_apply)
+    first = BatchPartition.objects.get(file_id=file_id, index=crashed)
     assert first.checkpoint > 0 and not first.done and first.lease_owner == "first"
     # Another worker takes the other partition, and only that one while the lease runs.
     assert services.process(file_id, owner="second") == "partly"
-    assert BatchPartition.objects.get(file_id=file_id, index=1).done
+    assert BatchPartition.objects.get(file_id=file_id, index=1 - crashed).done
     assert BatchFile.objects.get(pk=file_id).status == "processing"
     BatchPartition.objects.filter(pk=first.pk).update(
         lease_until=first.lease_until - dt.timedelta(hours=1)
     )
-    assert services.process_partition(file_id, 0, owner="third") == "done"
+    assert services.process_partition(file_id, crashed, owner="third") == "done"
     batch = BatchFile.objects.get(pk=file_id)
     assert (batch.status, batch.processed, batch.total) == ("done", 54, 54)
     positions = list(BatchResult.objects.filter(file=batch).values_list("position", flat=True))
