@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +12,23 @@ class BatchStatus(models.TextChoices):
     FAILED = "failed", _("Mislukt")
 
 
-class BatchFile(models.Model):
+class Leased(models.Model):
+    """A row one worker at a time works on: which worker, and until when its lease runs
+    (renewed as it goes). The file's lease covers its planning, a partition's lease the
+    applying of its declarations."""
+
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def held(self, now: dt.datetime) -> bool:
+        """Whether a worker holds it at ``now`` (its lease has not run out)."""
+        return bool(self.lease_owner and self.lease_until and self.lease_until > now)
+
+
+class BatchFile(Leased):
     """A BATCH file accepted for processing: its receipt, plan and progress.
 
     ``processed`` and the counts are those of the declarations whose results are
@@ -58,9 +76,6 @@ class BatchFile(models.Model):
     # {"repeated": [digests], "count": partitions, "duplicates": [positions],
     #  "assigned": [[position, partition]]}
     plan = models.JSONField(default=dict, blank=True)
-    # The worker making the plan, and until when its lease runs.
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -86,7 +101,7 @@ class BatchFile(models.Model):
         return min(100, int(self.processed * 100 / self.total))
 
 
-class BatchPartition(models.Model):
+class BatchPartition(Leased):
     """A share of a file's declarations, by worker (``fla.batch.planning``), applied by one
     worker at a time in file order.
 
@@ -101,9 +116,6 @@ class BatchPartition(models.Model):
     index = models.PositiveSmallIntegerField()
     checkpoint = models.PositiveIntegerField(default=0)
     done = models.BooleanField(default=False)
-    # The worker holding the partition, and until when its lease runs (renewed every chunk).
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["file", "index"]

@@ -360,7 +360,7 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
         planned = "count" in batch.plan
         if planned or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
             return batch if planned else None
-        if batch.lease_owner and batch.lease_until and batch.lease_until > now:
+        if batch.held(now):
             # Another worker is planning it; look again when its lease runs out.
             _schedule_watch(batch.lease_until + dt.timedelta(seconds=1), file_id)
             return None
@@ -373,15 +373,8 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
     # A file that an earlier version (without partitions) began has declarations
     # applied and no plan: it is one partition, from the checkpoint it kept.
     started = batch.processed > 0
-    try:
-        with default_storage.open(batch.storage_name, "rb") as source:
-            plan = planning.make_plan(
-                source, batch.total, batch.plan.get("repeated"), single=started
-            )
-    except Exception as exc:
-        logger.exception("BATCH file %s failed", file_id)
-        _fail(file_id, exc)
-        raise
+    with _failing(file_id, "plan"), default_storage.open(batch.storage_name, "rb") as source:
+        plan = planning.make_plan(source, batch.total, batch.plan.get("repeated"), single=started)
     with transaction.atomic():
         current = BatchFile.objects.select_for_update().get(pk=file_id)
         # Every plan of a file is as good as another: the first committed is kept, even
@@ -425,25 +418,22 @@ def process_partition(
     plan = planning.Plan.from_json(batch.plan)
     caller = caller_from_json(batch.caller)
     try:
-        with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
-            remaining = read_declarations(source, plan.selector(index, partition.checkpoint))
-            for number, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
-                _apply_chunk(batch, partition, plan, caller, chunk, owner)
-                if number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
-                    bulk.refresh_statistics(GROWING_TABLES)
-        with transaction.atomic():
-            current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
-            if current.lease_owner != owner:
-                raise LeaseLost
-            current.done = True
-            current.lease_owner, current.lease_until = "", None
-            current.save(update_fields=["done", "lease_owner", "lease_until"])
+        with _failing(file_id, f"partition {index}"):
+            with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
+                remaining = read_declarations(source, plan.selector(index, partition.checkpoint))
+                for number, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
+                    _apply_chunk(batch, partition, plan, caller, chunk, owner)
+                    if number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
+                        bulk.refresh_statistics(GROWING_TABLES)
+            with transaction.atomic():
+                current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
+                if current.lease_owner != owner:
+                    raise LeaseLost
+                current.done = True
+                current.lease_owner, current.lease_until = "", None
+                current.save(update_fields=["done", "lease_owner", "lease_until"])
     except LeaseLost:
         return "lease lost"
-    except Exception as exc:
-        logger.exception("BATCH file %s failed (partition %s)", file_id, index)
-        _fail(file_id, exc)
-        raise
     return "done" if _finish_if_complete(file_id) else "partition done"
 
 
@@ -459,7 +449,7 @@ def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
         )
         if partition is None or partition.done or partition.file.status != BatchStatus.PROCESSING:
             return None
-        if partition.lease_owner and partition.lease_until and partition.lease_until > now:
+        if partition.held(now):
             # Another worker is on it; look again when its lease runs out.
             _schedule_watch(partition.lease_until + dt.timedelta(seconds=1), file_id, index)
             return None
@@ -616,12 +606,8 @@ def _finish_if_complete(file_id: int) -> bool:
         return False
     # Read now: the counts of a partition's last chunk commit before it is marked done.
     batch = BatchFile.objects.get(pk=file_id)
-    try:
+    with _failing(file_id, "notification"):
         name = write_notification(batch)
-    except Exception as exc:
-        logger.exception("BATCH file %s failed (notification)", file_id)
-        _fail(file_id, exc)
-        raise
     with transaction.atomic():
         current = BatchFile.objects.select_for_update().get(pk=file_id)
         if current.status != BatchStatus.PROCESSING:
@@ -632,6 +618,20 @@ def _finish_if_complete(file_id: int) -> bool:
         current.finished_at = timezone.now()
         current.save(update_fields=["notification_name", "status", "finished_at"])
     return True
+
+
+@contextmanager
+def _failing(file_id: int, step: str) -> Iterator[None]:
+    """An error in the block fails the file (``_fail``) and goes on up; a lost lease only
+    stops this worker."""
+    try:
+        yield
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        logger.exception("BATCH file %s failed (%s)", file_id, step)
+        _fail(file_id, exc)
+        raise
 
 
 def _fail(file_id: int, exc: Exception) -> None:
