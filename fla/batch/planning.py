@@ -125,8 +125,9 @@ def make_plan(
     owners = _Owners(count) if count > 1 else None
     for keys in read_keys(source):
         if keys.kind in WHOLE_FILE_KINDS or keys.employment:
-            owners = None
-            count = 1
+            owners, count = None, 1
+        if owners is None and not repeated and not every:
+            break  # one partition, and no reference to confirm: nothing left to learn
         if keys.kind != "training" or not keys.reference:
             continue
         if every or reference_digest(keys.employer, keys.reference) in repeated:
