@@ -114,6 +114,9 @@ def main() -> int:
         help="Profile the processing step and print what costs what.",
     )
     parser.add_argument(
+        "--profile-out", metavar="FILE", help="With --profile: also save the statistics."
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="Keep the temporary directory (file, media)."
     )
     args = parser.parse_args()
@@ -298,6 +301,8 @@ def main() -> int:
     print(f"ours / floor = {ours / floor:.2f} (target <= 3)")
     if profiler:
         stats = pstats.Stats(profiler)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         stats.sort_stats("cumulative").print_stats(30)
         stats.sort_stats("tottime").print_stats(20)
     if not args.keep:
