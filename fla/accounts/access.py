@@ -40,6 +40,9 @@ class Caller:
     mandatary_id: int | None = None  # an API client of a mandatary
     scopes: frozenset[str] = frozenset({READ, DECLARE})
     system: bool = False
+    # The employers of the organisation a BATCH file was sent for: whatever else the
+    # person or client behind it may reach, the file acts on these only.
+    within: frozenset[int] | None = None
     _cache: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -65,7 +68,7 @@ class Caller:
         return self._cache.get(permission, frozenset())
 
     def can(self, employer_id: int, permission: str = READ) -> bool:
-        if self.system:
+        if self.system and self.within is None:
             return True
         return employer_id in self.employer_ids(permission)
 
@@ -75,6 +78,8 @@ class Caller:
 
         if self.system:
             every = frozenset(Employer.objects.values_list("id", flat=True))
+            if self.within is not None:
+                every &= self.within
             return {READ: every, DECLARE: every, MANAGE: every}
         found: dict[str, set[int]] = {READ: set(), DECLARE: set(), MANAGE: set()}
         if self.user_id is not None:
@@ -94,6 +99,8 @@ class Caller:
             )
             found[READ] |= mandated_ids
             found[DECLARE] |= mandated_ids
+        if self.within is not None:
+            found = {permission: ids & self.within for permission, ids in found.items()}
         # A scope the caller lacks (an API token without "declare") grants nothing.
         return {
             permission: frozenset(ids) if permission in self.scopes else frozenset()

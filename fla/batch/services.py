@@ -37,8 +37,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from fla.accounts.access import DECLARE, READ, Caller
-from fla.accounts.models import Mandatary, MandataryAccess
+from fla.accounts.access import DECLARE, READ, Caller, active_mandates
+from fla.accounts.models import Mandatary, MandataryAccess, Mandate
 from fla.audit.models import HistoryEntry
 from fla.batch import planning
 from fla.batch import receipt as receipt_scan
@@ -113,7 +113,7 @@ def caller_to_json(caller: Caller) -> dict:
     }
 
 
-def caller_from_json(data: dict) -> Caller:
+def caller_from_json(data: dict, within: frozenset[int] | None = None) -> Caller:
     return Caller(
         channel=Channel.BATCH,
         label=data.get("label", "batch"),
@@ -122,7 +122,29 @@ def caller_from_json(data: dict) -> Caller:
         mandatary_id=data.get("mandatary_id"),
         scopes=frozenset(data.get("scopes") or [READ, DECLARE]),
         system=bool(data.get("system")),
+        within=within,
     )
+
+
+def sending_caller(batch: BatchFile) -> Caller:
+    """Who a file's declarations are applied as: the person or client who sent it,
+    acting for the sending organisation's employers only: the sender itself, or those
+    the sending mandatary holds a mandate for when the file is applied. A file is read
+    back (status, notification) by the sender's organisation, so it must hold nothing
+    of an employer outside it, whatever else its sender may reach."""
+    within: set[int] = set()
+    if batch.sender_employer_id is not None:
+        within.add(batch.sender_employer_id)
+    if batch.sender_mandatary_id is not None:
+        within.update(
+            Mandate.objects.filter(
+                active_mandates(), mandatary_id=batch.sender_mandatary_id
+            ).values_list("employer_id", flat=True)
+        )
+    unknown_sender = batch.sender_employer_id is None and batch.sender_mandatary_id is None
+    if unknown_sender and batch.caller.get("system"):
+        return caller_from_json(batch.caller)  # an operator's file for no known organisation
+    return caller_from_json(batch.caller, within=frozenset(within))
 
 
 def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, Mandatary | None]:
@@ -416,7 +438,7 @@ def process_partition(
         return "done" if _finish_if_complete(file_id) else "skipped"
     batch = partition.file
     plan = planning.Plan.from_json(batch.plan)
-    caller = caller_from_json(batch.caller)
+    caller = sending_caller(batch)
     try:
         with _failing(file_id, f"partition {index}"):
             with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:

@@ -115,7 +115,7 @@ _queues_lock = threading.Lock()
 
 def _caller_key(caller: Caller) -> tuple:
     return (caller.channel, caller.label, caller.user_id, caller.employer_id,
-            caller.mandatary_id, caller.scopes, caller.system)
+            caller.mandatary_id, caller.scopes, caller.system, caller.within)
 
 
 def _queue_of(caller: Caller) -> _Queue:
