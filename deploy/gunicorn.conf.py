@@ -30,6 +30,9 @@ max_requests_jitter = 5_000
 # The TLS proxy (or load balancer) in front sets X-Forwarded-Proto / -For.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+# The API puts the INSZ in paths and query strings: gunicorn's access and error logs
+# mask it as Django's logs do (fla.core.logging.MaskInszFilter).
+logger_class = "fla.core.logging_gunicorn.MaskingLogger"
 access_log_format = (
     '{"remote":"%(h)s","request":"%(r)s","status":%(s)s,"bytes":"%(B)s",'
     '"duration_us":%(D)s,"request_id":"%({x-request-id}o)s"}'

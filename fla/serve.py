@@ -29,6 +29,9 @@ def main() -> int:
             os.environ.get("WEB_THREADS", "16"),
             "--access-logfile",
             "-",
+            # The INSZ in API paths and query strings is masked in these logs too.
+            "--logger-class",
+            "fla.core.logging_gunicorn.MaskingLogger",
         ]
     )
     worker = subprocess.Popen([python, "-m", "fla.cli", "db_worker", "--queue-name", "*"])
