@@ -276,6 +276,15 @@ _ENTRIES = [
             "Une date de validité du certificat sans certificat obtenu.",
             "Ein Gültigkeitsdatum des Zertifikats ohne erworbenes Zertifikat.",
             "A certificate validity date without a certificate obtained."),
+    Anomaly("W009", WARNING, "last_name",
+            "De naam verschilt van die welke een andere werkgever van deze werknemer kent; "
+            "de gekende naam blijft behouden.",
+            "Le nom diffère de celui qu'un autre employeur connaît pour ce travailleur ; "
+            "le nom connu est conservé.",
+            "Der Name weicht von dem ab, den ein anderer Arbeitgeber für diesen Arbeitnehmer "
+            "kennt; der bekannte Name bleibt.",
+            "The name differs from the one another employer has on file for this worker; "
+            "the name on file is kept."),
 ]
 
 CATALOGUE: dict[str, Anomaly] = {entry.code: entry for entry in _ENTRIES}

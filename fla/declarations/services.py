@@ -342,10 +342,10 @@ class _Session:
                          first=dt.date(1900, 1, 1), last=self.last_day)
         end = sub.date("end_date", first=dt.date(1900, 1, 1), last=dt.date(2199, 12, 31))
         regime = sub.decimal("regime", required=True)
+        if regime is not None and Decimal(0) < regime <= Decimal(1):
+            regime = regime.quantize(Decimal("0.0001"))  # as stored: 0.00004 is 0
         if regime is not None and not Decimal(0) < regime <= Decimal(1):
             sub.add("E026", "regime")
-        elif regime is not None:
-            regime = regime.quantize(Decimal("0.0001"))
         committee = sub.joint_committee("joint_committee")
         if start and end and end < start:
             sub.add("E006", "end_date")
@@ -634,17 +634,31 @@ class _Chunk:
             self.new_workers.append((p, worker))
             changed = True
         elif (worker.first_name, worker.last_name) != (values["first_name"], values["last_name"]):
-            before = _worker_snapshot(worker)
-            worker.first_name, worker.last_name = values["first_name"], values["last_name"]
-            if worker.pk is not None:
-                self.renamed_workers.append((p, worker, before))
-            changed = True
+            if worker.pk is not None and self.employed_elsewhere(worker):
+                # One person, one name: an employer does not rename a worker whom an
+                # employer beyond the caller's reach also has on file.
+                p.reject("W009", "last_name")
+            else:
+                before = _worker_snapshot(worker)
+                worker.first_name, worker.last_name = values["first_name"], values["last_name"]
+                if worker.pk is not None:
+                    self.renamed_workers.append((p, worker, before))
+                changed = True
         if employment_values is not None:
             changed |= self.upsert_employment(p, worker, employment_values)
         if changed:
             self.touched[employer.pk].add(worker.insz)
             self.whole.add((employer.pk, worker.insz))
         p.outcome = self.outcome(p, changed=changed)
+
+    def employed_elsewhere(self, worker: Worker) -> bool:
+        """Whether an employer the caller may not declare for employs or employed the
+        worker."""
+        return (
+            Employment.objects.filter(worker_id=worker.pk)
+            .exclude(employer_id__in=self.caller.employer_ids(DECLARE))
+            .exists()
+        )
 
     def upsert_employment(self, p: _Parsed, worker: Worker, values: dict) -> bool:
         employer = p.employer
