@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Min
 from django.utils import timezone
 
 from fla.accounts.access import DECLARE, Caller
@@ -48,7 +48,7 @@ from fla.declarations.types import (
 from fla.employers.models import Employer, EmployerYear
 from fla.ops.metrics import count_outcomes
 from fla.rights import rules
-from fla.rights.models import TrainingRight, WorkerOptOut
+from fla.rights.models import CreditLine, TrainingRight, WorkerOptOut
 from fla.rights.rules import Ledger, TrainingUse
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
@@ -433,6 +433,8 @@ class _Chunk:
         self.new_employments: list[tuple[_Parsed, Employment]] = []
         self.changed_employments: list[tuple[_Parsed, Employment, dict]] = []
         self.recompute_years: dict[int, set[int]] = defaultdict(set)
+        # Unchanged trainings sent again that were flagged with W003 when written.
+        self.replayed_credit: list[tuple[_Parsed, Training]] = []
 
     # -- reading ----------------------------------------------------------------------
     def load(self) -> None:
@@ -483,6 +485,7 @@ class _Chunk:
                 self.flush_workers()
         self.flush()
         self.rebuild_credit()
+        self.judge_replayed_credit()
         for p in self.parsed:
             if p.outcome is None:
                 p.outcome = self.outcome(p)
@@ -567,6 +570,11 @@ class _Chunk:
             self.new_trainings.append((p, training))
         else:
             if all(getattr(existing, k) == v for k, v in fields.items()):
+                if "W003" in (existing.warnings or ()):
+                    # The same answer as the first time: the credit is judged again,
+                    # on the worker's stored credit, once the chunk's writes are done.
+                    self.replayed_credit.append((p, existing))
+                    return
                 p.outcome = self.outcome(p, object_id=existing.pk, version=existing.version,
                                          changed=False, written=existing)
                 return
@@ -875,6 +883,28 @@ class _Chunk:
                 new.uses.append(TrainingUse(t.reference, t.start_date, t.end_date,
                                             t.duration_minutes, RULE_TYPES.get(t.right_type)))
         return result
+
+    def judge_replayed_credit(self) -> None:
+        """An unchanged training sent again answers as it did when written: with W003
+        if the worker's credit is exceeded now (the lowest remaining of his stored
+        credit lines, which already hold this chunk's other writes)."""
+        if not self.replayed_credit:
+            return
+        pairs = {(t.employer_id, t.worker_id) for _, t in self.replayed_credit}
+        lowest = {
+            (row["employer_id"], row["worker_id"]): row["low"]
+            for row in CreditLine.objects.filter(
+                employer_id__in={e for e, _ in pairs}, worker_id__in={w for _, w in pairs}
+            )
+            .values("employer_id", "worker_id")
+            .annotate(low=Min(F("granted_minutes") - F("used_minutes")))
+        }
+        for p, training in self.replayed_credit:
+            low = lowest.get((training.employer_id, training.worker_id), 0)
+            if low < 0:
+                p.reject("W003", "duration_minutes", remaining=_hm(low))
+            p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
+                                     changed=False, written=training)
 
     def credit_warnings(self, ledgers: dict[tuple[int, int], Ledger]) -> None:
         """Flag the counting trainings of workers whose credit went below zero.

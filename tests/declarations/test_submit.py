@@ -100,6 +100,14 @@ def test_replaying_a_create_is_idempotent(employer, worker, caller):
     assert HistoryEntry.objects.filter(entity="training").count() == 1
 
 
+def test_a_replayed_training_answers_its_credit_warning_again(employer, bare_worker, caller):
+    first = submit(caller, [training(employer, bare_worker, "NO-CREDIT")], today=TODAY)[0]
+    assert first.status == "accepted_with_warnings" and [f.code for f in first.findings] == ["W003"]
+    again = submit(caller, [training(employer, bare_worker, "NO-CREDIT")], today=TODAY)[0]
+    assert (again.status, [f.code for f in again.findings], again.version) == (first.status, ["W003"], 1)
+    assert again.findings[0].message("en") == first.findings[0].message("en")
+
+
 def test_replace_bumps_the_version_and_keeps_before_and_after(employer, worker, caller):
     submit(caller, [training(employer, worker)], today=TODAY)
     [outcome] = submit(caller, [training(employer, worker, action="replace",

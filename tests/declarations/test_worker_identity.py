@@ -67,3 +67,4 @@ def test_a_regime_that_rounds_to_zero_is_refused(employer, caller):
     [kept] = submit(caller, [worker_declaration(employer, insz, regime="0.00006")], today=TODAY)
     assert kept.status == "accepted"
     assert Employment.objects.get(worker__insz=insz).regime == Decimal("0.0001")
+
