@@ -2,7 +2,8 @@
 
 Access data is not a declaration, so it does not go through the write path of
 declarations; it goes through these functions, and only these. Each checks that the
-caller is an access manager of the employer, applies the change in one transaction
+caller is an access manager of the employer (for a mandatary's API clients: a member
+of the mandatary with the role ``manage``), applies the change in one transaction
 and writes a ``HistoryEntry`` (entity ``access``, ``mandate`` or ``api-client``) with
 who, when, the channel, and the state before and after. The INSZ of a user is kept
 masked in the history: the access manager typed it, the history does not need it.
@@ -55,7 +56,7 @@ def _require_manager(caller: Caller, employer: Employer) -> None:
 
 def _record(
     caller: Caller,
-    employer: Employer,
+    employer: Employer | None,
     entity: str,
     entity_id: Any,
     action: str,
@@ -271,22 +272,46 @@ def end_mandate(caller: Caller, mandate: Mandate, end_date: dt.date | None = Non
 
 
 # --- API clients ---------------------------------------------------------------------
+#
+# An API client belongs to one organisation: an employer (managed by the employer's
+# access managers) or a mandatary (managed by the mandatary's members with the role
+# ``manage``, for every employer that mandates it). The history entry of a mandatary's
+# client has no employer: it names the mandatary in its state.
+
+
+class NotMandataryManager(PermissionError):
+    """The caller is not a member of this mandatary with the role ``manage``."""
+
+
+def managed_mandataries(caller: Caller):
+    """The mandataries whose API clients this person may manage (role ``manage``)."""
+    if caller.user_id is None or MANAGE not in caller.scopes:
+        return Mandatary.objects.none()
+    return Mandatary.objects.filter(
+        accesses__user_id=caller.user_id, accesses__role=Role.MANAGE
+    ).order_by("name")
+
+
+def _require_mandatary_manager(caller: Caller, mandatary: Mandatary) -> None:
+    if not managed_mandataries(caller).filter(pk=mandatary.pk).exists():
+        raise NotMandataryManager(mandatary.pk)
 
 
 def _client_state(client) -> dict[str, Any]:
-    return {
+    state = {
         "name": client.name,
         "client_id": client.application.client_id,
         "scopes": client.scopes,
         "revoked": client.revoked_at is not None,
     }
+    if client.mandatary_id is not None:
+        state["mandatary"] = client.mandatary.enterprise_number
+    return state
 
 
-def create_api_client(caller: Caller, employer: Employer, *, name: str, scopes: list[str]):
-    """Register an API client of the employer; the returned ``NewClient`` holds the secret."""
+def _create_client(caller: Caller, *, name: str, scopes: list[str], **owner):
     from fla.api.services import ApiClientError, create_client
 
-    _require_manager(caller, employer)
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise AccessError("client-name", "name")
@@ -296,29 +321,70 @@ def create_api_client(caller: Caller, employer: Employer, *, name: str, scopes: 
         try:
             new = create_client(
                 name=name,
-                employer=employer,
                 scopes=scopes,
                 created_by=User.objects.filter(pk=caller.user_id).first(),
+                **owner,
             )
         except ApiClientError:
             raise AccessError("client-name", "name") from None
         _record(
-            caller, employer, "api-client", new.client.pk, "create", None, _client_state(new.client)
+            caller,
+            owner.get("employer"),
+            "api-client",
+            new.client.pk,
+            "create",
+            None,
+            _client_state(new.client),
         )
     return new
+
+
+def _revoke_client(caller: Caller, client):
+    from fla.api.services import revoke_client
+
+    if client.revoked_at is not None:
+        return client
+    employer, mandatary = client.employer, client.mandatary
+    with transaction.atomic():
+        before = _client_state(client)
+        client = revoke_client(client.application.client_id)
+        client.employer, client.mandatary = employer, mandatary
+        _record(caller, employer, "api-client", client.pk, "revoke", before, _client_state(client))
+    return client
+
+
+def create_api_client(caller: Caller, employer: Employer, *, name: str, scopes: list[str]):
+    """Register an API client of the employer; the returned ``NewClient`` holds the secret."""
+    _require_manager(caller, employer)
+    return _create_client(caller, name=name, scopes=scopes, employer=employer)
 
 
 def revoke_api_client(caller: Caller, employer: Employer, client_pk: int):
     """Revoke one of the employer's API clients: its tokens stop working at once."""
     from fla.api.models import ApiClient
-    from fla.api.services import revoke_client
 
     _require_manager(caller, employer)
-    client = ApiClient.objects.select_related("application").get(pk=client_pk, employer=employer)
-    if client.revoked_at is not None:
-        return client
-    with transaction.atomic():
-        before = _client_state(client)
-        client = revoke_client(client.application.client_id)
-        _record(caller, employer, "api-client", client.pk, "revoke", before, _client_state(client))
-    return client
+    client = ApiClient.objects.select_related("application", "employer").get(
+        pk=client_pk, employer=employer
+    )
+    return _revoke_client(caller, client)
+
+
+def create_mandatary_api_client(
+    caller: Caller, mandatary: Mandatary, *, name: str, scopes: list[str]
+):
+    """Register an API client of the mandatary (it acts for every employer that mandates
+    it, while the mandate runs); the returned ``NewClient`` holds the secret."""
+    _require_mandatary_manager(caller, mandatary)
+    return _create_client(caller, name=name, scopes=scopes, mandatary=mandatary)
+
+
+def revoke_mandatary_api_client(caller: Caller, mandatary: Mandatary, client_pk: int):
+    """Revoke one of the mandatary's API clients: its tokens stop working at once."""
+    from fla.api.models import ApiClient
+
+    _require_mandatary_manager(caller, mandatary)
+    client = ApiClient.objects.select_related("application", "mandatary").get(
+        pk=client_pk, mandatary=mandatary
+    )
+    return _revoke_client(caller, client)

@@ -1,5 +1,6 @@
 """Access management for an employer's access managers: users, mandates, API clients,
-the audit history, and the export of what is held on one worker.
+the audit history, and the export of what is held on one worker; and the API clients
+of a mandatary, for the mandatary's managers.
 
 Only access managers of the chosen employer reach these pages; to anyone else they
 do not exist (404). Every change goes through ``fla.accounts.services``, which checks
@@ -12,24 +13,29 @@ import datetime as dt
 import json
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fla.accounts import services
-from fla.accounts.models import EmployerAccess, Mandate
+from fla.accounts.access import DECLARE, READ
+from fla.accounts.models import EmployerAccess, Mandatary, Mandate
 from fla.api.models import ApiClient
 from fla.audit.models import HistoryEntry
 from fla.core import privacy
 from fla.core.choices import Channel, Role
 from fla.core.identifiers import mask_insz
+from fla.employers.models import Employer
+from fla.rights.models import Account
 from fla.web import queries
-from fla.web.current import Context, manager_view
+from fla.web.current import Context, caller_for, chosen_employer_id, manager_view
 from fla.web.tables import Column, Table
 from fla.web.views.app import _diff, page
 
@@ -283,6 +289,39 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
 
 
 # --- API clients ---------------------------------------------------------------------
+#
+# One page for the API clients of an organisation the user manages: the chosen
+# employer (its access managers), or, with ``?mandatary=<id>`` (a POST field on the
+# forms), a mandatary (its members with the role ``manage``). A revoke finds the owner
+# from the client itself. To anyone else the clients of an organisation do not exist.
+
+
+def _managed_mandatary(request: HttpRequest, mandatary_id) -> Mandatary:
+    try:
+        pk = int(mandatary_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = services.managed_mandataries(caller_for(request)).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _context_if_any(request: HttpRequest) -> Context | None:
+    """The employer context for the header and menu, where the user has one: a
+    mandatary's manager may have no mandate (yet) and still register its clients."""
+    employer_id = chosen_employer_id(request)
+    employer = Employer.objects.filter(pk=employer_id).first() if employer_id else None
+    if employer is None:
+        return None
+    caller = caller_for(request)
+    return Context(
+        caller=caller,
+        employer=employer,
+        employer_ids=caller.employer_ids(READ),
+        can_declare=employer.pk in caller.employer_ids(DECLARE),
+        worker_count=Account.objects.filter(employer=employer).count(),
+    )
 
 
 def _clients_page(request, ctx, *, errors=None, values=None, created=None, status=200):
@@ -303,19 +342,47 @@ def _clients_page(request, ctx, *, errors=None, values=None, created=None, statu
     return response
 
 
-@manager_view
-def clients(request: HttpRequest, ctx: Context) -> HttpResponse:
-    return _clients_page(request, ctx)
+def _mandatary_clients_page(
+    request, mandatary, *, errors=None, values=None, created=None, status=200
+):
+    data = {
+        "mandatary": mandatary,
+        "managed_mandataries": list(services.managed_mandataries(caller_for(request))),
+        "clients": ApiClient.objects.filter(mandatary=mandatary).select_related("application"),
+        "errors": errors or {},
+        "values": values or {"scopes": ["read", "declare"]},
+        "created": created,
+    }
+    ctx = _context_if_any(request)
+    if ctx is None:
+        return render(request, "web/access_clients.html", data, status=status)
+    return page(request, ctx, "web/access_clients.html", data, status=status)
 
 
-@manager_view
-@require_POST
-@never_cache
-def client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
-    values = {
+def _client_values(request: HttpRequest) -> dict:
+    return {
         "name": request.POST.get("name", "").strip()[:300],
         "scopes": [s for s in request.POST.getlist("scopes") if s in ("read", "declare")][:2],
     }
+
+
+@manager_view
+def _employer_clients(request: HttpRequest, ctx: Context) -> HttpResponse:
+    return _clients_page(request, ctx)
+
+
+@login_required
+def clients(request: HttpRequest) -> HttpResponse:
+    if "mandatary" in request.GET:
+        return _mandatary_clients_page(
+            request, _managed_mandatary(request, request.GET["mandatary"])
+        )
+    return _employer_clients(request)
+
+
+@manager_view
+def _employer_client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
+    values = _client_values(request)
     try:
         new = services.create_api_client(
             ctx.caller, ctx.employer, name=values["name"], scopes=values["scopes"]
@@ -328,14 +395,49 @@ def client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     return _clients_page(request, ctx, created=new)
 
 
-@manager_view
+@login_required
 @require_POST
-def client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
+@never_cache
+def client_new(request: HttpRequest) -> HttpResponse:
+    if "mandatary" not in request.POST:
+        return _employer_client_new(request)
+    mandatary = _managed_mandatary(request, request.POST["mandatary"])
+    values = _client_values(request)
+    try:
+        new = services.create_mandatary_api_client(
+            caller_for(request), mandatary, name=values["name"], scopes=values["scopes"]
+        )
+    except services.AccessError as exc:
+        return _mandatary_clients_page(
+            request, mandatary, errors={exc.zone: ERRORS[exc.code]}, values=values, status=422
+        )
+    # As for an employer's client: the secret is shown in this answer only.
+    return _mandatary_clients_page(request, mandatary, created=new)
+
+
+@manager_view
+def _employer_client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
     if not ApiClient.objects.filter(pk=client_pk, employer=ctx.employer).exists():
         raise Http404
     client = services.revoke_api_client(ctx.caller, ctx.employer, client_pk)
     messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
     return redirect("web:access_clients")
+
+
+@login_required
+@require_POST
+def client_revoke(request: HttpRequest, client_pk: int) -> HttpResponse:
+    mandatary_id = (
+        ApiClient.objects.filter(pk=client_pk, mandatary__isnull=False)
+        .values_list("mandatary_id", flat=True)
+        .first()
+    )
+    if mandatary_id is None:
+        return _employer_client_revoke(request, client_pk)
+    mandatary = _managed_mandatary(request, mandatary_id)
+    client = services.revoke_mandatary_api_client(caller_for(request), mandatary, client_pk)
+    messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
+    return redirect(f"{reverse('web:access_clients')}?mandatary={mandatary.pk}")
 
 
 # --- audit history -------------------------------------------------------------------
