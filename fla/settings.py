@@ -304,6 +304,13 @@ FLA_LARGE_ENTERPRISE_THRESHOLD = envint("FLA_LARGE_ENTERPRISE_THRESHOLD", 1000)
 # Accepted range of training dates.
 FLA_FIRST_YEAR = envint("FLA_FIRST_YEAR", 2024)
 FLA_MAX_BATCH_BYTES = envint("FLA_MAX_BATCH_BYTES", 2 * 1024 * 1024 * 1024)
+# A web upload is stopped as soon as its file passes FLA_MAX_BATCH_BYTES, before Django
+# has spooled it (fla.batch.uploads); then Django's own handlers, as by default.
+FILE_UPLOAD_HANDLERS = [
+    "fla.batch.uploads.BatchSizeCapHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FLA_RETENTION_YEARS = envint("FLA_RETENTION_YEARS", 10)
 
 # --- API: OAuth2 client credentials (django-oauth-toolkit) and limits ------------------

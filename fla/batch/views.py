@@ -8,12 +8,15 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fla.accounts.access import Caller
 from fla.batch.models import BatchFile, BatchStatus
+from fla.batch.receipt import ReceiptError
 from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
-from fla.batch.services import files_for, findings_of, receive
+from fla.batch.services import Receipt, files_for, findings_of, receive
+from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
 
 
@@ -41,6 +44,14 @@ def upload(request):
     context: dict = {}
     if request.method == "POST":
         upload = request.FILES.get("file")
+        limit = upload_too_large(request)
+        if limit is not None:
+            # Stopped while it was read (fla.batch.uploads): the receipt's own rejection.
+            reason = _("Het bestand is groter dan de limiet van %(limit)s bytes.") % {
+                "limit": limit
+            }
+            receipt = Receipt(accepted=False, errors=[ReceiptError("too_large", reason)])
+            return render(request, "batch/upload.html", {"receipt": receipt}, status=413)
         production = request.POST.get("environment", "production") != "test"
         if upload is None:
             context["missing"] = True

@@ -1,0 +1,96 @@
+"""The web upload stops reading a file at FLA_MAX_BATCH_BYTES instead of spooling it whole."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files import uploadhandler
+from django.test import Client
+
+from fla.batch import views
+from fla.batch.models import BatchFile
+
+CAP = 100_000
+BIG = 20 * 1024 * 1024
+
+
+@pytest.fixture
+def spooled(monkeypatch):
+    """Bytes Django's own handlers (memory, temporary file) received, per handler."""
+    received = {"memory": 0, "disk": 0}
+    for name, cls in (
+        ("memory", uploadhandler.MemoryFileUploadHandler),
+        ("disk", uploadhandler.TemporaryFileUploadHandler),
+    ):
+        original = cls.receive_data_chunk
+
+        def spy(self, raw_data, start, _original=original, _name=name):
+            received[_name] += len(raw_data)
+            return _original(self, raw_data, start)
+
+        monkeypatch.setattr(cls, "receive_data_chunk", spy)
+    return received
+
+
+def _csrf_client(user) -> tuple[Client, str]:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.get("/batch/upload/").status_code == 200
+    return client, client.cookies["csrftoken"].value
+
+
+def test_a_too_large_upload_is_stopped_at_the_cap_and_rejected_clearly(
+    world, settings, spooled, monkeypatch
+):
+    settings.FLA_MAX_BATCH_BYTES = CAP
+    monkeypatch.setattr(views, "receive", lambda *a, **k: pytest.fail("receipt reached"))
+    client, token = _csrf_client(world.user)
+    upload = io.BytesIO(b"<" + b"x" * BIG)
+    upload.name = "huge.xml"
+    # As a browser sends the form: the CSRF token first, then the file.
+    response = client.post(
+        "/batch/upload/",
+        {"csrfmiddlewaretoken": token, "file": upload, "environment": "production"},
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    assert response.status_code == 413
+    body = response.content.decode()
+    assert 'data-testid="receipt"' in body and 'data-code="too_large"' in body
+    assert "Het bestand is groter dan de limiet van 100000 bytes." in body
+    # Django's handlers got at most the cap and one chunk, not the 20 MB.
+    assert spooled["disk"] + spooled["memory"] <= CAP + 64 * 1024
+    assert not BatchFile.objects.exists()
+
+
+def test_the_rejection_is_in_the_users_language(world, client, settings):
+    settings.FLA_MAX_BATCH_BYTES = CAP
+    client.force_login(world.user)
+    upload = io.BytesIO(b"x" * (CAP + 1))
+    upload.name = "big.xml"
+    response = client.post("/batch/upload/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 413
+    assert 'data-code="too_large"' in response.content.decode()
+    assert "Le fichier dépasse la limite de 100000 octets." in response.content.decode()
+
+
+def test_a_file_under_the_cap_goes_through_whole(world, settings, spooled):
+    data = world.file()
+    settings.FLA_MAX_BATCH_BYTES = len(data)
+    client, token = _csrf_client(world.user)
+    upload = io.BytesIO(data)
+    upload.name = "file.xml"
+    response = client.post(
+        "/batch/upload/",
+        {"csrfmiddlewaretoken": token, "file": upload, "environment": "production"},
+    )
+    assert response.status_code == 200 and b'data-testid="file-id"' in response.content
+    assert BatchFile.objects.get().size_bytes == len(data)
+
+
+def test_the_upload_still_needs_the_csrf_token(world, settings):
+    settings.FLA_MAX_BATCH_BYTES = CAP
+    client, _token = _csrf_client(world.user)
+    upload = io.BytesIO(b"x" * (CAP + 1))
+    upload.name = "big.xml"
+    assert client.post("/batch/upload/", {"file": upload}).status_code == 403
