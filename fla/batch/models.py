@@ -80,7 +80,11 @@ class BatchFile(Leased):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["sender", "reference"], name="batch_file_reference")
+            # A test file does not use up its reference: the same file can then be sent
+            # to production.
+            models.UniqueConstraint(
+                fields=["sender", "reference", "test"], name="batch_file_reference"
+            )
         ]
         indexes = [models.Index(fields=["status"], name="batch_file_status_idx")]
 

@@ -19,6 +19,7 @@ import datetime as dt
 import gc
 import json
 import logging
+import pickle
 import tempfile
 import threading
 import uuid
@@ -212,7 +213,9 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                     scan.header_columns.get("environment"),
                 )
             )
-        if BatchFile.objects.filter(sender=sender, reference=header.get("file_reference")).exists():
+        if BatchFile.objects.filter(
+            sender=sender, reference=header.get("file_reference"), test=test
+        ).exists():
             raise _duplicate(header, line, scan.header_columns)
 
     max_bytes = settings.FLA_MAX_BATCH_BYTES
@@ -278,7 +281,8 @@ def _duplicate(header: dict, lines: dict, columns: dict) -> receipt_scan.Rejecte
     return receipt_scan.Rejected(
         receipt_scan.ReceiptError(
             "duplicate_reference",
-            f"The file reference {header.get('file_reference')} was already used by this sender.",
+            f"The file reference {header.get('file_reference')} was already used by this sender "
+            "in this environment.",
             lines.get("file_reference"),
             columns.get("file_reference"),
         )
@@ -441,12 +445,10 @@ def process_partition(
     caller = sending_caller(batch)
     try:
         with _failing(file_id, f"partition {index}"):
-            with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
-                remaining = read_declarations(source, plan.selector(index, partition.checkpoint))
-                for number, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
-                    _apply_chunk(batch, partition, plan, caller, chunk, owner)
-                    if number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
-                        bulk.refresh_statistics(GROWING_TABLES)
+            if batch.test:
+                _dry_run_partition(batch, partition, plan, caller, chunk_size, owner)
+            else:
+                _apply_partition(batch, partition, plan, caller, chunk_size, owner)
             with transaction.atomic():
                 current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
                 if current.lease_owner != owner:
@@ -457,6 +459,92 @@ def process_partition(
     except LeaseLost:
         return "lease lost"
     return "done" if _finish_if_complete(file_id) else "partition done"
+
+
+def _apply_partition(
+    batch: BatchFile,
+    partition: BatchPartition,
+    plan: planning.Plan,
+    caller: Caller,
+    chunk_size: int,
+    owner: str,
+) -> None:
+    """A production file's partition: each chunk in a transaction of its own, with its
+    results and checkpoint."""
+    with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
+        remaining = read_declarations(source, plan.selector(partition.index, partition.checkpoint))
+        for number, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
+            _apply_chunk(batch, partition, plan, caller, chunk, owner)
+            if number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
+                bulk.refresh_statistics(GROWING_TABLES)
+
+
+class _DryRun(Exception):
+    """Rolls a test file's partition back."""
+
+
+def _dry_run_partition(
+    batch: BatchFile,
+    partition: BatchPartition,
+    plan: planning.Plan,
+    caller: Caller,
+    chunk_size: int,
+    owner: str,
+) -> None:
+    """A test file's partition: applied as production would, in one transaction that is
+    rolled back at its end, so that each declaration sees the writes of those before it
+    (a worker hired, then his trainings) and nothing is kept. The results go to a
+    temporary file meanwhile, and are stored after the rollback, with the counts and the
+    checkpoint, in one transaction: a worker that dies before starts the partition over.
+    """
+    counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
+    last = partition.checkpoint
+    with tempfile.TemporaryFile() as spool:
+        try:
+            with _fewer_collections(), transaction.atomic():
+                with default_storage.open(batch.storage_name, "rb") as source:
+                    remaining = read_declarations(
+                        source, plan.selector(partition.index, partition.checkpoint)
+                    )
+                    for chunk in _chunks(remaining, chunk_size):
+                        outcomes = _outcomes(plan, caller, chunk)
+                        rows = []
+                        for declaration in chunk:
+                            outcome = outcomes[declaration.position]
+                            counts[outcome.status] += 1
+                            findings = _findings_json(outcome.findings)
+                            rows.append((*_result(batch, declaration, outcome), findings))
+                        pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                        last = chunk[-1].position
+                raise _DryRun
+        except _DryRun:
+            pass
+        spool.seek(0)
+        with transaction.atomic():
+            current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
+            if current.lease_owner != owner or current.checkpoint != partition.checkpoint:
+                raise LeaseLost
+            processed = 0
+            while True:
+                try:
+                    rows = pickle.load(spool)
+                except EOFError:
+                    break
+                processed += len(rows)
+                bulk.insert(BatchResult, RESULT_FIELDS[:-1], [r[:-1] for r in rows if not r[-1]])
+                bulk.insert(BatchResult, RESULT_FIELDS, [r for r in rows if r[-1]])
+            current.checkpoint = last
+            current.lease_until = _lease_until()
+            current.save(update_fields=["checkpoint", "lease_until"])
+            counted = BatchFile.objects.filter(pk=batch.pk, status=BatchStatus.PROCESSING).update(
+                processed=F("processed") + processed,
+                accepted=F("accepted") + counts[ACCEPTED],
+                accepted_with_warnings=F("accepted_with_warnings") + counts[ACCEPTED_WITH_WARNINGS],
+                rejected=F("rejected") + counts[REJECTED],
+            )
+            if not counted:
+                raise LeaseLost
+    partition.checkpoint = last
 
 
 def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
@@ -482,13 +570,26 @@ def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
     return partition
 
 
+# The write path applies a chunk's employer-years and workers before its rights and
+# trainings (``_Chunk.apply``). A chunk never holds one of the first after one of the
+# second, so that every declaration sees those before it in the file and none after
+# it, wherever the chunks are cut.
+_FIRST_PHASE = frozenset({"employer_year", "worker"})
+
+
 def _chunks(declarations: Iterator[Declaration], size: int) -> Iterator[list[Declaration]]:
     chunk: list[Declaration] = []
+    second_phase = False
     for declaration in declarations:
+        first_phase = declaration.kind in _FIRST_PHASE
+        if chunk and first_phase and second_phase:
+            yield chunk
+            chunk, second_phase = [], False
         chunk.append(declaration)
+        second_phase |= not first_phase
         if len(chunk) >= size:
             yield chunk
-            chunk = []
+            chunk, second_phase = [], False
     if chunk:
         yield chunk
 
@@ -525,6 +626,24 @@ def _fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
+def _outcomes(plan: planning.Plan, caller: Caller, chunk: list[Declaration]) -> dict[int, Outcome]:
+    """The outcome of each declaration of a chunk by its position, through the write
+    path but for references the file used earlier (E022)."""
+    outcomes: dict[int, Outcome] = {}
+    to_submit = []
+    for d in chunk:
+        if d.position in plan.duplicates:
+            reference = str(d.data.get("reference", "")).strip()
+            finding = Finding("E022", "reference", {"value": reference})
+            outcomes[d.position] = Outcome(d, REJECTED, [finding])
+        else:
+            to_submit.append(d)
+    if to_submit:
+        for outcome in submit(caller, to_submit):
+            outcomes[outcome.declaration.position] = outcome
+    return outcomes
+
+
 def _apply_chunk(
     batch: BatchFile,
     partition: BatchPartition,
@@ -537,19 +656,7 @@ def _apply_chunk(
         current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
         if current.lease_owner != owner or current.checkpoint != partition.checkpoint:
             raise LeaseLost
-        outcomes: dict[int, Outcome] = {}
-        to_submit = []
-        for d in chunk:
-            if d.position in plan.duplicates:
-                # The file used the reference earlier (E022).
-                reference = str(d.data.get("reference", "")).strip()
-                finding = Finding("E022", "reference", {"value": reference})
-                outcomes[d.position] = Outcome(d, REJECTED, [finding])
-            else:
-                to_submit.append(d)
-        if to_submit:
-            for outcome in submit(caller, to_submit, dry_run=batch.test):
-                outcomes[outcome.declaration.position] = outcome
+        outcomes = _outcomes(plan, caller, chunk)
         plain, with_findings = [], []
         counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
         for declaration in chunk:

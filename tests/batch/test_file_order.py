@@ -1,0 +1,93 @@
+"""Each declaration of a file sees those before it and none after it, wherever the
+file is cut into chunks, and a test file answers what production would."""
+
+import datetime as dt
+import io
+
+import pytest
+
+from fla.batch import services
+from fla.batch.models import BatchFile, BatchResult
+from fla.declarations.types import Declaration
+from fla.trainings.models import Training
+from fla.workers.models import Worker
+from tests.factories import make_insz
+
+NEW = make_insz(dt.date(1991, 4, 5), serial=21)
+
+
+def hire(world, insz=NEW):
+    return ("worker", {
+        "insz": insz, "first_name": "Els", "last_name": "Maes",
+        "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
+    })
+
+
+def trainings_of(world, insz=NEW):
+    return [
+        ("training", {**world.training("N1")[1], "insz": insz}),
+        ("training", {**world.training("N2", start_date="2025-04-01",
+                                       end_date="2025-04-01")[1], "insz": insz}),
+    ]
+
+
+def run(world, declarations, *, test, reference="F1"):
+    data = world.file(reference=reference, declarations=declarations,
+                      environment="test" if test else "production")
+    receipt = services.receive(world.caller, io.BytesIO(data), production=not test)
+    assert receipt.accepted, receipt.errors
+    assert services.process(receipt.file_id) == "done"
+    batch = BatchFile.objects.get(pk=receipt.file_id)
+    return [
+        (r.status, [f["code"] for f in r.findings])
+        for r in BatchResult.objects.filter(file=batch).order_by("position")
+    ]
+
+
+def kinds(chunks):
+    return [[d.kind[0] for d in chunk] for chunk in chunks]
+
+
+def test_chunks_never_put_a_worker_after_a_training():
+    def d(kind, position):
+        return Declaration(kind, "0400000000", {}, position=position)
+
+    file = [d(k, i) for i, k in enumerate(["worker", "worker", "training", "rights",
+                                           "worker", "training", "employer_year"], 1)]
+    assert kinds(services._chunks(iter(file), 50)) == [["w", "w", "t", "r"], ["w", "t"], ["e"]]
+    assert kinds(services._chunks(iter(file), 2)) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 50])
+def test_a_training_before_the_hire_of_its_worker_is_judged_in_file_order(world, settings, chunk):
+    settings.FLA_BATCH_CHUNK = chunk
+    results = run(world, [trainings_of(world)[0], hire(world)], test=False)
+    assert results == [("rejected", ["E004"]), ("accepted", [])]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 50])
+def test_a_test_file_answers_what_production_answers(world, settings, chunk):
+    settings.FLA_BATCH_CHUNK = chunk
+    run(world, [world.training("OLD")], test=False, reference="F0")
+    declarations = [
+        hire(world),
+        *trainings_of(world),  # no rights: W003, judged on the credit after each
+        world.training("OLD", action="replace", duration_minutes=300),
+    ]
+    test = run(world, declarations, test=True)
+    assert not Worker.objects.filter(insz=NEW).exists()
+    assert list(Training.objects.values_list("reference", "duration_minutes")) == [("OLD", 480)]
+    production = run(world, declarations, test=False)  # the same file reference
+    assert test == production
+    assert ("rejected", ["E004"]) not in production
+    assert Training.objects.filter(worker__insz=NEW).count() == 2
+
+
+def test_a_test_file_leaves_no_trace_but_its_results(world, settings):
+    settings.FLA_BATCH_CHUNK = 2
+    counts = (Worker.objects.count(), Training.objects.count())
+    run(world, [hire(world), *trainings_of(world)], test=True)
+    assert (Worker.objects.count(), Training.objects.count()) == counts
+    batch = BatchFile.objects.get()
+    assert (batch.processed, batch.total, batch.status) == (3, 3, "done")
+    assert batch.accepted + batch.accepted_with_warnings == 3
