@@ -479,6 +479,11 @@ def _apply_partition(
                 bulk.refresh_statistics(GROWING_TABLES)
 
 
+# How long a test file's partition may take, a declaration of the file: some ten times
+# what one worker process takes on a small machine.
+DRY_RUN_SECONDS_PER_DECLARATION = 0.005
+
+
 class _DryRun(Exception):
     """Rolls a test file's partition back."""
 
@@ -497,6 +502,15 @@ def _dry_run_partition(
     temporary file meanwhile, and are stored after the rollback, with the counts and the
     checkpoint, in one transaction: a worker that dies before starts the partition over.
     """
+    # The lease cannot be renewed from inside the transaction (nobody else would see
+    # it), so it is taken at once for as long as the whole partition may take.
+    until = timezone.now() + dt.timedelta(
+        seconds=_lease_seconds() + batch.total * DRY_RUN_SECONDS_PER_DECLARATION
+    )
+    if not BatchPartition.objects.filter(pk=partition.pk, lease_owner=owner).update(
+        lease_until=until
+    ):
+        raise LeaseLost
     counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
     last = partition.checkpoint
     with tempfile.TemporaryFile() as spool:

@@ -91,3 +91,24 @@ def test_a_test_file_leaves_no_trace_but_its_results(world, settings):
     batch = BatchFile.objects.get()
     assert (batch.processed, batch.total, batch.status) == (3, 3, "done")
     assert batch.accepted + batch.accepted_with_warnings == 3
+
+
+def test_a_test_files_lease_covers_its_whole_partition(world, settings, monkeypatch):
+    """Renewed inside the rolled-back transaction, the lease would be seen by nobody
+    and another worker would take the partition over after FLA_BATCH_LEASE_SECONDS."""
+    from django.utils import timezone
+
+    from fla.batch.models import BatchPartition
+
+    settings.FLA_BATCH_LEASE_SECONDS = 1
+    monkeypatch.setattr(services, "DRY_RUN_SECONDS_PER_DECLARATION", 100)
+    seen = []
+    outcomes = services._outcomes
+
+    def spy(plan, caller, chunk):
+        seen.append(BatchPartition.objects.get().lease_until - timezone.now())
+        return outcomes(plan, caller, chunk)
+
+    monkeypatch.setattr(services, "_outcomes", spy)
+    run(world, [hire(world), *trainings_of(world)], test=True)
+    assert seen and all(left.total_seconds() > 250 for left in seen)  # 3 declarations
