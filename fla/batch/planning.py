@@ -48,6 +48,11 @@ from fla.trainings.models import Training
 WHOLE_FILE_KINDS = ("employer_year", "rights")
 # References looked up in one statement while the plan is made.
 LOOKUP_BATCH = 5000
+# Cancels (trainings that name no INSZ) placed by their reference's holder at most; a
+# file with more is one partition, so that the plan stays small whatever the file.
+MAX_ASSIGNED = 50_000
+# Declarations read between two calls of the plan's ``alive`` callback.
+ALIVE_EVERY = 10_000
 
 
 def partition_of_insz(insz: str, count: int) -> int:
@@ -106,9 +111,17 @@ def partitions_wanted(total: int) -> int:
 
 
 def make_plan(
-    source: IO[bytes], total: int, repeated: Iterable[int] | None, *, single: bool = False
+    source: IO[bytes],
+    total: int,
+    repeated: Iterable[int] | None,
+    *,
+    single: bool = False,
+    alive: Callable[[], None] = lambda: None,
 ) -> Plan:
     """The plan of a stored (already validated) file; one partition if ``single``.
+
+    ``alive`` is called every ``ALIVE_EVERY`` declarations read (the worker renews its
+    lease on the file there).
 
     ``repeated`` are the digests of the references that the receipt saw more than once
     (``Scan.repeated``); the file is read again only to tell which of those are really
@@ -124,6 +137,8 @@ def make_plan(
     duplicates: set[int] = set()
     owners = _Owners(count) if count > 1 else None
     for keys in read_keys(source):
+        if keys.position % ALIVE_EVERY == 0:
+            alive()
         if keys.kind in WHOLE_FILE_KINDS or keys.employment:
             owners, count = None, 1
         if owners is None and not repeated and not every:
@@ -146,7 +161,8 @@ def make_plan(
 class _Owners:
     """The partitions of the trainings that name no INSZ, from the workers who hold
     their references today; and whether any reference is held by a worker other than
-    the one its declaration names (then the file cannot be shared)."""
+    the one its declaration names, or the file cancels more than ``MAX_ASSIGNED``
+    trainings (then the file is not shared)."""
 
     def __init__(self, count: int) -> None:
         self.count = count
@@ -183,6 +199,8 @@ class _Owners:
                 if holder is None:
                     continue  # a new reference, or one the write path will reject
                 if not keys.insz:
+                    if len(self.assigned) >= MAX_ASSIGNED:
+                        return False
                     self.assigned[keys.position] = partition_of_insz(holder, self.count)
                 elif checked_insz(keys.insz) != holder:
                     return False

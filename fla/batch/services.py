@@ -400,7 +400,13 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
     # applied and no plan: it is one partition, from the checkpoint it kept.
     started = batch.processed > 0
     with _failing(file_id, "plan"), default_storage.open(batch.storage_name, "rb") as source:
-        plan = planning.make_plan(source, batch.total, batch.plan.get("repeated"), single=started)
+        plan = planning.make_plan(
+            source,
+            batch.total,
+            batch.plan.get("repeated"),
+            single=started,
+            alive=lambda: _renew_file_lease(file_id, owner),
+        )
     with transaction.atomic():
         current = BatchFile.objects.select_for_update().get(pk=file_id)
         # Every plan of a file is as good as another: the first committed is kept, even
@@ -424,6 +430,11 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
         tasks.process_partition.enqueue(file_id, index)
     logger.info("BATCH file %s planned: %s partition(s)", file_id, plan.count)
     return current
+
+
+def _renew_file_lease(file_id: int, owner: str) -> None:
+    """Keep the file's planning lease while the plan is made, as long as it is ours."""
+    BatchFile.objects.filter(pk=file_id, lease_owner=owner).update(lease_until=_lease_until())
 
 
 def process_partition(

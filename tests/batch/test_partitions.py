@@ -5,6 +5,7 @@ and in whatever order."""
 import datetime as dt
 import io
 import threading
+import time
 
 import pytest
 from django.core.files.storage import default_storage
@@ -384,3 +385,36 @@ def test_a_notification_that_cannot_be_written_fails_the_file(world, monkeypatch
     # The first error is kept.
     services._fail(file_id, RuntimeError("later"))
     assert BatchFile.objects.get(pk=file_id).error == "OSError: disk full"
+
+
+def test_a_file_of_more_cancels_than_the_plan_keeps_is_one_partition(world, crowd, settings,
+                                                                     monkeypatch):
+    settings.FLA_BATCH_PARTITIONS = 2
+    file_id = receive(world, crowd)
+    with stored(file_id) as source:
+        assert planning.make_plan(source, 54, []).assigned  # the cancel of OLD is placed
+    monkeypatch.setattr(planning, "MAX_ASSIGNED", 0)
+    with stored(file_id) as source:
+        plan = planning.make_plan(source, 54, [])
+    assert (plan.count, plan.assigned) == (1, {})
+
+
+def test_the_planning_lease_is_renewed_while_the_file_is_read(world, crowd, settings,
+                                                             monkeypatch):
+    settings.FLA_BATCH_PARTITIONS = 2
+    settings.FLA_BATCH_LEASE_SECONDS = 1
+    monkeypatch.setattr(planning, "ALIVE_EVERY", 10)
+    file_id = receive(world, crowd)
+    leases = []
+    keys = planning.read_keys
+
+    def reading(source):
+        for k in keys(source):
+            if k.position % 10 == 1:
+                leases.append(BatchFile.objects.get(pk=file_id).lease_until)
+                time.sleep(0.05)
+            yield k
+
+    monkeypatch.setattr(planning, "read_keys", reading)
+    services._planned(file_id, "planner")
+    assert len(leases) == 6 and leases == sorted(leases) and leases[-1] > leases[1]
