@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from fla.batch.parsing import (
@@ -45,6 +46,32 @@ class ReceiptError:
 
     def as_dict(self) -> dict:
         return {"code": self.code, "line": self.line, "column": self.column, "reason": self.reason}
+
+
+# The reasons of the checks of the header, made by fla.batch.services.receive.
+
+
+def wrong_sender(sender: str) -> ReceiptError:
+    reason = _(
+        "Je mag geen bestanden sturen voor de afzender %(sender)s: je bent die organisatie "
+        "niet of maakt er geen deel van uit."
+    ) % {"sender": sender}
+    return ReceiptError("wrong_sender", reason)
+
+
+def wrong_environment(test_file: bool, line: int | None, column: int | None) -> ReceiptError:
+    if test_file:
+        reason = _("Een testbestand werd naar productie gestuurd.")
+    else:
+        reason = _("Een productiebestand werd naar de testomgeving gestuurd.")
+    return ReceiptError("wrong_environment", reason, line, column)
+
+
+def duplicate_reference(reference: str, line: int | None, column: int | None) -> ReceiptError:
+    reason = _("De bestandsreferentie %(reference)s werd al door deze afzender gebruikt.") % {
+        "reference": reference
+    }
+    return ReceiptError("duplicate_reference", reason, line, column)
 
 
 class Rejected(Exception):
@@ -95,48 +122,100 @@ def _location(text: bytes, index: int) -> tuple[int, int]:
     return line, len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "ignore")) + 1
 
 
-def check_prolog(head: bytes, *, complete: bool) -> bool:
-    """Refuse a DOCTYPE and any encoding but UTF-8, before lxml sees a byte.
+def _utf8_only() -> Rejected:
+    return Rejected(ReceiptError("forbidden", _("Het bestand moet in UTF-8 gecodeerd zijn."), 1, 1))
 
-    Walks the prolog (XML declaration, comments, processing instructions) up to the
-    root element. Returns False when more bytes are needed to decide.
+
+class Prolog:
+    """Refuses a DOCTYPE and any encoding but UTF-8, before lxml sees a byte.
+
+    Fed block by block, it walks the prolog (XML declaration, comments, processing
+    instructions) up to the root element, keeping its place: what it has walked is
+    handed on to the parser and forgotten, so a long prolog is read once and only the
+    item being read is kept. The root element must start within ``MAX_PROLOG`` bytes.
     """
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00")) or head[1:2] == b"\x00":
-        raise Rejected(ReceiptError("forbidden", "The file must be encoded in UTF-8.", 1, 1))
-    match = _XML_DECL.match(head[3:] if head.startswith(b"\xef\xbb\xbf") else head)
-    if match and match.group(1).lower() not in (b"utf-8", b"utf8"):
-        raise Rejected(ReceiptError("forbidden", "The file must be encoded in UTF-8.", 1, 1))
-    index = 3 if head.startswith(b"\xef\xbb\xbf") else 0
-    while True:
-        while index < len(head) and head[index : index + 1] in b" \t\r\n":
-            index += 1
-        rest = head[index:]
-        if len(rest) < 10 and not complete:
-            return False
-        if rest.startswith(b"<?"):
-            close, end = head.find(b"?>", index + 2), 2
-        elif rest.startswith(b"<!--"):
-            close, end = head.find(b"-->", index + 4), 3
-        elif rest.startswith(b"<!") or rest.startswith(b"<\x00"):
-            # <!DOCTYPE in any spelling, or any other declaration: never given to lxml.
-            line, column = _location(head, index)
-            raise Rejected(
-                ReceiptError(
-                    "forbidden", "A DOCTYPE is not allowed: no DTD, no entities.", line, column
+
+    def __init__(self) -> None:
+        self.done = False
+        self.pending = b""  # read but not yet handed on: the item being read
+        self.offset = 0  # where ``pending`` starts in the file
+        self.position = _Position()  # line and column of that start
+        self.items = 0  # the declarations, comments and PIs walked so far
+
+    def feed(self, data: bytes, *, complete: bool) -> bytes:
+        """Walk ``data``; return the bytes now safe for the parser (all of them once done)."""
+        head = self.pending + data
+        if not self.items:  # the XML declaration is the first item, and may come late
+            self._check_encoding(head)
+        index = 3 if self.offset == 0 and head.startswith(b"\xef\xbb\xbf") else 0
+        while True:
+            while index < len(head) and head[index : index + 1] in b" \t\r\n":
+                index += 1
+            rest = head[index:]
+            if complete and not rest and not self.items:
+                raise Rejected(ReceiptError("not_well_formed", _("Het bestand is leeg."), 1, 1))
+            if self.offset + index >= MAX_PROLOG:
+                raise self._too_long(head, index)
+            if len(rest) < 10 and not complete:
+                break
+            if rest.startswith(b"<?"):
+                close, end = head.find(b"?>", index + 2), 2
+            elif rest.startswith(b"<!--"):
+                close, end = head.find(b"-->", index + 4), 3
+            elif rest.startswith(b"<!") or rest.startswith(b"<\x00"):
+                # <!DOCTYPE in any spelling, or any other declaration: never given to lxml.
+                raise self._rejected(
+                    head,
+                    index,
+                    "forbidden",
+                    _("Een DOCTYPE is niet toegestaan: geen DTD, geen entiteiten."),
                 )
-            )
-        else:
-            return True  # the root element, or something lxml will refuse
-        if close < 0:
-            if complete or len(head) >= MAX_PROLOG:
-                line, column = _location(head, index)
-                raise Rejected(
-                    ReceiptError(
-                        "not_well_formed", "The prolog of the file is not closed.", line, column
+            else:
+                self.done, self.pending = True, b""  # the root, or what lxml will refuse
+                return head
+            if close < 0:
+                if complete:
+                    raise self._rejected(
+                        head,
+                        index,
+                        "not_well_formed",
+                        _("De proloog van het bestand is niet afgesloten."),
                     )
-                )
-            return False
-        index = close + end
+                break
+            index = close + end
+            self.items += 1
+        passed, self.pending = head[:index], head[index:]
+        self.position.advance(passed)
+        self.offset += len(passed)
+        if self.offset + len(self.pending) >= MAX_PROLOG + 10:
+            # An open item runs past the limit, or the root is still to come after it.
+            raise self._too_long(self.pending, 0)
+        return passed
+
+    def _check_encoding(self, head: bytes) -> None:
+        if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00")) or head[1:2] == b"\x00":
+            raise _utf8_only()
+        match = _XML_DECL.match(head[3:] if head.startswith(b"\xef\xbb\xbf") else head)
+        if match and match.group(1).lower() not in (b"utf-8", b"utf8"):
+            raise _utf8_only()
+
+    def _rejected(self, head: bytes, index: int, code: str, reason: str) -> Rejected:
+        line, column = _location(head, index)
+        if line == 1:
+            column += self.position.column - 1
+        return Rejected(ReceiptError(code, reason, self.position.line + line - 1, column))
+
+    def _too_long(self, head: bytes, index: int) -> Rejected:
+        return self._rejected(
+            head,
+            index,
+            "forbidden",
+            _(
+                "Het hoofdelement begint niet binnen de eerste %(limit)s bytes: de proloog "
+                "(XML-declaratie, commentaar, verwerkingsinstructies) is te lang."
+            )
+            % {"limit": MAX_PROLOG},
+        )
 
 
 HEADER_ZONES = ("file_reference", "sender", "environment", "created_at", "language")
@@ -153,7 +232,7 @@ def _new_parser(tags: tuple[str, ...] | None = None) -> etree.XMLPullParser:
         # Not resolve_entities=False: with a schema attached, lxml 6.1 then stops
         # reporting well-formedness errors (a truncated or mismatched document passes).
         # No entity can be declared anyway: a DOCTYPE is refused before lxml sees a byte
-        # (check_prolog); external entities, DTDs and the
+        # (Prolog); external entities, DTDs and the
         # network stay off.
         resolve_entities="internal",
         no_network=True,
@@ -184,9 +263,9 @@ def scan(
     parser = _new_parser(SCAN_TAGS)
     result = Scan()
     position = _Position()
-    head = b""
+    prolog = Prolog()
+    fed = 0  # bytes given to the parser
     first_block = b""
-    prolog_checked = False
     root_closed = False
     header_done = False
     header: dict[str, str] = {}
@@ -201,7 +280,8 @@ def scan(
                 raise Rejected(
                     ReceiptError(
                         "too_large",
-                        f"The file is larger than the limit of {max_bytes} bytes.",
+                        _("Het bestand is groter dan de limiet van %(limit)s bytes.")
+                        % {"limit": max_bytes},
                         position.line,
                         position.column,
                     )
@@ -209,14 +289,8 @@ def scan(
             sink.write(data)
             if len(first_block) < MAX_PROLOG:
                 first_block += data[:MAX_PROLOG]
-        if not prolog_checked:
-            head += data
-            if not check_prolog(head, complete=eof):
-                continue
-            prolog_checked = True
-            data, head = head, b""
-            if not data.strip():
-                raise Rejected(ReceiptError("not_well_formed", "The file is empty.", 1, 1))
+        if not prolog.done:
+            data = prolog.feed(data, complete=eof)
         if data:
             try:
                 parser.feed(data)
@@ -249,10 +323,11 @@ def scan(
                         result.header_lines[name] = line
                         result.header_columns[name] = _column_in(first_block, line, name)
             except etree.XMLSyntaxError as exc:
-                raise _classify(exc, parser, position, result.size - len(data)) from None
+                raise _classify(exc, parser, position, fed) from None
             if _errors(parser):
-                raise _validity_error(parser, position, result.size - len(data))
+                raise _validity_error(parser, position, fed)
             position.advance(data)
+            fed += len(data)
         if eof:
             break
     try:
@@ -266,7 +341,7 @@ def scan(
         raise Rejected(
             ReceiptError(
                 "not_well_formed",
-                "The document ends before its root element is closed.",
+                _("Het document eindigt voordat zijn hoofdelement afgesloten is."),
                 position.line,
                 position.column,
             )
@@ -307,9 +382,8 @@ def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
     )
     message = str(exc.msg if hasattr(exc, "msg") else exc)
     message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
-    return Rejected(
-        ReceiptError("not_well_formed", f"Not well-formed XML: {message}", line, column)
-    )
+    reason = _("Geen welgevormde XML: %(detail)s") % {"detail": message}
+    return Rejected(ReceiptError("not_well_formed", reason, line, column))
 
 
 def _validity_error(
@@ -317,11 +391,13 @@ def _validity_error(
 ) -> Rejected:
     entry = _errors(parser)[0]
     line, column = (entry.line, entry.column) if entry.line else (None, None)
-    return Rejected(
-        ReceiptError(
-            "invalid", f"Not valid against the XSD: {_message(entry)}", line, column, offset
-        )
-    )
+    return Rejected(ReceiptError("invalid", _invalid(entry), line, column, offset))
+
+
+def _invalid(entry) -> str:
+    # lxml's own words after ours: they name the element and the rule, and are not ours
+    # to translate.
+    return _("Niet geldig volgens de XSD: %(detail)s") % {"detail": _message(entry)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -348,8 +424,7 @@ def locate(spooled: IO[bytes], error: ReceiptError, step: int = 64) -> ReceiptEr
             # Before the window where the error was noticed: no need for small steps.
             buffer = (buffer + block)[-4096:]
             parser.feed(block)
-            for event, element in parser.read_events():
-                recent.append((event, element.tag, element.sourceline))
+            _follow(parser, recent)
             position.advance(block)
             fed += len(block)
             continue
@@ -359,12 +434,10 @@ def locate(spooled: IO[bytes], error: ReceiptError, step: int = 64) -> ReceiptEr
             buffer = (buffer + piece)[-4096:]
             try:
                 parser.feed(piece)
-                for event, element in parser.read_events():
-                    recent.append((event, element.tag, element.sourceline))
+                _follow(parser, recent)
             except etree.XMLSyntaxError:
                 try:
-                    for event, element in parser.read_events():
-                        recent.append((event, element.tag, element.sourceline))
+                    _follow(parser, recent)
                 except etree.XMLSyntaxError:
                     pass
                 if not _errors(parser):
@@ -382,8 +455,17 @@ def locate(spooled: IO[bytes], error: ReceiptError, step: int = 64) -> ReceiptEr
     return error
 
 
+def _follow(parser: etree.XMLPullParser, recent: deque) -> None:
+    """Note the line of each element read, and let go of the elements that have ended:
+    only their tags and lines are needed, and the file may be large."""
+    for event, element in parser.read_events():
+        recent.append((event, element.tag, element.sourceline))
+        if event == "end":
+            _drop(element)
+
+
 def _place(error, entry, recent, position, piece, buffer) -> ReceiptError:
-    reason = f"Not valid against the XSD: {_message(entry)}"
+    reason = _invalid(entry)
     match = _ELEMENT_IN_MESSAGE.search(entry.message)
     line = None
     if match:

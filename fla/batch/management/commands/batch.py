@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from fla.accounts.access import Caller
 from fla.accounts.models import Mandatary
@@ -80,14 +82,16 @@ class Command(BaseCommand):
         from fla.batch.services import receive
 
         caller = self.caller(as_mandatary, as_employer)
-        if file == "-":
-            receipt = receive(caller, sys.stdin.buffer, production=production)
-        else:
-            try:
-                with open(file, "rb") as stream:
-                    receipt = receive(caller, stream, production=production)
-            except OSError as exc:
-                raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
+        # The receipt's reasons in the language of the rest of the command's output.
+        with translation.override("en"):
+            if file == "-":
+                receipt = receive(caller, sys.stdin.buffer, production=production)
+            else:
+                try:
+                    with open(file, "rb") as stream:
+                        receipt = receive(caller, stream, production=production)
+                except OSError as exc:
+                    raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
         self.stdout.write(_json(receipt.as_dict()) if json else receipt.text())
         if not receipt.accepted:
             raise CommandError("The file was rejected.", returncode=2)
@@ -119,9 +123,12 @@ class Command(BaseCommand):
             raise CommandError(f"No file {file_id}.")
         if not batch.notification_name:
             raise CommandError(f"File {file_id} is {batch.status}: no notification yet.")
+        # A character may be cut in two by a block boundary: the decoder keeps its start.
+        decoder = codecs.getincrementaldecoder("utf-8")()
         with default_storage.open(batch.notification_name, "rb") as source:
             while chunk := source.read(64 * 1024):
-                self.stdout.write(chunk.decode("utf-8"), ending="")
+                self.stdout.write(decoder.decode(chunk), ending="")
+        self.stdout.write(decoder.decode(b"", final=True), ending="")
 
     def do_glossary(self, **_):
         from fla.batch.glossary import write_all
