@@ -457,6 +457,9 @@ class _Chunk:
             (t.employer_id, t.reference): t
             for t in _LOCKED_TRAININGS.objects(employers=employer_ids, references=references)
         }
+        # Stamped now that every row is locked: a change is stamped no earlier than its
+        # transaction took a transaction id (fla.core.sync).
+        self.now = timezone.now()
         # Each training with its worker (a cancel names no INSZ: its worker may be new).
         by_id = {w.pk: w for w in self.workers.values()}
         others = {t.worker_id for t in self.trainings.values()} - by_id.keys()
