@@ -230,11 +230,11 @@ TASKS = {
 # BATCH: declarations per transaction, and how long a worker holds a file between two
 # chunks before another worker may take it over (after a crash).
 FLA_BATCH_CHUNK = envint("FLA_BATCH_CHUNK", 2000)
+FLA_BATCH_LEASE_SECONDS = envint("FLA_BATCH_LEASE_SECONDS", 120)
 # Incremental reads (fla.core.sync): the clocks of the application servers and the
 # database agree within this; on SQLite, no write transaction takes longer than that.
 FLA_SYNC_CLOCK_SECONDS = envint("FLA_SYNC_CLOCK_SECONDS", 1)
 FLA_SYNC_WRITE_SECONDS = envint("FLA_SYNC_WRITE_SECONDS", 60)
-FLA_BATCH_LEASE_SECONDS = envint("FLA_BATCH_LEASE_SECONDS", 120)
 # BATCH: how many partitions (by worker) a large file is shared into, for as many worker
 # processes to apply it at once (fla.batch.planning); none smaller than two chunks. Set
 # it to the number of worker processes that take the "batch" queue. One on SQLite, whose

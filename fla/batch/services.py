@@ -171,13 +171,7 @@ def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, 
                 ).exists()
             ):
                 return None, mandatary
-    raise receipt_scan.Rejected(
-        receipt_scan.ReceiptError(
-            "wrong_sender",
-            f"You may not send files for the sender {number}: you are not that organisation "
-            "or do not belong to it.",
-        )
-    )
+    raise receipt_scan.Rejected(receipt_scan.wrong_sender(number))
 
 
 def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
@@ -195,22 +189,10 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
             exc.error.column = scan.header_columns.get("sender")
             raise
         test = header.get("environment") == "test"
-        if test and production:
+        if test == production:  # a test file to production, or the other way round
             raise receipt_scan.Rejected(
-                receipt_scan.ReceiptError(
-                    "wrong_environment",
-                    "A test file was sent to production.",
-                    line.get("environment"),
-                    scan.header_columns.get("environment"),
-                )
-            )
-        if not test and not production:
-            raise receipt_scan.Rejected(
-                receipt_scan.ReceiptError(
-                    "wrong_environment",
-                    "A production file was sent to the test environment.",
-                    line.get("environment"),
-                    scan.header_columns.get("environment"),
+                receipt_scan.wrong_environment(
+                    test, line.get("environment"), scan.header_columns.get("environment")
                 )
             )
         if BatchFile.objects.filter(
@@ -279,12 +261,8 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
 
 def _duplicate(header: dict, lines: dict, columns: dict) -> receipt_scan.Rejected:
     return receipt_scan.Rejected(
-        receipt_scan.ReceiptError(
-            "duplicate_reference",
-            f"The file reference {header.get('file_reference')} was already used by this sender "
-            "in this environment.",
-            lines.get("file_reference"),
-            columns.get("file_reference"),
+        receipt_scan.duplicate_reference(
+            header.get("file_reference", ""), lines.get("file_reference"), columns.get("file_reference")
         )
     )
 
