@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -291,9 +292,10 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
 # --- API clients ---------------------------------------------------------------------
 #
 # One page for the API clients of an organisation the user manages: the chosen
-# employer (its access managers), or, with ``?mandatary=<id>`` (a POST field on the
-# forms), a mandatary (its members with the role ``manage``). A revoke finds the owner
-# from the client itself. To anyone else the clients of an organisation do not exist.
+# employer (its access managers), or, with ``mandatary_id`` (in the query string, a
+# field of the forms), a mandatary (its members with the role ``manage``). A revoke
+# finds the owner from the client itself. To anyone else the clients of an
+# organisation do not exist (404).
 
 
 def _managed_mandatary(request: HttpRequest, mandatary_id) -> Mandatary:
@@ -305,6 +307,27 @@ def _managed_mandatary(request: HttpRequest, mandatary_id) -> Mandatary:
     if found is None:
         raise Http404
     return found
+
+
+def _or_for_mandatary(employer_view, mandatary_of):
+    """The employer's ``manager_view`` ``employer_view``, unless ``mandatary_of(request,
+    *args)`` names a mandatary: then the decorated view, with that mandatary, for its
+    managers only. Either way a view for managers: ``__wrapped__`` leads to the manager
+    view (tests/security/test_matrix_web.py finds the pages of managers that way)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            mandatary_id = mandatary_of(request, *args, **kwargs)
+            if mandatary_id is None:
+                return employer_view(request, *args, **kwargs)
+            return view(request, _managed_mandatary(request, mandatary_id), *args, **kwargs)
+
+        wrapper.__wrapped__ = employer_view  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
 
 
 def _context_if_any(request: HttpRequest) -> Context | None:
@@ -371,13 +394,9 @@ def _employer_clients(request: HttpRequest, ctx: Context) -> HttpResponse:
     return _clients_page(request, ctx)
 
 
-@login_required
-def clients(request: HttpRequest) -> HttpResponse:
-    if "mandatary" in request.GET:
-        return _mandatary_clients_page(
-            request, _managed_mandatary(request, request.GET["mandatary"])
-        )
-    return _employer_clients(request)
+@_or_for_mandatary(_employer_clients, lambda request: request.GET.get("mandatary_id"))
+def clients(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
+    return _mandatary_clients_page(request, mandatary)
 
 
 @manager_view
@@ -395,13 +414,10 @@ def _employer_client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     return _clients_page(request, ctx, created=new)
 
 
-@login_required
 @require_POST
 @never_cache
-def client_new(request: HttpRequest) -> HttpResponse:
-    if "mandatary" not in request.POST:
-        return _employer_client_new(request)
-    mandatary = _managed_mandatary(request, request.POST["mandatary"])
+@_or_for_mandatary(_employer_client_new, lambda request: request.POST.get("mandatary_id"))
+def client_new(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
     values = _client_values(request)
     try:
         new = services.create_mandatary_api_client(
@@ -424,20 +440,20 @@ def _employer_client_revoke(request: HttpRequest, ctx: Context, client_pk: int) 
     return redirect("web:access_clients")
 
 
-@login_required
-@require_POST
-def client_revoke(request: HttpRequest, client_pk: int) -> HttpResponse:
-    mandatary_id = (
+def _owner_mandatary(request: HttpRequest, client_pk: int) -> int | None:
+    return (
         ApiClient.objects.filter(pk=client_pk, mandatary__isnull=False)
         .values_list("mandatary_id", flat=True)
         .first()
     )
-    if mandatary_id is None:
-        return _employer_client_revoke(request, client_pk)
-    mandatary = _managed_mandatary(request, mandatary_id)
+
+
+@require_POST
+@_or_for_mandatary(_employer_client_revoke, _owner_mandatary)
+def client_revoke(request: HttpRequest, mandatary: Mandatary, client_pk: int) -> HttpResponse:
     client = services.revoke_mandatary_api_client(caller_for(request), mandatary, client_pk)
     messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
-    return redirect(f"{reverse('web:access_clients')}?mandatary={mandatary.pk}")
+    return redirect(f"{reverse('web:access_clients')}?mandatary_id={mandatary.pk}")
 
 
 # --- audit history -------------------------------------------------------------------
