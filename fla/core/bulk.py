@@ -67,6 +67,18 @@ def array_text(values: Iterable[Any]) -> str | list[Any]:
     leave the list as it is, for psycopg to adapt.
     """
     values = values if isinstance(values, list) else list(values)
+    kinds = set(map(type, values))
+    if len(kinds) == 1:
+        # One type throughout, as a chunk's ids, references or dates are: joined in C.
+        kind = kinds.pop()
+        if kind is int:
+            return "{" + ",".join(map(str, values)) + "}"
+        if kind is str:
+            joined = "".join(values)
+            if '"' not in joined and "\\" not in joined:
+                return '{"' + '","'.join(values) + '"}'
+        elif kind is dt.date:
+            return "{" + ",".join(map(dt.date.isoformat, values)) + "}"
     parts = []
     for value in values:
         if value is None:
