@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -18,6 +18,25 @@ from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
 from fla.batch.services import Receipt, files_for, findings_of, receive
 from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
+
+# What the pages show for the codes of a file and its results, in the user's language
+# (the notification XML keeps the codes).
+KIND_LABELS = {
+    "employer_year": gettext_lazy("Werkgeversjaar"),
+    "worker": gettext_lazy("Werknemer"),
+    "rights": gettext_lazy("Rechten"),
+    "training": gettext_lazy("Opleiding"),
+}
+RESULT_LABELS = {
+    "accepted": gettext_lazy("Aanvaard"),
+    "accepted_with_warnings": gettext_lazy("Aanvaard met waarschuwingen"),
+    "rejected": gettext_lazy("Geweigerd"),
+}
+ENVIRONMENT_LABELS = {"production": gettext_lazy("Productie"), "test": gettext_lazy("Test")}
+
+
+def _label(labels: dict, code: str):
+    return labels.get(code, code)
 
 
 def _caller(request) -> Caller:
@@ -35,7 +54,10 @@ def _file(request, file_id: int) -> BatchFile:
 def file_list(request):
     files = files_for(_caller(request)).select_related("sender_employer", "sender_mandatary")
     page = Paginator(files, 50).get_page(request.GET.get("page"))
-    return render(request, "batch/list.html", {"page": page, "files": page.object_list})
+    files = list(page.object_list)
+    for file in files:
+        file.environment_label = _label(ENVIRONMENT_LABELS, file.environment)
+    return render(request, "batch/list.html", {"page": page, "files": files})
 
 
 @login_required
@@ -72,17 +94,43 @@ def detail(request, file_id: int):
     if only in {"accepted", "accepted_with_warnings", "rejected"}:
         results = results.filter(status=only)
     page = Paginator(results, 100).get_page(request.GET.get("page"))
-    rows = [(result, findings_of(result, language)) for result in page.object_list]
-    return render(
-        request, "batch/detail.html", {"batch": batch, "page": page, "rows": rows, "only": only}
-    )
+    rows = [
+        (
+            result,
+            _label(KIND_LABELS, result.kind),
+            _label(RESULT_LABELS, result.status),
+            findings_of(result, language),
+        )
+        for result in page.object_list
+    ]
+    context = {
+        "batch": batch,
+        "environment": _label(ENVIRONMENT_LABELS, batch.environment),
+        "page": page,
+        "rows": rows,
+        "only": only,
+        # The stored error ("OperationalError: ...") may hold SQL, paths or data: the
+        # sender gets a sentence, the operators (staff) the text; it is in the log too.
+        "technical_error": batch.error if request.user.is_staff else "",
+    }
+    return render(request, "batch/detail.html", context)
 
 
 @login_required
 def progress(request, file_id: int):
-    """The progress bar of one file (polled by the list while the file is processed)."""
+    """The progress bar of one file, polled while the file is processed.
+
+    The detail page polls with ``?page=detail``: once the file is finished (done or
+    failed) it is reloaded whole (``HX-Refresh``), so that its counts, results and
+    download button are the final ones without the user reloading it.
+    """
     batch = _file(request, file_id)
-    return render(request, "batch/_progress.html", {"file": batch})
+    finished = batch.status in (BatchStatus.DONE, BatchStatus.FAILED)
+    from_detail = request.GET.get("page") == "detail"
+    response = render(request, "batch/_progress.html", {"file": batch, "detail": from_detail})
+    if finished and from_detail and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required

@@ -1,0 +1,105 @@
+"""The file detail page: labels in the user's language, a failure said plainly, and a
+page that shows the final counts, results and download once processing ends."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import Client
+
+from fla.batch import services
+from fla.batch.models import BatchFile, BatchStatus
+
+LABELS = {
+    "nl": ("Opleiding", "Aanvaard met waarschuwingen", "Geweigerd", "Productie"),
+    "fr": ("Formation", "Acceptée avec avertissements", "Refusée", "Production"),
+    "de": ("Weiterbildung", "Angenommen mit Warnungen", "Abgelehnt", "Produktion"),
+    "en": ("Training", "Accepted with warnings", "Rejected", "Production"),
+}
+
+
+def _received(world, declarations=None) -> BatchFile:
+    receipt = services.receive(
+        world.caller, io.BytesIO(world.file(declarations=declarations)), production=True
+    )
+    assert receipt.accepted, receipt.errors
+    return BatchFile.objects.get(pk=receipt.file_id)
+
+
+@pytest.fixture
+def web(world) -> Client:
+    client = Client()
+    client.force_login(world.user)
+    return client
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "de", "en"])
+def test_results_show_labels_not_codes(world, web, language):
+    batch = _received(world, [world.training("T1"), world.training("T2", kind="x")])
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    kind, warnings, rejected, production = LABELS[language]
+    assert f"<td>{kind}</td>" in body
+    assert f'data-status="accepted_with_warnings">{warnings}</td>' in body
+    assert f'data-status="rejected">{rejected}</td>' in body
+    assert f'data-testid="environment">{production}</dd>' in body
+    for code in ("training", "accepted_with_warnings", "rejected", "production"):
+        assert f">{code}<" not in body, code
+    listing = web.get("/batch/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<td>{production}</td>" in listing and "<td>production</td>" not in listing
+
+
+FAILURE = "OperationalError: could not connect to server at 10.1.2.3: SELECT insz FROM x"
+
+
+def test_a_failed_file_says_so_plainly_without_the_exception(world, web):
+    batch = _received(world)
+    BatchFile.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=FAILURE)
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert 'data-testid="failure"' in body
+    assert f"vermeld bestand {batch.pk}." in body
+    assert "OperationalError" not in body and "10.1.2.3" not in body and "SELECT" not in body
+    english = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"quoting file {batch.pk}." in english
+
+
+def test_staff_still_see_the_technical_error(world, web):
+    batch = _received(world)
+    BatchFile.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=FAILURE)
+    world.user.is_staff = True
+    world.user.save(update_fields=["is_staff"])
+    body = web.get(f"/batch/{batch.pk}/").content.decode()
+    assert 'data-testid="technical-error">OperationalError: could not connect' in body
+
+
+def test_the_detail_page_reloads_itself_when_processing_ends(world, web):
+    batch = _received(world, [world.training("T1"), world.training("T2", kind="x")])
+    progress = f"/batch/{batch.pk}/progress/"
+    page = web.get(f"/batch/{batch.pk}/").content.decode()
+    # While it is processed: the page polls its progress, no results, no download yet.
+    assert f'hx-get="{progress}?page=detail"' in page
+    assert 'data-testid="download-xml"' not in page
+    polled = web.get(progress, {"page": "detail"}, HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in polled
+    assert f'hx-get="{progress}?page=detail"' in polled.content.decode()
+
+    services.process(batch.pk)
+    # The poll that sees the end makes htmx reload the page whole...
+    done = web.get(progress, {"page": "detail"}, HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
+    # ... which then has the final counts, results and the download, and polls no more.
+    page = web.get(f"/batch/{batch.pk}/").content.decode()
+    assert 'data-testid="download-xml"' in page
+    assert 'data-testid="accepted">0<' in page and 'data-testid="rejected">1<' in page
+    assert 'data-testid="warnings">1<' in page
+    assert "hx-get" not in page.split('data-testid="progress-')[1].split(">")[0]
+    # The list's poll only swaps its bar: no reload of the list.
+    assert "HX-Refresh" not in web.get(progress, HTTP_HX_REQUEST="true")
+
+
+def test_a_file_that_fails_while_watched_also_reloads_the_page(world, web):
+    batch = _received(world)
+    BatchFile.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=FAILURE)
+    done = web.get(f"/batch/{batch.pk}/progress/", {"page": "detail"}, HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
