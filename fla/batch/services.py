@@ -780,6 +780,26 @@ def _fail(file_id: int, exc: Exception) -> None:
     )
 
 
+def resume(file_id: int) -> bool:
+    """Put a failed file back to work, once what made it fail (a database outage, a full
+    disk) is put right: each partition goes on from its checkpoint, so no declaration is
+    applied twice and none is lost. False if the file has not failed."""
+    from fla.batch import tasks
+
+    with transaction.atomic():
+        batch = BatchFile.objects.select_for_update().filter(pk=file_id).first()
+        if batch is None or batch.status != BatchStatus.FAILED:
+            return False
+        batch.status = BatchStatus.PROCESSING if "count" in batch.plan else BatchStatus.RECEIVED
+        batch.error = ""
+        batch.lease_owner, batch.lease_until = "", None
+        batch.save(update_fields=["status", "error", "lease_owner", "lease_until"])
+        BatchPartition.objects.filter(file_id=file_id).update(lease_owner="", lease_until=None)
+        transaction.on_commit(lambda: tasks.process_file.enqueue(file_id))
+    logger.info("BATCH file %s resumed", file_id)
+    return True
+
+
 # ---------------------------------------------------------------------------------------
 # Notification
 # ---------------------------------------------------------------------------------------

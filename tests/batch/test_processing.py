@@ -265,3 +265,48 @@ def test_collector_thresholds_raised_while_a_file_is_processed(world, monkeypatc
         services.process(receipt.file_id)
     assert seen[-1] == services.GC_THRESHOLDS and gc.get_threshold() == before
     assert BatchFile.objects.get(pk=receipt.file_id).status == "failed"
+
+
+def test_a_failed_file_resumed_ends_as_if_it_had_never_failed(
+    world, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db import OperationalError
+
+    settings.FLA_BATCH_CHUNK = 10
+    declarations = [world.training(f"T{i}", worker=world.workers[i % 3]) for i in range(35)]
+    receipt = services.receive(
+        world.caller, io.BytesIO(world.file(declarations=declarations)), production=True
+    )
+    real_submit = declaration_services.submit
+    calls = {"n": 0}
+
+    def failing_submit(caller, chunk, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OperationalError("the database went away")
+        return real_submit(caller, chunk, **kwargs)
+
+    monkeypatch.setattr(services, "submit", failing_submit)
+    with pytest.raises(OperationalError):
+        services.process(receipt.file_id)
+    batch = BatchFile.objects.get(pk=receipt.file_id)
+    assert (batch.status, batch.processed, Training.objects.count()) == ("failed", 20, 20)
+    with pytest.raises(CommandError):
+        call_command("batch", "resume", str(receipt.file_id + 1))
+    monkeypatch.setattr(services, "submit", real_submit)
+    from django_tasks_db.models import DBTaskResult
+
+    tasks_before = DBTaskResult.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("batch", "resume", str(receipt.file_id))
+    assert DBTaskResult.objects.count() == tasks_before + 1  # a worker will take it
+    assert services.process(receipt.file_id) == "done"
+    batch.refresh_from_db()
+    assert (batch.status, batch.processed, batch.error) == ("done", 35, "")
+    assert Training.objects.count() == 35
+    assert list(BatchResult.objects.filter(file=batch).values_list("position", flat=True)) == list(
+        range(1, 36)
+    )
+    assert not services.resume(receipt.file_id)  # done: nothing to resume

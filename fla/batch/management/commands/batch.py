@@ -48,6 +48,10 @@ class Command(BaseCommand):
         status.add_argument("--json", action="store_true")
         notification = sub.add_parser("notification", help="Print the notification XML.")
         notification.add_argument("file_id", type=int)
+        resume = sub.add_parser(
+            "resume", help="Put a failed file back to work from its checkpoints."
+        )
+        resume.add_argument("file_id", type=int)
         sub.add_parser("glossary", help="Write docs/glossary-batch.*.md from the XSDs.")
 
     def handle(self, *args, action, **options):
@@ -129,6 +133,13 @@ class Command(BaseCommand):
             while chunk := source.read(64 * 1024):
                 self.stdout.write(decoder.decode(chunk), ending="")
         self.stdout.write(decoder.decode(b"", final=True), ending="")
+
+    def do_resume(self, file_id, **_):
+        from fla.batch.services import resume
+
+        if not resume(file_id):
+            raise CommandError(f"File {file_id} has not failed: nothing to resume.")
+        self.stdout.write(f"file {file_id} resumed: a worker takes it from its checkpoints")
 
     def do_glossary(self, **_):
         from fla.batch.glossary import write_all
