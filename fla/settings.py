@@ -231,6 +231,9 @@ TASKS = {
 # chunks before another worker may take it over (after a crash).
 FLA_BATCH_CHUNK = envint("FLA_BATCH_CHUNK", 2000)
 FLA_BATCH_LEASE_SECONDS = envint("FLA_BATCH_LEASE_SECONDS", 120)
+# BATCH: declarations of a test file checked per (rolled back) transaction; a test file of
+# up to that many answers exactly what production would.
+FLA_BATCH_TEST_CHUNK = envint("FLA_BATCH_TEST_CHUNK", 10000)
 # Incremental reads (fla.core.sync): the clocks of the application servers and the
 # database agree within this; on SQLite, no write transaction takes longer than that.
 FLA_SYNC_CLOCK_SECONDS = envint("FLA_SYNC_CLOCK_SECONDS", 1)

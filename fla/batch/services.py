@@ -19,7 +19,6 @@ import datetime as dt
 import gc
 import json
 import logging
-import pickle
 import tempfile
 import threading
 import uuid
@@ -48,6 +47,7 @@ from fla.batch.parsing import read_declarations
 from fla.batch.schemas import NOTIFICATION_NS
 from fla.core import bulk
 from fla.core.choices import Channel, Role
+from fla.core.identifiers import checked_enterprise_number
 from fla.declarations.anomalies import Finding
 from fla.declarations.services import submit
 from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
@@ -434,10 +434,7 @@ def process_partition(
     caller = sending_caller(batch)
     try:
         with _failing(file_id, f"partition {index}"):
-            if batch.test:
-                _dry_run_partition(batch, partition, plan, caller, chunk_size, owner)
-            else:
-                _apply_partition(batch, partition, plan, caller, chunk_size, owner)
+            _apply_partition(batch, partition, plan, caller, chunk_size, owner)
             with transaction.atomic():
                 current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
                 if current.lease_owner != owner:
@@ -458,96 +455,22 @@ def _apply_partition(
     chunk_size: int,
     owner: str,
 ) -> None:
-    """A production file's partition: each chunk in a transaction of its own, with its
-    results and checkpoint."""
+    """Each chunk of a partition in a transaction of its own, with its results and
+    checkpoint.
+
+    A test file's chunks are rolled back (nothing of them is kept but their results), so
+    a declaration of a test file sees the earlier ones of its own chunk only; its chunks
+    are therefore larger (``FLA_BATCH_TEST_CHUNK``), so that a test file of that size
+    answers exactly what production would, while no transaction holds its locks for
+    longer than a few seconds."""
+    if batch.test:
+        chunk_size = max(chunk_size, settings.FLA_BATCH_TEST_CHUNK)
     with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
         remaining = read_declarations(source, plan.selector(partition.index, partition.checkpoint))
         for number, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
             _apply_chunk(batch, partition, plan, caller, chunk, owner)
-            if number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
+            if not batch.test and number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
                 bulk.refresh_statistics(GROWING_TABLES)
-
-
-# How long a test file's partition may take, a declaration of the file: some ten times
-# what one worker process takes on a small machine.
-DRY_RUN_SECONDS_PER_DECLARATION = 0.005
-
-
-class _DryRun(Exception):
-    """Rolls a test file's partition back."""
-
-
-def _dry_run_partition(
-    batch: BatchFile,
-    partition: BatchPartition,
-    plan: planning.Plan,
-    caller: Caller,
-    chunk_size: int,
-    owner: str,
-) -> None:
-    """A test file's partition: applied as production would, in one transaction that is
-    rolled back at its end, so that each declaration sees the writes of those before it
-    (a worker hired, then his trainings) and nothing is kept. The results go to a
-    temporary file meanwhile, and are stored after the rollback, with the counts and the
-    checkpoint, in one transaction: a worker that dies before starts the partition over.
-    """
-    # The lease cannot be renewed from inside the transaction (nobody else would see
-    # it), so it is taken at once for as long as the whole partition may take.
-    until = timezone.now() + dt.timedelta(
-        seconds=_lease_seconds() + batch.total * DRY_RUN_SECONDS_PER_DECLARATION
-    )
-    if not BatchPartition.objects.filter(pk=partition.pk, lease_owner=owner).update(
-        lease_until=until
-    ):
-        raise LeaseLost
-    counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
-    last = partition.checkpoint
-    with tempfile.TemporaryFile() as spool:
-        try:
-            with _fewer_collections(), transaction.atomic():
-                with default_storage.open(batch.storage_name, "rb") as source:
-                    remaining = read_declarations(
-                        source, plan.selector(partition.index, partition.checkpoint)
-                    )
-                    for chunk in _chunks(remaining, chunk_size):
-                        outcomes = _outcomes(plan, caller, chunk)
-                        rows = []
-                        for declaration in chunk:
-                            outcome = outcomes[declaration.position]
-                            counts[outcome.status] += 1
-                            findings = _findings_json(outcome.findings)
-                            rows.append((*_result(batch, declaration, outcome), findings))
-                        pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
-                        last = chunk[-1].position
-                raise _DryRun
-        except _DryRun:
-            pass
-        spool.seek(0)
-        with transaction.atomic():
-            current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
-            if current.lease_owner != owner or current.checkpoint != partition.checkpoint:
-                raise LeaseLost
-            processed = 0
-            while True:
-                try:
-                    rows = pickle.load(spool)
-                except EOFError:
-                    break
-                processed += len(rows)
-                bulk.insert(BatchResult, RESULT_FIELDS[:-1], [r[:-1] for r in rows if not r[-1]])
-                bulk.insert(BatchResult, RESULT_FIELDS, [r for r in rows if r[-1]])
-            current.checkpoint = last
-            current.lease_until = _lease_until()
-            current.save(update_fields=["checkpoint", "lease_until"])
-            counted = BatchFile.objects.filter(pk=batch.pk, status=BatchStatus.PROCESSING).update(
-                processed=F("processed") + processed,
-                accepted=F("accepted") + counts[ACCEPTED],
-                accepted_with_warnings=F("accepted_with_warnings") + counts[ACCEPTED_WITH_WARNINGS],
-                rejected=F("rejected") + counts[REJECTED],
-            )
-            if not counted:
-                raise LeaseLost
-    partition.checkpoint = last
 
 
 def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
@@ -575,24 +498,26 @@ def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
 
 # The write path applies a chunk's employer-years and workers before its rights and
 # trainings (``_Chunk.apply``). A chunk never holds one of the first after one of the
-# second, so that every declaration sees those before it in the file and none after
-# it, wherever the chunks are cut.
+# second for the same employer, so that a training or rights declaration never sees a
+# hire or an employer-year that comes after it in the file, wherever the chunks are cut.
 _FIRST_PHASE = frozenset({"employer_year", "worker"})
 
 
 def _chunks(declarations: Iterator[Declaration], size: int) -> Iterator[list[Declaration]]:
     chunk: list[Declaration] = []
-    second_phase = False
+    later_phase: set[str] = set()  # employers with a training or rights in the chunk
     for declaration in declarations:
-        first_phase = declaration.kind in _FIRST_PHASE
-        if chunk and first_phase and second_phase:
-            yield chunk
-            chunk, second_phase = [], False
+        employer = checked_enterprise_number(declaration.employer) or declaration.employer
+        if declaration.kind in _FIRST_PHASE:
+            if employer in later_phase:
+                yield chunk
+                chunk, later_phase = [], set()
+        else:
+            later_phase.add(employer)
         chunk.append(declaration)
-        second_phase |= not first_phase
         if len(chunk) >= size:
             yield chunk
-            chunk, second_phase = [], False
+            chunk, later_phase = [], set()
     if chunk:
         yield chunk
 
@@ -629,7 +554,9 @@ def _fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
-def _outcomes(plan: planning.Plan, caller: Caller, chunk: list[Declaration]) -> dict[int, Outcome]:
+def _outcomes(
+    plan: planning.Plan, caller: Caller, chunk: list[Declaration], *, dry_run: bool
+) -> dict[int, Outcome]:
     """The outcome of each declaration of a chunk by its position, through the write
     path but for references the file used earlier (E022)."""
     outcomes: dict[int, Outcome] = {}
@@ -642,7 +569,7 @@ def _outcomes(plan: planning.Plan, caller: Caller, chunk: list[Declaration]) -> 
         else:
             to_submit.append(d)
     if to_submit:
-        for outcome in submit(caller, to_submit):
+        for outcome in submit(caller, to_submit, dry_run=dry_run):
             outcomes[outcome.declaration.position] = outcome
     return outcomes
 
@@ -659,7 +586,7 @@ def _apply_chunk(
         current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
         if current.lease_owner != owner or current.checkpoint != partition.checkpoint:
             raise LeaseLost
-        outcomes = _outcomes(plan, caller, chunk)
+        outcomes = _outcomes(plan, caller, chunk, dry_run=batch.test)
         plain, with_findings = [], []
         counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
         for declaration in chunk:

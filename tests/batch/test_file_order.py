@@ -48,14 +48,19 @@ def kinds(chunks):
     return [[d.kind[0] for d in chunk] for chunk in chunks]
 
 
-def test_chunks_never_put_a_worker_after_a_training():
-    def d(kind, position):
-        return Declaration(kind, "0400000000", {}, position=position)
+def test_chunks_never_put_a_hire_after_a_training_of_the_same_employer():
+    def d(kind, position, employer="0400000000"):
+        return Declaration(kind, employer, {}, position=position)
 
     file = [d(k, i) for i, k in enumerate(["worker", "worker", "training", "rights",
                                            "worker", "training", "employer_year"], 1)]
     assert kinds(services._chunks(iter(file), 50)) == [["w", "w", "t", "r"], ["w", "t"], ["e"]]
     assert kinds(services._chunks(iter(file), 2)) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
+    # a secretariat's file, employer after employer: hires, then trainings, of each
+    other = "0400.000.284"
+    blocks = [d("worker", 1), d("training", 2), d("worker", 3, other), d("training", 4, other),
+              d("worker", 5, "0400000284")]
+    assert kinds(services._chunks(iter(blocks), 50)) == [["w", "t", "w", "t"], ["w"]]
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 50])
@@ -93,22 +98,16 @@ def test_a_test_file_leaves_no_trace_but_its_results(world, settings):
     assert batch.accepted + batch.accepted_with_warnings == 3
 
 
-def test_a_test_files_lease_covers_its_whole_partition(world, settings, monkeypatch):
-    """Renewed inside the rolled-back transaction, the lease would be seen by nobody
-    and another worker would take the partition over after FLA_BATCH_LEASE_SECONDS."""
-    from django.utils import timezone
-
-    from fla.batch.models import BatchPartition
-
-    settings.FLA_BATCH_LEASE_SECONDS = 1
-    monkeypatch.setattr(services, "DRY_RUN_SECONDS_PER_DECLARATION", 100)
-    seen = []
-    outcomes = services._outcomes
-
-    def spy(plan, caller, chunk):
-        seen.append(BatchPartition.objects.get().lease_until - timezone.now())
-        return outcomes(plan, caller, chunk)
-
-    monkeypatch.setattr(services, "_outcomes", spy)
-    run(world, [hire(world), *trainings_of(world)], test=True)
-    assert seen and all(left.total_seconds() > 250 for left in seen)  # 3 declarations
+def test_a_test_file_is_checked_in_chunks_of_its_own_size(world, settings):
+    """Beyond FLA_BATCH_TEST_CHUNK declarations, a test file's rolled-back chunks do not
+    see each other: a worker hired in one is unknown to his trainings in the next."""
+    settings.FLA_BATCH_CHUNK, settings.FLA_BATCH_TEST_CHUNK = 1, 2
+    declarations = [hire(world), *trainings_of(world)]
+    assert run(world, declarations, test=True)[1:] == [
+        ("accepted_with_warnings", ["W003"]),
+        ("rejected", ["E004"]),
+    ]
+    settings.FLA_BATCH_TEST_CHUNK = 3
+    assert run(world, declarations, test=True, reference="F2") == run(
+        world, declarations, test=False, reference="F2"
+    )
