@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.parser import Parser
 
+from fla.api import openapi
 from fla.api.auth import READ_AUTH
-from fla.api.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response, validation_errors
+from fla.api.problems import (
+    INVALID_REQUEST,
+    Problem,
+    problem_response,
+    validation_errors,
+)
 from fla.api.routers import catalogue, credit, declarations, employers, rights, trainings, workers
 from fla.api.schemas import Problem as ProblemSchema
 
@@ -28,17 +34,33 @@ application and BATCH.
   `read` and `declare`. A client sees its own employer, or the employers its
   mandatary holds a mandate for; anything else answers 404.
 * Errors: RFC 9457 `application/problem+json`. Blocking anomalies give 422 with every
-  anomaly; warnings come back in the 200/201 body. Messages follow `Accept-Language`
-  (nl, fr, de, en).
-* Concurrency: every resource has an `ETag`; send it back as `If-Match` and a stale
-  version gives 412. `PUT` of a training by its reference is idempotent.
+  anomaly; warnings come back in the 200/201 body. Messages follow the language
+  negotiated from `Accept-Language` (nl, fr, de, en; nl when none of them is asked),
+  which every answer names in `Content-Language`.
+* Concurrency: every answer of a `GET` has an `ETag` (`If-None-Match` gives 304); send
+  it back as `If-Match` and a stale version gives 412. `PUT` of a training by its
+  reference is idempotent.
+* Lists are paginated with an opaque `cursor` (`next_cursor` in the body; for
+  `/employers`, the `Link` header).
 
 The guide is docs/api.md.
 """
 
-# Statuses every authenticated operation may answer with a problem.
-COMMON_PROBLEMS = (400, 401, 403, 404, 413, 429)
-WRITE_PROBLEMS = (411, 412, 422)
+
+class BodyNotAnObject(ValueError):
+    pass
+
+
+class ObjectBodyParser(Parser):
+    """Every JSON body of this API is an object. Anything else (``0``, ``[]``, ``null``)
+    is refused with 422, rather than read as an object with no zones: a ``PUT`` of
+    rights would otherwise take it for "no declared right" and clear them."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise BodyNotAnObject("The body must be a JSON object.")
+        return data
 
 
 class FlaNinjaAPI(NinjaAPI):
@@ -63,28 +85,7 @@ class FlaNinjaAPI(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        return _problems_as_problem_json(schema)
-
-
-def _problems_as_problem_json(schema: Any) -> Any:
-    """Errors documented as application/problem+json; each operation with its scope."""
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
-            # ninja lists the scheme without scopes; keep the entry that names them.
-            security = operation.get("security") or []
-            scoped = [req for req in security if any(req.values())]
-            if scoped:
-                operation["security"] = scoped
-            # ninja keys responses by int, openapi_extra by str: merge them, extra wins.
-            merged: dict[str, Any] = {}
-            for status, response in operation.get("responses", {}).items():
-                merged.setdefault(str(status), {}).update(response)
-            operation["responses"] = merged
-            for status, response in merged.items():
-                content = response.get("content")
-                if str(status).startswith(("4", "5")) and content and "application/json" in content:
-                    response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}
-    return schema
+        return openapi.complete(schema)
 
 
 api = FlaNinjaAPI(
@@ -94,10 +95,9 @@ api = FlaNinjaAPI(
     urls_namespace="api",
     auth=READ_AUTH,
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+    parser=ObjectBodyParser(),
     openapi_extra={"info": {"license": {"name": "EUPL-1.2"}}},
 )
-
-_problem_responses = {status: ProblemSchema for status in COMMON_PROBLEMS}
 
 for module in (employers, workers, rights, credit, trainings, declarations, catalogue):
     api.add_router("", module.router)
@@ -112,9 +112,8 @@ if importlib.util.find_spec("fla.batch.api") is not None:
 def _add_problem_responses() -> None:
     """Document the problems each operation may answer, without repeating them per view."""
     for _prefix, router in api._routers:
-        for path_view in router.path_operations.values():
+        for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
-                writes = bool({"PUT", "POST", "DELETE"} & set(operation.methods))
                 scopes = [cb.scope for cb in operation.auth_callbacks if hasattr(cb, "scope")]
                 if not scopes and getattr(api.auth, "__iter__", None):
                     scopes = [cb.scope for cb in api.auth if hasattr(cb, "scope")]
@@ -122,8 +121,7 @@ def _add_problem_responses() -> None:
                     extra = dict(operation.openapi_extra or {})
                     extra["security"] = [{"OAuth2": scopes}]
                     operation.openapi_extra = extra
-                statuses = COMMON_PROBLEMS + (WRITE_PROBLEMS if writes else ())
-                for status in statuses:
+                for status in sorted(openapi.problem_statuses(path, operation)):
                     if status not in operation.response_models:
                         operation.response_models[status] = operation._create_response_model(
                             ProblemSchema
@@ -147,7 +145,7 @@ def _on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         request,
         Problem(
             422,
-            "The request does not have the expected shape.",
+            INVALID_REQUEST,
             slug="invalid-request",
             errors=validation_errors(request, exc.errors),
         ),
@@ -169,7 +167,14 @@ def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(HttpError)
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return problem_response(request, Problem(exc.status_code, str(exc.message)))
+    detail, cause = str(exc.message), exc.__cause__
+    if isinstance(cause, BodyNotAnObject):  # JSON, but of the wrong shape
+        errors = [{"in": "body", "zone": "", "error": str(cause)}]
+        problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
+        return problem_response(request, problem)
+    if isinstance(cause, ValueError):  # JSON that does not parse, with where
+        detail = f"The body is not valid JSON: {str(cause)[:200]}"
+    return problem_response(request, Problem(exc.status_code, detail, slug="bad-request"))
 
 
 @api.exception_handler(Http404)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from fla.accounts.access import READ, Caller
 from fla.api.problems import Problem, anomalies_problem, request_language
@@ -65,7 +68,7 @@ def get_worker(employer: Employer, insz: str) -> Worker:
     return worker
 
 
-# --- ETags ---------------------------------------------------------------------------
+# --- ETags and conditional requests ----------------------------------------------------
 
 
 def content_etag(data: Any) -> str:
@@ -74,49 +77,70 @@ def content_etag(data: Any) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:24] + '"'
 
 
+def bytes_etag(content: bytes) -> str:
+    """A strong ETag from a body as it is sent."""
+    return '"' + hashlib.sha256(content).hexdigest()[:24] + '"'
+
+
 def version_etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_tags(request: HttpRequest) -> list[str] | None:
-    """The entity tags of If-Match (``W/`` dropped), ``["*"]``, or None when absent."""
-    header = request.META.get("HTTP_IF_MATCH")
-    if header is None:
+# An entity tag (RFC 9110 §8.8.3): an optional W/ and a quoted opaque tag.
+_ENTITY_TAG = re.compile(r'(W/)?("[\x21\x23-\x7e\x80-\xff]*")')
+
+
+def entity_tags(header: str) -> list[tuple[bool, str]] | None:
+    """The (weak, tag) pairs of an If-Match / If-None-Match list; None for ``*``.
+
+    A part that is no entity tag is left out: it can match nothing. (Our tags hold no
+    comma, so splitting on commas never cuts one of them.)
+    """
+    if header.strip() == "*":
         return None
     tags = []
     for part in header.split(","):
-        tag = part.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag:
-            tags.append(tag)
+        match = _ENTITY_TAG.fullmatch(part.strip())
+        if match:
+            tags.append((bool(match.group(1)), match.group(2)))
     return tags
 
 
 def check_if_match(request: HttpRequest, current: str | None) -> None:
-    """412 when If-Match names no current representation (or there is none)."""
-    tags = if_match_tags(request)
-    if tags is None:
+    """412 unless If-Match (when sent) is ``*`` with a current representation, or names
+    the current ETag among its strong tags: If-Match compares strongly, a weak tag never
+    matches (RFC 9110 §13.1.1)."""
+    header = request.META.get("HTTP_IF_MATCH")
+    if header is None:
         return
-    if current is None or ("*" not in tags and current not in tags):
-        raise Problem(
-            412,
-            "If-Match does not match the current version.",
-            slug="stale-version",
-            current_etag=current,
-        )
+    tags = entity_tags(header)
+    if current is not None and (tags is None or (False, current) in tags):
+        return
+    raise Problem(
+        412,
+        "If-Match names no current version of this resource (a weak tag never matches).",
+        slug="stale-version",
+        current_etag=current,
+    )
 
 
-def if_match_version(request: HttpRequest) -> int | None:
-    """The version an If-Match names (``"3"``), for the write path's stale check."""
-    tags = if_match_tags(request)
-    if not tags or tags == ["*"]:
+def if_match_version(request: HttpRequest, current: int | None) -> int | None:
+    """The version a write must still find under its lock: the current one, when an
+    If-Match that ``check_if_match`` accepted names it (None without If-Match or with
+    ``*``, which only asks that the resource exists)."""
+    header = request.META.get("HTTP_IF_MATCH")
+    if header is None or entity_tags(header) is None:
         return None
-    for tag in tags:
-        digits = tag.strip('"')
-        if digits.isdigit() and len(digits) < 10:
-            return int(digits)
-    raise Problem(412, "If-Match names no version of this resource.", slug="stale-version")
+    return current
+
+
+def none_match(request: HttpRequest, etag: str) -> bool:
+    """Whether If-None-Match is ``*`` or names ``etag`` (weak comparison, §13.1.2)."""
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if header is None:
+        return False
+    tags = entity_tags(header)
+    return tags is None or etag in {tag for _weak, tag in tags}
 
 
 def with_etag(response: HttpResponse, etag: str) -> HttpResponse:
@@ -124,7 +148,28 @@ def with_etag(response: HttpResponse, etag: str) -> HttpResponse:
     return response
 
 
+def not_modified(request: HttpRequest, response: HttpResponse, etag: str) -> HttpResponse | None:
+    """Set ``etag`` on ``response``; a 304 (with the same headers) when the request's
+    If-None-Match names it, None otherwise."""
+    with_etag(response, etag)
+    if not none_match(request, etag):
+        return None
+    answer = HttpResponse(status=304)
+    for name in ("ETag", "Vary", "Content-Language", "Cache-Control", "Link"):
+        if response.has_header(name):
+            answer[name] = response[name]
+    return answer
+
+
+def etagged(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
+    """A GET's answer: ``data`` with its ETag, or a 304 when the client has it already."""
+    return not_modified(request, response, content_etag(data)) or data
+
+
 # --- cursors -------------------------------------------------------------------------
+
+BAD_CURSOR = "The cursor is not one this API gave."
+_MAX_ID = 2**63 - 1
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -132,15 +177,37 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
+def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
+    """The values of a cursor this API gave, each of its kind (``str``: no NUL, which
+    PostgreSQL refuses; ``int``: a row id); 400 for anything else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError):
         values = None
-    if not isinstance(values, list) or len(values) != size:
-        raise Problem(400, "The cursor is not one this API gave.", slug="bad-cursor")
+    if not isinstance(values, list) or len(values) != len(kinds):
+        raise Problem(400, BAD_CURSOR, slug="bad-cursor")
+    for value, kind in zip(values, kinds, strict=True):
+        if kind is int:
+            good = type(value) is int and 0 < value <= _MAX_ID
+        elif kind is str:
+            good = isinstance(value, str) and "\x00" not in value
+        else:
+            good = isinstance(value, kind)
+        if not good:
+            raise Problem(400, BAD_CURSOR, slug="bad-cursor")
     return values
+
+
+def utc_instant(moment: dt.datetime) -> dt.datetime | None:
+    """``moment`` in UTC (a naive one read in the default time zone, as Django does);
+    None when UTC has no such moment (year 1 east of Greenwich, 9999 west of it)."""
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 # --- the one write path --------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 A problem has ``type``, ``title``, ``status``, ``detail`` and ``instance``; problems
 about declarations add ``anomalies`` (code, severity, zone and message, the message
-in the language of ``Accept-Language``), problems about the shape of a request add
-``errors``.
+in the language negotiated for the request), problems about the shape of a request add
+``errors``. Every answer of the API says that language in ``Content-Language``.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation.trans_real import parse_accept_lang_header
+from django.utils import translation
 
 from fla.declarations.anomalies import LANGUAGES
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:fla:problem:"
-DEFAULT_LANGUAGE = "en"
+INVALID_REQUEST = "The request does not have the expected shape."
 
 TITLES = {
     400: "Bad request",
@@ -39,17 +40,26 @@ TITLES = {
 
 
 def request_language(request: HttpRequest) -> str:
-    """The first of nl/fr/de/en named by ``Accept-Language``; English otherwise."""
-    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
-    try:
-        parsed = parse_accept_lang_header(header[:255])
-    except ValueError:
-        parsed = ()
-    for tag, _quality in parsed:
-        base = tag.split("-")[0].lower()
-        if base in LANGUAGES:
-            return base
-    return DEFAULT_LANGUAGE
+    """The language negotiated for the request, one of nl/fr/de/en: what Django's
+    LocaleMiddleware chose (the language cookie, else the first supported language of
+    ``Accept-Language``, else ``LANGUAGE_CODE``, nl). Messages and ``Content-Language``
+    both follow it."""
+    code = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(
+        request
+    )
+    base = str(code).split("-")[0].lower()
+    return base if base in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def set_language_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """``Content-Language`` (and ``Vary: Accept-Language``) of an API answer, unless it
+    says its own (a BATCH notification is in the language of its file)."""
+    from django.utils.cache import patch_vary_headers
+
+    if not response.has_header("Content-Language"):
+        response["Content-Language"] = request_language(request)
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
 
 
 class Problem(Exception):
@@ -95,8 +105,8 @@ def problem_response(request: HttpRequest | None, problem: Problem) -> HttpRespo
     )
     for name, value in problem.headers.items():
         response[name] = value
-    if request is not None and "anomalies" in problem.extensions:
-        response["Content-Language"] = request_language(request)
+    if request is not None:
+        set_language_headers(request, response)
     return response
 
 
@@ -110,6 +120,28 @@ def anomalies_problem(request: HttpRequest, findings: list, status: int = 422) -
         slug="anomalies",
         title="Declaration rejected",
         anomalies=anomalies,
+    )
+
+
+def validation_problem(
+    request: HttpRequest, where: str, zone: str, code: str, error: str, **params: Any
+) -> Problem:
+    """The 422 of a request of the wrong shape, for one zone the schema cannot check."""
+    from fla.declarations.anomalies import CATALOGUE
+
+    return Problem(
+        422,
+        INVALID_REQUEST,
+        slug="invalid-request",
+        errors=[
+            {
+                "in": where,
+                "zone": zone,
+                "error": error,
+                "code": code,
+                "message": CATALOGUE[code].message(request_language(request), **params),
+            }
+        ],
     )
 
 

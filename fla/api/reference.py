@@ -100,6 +100,8 @@ def render_markdown(document: dict[str, Any] | None = None) -> str:
                 answer = response.get("description", "")
                 for media, content in (response.get("content") or {}).items():
                     answer += f": {_type_of(content.get('schema', {}))} ({media})"
+                if response.get("headers"):
+                    answer += "; headers " + ", ".join(f"`{h}`" for h in response["headers"])
                 lines.append(f"| {status} | {_cell(answer)} |")
             lines.append("")
     lines += ["# Schemas", ""]

@@ -4,11 +4,34 @@ fla/declarations/types.py and the glossary)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator, StrictBool, StrictInt
+from pydantic_core import PydanticCustomError
 
 Minutes = Field(..., description="Whole minutes.")
+
+
+def _date_as_text(value: Any) -> Any:
+    """A date is written ``YYYY-MM-DD``: a number is not read as seconds since 1970."""
+    if isinstance(value, int | float):
+        raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
+    return value
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """A number is not ``true`` or ``false`` (lax pydantic would take them for 1 and 0)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a number, not true or false")
+    return value
+
+
+# The zones of request bodies, without the lax readings of pydantic that would turn a
+# client's mistake into a value: 0 as 1970-01-01, false as 0 minutes, "no" as false.
+DateIn = Annotated[dt.date, BeforeValidator(_date_as_text)]
+IntIn = Annotated[int, BeforeValidator(_not_a_boolean)]
+FloatIn = Annotated[float, BeforeValidator(_not_a_boolean)]
 
 
 class Anomaly(Schema):
@@ -85,9 +108,9 @@ class WorkerPage(Schema):
 
 
 class EmploymentIn(Schema):
-    start_date: dt.date
-    end_date: dt.date | None = None
-    regime: float = Field(1, description="Greater than 0 and at most 1.")
+    start_date: DateIn
+    end_date: DateIn | None = None
+    regime: FloatIn = Field(1, description="Greater than 0 and at most 1.")
     joint_committee: str = Field(..., max_length=9, examples=["200"])
 
 
@@ -126,10 +149,10 @@ class RightsOut(Schema):
 
 
 class RightsIn(Schema):
-    legal_minutes: int | None = Field(None, ge=0)
-    sector_minutes: int | None = Field(None, ge=0)
-    employer_minutes: int | None = Field(None, ge=0)
-    opt_out: bool = False
+    legal_minutes: IntIn | None = Field(None, ge=0)
+    sector_minutes: IntIn | None = Field(None, ge=0)
+    employer_minutes: IntIn | None = Field(None, ge=0)
+    opt_out: StrictBool = False
 
 
 class RightsResult(DeclarationResult):
@@ -183,13 +206,13 @@ class TrainingIn(Schema):
     description: str = Field("", max_length=2000)
     provider: str = Field("", max_length=200)
     kind: TrainingKindCode
-    start_date: dt.date
-    end_date: dt.date
-    duration_minutes: int
+    start_date: DateIn
+    end_date: DateIn
+    duration_minutes: IntIn
     status: TrainingStatusCode
-    counts_toward_account: bool = True
-    certificate_obtained: bool = False
-    certificate_valid_until: dt.date | None = None
+    counts_toward_account: StrictBool = True
+    certificate_obtained: StrictBool = False
+    certificate_valid_until: DateIn | None = None
     right_type: RightTypeCode | None = None
 
 
@@ -231,7 +254,7 @@ class TrainingResult(DeclarationResult):
 class DeclarationIn(Schema):
     kind: str = Field(..., description="training | rights | worker | employer_year")
     action: str = Field("create", description="trainings: create | replace | cancel")
-    if_version: int | None = None
+    if_version: StrictInt | None = None
     data: dict[str, Any] = Field(
         ..., description="The zones, named as in the glossary (fla/declarations/types.py)."
     )

@@ -10,13 +10,14 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.views import TokenView
 
 from fla.api.api import api
-from fla.api.problems import Problem, problem_response
+from fla.api.problems import Problem, problem_response, set_language_headers
 
 app_name = "api"
 
 
 def _problem_for_plain_errors(view):
-    """Ninja answers an unsupported method with a plain 405; make it problem+json."""
+    """Ninja answers an unsupported method with a plain 405; make it problem+json. Every
+    answer says the language negotiated for the request (``Content-Language``)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -34,7 +35,7 @@ def _problem_for_plain_errors(view):
                     headers={"Allow": allowed},
                 ),
             )
-        return response
+        return set_language_headers(request, response)
 
     wrapper.csrf_exempt = True  # type: ignore[attr-defined]
     return wrapper

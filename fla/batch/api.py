@@ -9,14 +9,17 @@ the answer is the receipt. ``GET /batches/{id}`` gives status and progress,
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest
-from ninja import Router, Schema, Status
+from django.http import FileResponse, HttpRequest, HttpResponse
+from ninja import Field, Router, Schema, Status
 
 from fla.api.auth import OAuth2
+from fla.api.common import etagged, not_modified
 from fla.api.problems import Problem
+from fla.api.schemas import Problem as ProblemSchema
 from fla.batch.models import BatchStatus
 from fla.batch.services import files_for, receive, status_dict
 from fla.core.choices import Channel
@@ -64,12 +67,57 @@ class BatchStatusOut(Schema):
     rejected: int
     received_at: str
     finished_at: str | None
+    error: str | None = Field(
+        None, description="Why the file failed (status `failed`), in a sentence; else null."
+    )
+
+
+# What a failed file's stored error (``"ExceptionType: text"``, for the operator) says to
+# the sender: the kind of failure only, never the text (it may hold paths, SQL, data).
+_DATABASE_ERRORS = (
+    "OperationalError",
+    "DatabaseError",
+    "IntegrityError",
+    "DataError",
+    "InterfaceError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+    "TransactionManagementError",
+)
+_STORAGE_ERRORS = (
+    "OSError",
+    "IOError",
+    "FileNotFoundError",
+    "PermissionError",
+    "IsADirectoryError",
+    "NotADirectoryError",
+    "SuspiciousFileOperation",
+)
+
+
+def failure_reason(batch) -> str | None:
+    """A short reason for a failed file, safe to show its sender; None unless failed."""
+    if batch.status != BatchStatus.FAILED:
+        return None
+    kind = (batch.error or "").split(":", 1)[0].strip().rsplit(".", 1)[-1]
+    if kind in _DATABASE_ERRORS:
+        cause = "a database error"
+    elif kind in _STORAGE_ERRORS:
+        cause = "an error reading or writing the stored file"
+    else:
+        cause = "an internal error"
+    return (
+        f"Processing stopped because of {cause}. The declarations counted as processed "
+        f"keep their results; the others were not processed. Ask the operator, quoting "
+        f"file {batch.pk}."
+    )
 
 
 @router.post(
     "",
     auth=BatchUploadAuth("declare"),
-    response={202: ReceiptOut},
+    response={202: ReceiptOut, 415: ProblemSchema},
     operation_id="submit_batch",
     openapi_extra={
         "requestBody": {
@@ -78,12 +126,13 @@ class BatchStatusOut(Schema):
         }
     },
 )
-def submit_batch(request: HttpRequest, test: bool = False):
+def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = False):
     """Submit a BATCH file (the raw body, application/xml); the answer is the receipt.
 
     The file is valid against `/batch/schemas/fla-batch-v1.xsd`. `?test=true` sends it
     to the test environment (its header must say `test`). A rejected file answers 422
-    with the line, column and reason of each error; nothing of it is stored.
+    with the line, column and reason of each error; nothing of it is stored. An accepted
+    one answers 202 with `Location`, the URL of its status.
     """
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type not in {"application/xml", "text/xml"}:
@@ -103,6 +152,7 @@ def submit_batch(request: HttpRequest, test: bool = False):
             receipt=receipt.as_dict(),
             errors=[e.as_dict() for e in receipt.errors],
         )
+    response["Location"] = f"{request.path.rstrip('/')}/{receipt.file_id}"
     return Status(202, receipt.as_dict())
 
 
@@ -114,22 +164,26 @@ def _file(request: HttpRequest, file_id: int):
 
 
 @router.get("/{file_id}", response=BatchStatusOut, operation_id="get_batch")
-def get_batch(request: HttpRequest, file_id: int):
-    """Status of a file: received, processing, done or failed, and its progress in %."""
-    return status_dict(_file(request, file_id))
+def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
+    """Status of a file: received, processing, done or failed (with why), and its
+    progress in %."""
+    batch = _file(request, file_id)
+    return etagged(request, response, {**status_dict(batch), "error": failure_reason(batch)})
 
 
 @router.get(
     "/{file_id}/notification",
     operation_id="get_batch_notification",
+    response={409: ProblemSchema},
     openapi_extra={
         "responses": {
             "200": {"description": "The notification XML", "content": {"application/xml": {}}}
         }
     },
 )
-def get_batch_notification(request: HttpRequest, file_id: int):
-    """The notification XML (valid against /batch/schemas/fla-notification-v1.xsd)."""
+def get_batch_notification(request: HttpRequest, file_id: int, response: HttpResponse):
+    """The notification XML (valid against /batch/schemas/fla-notification-v1.xsd), in
+    the language of the file's header; 409 while the file is not done."""
     batch = _file(request, file_id)
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Problem(
@@ -138,6 +192,15 @@ def get_batch_notification(request: HttpRequest, file_id: int):
             slug="not-ready",
             progress=batch.progress,
         )
-    return FileResponse(
+    # A notification is written once, under a name of its own: the name is its version.
+    digest = hashlib.sha256(f"{batch.pk}:{batch.notification_name}".encode()).hexdigest()
+    response["Content-Language"] = batch.language
+    unchanged = not_modified(request, response, f'"{digest[:24]}"')
+    if unchanged is not None:
+        return unchanged
+    answer = FileResponse(
         default_storage.open(batch.notification_name, "rb"), content_type="application/xml"
     )
+    for name in ("ETag", "Content-Language"):
+        answer[name] = response[name]
+    return answer

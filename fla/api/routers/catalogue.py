@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from fla.api.common import content_etag, with_etag
+from fla.api.common import etagged
 from fla.api.problems import request_language
 from fla.api.schemas import CatalogueEntry
 from fla.declarations.anomalies import CATALOGUE
@@ -26,5 +26,4 @@ def list_anomalies(request: HttpRequest, response: HttpResponse):
     ]
     response["Content-Language"] = language
     response["Vary"] = "Accept-Language"
-    with_etag(response, content_etag(data))
-    return data
+    return etagged(request, response, data)

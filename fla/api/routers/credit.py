@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from fla.accounts.access import READ
-from fla.api.common import NOT_VISIBLE, caller_of, content_etag, with_etag
+from fla.api.common import NOT_VISIBLE, caller_of, content_etag, not_modified
 from fla.api.problems import Problem
 from fla.api.rendering import json_body
 from fla.api.schemas import CreditOut
@@ -146,5 +146,6 @@ def get_credit(request: HttpRequest, enterprise_number: str, insz: str, response
     [(employer_id, worker_id, granted, used, remaining)] = found
     totals = (granted, used, remaining) if granted is not None else None
     data = credit_body(employer_id, worker_id, person, totals)
-    with_etag(response, content_etag(data))
-    return json_body(request, response, data)
+    return not_modified(request, response, content_etag(data)) or json_body(
+        request, response, data
+    )

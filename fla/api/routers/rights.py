@@ -8,6 +8,7 @@ from fla.api.common import (
     check_if_match,
     content_etag,
     declare,
+    etagged,
     get_employer,
     get_worker,
     result_body,
@@ -69,9 +70,7 @@ def get_rights(
 ):
     """The rights of a worker-year: computed and declared apart, and the effective ones."""
     employer = get_employer(request, enterprise_number)
-    data = rights_out(employer, get_worker(employer, insz), year)
-    with_etag(response, content_etag(data))
-    return data
+    return etagged(request, response, rights_out(employer, get_worker(employer, insz), year))
 
 
 @router.put(

@@ -1,26 +1,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
+    BAD_CURSOR,
     NOT_VISIBLE,
+    bytes_etag,
     check_if_match,
     declare,
     decode_cursor,
     encode_cursor,
     get_employer,
     if_match_version,
-    parse_insz,
+    not_modified,
     result_body,
+    utc_instant,
     version_etag,
     with_etag,
 )
-from fla.api.problems import Problem, anomalies_problem
+from fla.api.problems import Problem, anomalies_problem, validation_problem
 from fla.api.rendering import json_body
 from fla.api.schemas import (
     TrainingIn,
@@ -29,6 +35,7 @@ from fla.api.schemas import (
     TrainingResult,
     TrainingStatusCode,
 )
+from fla.core.identifiers import InvalidIdentifier, clean_insz
 from fla.declarations.anomalies import Finding
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
@@ -36,6 +43,7 @@ from fla.rights.rules import format_minutes
 from fla.trainings.models import Training
 
 router = Router(tags=["trainings"])
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 REFERENCE_DOC = "The declarant's reference: 1 to 64 letters, digits, dots, dashes or underscores."
 
 
@@ -44,10 +52,38 @@ class TrainingFilters(Schema):
     status: TrainingStatusCode | None = None
     year: int | None = Field(None, ge=1900, le=2999, description="Trainings that touch this year.")
     updated_since: dt.datetime | None = Field(
-        None, description="Only trainings changed at or after this moment (ISO 8601)."
+        None,
+        description="Only trainings changed at or after this moment (ISO 8601; without an "
+        "offset, Belgian time).",
     )
     limit: int = Field(100, ge=1, le=1000)
     cursor: str | None = Field(None, max_length=200)
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def _iso_8601(cls, value: object) -> object:
+        """ISO 8601 only: not a number of seconds, which pydantic would also take."""
+        if isinstance(value, int | float) or (
+            isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+        ):
+            raise PydanticCustomError(
+                "datetime_parsing", "Input should be a date and time in ISO 8601"
+            )
+        return value
+
+    @field_validator("updated_since")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """The moment in UTC. One before the first moment UTC can hold (year 1 east of
+        Greenwich) is the first one, and one after the last the last one: the same
+        trainings changed at or after it."""
+        if value is None:
+            return None
+        instant = utc_instant(value)
+        if instant is None:
+            extreme = dt.datetime.min if value.year == 1 else dt.datetime.max
+            instant = extreme.replace(tzinfo=dt.UTC)
+        return instant
 
 
 def training_out(training: Training) -> dict:
@@ -109,7 +145,13 @@ def list_trainings(
     employer = get_employer(request, enterprise_number)
     trainings = Training.objects.select_related("worker").filter(employer=employer)
     if filters.insz:
-        trainings = trainings.filter(worker__insz=parse_insz(filters.insz))
+        try:
+            insz = clean_insz(filters.insz)
+        except InvalidIdentifier:
+            raise validation_problem(
+                request, "query", "insz", "E001", "Not a valid INSZ."
+            ) from None
+        trainings = trainings.filter(worker__insz=insz)
     if filters.status:
         trainings = trainings.filter(status=filters.status)
     if filters.year:
@@ -119,19 +161,20 @@ def list_trainings(
     if filters.updated_since:
         trainings = trainings.filter(updated_at__gte=filters.updated_since)
     if filters.cursor:
-        updated_at, pk = decode_cursor(filters.cursor, 2)
+        updated_at, pk = decode_cursor(filters.cursor, (str, int))
         try:
-            moment = dt.datetime.fromisoformat(str(updated_at))
+            given = dt.datetime.fromisoformat(updated_at)
         except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None or not isinstance(pk, int):
-            raise Problem(400, "The cursor is not one this API gave.", slug="bad-cursor")
+            given = None
+        moment = utc_instant(given) if given is not None and given.tzinfo else None
+        if moment is None:
+            raise Problem(400, BAD_CURSOR, slug="bad-cursor")
         trainings = trainings.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=pk))
     page = list(trainings.order_by("updated_at", "id")[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
     last = page[-1] if page else None
-    return json_body(
+    json_body(
         request,
         response,
         {
@@ -141,6 +184,7 @@ def list_trainings(
             else None,
         },
     )
+    return not_modified(request, response, bytes_etag(response.content)) or response
 
 
 @router.get(
@@ -156,8 +200,9 @@ def get_training(
     training = find_training(employer, reference)
     if training is None:
         raise Problem(404, NOT_VISIBLE, slug="not-found")
-    with_etag(response, version_etag(training.version))
-    return training_out(training)
+    return not_modified(request, response, version_etag(training.version)) or training_out(
+        training
+    )
 
 
 @router.put(
@@ -182,9 +227,13 @@ def put_training(
     employer = get_employer(request, enterprise_number)
     if len(reference) > 64 or "\x00" in reference:
         raise anomalies_problem(request, [Finding("E021", "reference")])
+    if_version = None
     if request.META.get("HTTP_IF_MATCH") is not None:
         current = find_training(employer, reference)
         check_if_match(request, version_etag(current.version) if current else None)
+        # The write path checks again, under the worker's lock, that the training still
+        # has the version that matched.
+        if_version = if_match_version(request, current.version if current else None)
     data = body.model_dump(mode="json", exclude_none=True)
     data["reference"] = reference
     outcome = declare(
@@ -194,7 +243,7 @@ def put_training(
             employer=employer.enterprise_number,
             data=data,
             action="create",
-            if_version=if_match_version(request),
+            if_version=if_version,
         ),
         employer,
         grouped=True,
@@ -228,7 +277,7 @@ def cancel_training(
             employer=employer.enterprise_number,
             data={"reference": reference},
             action="cancel",
-            if_version=if_match_version(request),
+            if_version=if_match_version(request, current.version),
         ),
         employer,
     )

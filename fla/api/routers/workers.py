@@ -12,6 +12,7 @@ from fla.api.common import (
     declare,
     decode_cursor,
     encode_cursor,
+    etagged,
     get_employer,
     get_worker,
     parse_insz,
@@ -19,7 +20,6 @@ from fla.api.common import (
     with_etag,
     worker_locked,
 )
-from fla.api.problems import Problem
 from fla.api.schemas import WorkerIn, WorkerOut, WorkerPage, WorkerResult
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
@@ -59,7 +59,12 @@ def worker_out(worker: Worker, employer: Employer) -> dict:
 @router.get(
     "/employers/{enterprise_number}/workers", response=WorkerPage, operation_id="search_workers"
 )
-def search_workers(request: HttpRequest, enterprise_number: str, filters: Query[WorkerFilters]):
+def search_workers(
+    request: HttpRequest,
+    enterprise_number: str,
+    filters: Query[WorkerFilters],
+    response: HttpResponse,
+):
     """Search the employer's workers by INSZ (or its start) or by name; cursor-paginated."""
     employer = get_employer(request, enterprise_number)
     workers = Worker.objects.filter(
@@ -73,9 +78,7 @@ def search_workers(request: HttpRequest, enterprise_number: str, filters: Query[
             workers = workers.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     workers = workers.order_by("last_name", "first_name", "id")
     if filters.cursor:
-        last_name, first_name, pk = decode_cursor(filters.cursor, 3)
-        if not isinstance(pk, int):
-            raise Problem(400, "The cursor is not one this API gave.", slug="bad-cursor")
+        last_name, first_name, pk = decode_cursor(filters.cursor, (str, str, int))
         workers = workers.filter(
             Q(last_name__gt=last_name)
             | Q(last_name=last_name, first_name__gt=first_name)
@@ -86,12 +89,13 @@ def search_workers(request: HttpRequest, enterprise_number: str, filters: Query[
     page = page[: filters.limit]
     items = [{"insz": w.insz, "first_name": w.first_name, "last_name": w.last_name} for w in page]
     last = page[-1] if page else None
-    return {
+    data = {
         "items": items,
         "next_cursor": encode_cursor([last.last_name, last.first_name, last.pk])
         if more and last
         else None,
     }
+    return etagged(request, response, data)
 
 
 @router.get(
@@ -100,9 +104,7 @@ def search_workers(request: HttpRequest, enterprise_number: str, filters: Query[
 def get_one_worker(request: HttpRequest, enterprise_number: str, insz: str, response: HttpResponse):
     """A worker and their employments with this employer."""
     employer = get_employer(request, enterprise_number)
-    data = worker_out(get_worker(employer, insz), employer)
-    with_etag(response, content_etag(data))
-    return data
+    return etagged(request, response, worker_out(get_worker(employer, insz), employer))
 
 
 @router.put(

@@ -1,0 +1,89 @@
+"""Request bodies: a JSON object, with zones of their type. A body that is no object,
+a number for a date, true for a number or 0 for a boolean is refused (422), never
+read as some other value."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fla.rights.models import TrainingRight
+from fla.trainings.models import Training
+from tests.api.conftest import assert_problem, training_body
+
+
+def _raw_put(client, url: str, text: str):
+    return client.client.put(
+        f"/api/v1/{url}",
+        text,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {client.token}",
+    )
+
+
+@pytest.mark.parametrize("text", ["0", "[]", '"x"', "null", "true", "[{}]"])
+def test_a_body_that_is_no_object_clears_no_rights(world, as_employer, text):
+    url = f"employers/{world.own.employer.enterprise_number}/workers/{world.own.worker.insz}"
+    url += "/rights/2025"
+    assert as_employer.put(url, {"legal_minutes": 1800}).status_code == 200
+    problem = assert_problem(_raw_put(as_employer, url, text), 422)
+    assert problem["errors"] == [
+        {"in": "body", "zone": "", "error": "The body must be a JSON object."}
+    ]
+    declared = TrainingRight.objects.get(worker=world.own.worker, source="declared")
+    assert declared.minutes == 1800
+
+
+def test_json_that_does_not_parse_is_400_with_where(world, as_employer):
+    url = f"employers/{world.own.employer.enterprise_number}/trainings/J-1"
+    problem = assert_problem(_raw_put(as_employer, url, '{"title": '), 400)
+    assert problem["detail"].startswith("The body is not valid JSON")
+
+
+@pytest.mark.parametrize(
+    "zone,value,code",
+    [
+        ("start_date", 0, "E010"),
+        ("end_date", 20250311, "E010"),
+        ("certificate_valid_until", 1.5, "E010"),
+        ("duration_minutes", False, "E019"),
+        ("duration_minutes", True, "E019"),
+        ("counts_toward_account", 0, "E020"),
+        ("counts_toward_account", "no", "E020"),
+        ("certificate_obtained", "yes", "E020"),
+    ],
+)
+def test_a_zone_of_another_type_is_refused_not_read(world, as_employer, zone, value, code):
+    url = f"employers/{world.own.employer.enterprise_number}/trainings/TYPE-1"
+    body = training_body(world.own.worker.insz, **{zone: value})
+    problem = assert_problem(as_employer.put(url, body), 422)
+    assert [(e["zone"], e.get("code")) for e in problem["errors"]] == [(zone, code)]
+    assert not Training.objects.filter(reference="TYPE-1").exists()
+
+
+def test_rights_and_workers_refuse_booleans_for_numbers(world, as_employer):
+    base = f"employers/{world.own.employer.enterprise_number}/workers/{world.own.worker.insz}"
+    assert_problem(as_employer.put(base + "/rights/2025", {"legal_minutes": True}), 422)
+    assert_problem(as_employer.put(base + "/rights/2025", {"opt_out": "yes"}), 422)
+    worker = {
+        "first_name": "An",
+        "last_name": "Janssens",
+        "employment": {"start_date": 0, "regime": True, "joint_committee": "200"},
+    }
+    problem = assert_problem(as_employer.put(base, worker), 422)
+    assert {e["zone"] for e in problem["errors"]} == {"employment.start_date", "employment.regime"}
+
+
+def test_a_dry_run_refuses_a_boolean_version(world, as_employer):
+    url = f"employers/{world.own.employer.enterprise_number}/declarations/validate"
+    body = {"declarations": [{"kind": "training", "if_version": False, "data": {}}]}
+    assert_problem(as_employer.post(url, body), 422)
+
+
+def test_the_usual_bodies_still_pass(world, as_employer):
+    url = f"employers/{world.own.employer.enterprise_number}/trainings/OK-1"
+    body = training_body(world.own.worker.insz, certificate_valid_until="2027-01-31")
+    body.update(counts_toward_account=False, certificate_obtained=True)
+    response = _raw_put(as_employer, url, json.dumps(body))
+    assert response.status_code == 201, response.content
