@@ -8,8 +8,9 @@ time from which the next read must start (``settled``): every change that this r
 could not see yet is stamped at or after it.
 
 * PostgreSQL: the start of the oldest transaction of this database that holds a
-  transaction id (has written or locked rows), as the server sees it now. A transaction
-  that has not locked anything yet will stamp its writes later than now. That read and
+  transaction id, as the server sees it now. The write path takes its transaction id
+  (by its locks, or ``pg_current_xact_id()`` when it locks nothing) before it stamps
+  its changes, so a transaction without one will stamp them later than now. That read and
   the list must both go to the primary (``PRIMARY``), whatever the replica router does.
 * SQLite: writers run one after the other (``BEGIN IMMEDIATE``), but a reader cannot see
   the one in progress; the longest a write transaction may take is assumed instead
@@ -31,8 +32,11 @@ from django.utils import timezone
 
 PRIMARY = "default"
 
+# A session of another database role shows its transaction id but not its start
+# unless this role may read all statistics (pg_read_all_stats): then the longest a
+# write may take is assumed, as on SQLite.
 _OLDEST_WRITER = """
-    SELECT min(xact_start) FROM pg_stat_activity
+    SELECT min(xact_start), bool_or(xact_start IS NULL) FROM pg_stat_activity
     WHERE datname = current_database() AND backend_xid IS NOT NULL
       AND pid <> pg_backend_pid()
 """
@@ -46,8 +50,11 @@ def settled() -> dt.datetime:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_OLDEST_WRITER)
-            (oldest,) = cursor.fetchone()
-        since = min(now, oldest) if oldest is not None else now
+            oldest, hidden = cursor.fetchone()
+        if hidden:
+            since = now - dt.timedelta(seconds=settings.FLA_SYNC_WRITE_SECONDS)
+        else:
+            since = min(now, oldest) if oldest is not None else now
     else:
         since = now - dt.timedelta(seconds=settings.FLA_SYNC_WRITE_SECONDS)
     return since - dt.timedelta(seconds=settings.FLA_SYNC_CLOCK_SECONDS)

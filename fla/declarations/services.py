@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
@@ -458,7 +458,11 @@ class _Chunk:
             for t in _LOCKED_TRAININGS.objects(employers=employer_ids, references=references)
         }
         # Stamped now that every row is locked: a change is stamped no earlier than its
-        # transaction took a transaction id (fla.core.sync).
+        # transaction took a transaction id (fla.core.sync). Locks take one; a chunk
+        # that locked nothing (new workers only) asks for it.
+        if not (worker_ids or self.trainings) and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()")
         self.now = timezone.now()
         # Each training with its worker (a cancel names no INSZ: its worker may be new).
         by_id = {w.pk: w for w in self.workers.values()}

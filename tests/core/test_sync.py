@@ -64,3 +64,50 @@ def test_a_write_in_flight_is_stamped_after_the_time_handed_out(settings):
     finally:
         services._Chunk.flush = flush
     assert Training.objects.get(reference="LATE").updated_at >= handed_out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_locks_nothing_is_stamped_after_the_time_handed_out(settings):
+    """A new worker and his training: no existing row to lock, so the write path asks
+    for its transaction id before it stamps."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; covered by FLA_SYNC_WRITE_SECONDS")
+    from fla.declarations.types import Declaration
+
+    settings.FLA_SYNC_CLOCK_SECONDS = 0
+    employer = factories.make_employer()
+    user = factories.make_user()
+    factories.grant(user, employer)
+    insz = factories.make_insz(serial=31)
+    hire = Declaration("worker", employer.enterprise_number, {
+        "insz": insz, "first_name": "Els", "last_name": "Maes",
+        "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
+    })
+    stamped, go_on = threading.Event(), threading.Event()
+    flush_workers = services._Chunk.flush_workers
+
+    def slow(chunk):
+        stamped.set()
+        go_on.wait(10)
+        flush_workers(chunk)
+
+    def write():
+        try:
+            services.submit(Caller.for_user(user), [hire], today=dt.date(2025, 11, 15))
+        finally:
+            connection.close()
+
+    services._Chunk.flush_workers = slow
+    try:
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert stamped.wait(10)
+        time.sleep(1.2)
+        handed_out = sync.settled()
+        go_on.set()
+        writer.join(10)
+    finally:
+        services._Chunk.flush_workers = flush_workers
+    from fla.audit.models import HistoryEntry
+
+    assert HistoryEntry.objects.get(entity="worker").at >= handed_out
