@@ -148,10 +148,13 @@ def with_etag(response: HttpResponse, etag: str) -> HttpResponse:
     return response
 
 
-def not_modified(request: HttpRequest, response: HttpResponse, etag: str) -> HttpResponse | None:
-    """Set ``etag`` on ``response``; a 304 (with the same headers) when the request's
-    If-None-Match names it, None otherwise."""
-    with_etag(response, etag)
+def not_modified(
+    request: HttpRequest, response: HttpResponse, etag: str, *, weak: bool = False
+) -> HttpResponse | None:
+    """Set ``etag`` on ``response`` (marked weak if ``weak``: an equivalent body, not the
+    same bytes); a 304 (with the same headers) when the request's If-None-Match names
+    it, None otherwise."""
+    with_etag(response, "W/" + etag if weak else etag)
     if not none_match(request, etag):
         return None
     answer = HttpResponse(status=304)

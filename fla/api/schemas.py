@@ -242,6 +242,11 @@ class TrainingOut(Schema):
 class TrainingPage(Schema):
     items: list[TrainingOut]
     next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page.")
+    sync_from: dt.datetime = Field(
+        description="Pass as ?updated_since= for the next incremental read, once the "
+        "pages are read: every change this read could not see yet (a write still in "
+        "flight) is stamped at or after it. The same on every page of one walk."
+    )
 
 
 class TrainingResult(DeclarationResult):

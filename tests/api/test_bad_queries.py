@@ -34,18 +34,23 @@ BAD_NAME_CURSORS = [  # (last name, first name, id) for workers
     "a,b,1",
     {"a": 1},
 ]
-BAD_MOMENT_CURSORS = [  # (updated at, id) for trainings
-    ["0001-01-01T00:00:00+14:00", 1],
-    ["9999-12-31T23:59:59-12:00", 1],
-    ["2025-01-01T00:00:00", 1],  # no offset: never one the API gave
-    ["2025-01-01T00:00:00+00:00\u0000", 1],
-    ["\u0000", 1],
-    [None, 1],
-    [20250101, 1],
-    ["2025-01-01T00:00:00+00:00", None],
-    ["2025-01-01T00:00:00+00:00", 2**64],
-    ["2025-01-01T00:00:00+00:00", -1],
-    ["2025-13-01T00:00:00+00:00", 1],
+GOOD_MOMENT = "2025-01-01T00:00:00+00:00"
+BAD_MOMENT_CURSORS = [  # (updated at, id, sync from) for trainings
+    ["0001-01-01T00:00:00+14:00", 1, GOOD_MOMENT],
+    ["9999-12-31T23:59:59-12:00", 1, GOOD_MOMENT],
+    ["2025-01-01T00:00:00", 1, GOOD_MOMENT],  # no offset: never one the API gave
+    ["2025-01-01T00:00:00+00:00\u0000", 1, GOOD_MOMENT],
+    ["\u0000", 1, GOOD_MOMENT],
+    [None, 1, GOOD_MOMENT],
+    [20250101, 1, GOOD_MOMENT],
+    [GOOD_MOMENT, None, GOOD_MOMENT],
+    [GOOD_MOMENT, 2**64, GOOD_MOMENT],
+    [GOOD_MOMENT, -1, GOOD_MOMENT],
+    ["2025-13-01T00:00:00+00:00", 1, GOOD_MOMENT],
+    [GOOD_MOMENT, 1, "9999-12-31T23:59:59-12:00"],
+    [GOOD_MOMENT, 1, None],
+    [GOOD_MOMENT, 1, "soon"],
+    [GOOD_MOMENT, 1],  # a cursor of an earlier version, without its sync time
 ]
 BAD_EMPLOYER_CURSORS = [[None], ["0403\u0000170701"], [403170701], [], ["a", "b"]]
 NOT_BASE64 = ["!!!", "\u00e9", "%00", "a", "bm9wZQ", quote("\u0000")]

@@ -58,11 +58,12 @@ def test_training_page_body_is_the_validated_one(world):
     )
     declare_training(employer, worker, "T-4", kind="informal", duration_minutes=1)
     page = Training.objects.select_related("worker").filter(employer=employer)
-    data = {"items": [training_out(t) for t in page], "next_cursor": "abc"}
+    moment = dt.datetime(2025, 3, 1, 8, 30, 15, 123456, tzinfo=dt.UTC)
+    data = {"items": [training_out(t) for t in page], "next_cursor": "abc", "sync_from": moment}
     assert len(data["items"]) == 3
     assert rendered(data) == through_the_schema(TrainingPage, data)
-    assert rendered({"items": [], "next_cursor": None}) == through_the_schema(
-        TrainingPage, {"items": [], "next_cursor": None}
+    assert rendered({"items": [], "next_cursor": None, "sync_from": moment}) == through_the_schema(
+        TrainingPage, {"items": [], "next_cursor": None, "sync_from": moment}
     )
 
 
@@ -98,7 +99,7 @@ def test_the_served_bodies_are_json_with_the_schema_fields(world, as_employer):
     assert listed.status_code == 200
     assert listed["Content-Type"] == "application/json; charset=utf-8"
     body = json.loads(listed.content)
-    assert set(body) == {"items", "next_cursor"}
+    assert set(body) == set(TrainingPage.model_fields) == {"items", "next_cursor", "sync_from"}
     assert set(body["items"][0]) == set(
         TrainingPage.model_fields["items"].annotation.__args__[0].model_fields
     )

@@ -35,6 +35,7 @@ from fla.api.schemas import (
     TrainingResult,
     TrainingStatusCode,
 )
+from fla.core import sync
 from fla.core.identifiers import InvalidIdentifier, clean_insz
 from fla.declarations.anomalies import Finding
 from fla.declarations.types import Declaration
@@ -128,6 +129,18 @@ def find_training(employer: Employer, reference: str) -> Training | None:
     )
 
 
+def _instant(text: str) -> dt.datetime:
+    """A moment a cursor carries, in UTC; 400 if it is not one this API gave."""
+    try:
+        given = dt.datetime.fromisoformat(text)
+    except ValueError:
+        given = None
+    moment = utc_instant(given) if given is not None and given.tzinfo else None
+    if moment is None:
+        raise Problem(400, BAD_CURSOR, slug="bad-cursor")
+    return moment
+
+
 @router.get(
     "/employers/{enterprise_number}/trainings", response=TrainingPage, operation_id="list_trainings"
 )
@@ -139,8 +152,10 @@ def list_trainings(
 ):
     """The employer's trainings, oldest change first, with an opaque cursor for the next page.
 
-    Following ``next_cursor`` until it is null visits every training once; a training
-    changed meanwhile comes again later, so ``updated_since`` syncs incrementally.
+    Following ``next_cursor`` until it is null visits every training once. To sync
+    incrementally, pass the page's ``sync_from`` as ``updated_since`` the next time:
+    every change the walk could not see (a write still in flight) is stamped at or
+    after it, so none is missed; some come twice, each with its version.
     """
     employer = get_employer(request, enterprise_number)
     trainings = Training.objects.select_related("worker").filter(employer=employer)
@@ -161,16 +176,16 @@ def list_trainings(
     if filters.updated_since:
         trainings = trainings.filter(updated_at__gte=filters.updated_since)
     if filters.cursor:
-        updated_at, pk = decode_cursor(filters.cursor, (str, int))
-        try:
-            given = dt.datetime.fromisoformat(updated_at)
-        except ValueError:
-            given = None
-        moment = utc_instant(given) if given is not None and given.tzinfo else None
-        if moment is None:
-            raise Problem(400, BAD_CURSOR, slug="bad-cursor")
+        updated_at, pk, sync_from = decode_cursor(filters.cursor, (str, int, str))
+        moment, sync_from = _instant(updated_at), _instant(sync_from)
         trainings = trainings.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=pk))
-    page = list(trainings.order_by("updated_at", "id")[: filters.limit + 1])
+    else:
+        # Read before the rows, and carried by the cursor from the first page on: every
+        # change that this walk through the pages may not see is stamped at or after it.
+        sync_from = sync.settled()
+    # On the primary, whatever the replica router does: a replica that lags would not
+    # show changes stamped before sync_from (fla.core.sync).
+    page = list(trainings.using(sync.PRIMARY).order_by("updated_at", "id")[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
     last = page[-1] if page else None
@@ -179,12 +194,19 @@ def list_trainings(
         response,
         {
             "items": [training_out(t) for t in page],
-            "next_cursor": encode_cursor([last.updated_at.isoformat(), last.pk])
+            "next_cursor": encode_cursor(
+                [last.updated_at.isoformat(), last.pk, sync_from.isoformat()]
+            )
             if more and last
             else None,
+            "sync_from": sync_from,
         },
     )
-    return not_modified(request, response, bytes_etag(response.content)) or response
+    # A weak tag, of the page's rows and versions: the body's sync_from moves with the
+    # clock, and a client that keeps its copy keeps an earlier one, which is as safe.
+    rows = ";".join(f"{t.pk}.{t.version}.{t.updated_at.isoformat()}" for t in page)
+    etag = bytes_etag(f"{rows}|{int(more)}".encode())
+    return not_modified(request, response, etag, weak=True) or response
 
 
 @router.get(
