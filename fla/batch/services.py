@@ -273,8 +273,9 @@ def _duplicate(header: dict, lines: dict, columns: dict) -> receipt_scan.Rejecte
 
 
 def files_for(caller: Caller) -> QuerySet[BatchFile]:
-    """The files a caller may see: those of its own organisations."""
-    files = BatchFile.objects.all()
+    """The files a caller may see: those of its own organisations. Without their plan,
+    which only the workers read (it may hold tens of thousands of positions)."""
+    files = BatchFile.objects.defer("plan")
     if caller.system:
         return files
     if READ not in caller.scopes:

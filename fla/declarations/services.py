@@ -668,12 +668,21 @@ class _Chunk:
 
     def employed_elsewhere(self, worker: Worker) -> bool:
         """Whether an employer the caller may not declare for employs or employed the
-        worker."""
-        return (
-            Employment.objects.filter(worker_id=worker.pk)
-            .exclude(employer_id__in=self.caller.employer_ids(DECLARE))
-            .exists()
-        )
+        worker; for every worker the chunk would rename, in one statement."""
+        shared = self.__dict__.get("_shared")
+        if shared is None:
+            renamed = {
+                self.workers[p.insz].pk
+                for p in self.parsed
+                if p.declaration.kind == "worker" and not p.blocked and p.insz in self.workers
+                and self.workers[p.insz].pk is not None
+            }
+            shared = self._shared = set(
+                Employment.objects.filter(worker_id__in=renamed)
+                .exclude(employer_id__in=self.caller.employer_ids(DECLARE))
+                .values_list("worker_id", flat=True)
+            )
+        return worker.pk in shared
 
     def upsert_employment(self, p: _Parsed, worker: Worker, values: dict) -> bool:
         employer = p.employer

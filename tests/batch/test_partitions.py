@@ -418,3 +418,11 @@ def test_the_planning_lease_is_renewed_while_the_file_is_read(world, crowd, sett
     monkeypatch.setattr(planning, "read_keys", reading)
     services._planned(file_id, "planner")
     assert len(leases) == 6 and leases == sorted(leases) and leases[-1] > leases[1]
+
+
+def test_the_pages_and_the_api_do_not_read_the_plan(world, crowd, settings):
+    settings.FLA_BATCH_PARTITIONS = 2
+    file_id = receive(world, crowd)
+    services._planned(file_id, "planner")
+    listed = services.files_for(world.caller).get(pk=file_id)
+    assert "plan" in listed.get_deferred_fields()

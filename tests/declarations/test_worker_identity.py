@@ -68,3 +68,18 @@ def test_a_regime_that_rounds_to_zero_is_refused(employer, caller):
     assert kept.status == "accepted"
     assert Employment.objects.get(worker__insz=insz).regime == Decimal("0.0001")
 
+
+
+def test_the_renames_of_a_chunk_are_checked_in_one_statement(employer, caller):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = factories.make_employer("Other")
+    theirs = [factories.make_worker(other, start=dt.date(2020, 1, 1)) for _ in range(3)]
+    declarations = [worker_declaration(employer, w.insz, "New", f"Name {n}")
+                    for n, w in enumerate(theirs)]
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = submit(caller, declarations, today=TODAY)
+    assert [codes(o) for o in outcomes] == [["W009"]] * 3
+    checks = [q["sql"] for q in queries if "NOT" in q["sql"] and "employment" in q["sql"]]
+    assert len(checks) == 1, checks
