@@ -1,0 +1,102 @@
+"""A BATCH file through the online application in a real browser: upload, receipt,
+progress bar, and the notification appearing once a worker has applied the file."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from fla.batch import services
+from fla.batch.builder import file_bytes
+from tests.browser.conftest import axe_violations
+from tests.factories import grant, make_user
+from tests.web.conftest import build_employer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def training(reference: str, insz: str, **zones) -> tuple[str, dict]:
+    data = {
+        "reference": reference,
+        "insz": insz,
+        "title": "Veiligheid",
+        "kind": "formal",
+        "start_date": "2025-03-01",
+        "end_date": "2025-03-01",
+        "duration_minutes": 240,
+        "status": "completed",
+    }
+    data.update(zones)
+    return ("training", data)
+
+
+def test_upload_then_progress_then_notification(page, tmp_path, screenshot_dir):
+    employer, workers = build_employer(3, "Acme Logistics", trainings=0)
+    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
+    grant(hr, employer, "declare")
+    upload = tmp_path / "acme-2025-03.xml"
+    upload.write_bytes(
+        file_bytes(
+            reference="ACME-2025-03",
+            sender=employer.enterprise_number,
+            employers=[
+                (
+                    employer.enterprise_number,
+                    [
+                        training("B-1", workers[0].insz),
+                        training("B-2", workers[1].insz),
+                        training("B-3", workers[2].insz, kind="unknown"),  # E011
+                    ],
+                )
+            ],
+        )
+    )
+    page.goto("/")
+    page.get_by_test_id("start-login").click()
+    page.get_by_test_id("demo-login-hr").click()
+
+    page.goto("/batch/upload/")
+    page.set_input_files("#batch-file", str(upload))
+    page.get_by_role("button", name="Opladen").click()
+    receipt = page.get_by_test_id("receipt")
+    expect(receipt).to_contain_text("aanvaard voor verwerking")
+    file_id = int(page.get_by_test_id("file-id").inner_text())
+
+    page.get_by_role("link", name="Voortgang en notificatie").click()
+    progress = page.get_by_test_id(f"progress-{file_id}")
+    expect(progress.locator("progress")).to_have_attribute("value", "0")
+    expect(page.get_by_test_id("download-xml")).to_have_count(0)
+    assert axe_violations(page) == []
+
+    # A background worker applies the file; the page polls and shows the outcome.
+    assert services.process(file_id) == "done"
+    expect(page.get_by_test_id("download-xml")).to_be_visible()
+    expect(page.get_by_test_id(f"progress-{file_id}").locator("progress")).to_have_attribute(
+        "value", "100"
+    )
+    expect(page.get_by_test_id("rejected")).to_have_text("1")
+    expect(page.locator("#batch-results")).to_contain_text("E011")
+    page.screenshot(path=str(screenshot_dir / "batch-notification.png"), full_page=True)
+    assert axe_violations(page) == []
+
+    with page.expect_download() as download:
+        page.get_by_test_id("download-xml").click()
+    assert b"<code>E011</code>" in open(download.value.path(), "rb").read()
+
+
+def test_a_rejected_file_shows_line_and_reason(page, tmp_path):
+    employer, _ = build_employer(1, "Acme Logistics", trainings=0)
+    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
+    grant(hr, employer, "declare")
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b'<?xml version="1.0"?>\n<batch_file xmlns="urn:x">\n<oops>\n')
+    page.goto("/")
+    page.get_by_test_id("start-login").click()
+    page.get_by_test_id("demo-login-hr").click()
+    page.goto("/batch/upload/")
+    page.set_input_files("#batch-file", str(broken))
+    page.get_by_role("button", name="Opladen").click()
+    expect(page.get_by_test_id("receipt")).to_contain_text("geweigerd")
+    error = page.get_by_test_id("receipt-error").first
+    expect(error).to_contain_text("lijn")
+    assert axe_violations(page) == []
