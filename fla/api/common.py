@@ -124,14 +124,17 @@ def check_if_match(request: HttpRequest, current: str | None) -> None:
     )
 
 
-def if_match_version(request: HttpRequest, current: int | None) -> int | None:
-    """The version a write must still find under its lock: the current one, when an
-    If-Match that ``check_if_match`` accepted names it (None without If-Match or with
-    ``*``, which only asks that the resource exists)."""
+def if_match_version(request: HttpRequest) -> frozenset[int] | None:
+    """The versions a write may still find under its lock: those an If-Match that
+    ``check_if_match`` accepted names by strong tags (None without If-Match or with
+    ``*``, which only asks that the resource exists). Any of them will do: the version
+    may move between the check and the lock to another one the client listed."""
     header = request.META.get("HTTP_IF_MATCH")
-    if header is None or entity_tags(header) is None:
+    tags = entity_tags(header) if header is not None else None
+    if tags is None:
         return None
-    return current
+    return frozenset(int(tag.strip('"')) for weak, tag in tags
+                     if not weak and tag.strip('"').isdigit() and len(tag) < 20)
 
 
 def none_match(request: HttpRequest, etag: str) -> bool:

@@ -543,8 +543,10 @@ class _Chunk:
             if current is None:
                 p.reject("E023", "reference", value=reference)
                 return
-            if current != declaration.if_version:
-                p.reject("E024", "version", current=current, given=declaration.if_version)
+            wanted = declaration.if_version
+            if current not in (wanted if isinstance(wanted, frozenset) else {wanted}):
+                given = ", ".join(map(str, sorted(wanted))) if isinstance(wanted, frozenset) else wanted
+                p.reject("E024", "version", current=current, given=given)
                 return
         if declaration.action == "cancel":
             self.cancel_training(p, existing)

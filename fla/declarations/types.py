@@ -41,7 +41,9 @@ class Declaration:
     employer: str  # enterprise number, as given
     data: dict[str, Any]
     action: str = "create"  # trainings only: create | replace | cancel
-    if_version: int | None = None  # optimistic concurrency (API If-Match)
+    # Optimistic concurrency (API If-Match): the version the write must find, or any of
+    # several (an If-Match that lists several).
+    if_version: int | frozenset[int] | None = None
     position: int | None = None  # where it came from (batch sequence number, line)
 
 

@@ -113,3 +113,27 @@ def test_a_change_gives_a_new_etag_for_the_lists(world, as_employer):
         assert changed.status_code == 200, changed.content
         after = as_employer.get(url, headers={"If-None-Match": before})
         assert after.status_code == 200 and after["ETag"] != before
+
+
+def test_a_version_that_moves_to_another_listed_tag_still_holds(world, as_employer, monkeypatch):
+    """If-Match: "1", "2" read when the training was at version 1; it is at 2 when the
+    write takes the worker's lock: any version the client listed will do."""
+    from fla.api.routers import trainings
+
+    url = _training(world)
+    body = training_body(world.own.worker.insz, title="Second")
+    assert as_employer.put(url, body).status_code == 200  # now version 2
+    found = trainings.find_training
+
+    def read_before_the_change(employer, reference):
+        training = found(employer, reference)
+        training.version = 1  # what the check saw, a moment before the other write
+        return training
+
+    monkeypatch.setattr(trainings, "find_training", read_before_the_change)
+    third = training_body(world.own.worker.insz, title="Third")
+    response = as_employer.put(url, third, headers={"If-Match": '"1", "2"'})
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == '"3"'
+    stale = as_employer.put(url, body, headers={"If-Match": '"1"'})
+    assert_problem(stale, 412)

@@ -255,7 +255,7 @@ def put_training(
         check_if_match(request, version_etag(current.version) if current else None)
         # The write path checks again, under the worker's lock, that the training still
         # has the version that matched.
-        if_version = if_match_version(request, current.version if current else None)
+        if_version = if_match_version(request)
     data = body.model_dump(mode="json", exclude_none=True)
     data["reference"] = reference
     outcome = declare(
@@ -299,7 +299,7 @@ def cancel_training(
             employer=employer.enterprise_number,
             data={"reference": reference},
             action="cancel",
-            if_version=if_match_version(request, current.version),
+            if_version=if_match_version(request),
         ),
         employer,
     )
