@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
-# 11 digits, compact or written with separators (85.07.30-033.28, 850730-033-28,
-# 85 07 30 033 28), not part of a longer number. The API accepts every form the INSZ
-# check does, so URLs in access logs hold them too, also percent-encoded (``%2E``,
-# ``%2D``, ``%20``) or with ``+`` for a space in a query string; an encoded character
-# just before the number (``insz=%2085073003328``) does not make it "part of a longer
-# number". A 10-digit enterprise number (0403170701, 0403.170.701) never matches.
-_SEP = r"(?:[ .+-]|%2[EeDd0])?"
-_INSZ = re.compile(
-    r"(?:(?<!\d)|(?<=%[0-9A-Fa-f]{2}))"
-    rf"(\d{{2}}){_SEP}(\d{{2}}){_SEP}(\d{{2}}){_SEP}\d{{3}}{_SEP}\d{{2}}(?!\d)"
-)
+# 11 digits not part of a longer number, compact or written with separators between
+# any of them: the API accepts every form the INSZ check does (python-stdnum strips
+# spaces, dots and dashes, Unicode dashes and spaces included, and reads full-width
+# digits), so log lines hold them too: 85.07.30-033.28, 850.730.033.28, 850730–03328,
+# ``+`` for a space in a query string. A run of up to three separators may stand
+# between two digits. A 10-digit enterprise number (0403170701, 0403.170.701) never
+# matches. Percent-encoded forms (``%2E``, ``%E2%80%93``, full-width digits) are found
+# in a decoded copy of the line, which is then written decoded and masked.
+_SEP = "[\\s.+\\-\u2010-\u2015\u2212]{0,3}"
+_INSZ = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{10}}(?!\d)")
+
+
+def _masked(match: re.Match) -> str:
+    digits = [c for c in match.group(0) if c.isdigit()]
+    return "".join(str(int(c)) for c in digits[:6]) + "*****"
 
 
 def mask_text(text: str) -> str:
-    return _INSZ.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}*****", text)
+    masked = _INSZ.sub(_masked, text)
+    if "%" in masked:
+        decoded = unquote(masked)
+        if _INSZ.search(decoded):
+            return _INSZ.sub(_masked, decoded)
+    return masked
 
 
 class MaskInszFilter(logging.Filter):

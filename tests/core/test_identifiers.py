@@ -102,3 +102,23 @@ def test_invalid_joint_committee(value):
 def test_log_masking_hides_every_insz_form():
     text = "worker 85073003328 and 85.07.30-033.28 but not order 123456789012"
     assert mask_text(text) == "worker 850730***** and 850730***** but not order 123456789012"
+
+
+@pytest.mark.parametrize("written", [
+    "850.730.033.28", "85.+07.+30-033.28", "850730\u201303328", "85 07 30 033 28",
+    "\uff18\uff15\uff10\uff17\uff13\uff10\uff10\uff13\uff13\uff12\uff18",
+    "850730%E2%80%9303328", "85%2E07%2E30%2D033%2E28",
+])  # fmt: skip
+def test_log_masking_hides_every_spelling_the_insz_check_accepts(written):
+    from urllib.parse import unquote_plus
+
+    assert clean_insz(unquote_plus(written)) == "85073003328"  # as a query string reads
+    assert mask_text(f"GET /workers/{written}/credit") == "GET /workers/850730*****/credit"
+
+
+@pytest.mark.parametrize("kept", [
+    "0403.170.701", "0403170701", "0403 170 701", "order 123456789012", "2026-11-29 03:47:14",
+    "BE68 5390 0754 7034",
+])  # fmt: skip
+def test_log_masking_keeps_other_numbers(kept):
+    assert mask_text(f"see {kept} here") == f"see {kept} here"

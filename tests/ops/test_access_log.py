@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -30,6 +31,10 @@ REQUESTS = [
     f"/api/v1/employers/{KBO}/trainings?insz=850730-03328",
     f"/api/v1/employers/{KBO}/trainings?insz=85%2E07%2E30%2D033%2E28",
     f"/api/v1/employers/{KBO}/trainings?insz=85+07+30+033+28",
+    f"/api/v1/employers/{KBO}/workers/850.730.033.28/credit",
+    f"/api/v1/employers/{KBO}/trainings?insz=85.+07.+30-033.28",
+    f"/api/v1/employers/{KBO}/workers/850730%E2%80%9303328/credit",  # an en dash
+    f"/api/v1/employers/{KBO}/workers/{quote('８５０７３００３３２８')}/credit",  # full width
     "/boom/85073003328",
 ]
 
