@@ -185,7 +185,8 @@ def encode_cursor(values: list[Any]) -> str:
 
 def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
     """The values of a cursor this API gave, each of its kind (``str``: no NUL, which
-    PostgreSQL refuses; ``int``: a row id); 400 for anything else."""
+    PostgreSQL refuses, and no lone surrogate; ``int``: a row id); 400 for anything
+    else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -197,12 +198,21 @@ def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
         if kind is int:
             good = type(value) is int and 0 < value <= _MAX_ID
         elif kind is str:
-            good = isinstance(value, str) and "\x00" not in value
+            good = isinstance(value, str) and "\x00" not in value and _encodable(value)
         else:
             good = isinstance(value, kind)
         if not good:
             raise Problem(400, BAD_CURSOR, slug="bad-cursor")
     return values
+
+
+def _encodable(text: str) -> bool:
+    """Whether the database can take ``text``: JSON may carry a lone surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def utc_instant(moment: dt.datetime) -> dt.datetime | None:

@@ -20,6 +20,7 @@ def cursor(values) -> str:
 BAD_NAME_CURSORS = [  # (last name, first name, id) for workers
     [None, None, 1],
     ["a\u0000", "b", 1],
+    ["\ud800", "a", 1],  # a lone surrogate: valid JSON, no text a database takes
     ["a", "b\u0000", 1],
     ["a", "b", None],
     ["a", "b", "1"],
@@ -41,6 +42,8 @@ BAD_MOMENT_CURSORS = [  # (updated at, id, sync from) for trainings
     ["2025-01-01T00:00:00", 1, GOOD_MOMENT],  # no offset: never one the API gave
     ["2025-01-01T00:00:00+00:00\u0000", 1, GOOD_MOMENT],
     ["\u0000", 1, GOOD_MOMENT],
+    ["\ud800", 1, GOOD_MOMENT],
+    [GOOD_MOMENT, 1, "\udfff"],
     [None, 1, GOOD_MOMENT],
     [20250101, 1, GOOD_MOMENT],
     [GOOD_MOMENT, None, GOOD_MOMENT],
@@ -52,7 +55,9 @@ BAD_MOMENT_CURSORS = [  # (updated at, id, sync from) for trainings
     [GOOD_MOMENT, 1, "soon"],
     [GOOD_MOMENT, 1],  # a cursor of an earlier version, without its sync time
 ]
-BAD_EMPLOYER_CURSORS = [[None], ["0403\u0000170701"], [403170701], [], ["a", "b"]]
+BAD_EMPLOYER_CURSORS = [
+    [None], ["0403\u0000170701"], [403170701], [], ["a", "b"], ["\ud800"],
+]
 NOT_BASE64 = ["!!!", "\u00e9", "%00", "a", "bm9wZQ", quote("\u0000")]
 
 
