@@ -62,6 +62,14 @@ def test_a_failed_file_says_so_plainly_without_the_exception(world, web):
     assert "OperationalError" not in body and "10.1.2.3" not in body and "SELECT" not in body
     english = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"quoting file {batch.pk}." in english
+    assert "werden toegepast" in body
+    # A test file stores nothing: what was processed was checked, not applied.
+    BatchFile.objects.filter(pk=batch.pk).update(test=True)
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "werden gecontroleerd (er werd niets opgeslagen)" in body
+    assert "werden toegepast" not in body
+    french = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "ont été contrôlées (rien n'a été enregistré)" in french
 
 
 def test_staff_still_see_the_technical_error(world, web):

@@ -22,7 +22,9 @@ def validate_declarations(request: HttpRequest, enterprise_number: str, body: Va
     """A dry run: every declaration is checked as if submitted, and nothing is stored.
 
     Any kind (training, rights, worker, employer_year); the answer lists each one's
-    status and every anomaly, blocking or warning.
+    status and every anomaly, blocking or warning. The zones are read as every channel
+    reads them (``"true"`` for a flag, ``"450"`` for a number, as in a BATCH file);
+    the typed bodies of the resources (``PUT`` of a training) want JSON booleans.
     """
     from fla.declarations.services import submit
 
