@@ -23,8 +23,10 @@ router = Router(tags=["employers"])
 
 class EmployerFilters(Schema):
     # The body stays a plain list (as before pagination): the next page is in the Link
-    # header. The default page holds what a client saw before in one answer.
-    limit: int = Field(1000, ge=1, le=1000)
+    # header. The default page is large (a big secretariat has thousands of clients), so
+    # that a client written before pagination still gets all of them in one answer
+    # up to that many.
+    limit: int = Field(10000, ge=1, le=10000)
     cursor: str | None = Field(
         None, max_length=200, description="From the `Link` header's `rel=\"next\"` URL."
     )
