@@ -130,12 +130,16 @@ def test_duplicate_reference_across_chunks_of_one_file(world, settings):
     assert Training.objects.get(reference="T1").title == "Safety"
 
 
-def test_crash_mid_file_resumes_from_the_checkpoint_exactly_once(world, settings, monkeypatch):
+def _received_35_in_chunks_of_10(world, settings):
     settings.FLA_BATCH_CHUNK = 10
     declarations = [world.training(f"T{i}", worker=world.workers[i % 3]) for i in range(35)]
-    receipt = services.receive(
+    return services.receive(
         world.caller, io.BytesIO(world.file(declarations=declarations)), production=True
     )
+
+
+def test_crash_mid_file_resumes_from_the_checkpoint_exactly_once(world, settings, monkeypatch):
+    receipt = _received_35_in_chunks_of_10(world, settings)
     real_submit = declaration_services.submit
     calls = {"n": 0}
 
@@ -274,11 +278,7 @@ def test_a_failed_file_resumed_ends_as_if_it_had_never_failed(
     from django.core.management.base import CommandError
     from django.db import OperationalError
 
-    settings.FLA_BATCH_CHUNK = 10
-    declarations = [world.training(f"T{i}", worker=world.workers[i % 3]) for i in range(35)]
-    receipt = services.receive(
-        world.caller, io.BytesIO(world.file(declarations=declarations)), production=True
-    )
+    receipt = _received_35_in_chunks_of_10(world, settings)
     real_submit = declaration_services.submit
     calls = {"n": 0}
 
