@@ -30,6 +30,15 @@ def training(reference: str, insz: str, **zones) -> tuple[str, dict]:
     return ("training", data)
 
 
+def upload_as_hr(page, path) -> None:
+    page.goto("/")
+    page.get_by_test_id("start-login").click()
+    page.get_by_test_id("demo-login-hr").click()
+    page.goto("/batch/upload/")
+    page.set_input_files("#batch-file", str(path))
+    page.get_by_role("button", name="Opladen").click()
+
+
 def test_upload_then_progress_then_notification(page, tmp_path, screenshot_dir):
     employer, workers = build_employer(3, "Acme Logistics", trainings=0)
     hr = make_user("hr", first_name="Hilde", last_name="Ranst")
@@ -51,13 +60,7 @@ def test_upload_then_progress_then_notification(page, tmp_path, screenshot_dir):
             ],
         )
     )
-    page.goto("/")
-    page.get_by_test_id("start-login").click()
-    page.get_by_test_id("demo-login-hr").click()
-
-    page.goto("/batch/upload/")
-    page.set_input_files("#batch-file", str(upload))
-    page.get_by_role("button", name="Opladen").click()
+    upload_as_hr(page, upload)
     receipt = page.get_by_test_id("receipt")
     expect(receipt).to_contain_text("aanvaard voor verwerking")
     file_id = int(page.get_by_test_id("file-id").inner_text())
@@ -90,12 +93,7 @@ def test_a_rejected_file_shows_line_and_reason(page, tmp_path):
     grant(hr, employer, "declare")
     broken = tmp_path / "broken.xml"
     broken.write_bytes(b'<?xml version="1.0"?>\n<batch_file xmlns="urn:x">\n<oops>\n')
-    page.goto("/")
-    page.get_by_test_id("start-login").click()
-    page.get_by_test_id("demo-login-hr").click()
-    page.goto("/batch/upload/")
-    page.set_input_files("#batch-file", str(broken))
-    page.get_by_role("button", name="Opladen").click()
+    upload_as_hr(page, broken)
     expect(page.get_by_test_id("receipt")).to_contain_text("geweigerd")
     error = page.get_by_test_id("receipt-error").first
     expect(error).to_contain_text("lijn")
