@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render as django_render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -18,6 +18,7 @@ from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
 from fla.batch.services import Receipt, files_for, findings_of, receive
 from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
+from fla.web.current import current_context
 
 # What the pages show for the codes of a file and its results, in the user's language
 # (the notification XML keeps the codes).
@@ -37,6 +38,14 @@ ENVIRONMENT_LABELS = {"production": gettext_lazy("Productie"), "test": gettext_l
 
 def _label(labels: dict, code: str):
     return labels.get(code, code)
+
+
+def render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """A page with the application's header and menu, for the employer the user is
+    working on when there is one (a file may be about many)."""
+    return django_render(
+        request, template, {"fla": current_context(request), **context}, status=status
+    )
 
 
 def _caller(request) -> Caller:
@@ -127,7 +136,9 @@ def progress(request, file_id: int):
     batch = _file(request, file_id)
     finished = batch.status in (BatchStatus.DONE, BatchStatus.FAILED)
     from_detail = request.GET.get("page") == "detail"
-    response = render(request, "batch/_progress.html", {"file": batch, "detail": from_detail})
+    response = django_render(
+        request, "batch/_progress.html", {"file": batch, "detail": from_detail}
+    )
     if finished and from_detail and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
     return response

@@ -102,19 +102,9 @@ def employer_view(view):
             if not caller.employer_ids(READ):
                 return redirect("web:no_access")
             return redirect(f"{_chooser_url()}?next={request.get_full_path()}")
-        # The employer and its number of workers (accounts) in one query.
-        found = _EMPLOYER_AND_COUNT.objects("fla_worker_count", pk=employer_id)
-        if not found:
+        ctx = _context(request, employer_id)
+        if ctx is None:
             raise Http404
-        employer = found[0]
-        ctx = Context(
-            caller=caller,
-            employer=employer,
-            employer_ids=caller.employer_ids(READ),
-            can_declare=employer_id in caller.employer_ids(DECLARE),
-            worker_count=employer.fla_worker_count,
-        )
-        request.fla = ctx
         response = view(request, ctx, *args, **kwargs)
         if request.method == "POST" and response.status_code < 400:
             # This person may just have changed the employer's data: the dashboard's
@@ -123,6 +113,30 @@ def employer_view(view):
         return response
 
     return wrapper
+
+
+def _context(request: HttpRequest, employer_id: int) -> Context | None:
+    caller = caller_for(request)
+    # The employer and its number of workers (accounts) in one query.
+    found = _EMPLOYER_AND_COUNT.objects("fla_worker_count", pk=employer_id)
+    if not found:
+        return None
+    employer = found[0]
+    request.fla = Context(
+        caller=caller,
+        employer=employer,
+        employer_ids=caller.employer_ids(READ),
+        can_declare=employer_id in caller.employer_ids(DECLARE),
+        worker_count=employer.fla_worker_count,
+    )
+    return request.fla
+
+
+def current_context(request: HttpRequest) -> Context | None:
+    """The context of the employer the user is working on, if any, for pages that are
+    not about one employer (BATCH files): their header and menu are the application's."""
+    employer_id = chosen_employer_id(request)
+    return _context(request, employer_id) if employer_id is not None else None
 
 
 _CHANGED_KEY = "fla_changed_"

@@ -111,3 +111,18 @@ def test_a_file_that_fails_while_watched_also_reloads_the_page(world, web):
     BatchFile.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=FAILURE)
     done = web.get(f"/batch/{batch.pk}/progress/", {"page": "detail"}, HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true"
+
+
+def test_the_main_menu_leads_to_the_batch_files(world):
+    from tests.factories import grant, make_user
+
+    person = make_user()
+    grant(person, world.employer, "declare")
+    client = Client()
+    client.force_login(person)
+    from django.urls import reverse
+
+    dashboard = client.get(reverse("web:dashboard"), follow=True).content.decode()
+    assert 'href="/batch/" data-testid="nav-batch"' in dashboard
+    listing = client.get("/batch/").content.decode()
+    assert 'data-testid="nav-batch" aria-current="page"' in listing
