@@ -100,3 +100,17 @@ def test_a_write_that_locks_nothing_is_stamped_after_the_time_handed_out(setting
     })
     handed_out = _settled_while_in_flight(monkeypatch, "flush_workers", user, [hire])
     assert HistoryEntry.objects.get(entity="worker").at >= handed_out
+
+
+@pytest.mark.django_db
+def test_a_writer_whose_start_is_hidden_falls_back_to_the_longest_write(settings, monkeypatch):
+    """Without pg_read_all_stats, a session of another role shows its transaction id but
+    not its start: the longest a write may take is assumed, as on SQLite."""
+    _needs_postgresql()
+    settings.FLA_SYNC_WRITE_SECONDS, settings.FLA_SYNC_CLOCK_SECONDS = 60, 1
+    # What pg_stat_activity answers then: no start, and a writer whose start is hidden.
+    monkeypatch.setattr(sync, "_OLDEST_WRITER", "SELECT NULL::timestamptz, true")
+    before = timezone.now()
+    assert sync.settled() <= before - dt.timedelta(seconds=60)
+    monkeypatch.setattr(sync, "_OLDEST_WRITER", "SELECT NULL::timestamptz, NULL::boolean")
+    assert sync.settled() >= before - dt.timedelta(seconds=1)  # nobody writing: now
