@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/batch_throughput.py [--declarations 100000] [--workers 20000]
         [--database-url postgres://postgres@127.0.0.1:5432/fla_batch_bench] [--profile]
-        [--keep]
+        [--test] [--keep]
 
 Recreates the database, seeds one mandatary, one employer and its workers, streams a
 file of training declarations to a temporary file, then times the receipt (streaming
@@ -117,6 +117,12 @@ def main() -> int:
         "--profile-out", metavar="FILE", help="With --profile: also save the statistics."
     )
     parser.add_argument(
+        "--test",
+        action="store_true",
+        help="Send the file to the test environment: checked in rolled-back chunks of "
+        "FLA_BATCH_TEST_CHUNK, nothing stored but the results.",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="Keep the temporary directory (file, media)."
     )
     args = parser.parse_args()
@@ -157,6 +163,7 @@ def main() -> int:
             reference="BENCH",
             sender=mandatary.enterprise_number,
             employers=[(employer.enterprise_number, declarations)],
+            environment="test" if args.test else "production",
         ):
             out.write(chunk)
     size = path.stat().st_size
@@ -181,7 +188,7 @@ def main() -> int:
     base_rss = rss("VmRSS")
     t0, cpu0 = time.perf_counter(), time.process_time() + children_cpu()
     with open(path, "rb") as stream:
-        receipt = services.receive(caller, stream, production=True)
+        receipt = services.receive(caller, stream, production=not args.test)
     t_receive = time.perf_counter() - t0
     assert receipt.accepted, receipt.errors
     profiler = cProfile.Profile() if args.profile else None
