@@ -498,27 +498,32 @@ def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
 
 
 # The write path applies a chunk's employer-years and workers before its rights and
-# trainings (``_Chunk.apply``). A chunk never holds one of the first after one of the
-# second for the same employer, so that a training or rights declaration never sees a
-# hire or an employer-year that comes after it in the file, wherever the chunks are cut.
+# trainings (``_Chunk.apply``), and computes the rights their changes call for at the
+# chunk's end. A chunk never holds one of the first after one of the second for the
+# same employer, so that a training or rights declaration never sees a hire or an
+# employer-year that comes after it in the file; nor a rights declaration after one of
+# the first for the same employer, so that it is compared (W006) with the rights
+# computed for the hire or the size class before it, as it would be in a later chunk.
 _FIRST_PHASE = frozenset({"employer_year", "worker"})
 
 
 def _chunks(declarations: Iterator[Declaration], size: int) -> Iterator[list[Declaration]]:
     chunk: list[Declaration] = []
+    first_phase: set[str] = set()  # employers with a hire or an employer-year in the chunk
     later_phase: set[str] = set()  # employers with a training or rights in the chunk
     for declaration in declarations:
         employer = checked_enterprise_number(declaration.employer) or declaration.employer
-        if declaration.kind in _FIRST_PHASE:
-            if employer in later_phase:
-                yield chunk
-                chunk, later_phase = [], set()
-        else:
-            later_phase.add(employer)
+        kind = declaration.kind
+        if (kind in _FIRST_PHASE and employer in later_phase) or (
+            kind == "rights" and employer in first_phase
+        ):
+            yield chunk
+            chunk, first_phase, later_phase = [], set(), set()
+        (first_phase if kind in _FIRST_PHASE else later_phase).add(employer)
         chunk.append(declaration)
         if len(chunk) >= size:
             yield chunk
-            chunk, later_phase = [], set()
+            chunk, first_phase, later_phase = [], set(), set()
     if chunk:
         yield chunk
 

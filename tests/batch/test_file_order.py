@@ -54,7 +54,7 @@ def test_chunks_never_put_a_hire_after_a_training_of_the_same_employer():
 
     file = [d(k, i) for i, k in enumerate(["worker", "worker", "training", "rights",
                                            "worker", "training", "employer_year"], 1)]
-    assert kinds(services._chunks(iter(file), 50)) == [["w", "w", "t", "r"], ["w", "t"], ["e"]]
+    assert kinds(services._chunks(iter(file), 50)) == [["w", "w", "t"], ["r"], ["w", "t"], ["e"]]
     assert kinds(services._chunks(iter(file), 2)) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
     # a secretariat's file, employer after employer: hires, then trainings, of each
     other = "0400.000.284"
@@ -68,6 +68,20 @@ def test_a_training_before_the_hire_of_its_worker_is_judged_in_file_order(world,
     settings.FLA_BATCH_CHUNK = chunk
     results = run(world, [trainings_of(world)[0], hire(world)], test=False)
     assert results == [("rejected", ["E004"]), ("accepted", [])]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 50])
+def test_rights_after_a_hire_are_compared_with_the_rights_computed_for_it(
+    world, settings, chunk
+):
+    settings.FLA_BATCH_CHUNK = chunk
+    declarations = [
+        ("employer_year", {"year": 2025, "size_class": "20plus"}),
+        hire(world),
+        ("rights", {"insz": NEW, "year": 2025, "legal_minutes": 60}),
+    ]
+    results = run(world, declarations, test=False)
+    assert results[2] == ("accepted_with_warnings", ["W006"])
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 50])
