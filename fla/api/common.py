@@ -124,6 +124,9 @@ def check_if_match(request: HttpRequest, current: str | None) -> None:
     )
 
 
+_VERSION_TAG = re.compile(r'"[0-9]{1,18}"')  # ASCII digits only: "²" is a digit to str
+
+
 def if_match_version(request: HttpRequest) -> frozenset[int] | None:
     """The versions a write may still find under its lock: those an If-Match that
     ``check_if_match`` accepted names by strong tags (None without If-Match or with
@@ -133,8 +136,9 @@ def if_match_version(request: HttpRequest) -> frozenset[int] | None:
     tags = entity_tags(header) if header is not None else None
     if tags is None:
         return None
-    return frozenset(int(tag.strip('"')) for weak, tag in tags
-                     if not weak and tag.strip('"').isdigit() and len(tag) < 20)
+    return frozenset(
+        int(tag.strip('"')) for weak, tag in tags if not weak and _VERSION_TAG.fullmatch(tag)
+    )
 
 
 def none_match(request: HttpRequest, etag: str) -> bool:

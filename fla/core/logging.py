@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 # 11 digits not part of a longer number, compact or written with separators between
 # any of them: the API accepts every form the INSZ check does (python-stdnum strips
 # spaces, dots and dashes, Unicode dashes and spaces included, and reads full-width
 # digits), so log lines hold them too: 85.07.30-033.28, 850.730.033.28, 850730–03328,
-# ``+`` for a space in a query string. A run of up to three separators may stand
-# between two digits. A 10-digit enterprise number (0403170701, 0403.170.701) never
-# matches. Percent-encoded forms (``%2E``, ``%E2%80%93``, full-width digits) are found
+# ``+`` for a space in a query string. Any run of separators may stand between two
+# digits (matched possessively: no backtracking). A 10-digit enterprise number
+# (0403170701, 0403.170.701) never matches. Percent-encoded forms (``%2E``, ``%E2%80%93``, full-width digits) are found
 # in a decoded copy of the line, which is then written decoded and masked.
-_SEP = "[\\s.+\\-\u2010-\u2015\u2212]{0,3}"
+_SEP = "[\\s.+\\-\u2010-\u2015\u2212]*+"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INSZ = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{10}}(?!\d)")
 
 
@@ -28,7 +29,9 @@ def mask_text(text: str) -> str:
     if "%" in masked:
         decoded = unquote(masked)
         if _INSZ.search(decoded):
-            return _INSZ.sub(_masked, decoded)
+            # Decoded, the line must not gain a line break or another control character
+            # (a forged log line): those stay written as they came.
+            return _CONTROL.sub(lambda m: quote(m.group(0)), _INSZ.sub(_masked, decoded))
     return masked
 
 

@@ -16,7 +16,8 @@ def _training(world, reference="T-1") -> str:
 
 @pytest.mark.parametrize(
     "if_match",
-    ['"7", "1"', '"1", "7"', '"7","1"', 'W/"9", "1"', '"x", "1", W/"1"', "*", ' "1" '],
+    ['"7", "1"', '"1", "7"', '"7","1"', 'W/"9", "1"', '"x", "1", W/"1"', "*", ' "1" ',
+     '"1", "\u00b2"', '"99999999999999999999", "1"'],
 )
 def test_put_training_holds_when_any_strong_tag_is_current(world, as_employer, if_match):
     body = training_body(world.own.worker.insz, title="Nieuw")
@@ -26,7 +27,10 @@ def test_put_training_holds_when_any_strong_tag_is_current(world, as_employer, i
     assert Training.objects.get(employer=world.own.employer, reference="T-1").title == "Nieuw"
 
 
-@pytest.mark.parametrize("if_match", ['W/"1"', '"7", W/"1"', '"7", "8"', '"1', "1", '""', ","])
+@pytest.mark.parametrize(
+    "if_match",
+    ['W/"1"', '"7", W/"1"', '"7", "8"', '"1', "1", '""', ",", '"\u00b2"', '"\u00b9"', '"1.0"'],
+)
 def test_put_training_fails_when_no_strong_tag_is_current(world, as_employer, if_match):
     body = training_body(world.own.worker.insz, title="Nieuw")
     response = as_employer.put(_training(world), body, headers={"If-Match": if_match})

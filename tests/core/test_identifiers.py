@@ -107,7 +107,7 @@ def test_log_masking_hides_every_insz_form():
 @pytest.mark.parametrize("written", [
     "850.730.033.28", "85.+07.+30-033.28", "850730\u201303328", "85 07 30 033 28",
     "\uff18\uff15\uff10\uff17\uff13\uff10\uff10\uff13\uff13\uff12\uff18",
-    "850730%E2%80%9303328", "85%2E07%2E30%2D033%2E28",
+    "850730%E2%80%9303328", "85%2E07%2E30%2D033%2E28", "850730  -  03328", "8 5 0 7 3 0 0 3 3 2 8",
 ])  # fmt: skip
 def test_log_masking_hides_every_spelling_the_insz_check_accepts(written):
     from urllib.parse import unquote_plus
@@ -122,3 +122,10 @@ def test_log_masking_hides_every_spelling_the_insz_check_accepts(written):
 ])  # fmt: skip
 def test_log_masking_keeps_other_numbers(kept):
     assert mask_text(f"see {kept} here") == f"see {kept} here"
+
+
+def test_a_decoded_line_gains_no_line_break():
+    """A line is written decoded when only its decoded copy shows an INSZ: a %0A in it
+    must not become a forged second log line."""
+    masked = mask_text("GET /x?q=85%2E073003328&a=%0Afake%0Dline%00")
+    assert masked == "GET /x?q=850730*****&a=%0Afake%0Dline%00"
