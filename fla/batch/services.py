@@ -560,26 +560,6 @@ def _fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
-def _outcomes(
-    plan: planning.Plan, caller: Caller, chunk: list[Declaration], *, dry_run: bool
-) -> dict[int, Outcome]:
-    """The outcome of each declaration of a chunk by its position, through the write
-    path but for references the file used earlier (E022)."""
-    outcomes: dict[int, Outcome] = {}
-    to_submit = []
-    for d in chunk:
-        if d.position in plan.duplicates:
-            reference = str(d.data.get("reference", "")).strip()
-            finding = Finding("E022", "reference", {"value": reference})
-            outcomes[d.position] = Outcome(d, REJECTED, [finding])
-        else:
-            to_submit.append(d)
-    if to_submit:
-        for outcome in submit(caller, to_submit, dry_run=dry_run):
-            outcomes[outcome.declaration.position] = outcome
-    return outcomes
-
-
 def _apply_chunk(
     batch: BatchFile,
     partition: BatchPartition,
@@ -592,7 +572,19 @@ def _apply_chunk(
         current = BatchPartition.objects.select_for_update().get(pk=partition.pk)
         if current.lease_owner != owner or current.checkpoint != partition.checkpoint:
             raise LeaseLost
-        outcomes = _outcomes(plan, caller, chunk, dry_run=batch.test)
+        outcomes: dict[int, Outcome] = {}
+        to_submit = []
+        for d in chunk:
+            if d.position in plan.duplicates:
+                # The file used the reference earlier (E022).
+                reference = str(d.data.get("reference", "")).strip()
+                finding = Finding("E022", "reference", {"value": reference})
+                outcomes[d.position] = Outcome(d, REJECTED, [finding])
+            else:
+                to_submit.append(d)
+        if to_submit:
+            for outcome in submit(caller, to_submit, dry_run=batch.test):
+                outcomes[outcome.declaration.position] = outcome
         plain, with_findings = [], []
         counts = {ACCEPTED: 0, ACCEPTED_WITH_WARNINGS: 0, REJECTED: 0}
         for declaration in chunk:
