@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -670,21 +671,24 @@ class _Chunk:
 
     def employed_elsewhere(self, worker: Worker) -> bool:
         """Whether an employer the caller may not declare for employs or employed the
-        worker; for every worker the chunk would rename, in one statement."""
-        shared = self.__dict__.get("_shared")
-        if shared is None:
-            renamed = {
-                self.workers[p.insz].pk
-                for p in self.parsed
-                if p.declaration.kind == "worker" and not p.blocked and p.insz in self.workers
-                and self.workers[p.insz].pk is not None
-            }
-            shared = self._shared = set(
-                Employment.objects.filter(worker_id__in=renamed)
-                .exclude(employer_id__in=self.caller.employer_ids(DECLARE))
-                .values_list("worker_id", flat=True)
-            )
-        return worker.pk in shared
+        worker."""
+        return worker.pk in self.workers_employed_elsewhere
+
+    @cached_property
+    def workers_employed_elsewhere(self) -> set[int]:
+        """Of the known workers the chunk declares, those an employer the caller may not
+        declare for employs or employed: one statement, at the first rename."""
+        declared = {
+            self.workers[p.insz].pk
+            for p in self.parsed
+            if p.declaration.kind == "worker" and not p.blocked and p.insz in self.workers
+            and self.workers[p.insz].pk is not None
+        }
+        return set(
+            Employment.objects.filter(worker_id__in=declared)
+            .exclude(employer_id__in=self.caller.employer_ids(DECLARE))
+            .values_list("worker_id", flat=True)
+        )
 
     def upsert_employment(self, p: _Parsed, worker: Worker, values: dict) -> bool:
         employer = p.employer
