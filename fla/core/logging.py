@@ -12,8 +12,9 @@ from urllib.parse import quote, unquote
 # digits), so log lines hold them too: 85.07.30-033.28, 850.730.033.28, 850730–03328,
 # ``+`` for a space in a query string. Any run of separators may stand between two
 # digits (matched possessively: no backtracking). A 10-digit enterprise number
-# (0403170701, 0403.170.701) never matches. Percent-encoded forms (``%2E``, ``%E2%80%93``, full-width digits) are found
-# in a decoded copy of the line, which is then written decoded and masked.
+# (0403170701, 0403.170.701) never matches. Percent-encoded forms (``%2E``,
+# ``%E2%80%93``, full-width digits) are found in a decoded copy of the line, which is
+# then written decoded and masked.
 _SEP = "[\\s.+\\-\u2010-\u2015\u2212]*+"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INSZ = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{10}}(?!\d)")

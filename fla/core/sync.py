@@ -10,8 +10,9 @@ could not see yet is stamped at or after it.
 * PostgreSQL: the start of the oldest transaction of this database that holds a
   transaction id, as the server sees it now. The write path takes its transaction id
   (by its locks, or ``pg_current_xact_id()`` when it locks nothing) before it stamps
-  its changes, so a transaction without one will stamp them later than now. That read and
-  the list must both go to the primary (``PRIMARY``), whatever the replica router does.
+  its changes, so a transaction without one will stamp them later than now. That read
+  and the list must both go to the primary (``PRIMARY``), whatever the replica router
+  does.
 * SQLite: writers run one after the other (``BEGIN IMMEDIATE``), but a reader cannot see
   the one in progress; the longest a write transaction may take is assumed instead
   (``FLA_SYNC_WRITE_SECONDS``, 60 by default: a BATCH chunk takes a few seconds).
@@ -46,15 +47,13 @@ def settled() -> dt.datetime:
     """The time from which the next incremental read must start; read it before the
     rows it goes with."""
     now = timezone.now()
+    # The longest a write may take: SQLite, or a writer whose start is hidden.
+    since = now - dt.timedelta(seconds=settings.FLA_SYNC_WRITE_SECONDS)
     connection = connections[PRIMARY]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_OLDEST_WRITER)
             oldest, hidden = cursor.fetchone()
-        if hidden:
-            since = now - dt.timedelta(seconds=settings.FLA_SYNC_WRITE_SECONDS)
-        else:
+        if not hidden:
             since = min(now, oldest) if oldest is not None else now
-    else:
-        since = now - dt.timedelta(seconds=settings.FLA_SYNC_WRITE_SECONDS)
     return since - dt.timedelta(seconds=settings.FLA_SYNC_CLOCK_SECONDS)
