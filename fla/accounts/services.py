@@ -339,9 +339,12 @@ def _create_client(caller: Caller, *, name: str, scopes: list[str], **owner):
     return new
 
 
-def _revoke_client(caller: Caller, client):
+def _revoke_client(caller: Caller, client_pk: int, **owner):
+    """Revoke the client ``client_pk`` of ``owner`` (``employer=`` or ``mandatary=``)."""
+    from fla.api.models import ApiClient
     from fla.api.services import revoke_client
 
+    client = ApiClient.objects.select_related("application", *owner).get(pk=client_pk, **owner)
     if client.revoked_at is not None:
         return client
     employer, mandatary = client.employer, client.mandatary
@@ -361,13 +364,8 @@ def create_api_client(caller: Caller, employer: Employer, *, name: str, scopes: 
 
 def revoke_api_client(caller: Caller, employer: Employer, client_pk: int):
     """Revoke one of the employer's API clients: its tokens stop working at once."""
-    from fla.api.models import ApiClient
-
     _require_manager(caller, employer)
-    client = ApiClient.objects.select_related("application", "employer").get(
-        pk=client_pk, employer=employer
-    )
-    return _revoke_client(caller, client)
+    return _revoke_client(caller, client_pk, employer=employer)
 
 
 def create_mandatary_api_client(
@@ -381,10 +379,5 @@ def create_mandatary_api_client(
 
 def revoke_mandatary_api_client(caller: Caller, mandatary: Mandatary, client_pk: int):
     """Revoke one of the mandatary's API clients: its tokens stop working at once."""
-    from fla.api.models import ApiClient
-
     _require_mandatary_manager(caller, mandatary)
-    client = ApiClient.objects.select_related("application", "mandatary").get(
-        pk=client_pk, mandatary=mandatary
-    )
-    return _revoke_client(caller, client)
+    return _revoke_client(caller, client_pk, mandatary=mandatary)
