@@ -23,6 +23,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import checks as st_checks
+from schemathesis.config import SchemathesisConfig
+from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES
 from schemathesis.core.failures import FailureGroup, ServerError
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
@@ -42,6 +44,18 @@ CHECKS = [
     st_checks.response_schema_conformance,
 ]
 NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
+# Invalid data must be refused with one of schemathesis's statuses, or with 412: a
+# generated If-Match that names no current version is answered before the body is read
+# (RFC 9110 §13.2.1: preconditions are evaluated before the request content is processed).
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "412"]
+            }
+        }
+    }
+)
 
 
 @pytest.fixture
@@ -58,7 +72,7 @@ def keep_db_connection():
 @pytest.fixture(scope="module")
 def schema(django_db_blocker):
     with django_db_blocker.unblock():
-        return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
+        return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP, config=CONFIG)
 
 
 def _operations():
