@@ -114,3 +114,54 @@ def test_a_writer_whose_start_is_hidden_falls_back_to_the_longest_write(settings
     assert sync.settled() <= before - dt.timedelta(seconds=60)
     monkeypatch.setattr(sync, "_OLDEST_WRITER", "SELECT NULL::timestamptz, NULL::boolean")
     assert sync.settled() >= before - dt.timedelta(seconds=1)  # nobody writing: now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_of_another_role_is_allowed_for_without_read_all_stats(settings):
+    """For real: a role without pg_read_all_stats reads the start of another role's
+    writer as hidden, and falls back to the longest write; granted pg_read_all_stats, it
+    sees the start."""
+    _needs_postgresql()
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    settings.FLA_SYNC_WRITE_SECONDS, settings.FLA_SYNC_CLOCK_SECONDS = 60, 0
+    suffix = uuid.uuid4().hex[:10]
+    reader, writer = f"fla_sync_reader_{suffix}", f"fla_sync_writer_{suffix}"
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    with connection.cursor() as cursor:
+        for role in (reader, writer):
+            cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)).as_string())
+    other = None
+    try:
+        other = psycopg.connect(**{**params, "user": writer, "password": None})
+        with other.cursor() as cursor:  # a transaction that holds a transaction id
+            cursor.execute("SELECT pg_current_xact_id()")
+            cursor.execute("SELECT xact_start FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+            started = cursor.fetchone()[0]
+        time.sleep(0.1)
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(reader)).as_string())
+        try:
+            before, handed_out, after = timezone.now(), sync.settled(), timezone.now()
+            longest = dt.timedelta(seconds=60)
+            assert before - longest <= handed_out <= after - longest  # hidden: fallback
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+                cursor.execute(
+                    sql.SQL("GRANT pg_read_all_stats TO {}").format(sql.Identifier(reader)).as_string()
+                )
+                cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(reader)).as_string())
+            assert sync.settled() == started  # seen: the writer's own start
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+    finally:
+        if other is not None:
+            other.close()
+        with connection.cursor() as cursor:
+            for role in (reader, writer):
+                cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)).as_string())
