@@ -62,6 +62,21 @@ urlpatterns = [
         name="access_client_revoke",
     ),
     path("app/access/history/", access.history, name="access_history"),
+    path(
+        "app/mandataries/<int:mandatary_id>/api-clients/",
+        access.mandatary_clients,
+        name="mandatary_clients",
+    ),
+    path(
+        "app/mandataries/<int:mandatary_id>/api-clients/new/",
+        access.mandatary_client_new,
+        name="mandatary_client_new",
+    ),
+    path(
+        "app/mandataries/<int:mandatary_id>/api-clients/<int:client_pk>/revoke/",
+        access.mandatary_client_revoke,
+        name="mandatary_client_revoke",
+    ),
 ]
 
 # The demo login exists only in the embedded profile: in production the URL is absent,

@@ -22,6 +22,7 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from fla.accounts.models import Mandate
 from fla.batch.builder import file_bytes
 from tests.security.conftest import diff, snapshot, training_zones, web_client
 
@@ -56,6 +57,7 @@ class Row:
     route: str  # the pattern as written, e.g. app/workers/<int:worker_id>/
     name: str  # namespace:name
     manage: bool = False  # for access managers only (mandataries never manage)
+    mandatary_manage: bool = False  # for the managers of the mandatary in the path only
 
     @property
     def params(self) -> list[str]:
@@ -69,15 +71,21 @@ def walk(patterns=None, prefix: str = "", namespace: str = ""):
             yield from walk(entry.url_patterns, prefix + str(entry.pattern), ns)
         elif isinstance(entry, URLPattern):
             name = f"{namespace}:{entry.name}" if namespace else (entry.name or "")
-            yield Row(prefix + str(entry.pattern), name, _for_managers(entry.callback))
+            yield Row(
+                prefix + str(entry.pattern),
+                name,
+                _wrapped_by(entry.callback, "manager_view."),
+                _wrapped_by(entry.callback, "mandatary_manager_view."),
+            )
 
 
-def _for_managers(view) -> bool:
-    """Whether ``view`` is wrapped by ``manager_view`` (found through ``__wrapped__``)."""
+def _wrapped_by(view, decorator: str) -> bool:
+    """Whether ``view`` is wrapped by the decorator whose wrapper's qualified name starts
+    with ``decorator`` (found through ``__wrapped__``)."""
     while view is not None:
         # functools.wraps copies __qualname__; the code object keeps the wrapper's own
         code = getattr(view, "__code__", None)
-        if code is not None and code.co_qualname.startswith("manager_view."):
+        if code is not None and code.co_qualname.startswith(decorator):
             return True
         view = getattr(view, "__wrapped__", None)
     return False
@@ -161,6 +169,10 @@ def fill(row: Row, org) -> dict[str, object]:
             values[param] = org.training.reference
         elif param in {"user_id"}:
             values[param] = org.hr_user.pk
+        elif param == "mandatary_id":  # a mandatary holding a mandate of the target
+            values[param] = (
+                Mandate.objects.filter(employer=org.employer).order_by("pk").first().mandatary_id
+            )
         elif param == "name":  # the published XSDs
             values[param] = "fla-batch-v1.xsd"
         elif param == "year":
@@ -299,7 +311,8 @@ def test_web_matrix(world, row, method, column):
     target = getattr(world, column.target)
     url = url_of(row, target)
     client = _client(world, column)
-    before = snapshot() if column.expect != "ok" or row.manage or row.name in STAFF_ONLY else {}
+    checked = column.expect != "ok" or row.manage or row.mandatary_manage
+    before = snapshot() if checked or row.name in STAFF_ONLY else {}
     response = _request(client, method, url, target, world)
     status = response.status_code
     assert status < 500, (status, url)
@@ -317,6 +330,10 @@ def test_web_matrix(world, row, method, column):
     expect = column.expect
     if row.manage and column.name == "mandated":
         expect = "denied"  # a mandate never carries the management of accesses
+    if row.mandatary_manage and expect == "ok":
+        # No caller of the matrix manages a mandatary (the mandatary's user only
+        # declares): the managers' own way is tests/web/test_mandatary_clients.py.
+        expect = "denied"
     if expect == "ok":
         if status == 405:  # the view does not serve this method to anyone
             return
@@ -338,7 +355,7 @@ def test_web_matrix(world, row, method, column):
         return
     if column.name == "worker_no_access" and _is_no_access_redirect(response):
         return
-    if row.params or row.manage:
+    if row.params or row.manage or row.mandatary_manage:
         assert status == 404, (column.name, method, url, status)
     else:
         # pages without an object in the path show the caller's own data (or none)

@@ -16,7 +16,18 @@ from tests.factories import join, make_mandatary, make_user, mandate
 pytestmark = pytest.mark.django_db
 
 CLIENTS = reverse("web:access_clients")
-NEW = reverse("web:access_client_new")
+
+
+def clients_url(mandatary) -> str:
+    return reverse("web:mandatary_clients", args=[mandatary.pk])
+
+
+def new_url(mandatary) -> str:
+    return reverse("web:mandatary_client_new", args=[mandatary.pk])
+
+
+def revoke_url(mandatary, client) -> str:
+    return reverse("web:mandatary_client_revoke", args=[mandatary.pk, client.pk])
 
 
 @pytest.fixture
@@ -46,17 +57,17 @@ def _token(client_id: str, secret: str):
 
 def test_a_mandatary_manager_finds_the_page_in_the_menu(boss, secretariat):
     page = boss.get(reverse("web:dashboard")).content.decode()
-    assert f'{CLIENTS}?mandatary_id={secretariat.pk}"' in page
+    assert f'{clients_url(secretariat)}"' in page
     assert 'data-testid="nav-mandatary-clients"' in page
     assert 'data-testid="nav-access"' not in page  # no employer access management
-    response = boss.get(CLIENTS, {"mandatary_id": secretariat.pk})
+    response = boss.get(clients_url(secretariat))
     assert response.status_code == 200
     assert "Sociaal Secretariaat Zuid" in response.content.decode()
 
 
 def test_a_mandatary_manager_creates_and_revokes_a_client(boss, secretariat, world):
     response = boss.post(
-        NEW, {"mandatary_id": secretariat.pk, "name": "Loonmotor", "scopes": ["read"]}
+        new_url(secretariat), {"name": "Loonmotor", "scopes": ["read"]}
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -69,12 +80,14 @@ def test_a_mandatary_manager_creates_and_revokes_a_client(boss, secretariat, wor
     token = _token(created.client_id, created.client_secret)
     assert token.status_code == 200 and token.json()["scope"] == "read"
     # The secret is never shown again.
-    listing = boss.get(CLIENTS, {"mandatary_id": secretariat.pk}).content.decode()
+    listing = boss.get(clients_url(secretariat)).content.decode()
     assert "Loonmotor" in listing and created.client_secret not in listing
 
-    revoked = boss.post(reverse("web:access_client_revoke", args=[client.pk]))
+    # The employer's revoke address does not reach a mandatary's client.
+    assert boss.post(reverse("web:access_client_revoke", args=[client.pk])).status_code == 404
+    revoked = boss.post(revoke_url(secretariat, client))
     assert revoked.status_code == 302
-    assert revoked["Location"] == f"{CLIENTS}?mandatary_id={secretariat.pk}"
+    assert revoked["Location"] == clients_url(secretariat)
     client.refresh_from_db()
     assert client.revoked_at is not None
     assert _token(created.client_id, created.client_secret).status_code == 401
@@ -85,8 +98,8 @@ def test_a_mandatary_manager_creates_and_revokes_a_client(boss, secretariat, wor
 
 
 def test_the_scopes_and_name_are_checked_as_for_an_employer(boss, secretariat):
-    assert boss.post(NEW, {"mandatary_id": secretariat.pk, "name": "X"}).status_code == 422
-    bad = boss.post(NEW, {"mandatary_id": secretariat.pk, "name": "", "scopes": ["read"]})
+    assert boss.post(new_url(secretariat), {"name": "X"}).status_code == 422
+    bad = boss.post(new_url(secretariat), {"name": "", "scopes": ["read"]})
     assert bad.status_code == 422
     assert not ApiClient.objects.exists()
 
@@ -97,10 +110,10 @@ def test_a_manager_without_any_mandate_can_still_register_a_client(client):
     join(user, lonely, "manage")
     client.force_login(user)
     page = client.get(reverse("web:no_access")).content.decode()
-    assert f"{CLIENTS}?mandatary_id={lonely.pk}" in page
-    assert client.get(CLIENTS, {"mandatary_id": lonely.pk}).status_code == 200
+    assert clients_url(lonely) in page
+    assert client.get(clients_url(lonely)).status_code == 200
     response = client.post(
-        NEW, {"mandatary_id": lonely.pk, "name": "Connector", "scopes": ["read"]}
+        new_url(lonely), {"name": "Connector", "scopes": ["read"]}
     )
     assert response.status_code == 200
     assert ApiClient.objects.filter(mandatary=lonely).count() == 1
@@ -116,10 +129,10 @@ def test_a_member_without_the_manage_role_gets_404(client, secretariat, role):
         'data-testid="nav-mandatary-clients"'
         not in client.get(reverse("web:dashboard")).content.decode()
     )
-    assert client.get(CLIENTS, {"mandatary_id": secretariat.pk}).status_code == 404
-    posted = client.post(NEW, {"mandatary_id": secretariat.pk, "name": "Mine", "scopes": ["read"]})
+    assert client.get(clients_url(secretariat)).status_code == 404
+    posted = client.post(new_url(secretariat), {"name": "Mine", "scopes": ["read"]})
     assert posted.status_code == 404
-    assert client.post(reverse("web:access_client_revoke", args=[theirs.pk])).status_code == 404
+    assert client.post(revoke_url(secretariat, theirs)).status_code == 404
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
     assert ApiClient.objects.filter(mandatary=secretariat).count() == 1
@@ -131,15 +144,16 @@ def test_a_manager_of_another_mandatary_gets_404(client, secretariat):
     join(user, other, "manage")
     client.force_login(user)
     theirs = create_client(name="Theirs", mandatary=secretariat).client
-    assert client.get(CLIENTS, {"mandatary_id": secretariat.pk}).status_code == 404
-    assert client.get(CLIENTS, {"mandatary_id": "x"}).status_code == 404
-    posted = client.post(NEW, {"mandatary_id": secretariat.pk, "name": "Mine", "scopes": ["read"]})
+    assert client.get(clients_url(secretariat)).status_code == 404
+    assert client.get("/app/mandataries/x/api-clients/").status_code == 404
+    posted = client.post(new_url(secretariat), {"name": "Mine", "scopes": ["read"]})
     assert posted.status_code == 404
-    assert client.post(reverse("web:access_client_revoke", args=[theirs.pk])).status_code == 404
+    assert client.post(revoke_url(secretariat, theirs)).status_code == 404
+    assert client.post(revoke_url(other, theirs)).status_code == 404  # its own address
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
     # Its own page lists none of the other mandatary's clients.
-    own = client.get(CLIENTS, {"mandatary_id": other.pk}).content.decode()
+    own = client.get(clients_url(other)).content.decode()
     assert "Theirs" not in own
 
 
@@ -150,14 +164,15 @@ def test_an_employer_manager_cannot_reach_the_mandatarys_clients(client, world, 
     grant(manager, world["employer"], "manage")
     client.force_login(manager)
     theirs = create_client(name="Theirs", mandatary=secretariat).client
-    assert client.get(CLIENTS, {"mandatary_id": secretariat.pk}).status_code == 404
+    assert client.get(clients_url(secretariat)).status_code == 404
+    assert client.post(revoke_url(secretariat, theirs)).status_code == 404
     assert client.post(reverse("web:access_client_revoke", args=[theirs.pk])).status_code == 404
     # ... and the employer's own page does not list the mandatary's clients.
     assert "Theirs" not in client.get(CLIENTS).content.decode()
 
 
 def test_the_page_and_menu_item_are_translated(boss, secretariat):
-    body = boss.get(CLIENTS, {"mandatary_id": secretariat.pk}, HTTP_ACCEPT_LANGUAGE="fr")
+    body = boss.get(clients_url(secretariat), HTTP_ACCEPT_LANGUAGE="fr")
     text = body.content.decode()
     assert "Clients API du prestataire Sociaal Secretariaat Zuid" in text
     assert "Clients API du prestataire</a>" in text

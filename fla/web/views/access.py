@@ -19,7 +19,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -291,43 +290,30 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
 
 # --- API clients ---------------------------------------------------------------------
 #
-# One page for the API clients of an organisation the user manages: the chosen
-# employer (its access managers), or, with ``mandatary_id`` (in the query string, a
-# field of the forms), a mandatary (its members with the role ``manage``). A revoke
-# finds the owner from the client itself. To anyone else the clients of an
-# organisation do not exist (404).
+# The API clients of an organisation the user manages: the chosen employer (its access
+# managers, under /app/access/api-clients/), or a mandatary (its members with the role
+# ``manage``, under /app/mandataries/<id>/api-clients/). To anyone else the clients of
+# an organisation do not exist (404).
 
 
-def _managed_mandatary(request: HttpRequest, mandatary_id) -> Mandatary:
-    try:
-        pk = int(mandatary_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    found = services.managed_mandataries(caller_for(request)).filter(pk=pk).first()
+def _managed_mandatary(request: HttpRequest, mandatary_id: int) -> Mandatary:
+    found = services.managed_mandataries(caller_for(request)).filter(pk=mandatary_id).first()
     if found is None:
         raise Http404
     return found
 
 
-def _or_for_mandatary(employer_view, mandatary_of):
-    """The employer's ``manager_view`` ``employer_view``, unless ``mandatary_of(request,
-    *args)`` names a mandatary: then the decorated view, with that mandatary, for its
-    managers only. Either way a view for managers: ``__wrapped__`` leads to the manager
-    view (tests/security/test_matrix_web.py finds the pages of managers that way)."""
+def mandatary_manager_view(view):
+    """A page of a mandatary's managers: the view gets the mandatary named by
+    ``mandatary_id`` in the path if the user manages it; anyone else gets 404
+    (tests/security/test_matrix_web.py finds these pages by this wrapper's name)."""
 
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            mandatary_id = mandatary_of(request, *args, **kwargs)
-            if mandatary_id is None:
-                return employer_view(request, *args, **kwargs)
-            return view(request, _managed_mandatary(request, mandatary_id), *args, **kwargs)
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, mandatary_id: int, *args, **kwargs) -> HttpResponse:
+        return view(request, _managed_mandatary(request, mandatary_id), *args, **kwargs)
 
-        wrapper.__wrapped__ = employer_view  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorator
+    return wrapper
 
 
 def _context_if_any(request: HttpRequest) -> Context | None:
@@ -390,17 +376,14 @@ def _client_values(request: HttpRequest) -> dict:
 
 
 @manager_view
-def _employer_clients(request: HttpRequest, ctx: Context) -> HttpResponse:
+def clients(request: HttpRequest, ctx: Context) -> HttpResponse:
     return _clients_page(request, ctx)
 
 
-@_or_for_mandatary(_employer_clients, lambda request: request.GET.get("mandatary_id"))
-def clients(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
-    return _mandatary_clients_page(request, mandatary)
-
-
+@require_POST
+@never_cache
 @manager_view
-def _employer_client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
+def client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     values = _client_values(request)
     try:
         new = services.create_api_client(
@@ -415,9 +398,24 @@ def _employer_client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
 
 
 @require_POST
+@manager_view
+def client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
+    if not ApiClient.objects.filter(pk=client_pk, employer=ctx.employer).exists():
+        raise Http404
+    client = services.revoke_api_client(ctx.caller, ctx.employer, client_pk)
+    messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
+    return redirect("web:access_clients")
+
+
+@mandatary_manager_view
+def mandatary_clients(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
+    return _mandatary_clients_page(request, mandatary)
+
+
+@require_POST
 @never_cache
-@_or_for_mandatary(_employer_client_new, lambda request: request.POST.get("mandatary_id"))
-def client_new(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
+@mandatary_manager_view
+def mandatary_client_new(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
     values = _client_values(request)
     try:
         new = services.create_mandatary_api_client(
@@ -431,29 +429,16 @@ def client_new(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
     return _mandatary_clients_page(request, mandatary, created=new)
 
 
-@manager_view
-def _employer_client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
-    if not ApiClient.objects.filter(pk=client_pk, employer=ctx.employer).exists():
-        raise Http404
-    client = services.revoke_api_client(ctx.caller, ctx.employer, client_pk)
-    messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
-    return redirect("web:access_clients")
-
-
-def _owner_mandatary(request: HttpRequest, client_pk: int) -> int | None:
-    return (
-        ApiClient.objects.filter(pk=client_pk, mandatary__isnull=False)
-        .values_list("mandatary_id", flat=True)
-        .first()
-    )
-
-
 @require_POST
-@_or_for_mandatary(_employer_client_revoke, _owner_mandatary)
-def client_revoke(request: HttpRequest, mandatary: Mandatary, client_pk: int) -> HttpResponse:
+@mandatary_manager_view
+def mandatary_client_revoke(
+    request: HttpRequest, mandatary: Mandatary, client_pk: int
+) -> HttpResponse:
+    if not ApiClient.objects.filter(pk=client_pk, mandatary=mandatary).exists():
+        raise Http404
     client = services.revoke_mandatary_api_client(caller_for(request), mandatary, client_pk)
     messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
-    return redirect(f"{reverse('web:access_clients')}?mandatary_id={mandatary.pk}")
+    return redirect("web:mandatary_clients", mandatary_id=mandatary.pk)
 
 
 # --- audit history -------------------------------------------------------------------
