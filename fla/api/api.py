@@ -7,17 +7,20 @@ import logging
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 
 from fla.api import openapi
-from fla.api.auth import READ_AUTH
+from fla.api.auth import READ_AUTH, TOKEN_REQUIRED
 from fla.api.problems import (
+    BODY_NOT_AN_OBJECT,
     INVALID_REQUEST,
     Problem,
     problem_response,
+    text,
     validation_errors,
 )
 from fla.api.routers import catalogue, credit, declarations, employers, rights, trainings, workers
@@ -34,9 +37,12 @@ application and BATCH.
   `read` and `declare`. A client sees its own employer, or the employers its
   mandatary holds a mandate for; anything else answers 404.
 * Errors: RFC 9457 `application/problem+json`. Blocking anomalies give 422 with every
-  anomaly; warnings come back in the 200/201 body. Messages follow the language
-  negotiated from `Accept-Language` (nl, fr, de, en; nl when none of them is asked),
-  which every answer names in `Content-Language`.
+  anomaly; warnings come back in the 200/201 body. Every text meant for a person (a
+  problem's `title` and `detail`, the `message` of each anomaly and each error, the
+  `reason` of each error of a BATCH file) is in the language negotiated from
+  `Accept-Language` (nl, fr, de, en; nl when none of them is asked), which every
+  answer names in `Content-Language`; `type`, `status`, codes and zones are the same
+  in every language.
 * Concurrency: every answer of a `GET` has an `ETag` (`If-None-Match` gives 304); send
   it back as `If-Match` and a stale version gives 412. `PUT` of a training by its
   reference is idempotent.
@@ -158,7 +164,7 @@ def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpRe
         request,
         Problem(
             401,
-            "A bearer token is required.",
+            TOKEN_REQUIRED,
             slug="unauthorized",
             headers={"WWW-Authenticate": 'Bearer realm="fla"'},
         ),
@@ -167,19 +173,26 @@ def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(HttpError)
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    detail, cause = str(exc.message), exc.__cause__
+    cause = exc.__cause__
     if isinstance(cause, BodyNotAnObject):  # JSON, but of the wrong shape
-        errors = [{"in": "body", "zone": "", "error": str(cause)}]
+        errors = [{"in": "body", "zone": "", "error": str(cause), "message": BODY_NOT_AN_OBJECT}]
         problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
         return problem_response(request, problem)
-    if isinstance(cause, ValueError):  # JSON that does not parse, with where
-        detail = f"The body is not valid JSON: {str(cause)[:200]}"
+    if isinstance(cause, ValueError):  # JSON that does not parse: the parser says where
+        detail = text(
+            _("De inhoud van het verzoek is geen geldige JSON: %(detail)s"),
+            detail=str(cause)[:200],
+        )
+    elif exc.status_code == 400:  # a body the parser gave up on (nested too deep)
+        detail = _("De inhoud van het verzoek kan niet gelezen worden.")
+    else:
+        detail = ""
     return problem_response(request, Problem(exc.status_code, detail, slug="bad-request"))
 
 
 @api.exception_handler(Http404)
 def _on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem_response(request, Problem(404, "Not found.", slug="not-found"))
+    return problem_response(request, Problem(404, _("Niet gevonden."), slug="not-found"))
 
 
 @api.exception_handler(Exception)
@@ -187,4 +200,4 @@ def _on_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
     if settings.DEBUG:
         raise exc
     log.exception("API error on %s %s", request.method, request.path)
-    return problem_response(request, Problem(500, "An unexpected error occurred."))
+    return problem_response(request, Problem(500, _("Er is een onverwachte fout opgetreden.")))

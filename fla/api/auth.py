@@ -13,12 +13,14 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from ninja.security.base import AuthBase
 from oauth2_provider.models import AccessToken
 
 from fla.accounts.access import Caller
-from fla.api.problems import Problem
+from fla.api.problems import Problem, text
 from fla.core.choices import Channel
 from fla.core.statements import Statement
 
@@ -27,6 +29,7 @@ SCOPE_DESCRIPTIONS = {
     "read": "Read the employers, workers, rights, credit and trainings the client may see.",
     "declare": "Declare workers, rights and trainings (and validate declarations).",
 }
+TOKEN_REQUIRED = _("Er is een bearer-token vereist.")
 
 
 def check_body_size(request: HttpRequest, limit: int | None = None) -> None:
@@ -36,18 +39,30 @@ def check_body_size(request: HttpRequest, limit: int | None = None) -> None:
         # Its size is not known before it is read (and WSGI would hand it over empty).
         raise Problem(
             411,
-            "Send the body with a Content-Length header: chunked bodies are not accepted.",
+            _(
+                "Gelieve de inhoud van het verzoek met een header Content-Length te "
+                "versturen: een inhoud in delen (chunked) wordt niet aanvaard."
+            ),
             slug="length-required",
             max_bytes=limit,
         )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        raise Problem(400, "Content-Length is not a number.", slug="bad-request") from None
+        raise Problem(
+            400, _("De header Content-Length is geen getal."), slug="bad-request"
+        ) from None
     if length > limit:
         raise Problem(
             413,
-            f"The body has {length} bytes; at most {limit} are accepted.",
+            text(
+                _(
+                    "De inhoud van het verzoek telt %(length)s bytes; hoogstens %(limit)s "
+                    "worden aanvaard."
+                ),
+                length=length,
+                limit=limit,
+            ),
             slug="too-large",
             max_bytes=limit,
         )
@@ -64,8 +79,12 @@ def _challenge(error: str = "", description: str = "", scope: str = "") -> dict[
     return {"WWW-Authenticate": ", ".join(parts)}
 
 
-def unauthorized(detail: str, error: str = "invalid_token") -> Problem:
-    return Problem(401, detail, slug="unauthorized", headers=_challenge(error, detail))
+def unauthorized(detail, error: str = "invalid_token") -> Problem:
+    """A 401 whose ``detail`` is in the request's language; the challenge's
+    ``error_description`` is in English, as RFC 6750 §3 allows it ASCII only."""
+    with translation.override("en"):
+        description = str(detail)
+    return Problem(401, detail, slug="unauthorized", headers=_challenge(error, description))
 
 
 def check_rate(client_id: int) -> None:
@@ -88,7 +107,17 @@ def check_rate(client_id: int) -> None:
         retry_after = max(1, int((window + 1) * 60 - now) + 1)
         raise Problem(
             429,
-            f"At most {limit} requests per minute per client.",
+            text(
+                ngettext_lazy(
+                    "Deze API-client heeft het maximum van %(limit)s verzoeken per minuut "
+                    "bereikt; gelieve het over %(count)s seconde opnieuw te proberen.",
+                    "Deze API-client heeft het maximum van %(limit)s verzoeken per minuut "
+                    "bereikt; gelieve het over %(count)s seconden opnieuw te proberen.",
+                    "count",
+                ),
+                limit=limit,
+                count=retry_after,
+            ),
             slug="rate-limited",
             headers={"Retry-After": str(retry_after)},
         )
@@ -114,20 +143,21 @@ class OAuth2(AuthBase):
     def __call__(self, request: HttpRequest) -> Caller:
         check_body_size(request, self.max_body_bytes())
         header = request.META.get("HTTP_AUTHORIZATION", "")
-        scheme, _, raw = header.partition(" ")
+        scheme, _space, raw = header.partition(" ")
         if not header:
-            raise Problem(
-                401, "A bearer token is required.", slug="unauthorized", headers=_challenge()
-            )
+            raise Problem(401, TOKEN_REQUIRED, slug="unauthorized", headers=_challenge())
         if scheme.lower() != "bearer" or not raw.strip():
             raise unauthorized(
-                "The Authorization header must be 'Bearer <token>'.", "invalid_request"
+                _("De header Authorization moet de vorm 'Bearer <token>' hebben."),
+                "invalid_request",
             )
         caller = authenticate_token(raw.strip())
         if self.scope not in caller.scopes:
             raise Problem(
                 403,
-                f"This operation needs the scope '{self.scope}'.",
+                text(
+                    _("Voor deze bewerking is de scope '%(scope)s' vereist."), scope=self.scope
+                ),
                 slug="insufficient-scope",
                 headers=_challenge("insufficient_scope", "", self.scope),
             )
@@ -159,12 +189,12 @@ def authenticate_token(raw: str) -> Caller:
     checksum = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
     rows = _TOKEN.rows(checksum=checksum)
     if not rows:
-        raise unauthorized("The token is unknown.")
+        raise unauthorized(_("Het token is onbekend."))
     [(expires, token_scope, client_id, name, employer_id, mandatary_id, scopes, revoked)] = rows
     if expires <= timezone.now():
-        raise unauthorized("The token has expired.")
+        raise unauthorized(_("Het token is verlopen."))
     if client_id is None or revoked is not None:
-        raise unauthorized("The client of this token was revoked.")
+        raise unauthorized(_("De API-client van dit token is ingetrokken."))
     caller = Caller(
         channel=Channel.API,
         label=name,

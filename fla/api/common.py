@@ -14,16 +14,17 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from fla.accounts.access import READ, Caller
-from fla.api.problems import Problem, anomalies_problem, request_language
+from fla.api.problems import TITLES, Problem, anomalies_problem, request_language
 from fla.core.identifiers import InvalidIdentifier, clean_enterprise_number, clean_insz
 from fla.core.statements import Statement, fields_of
 from fla.declarations.types import Declaration, Outcome
 from fla.employers.models import Employer
 from fla.workers.models import Worker
 
-NOT_VISIBLE = "Not found, or not visible to this client."
+NOT_VISIBLE = _("Niet gevonden, of niet zichtbaar voor deze API-client.")
 
 
 def caller_of(request: HttpRequest) -> Caller:
@@ -118,7 +119,10 @@ def check_if_match(request: HttpRequest, current: str | None) -> None:
         return
     raise Problem(
         412,
-        "If-Match names no current version of this resource (a weak tag never matches).",
+        _(
+            "If-Match noemt geen actuele versie van deze resource (een zwakke tag komt "
+            "nooit overeen)."
+        ),
         slug="stale-version",
         current_etag=current,
     )
@@ -178,7 +182,7 @@ def etagged(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
 
 # --- cursors -------------------------------------------------------------------------
 
-BAD_CURSOR = "The cursor is not one this API gave."
+BAD_CURSOR = _("Deze cursor werd niet door deze API gegeven.")
 _MAX_ID = 2**63 - 1
 
 
@@ -274,7 +278,7 @@ def declare(
         raise Problem(404, NOT_VISIBLE, slug="not-found")
     if "E024" in codes:
         problem = anomalies_problem(request, outcome.errors, status=412)
-        problem.slug, problem.title = "stale-version", "Precondition failed"
+        problem.slug, problem.title = "stale-version", TITLES[412]
         raise problem
     if "E023" in codes and declaration.action in {"replace", "cancel"}:
         raise Problem(

@@ -1,42 +1,59 @@
 """RFC 9457 problem details: every error of the API is ``application/problem+json``.
 
 A problem has ``type``, ``title``, ``status``, ``detail`` and ``instance``; problems
-about declarations add ``anomalies`` (code, severity, zone and message, the message
-in the language negotiated for the request), problems about the shape of a request add
-``errors``. Every answer of the API says that language in ``Content-Language``.
+about declarations add ``anomalies`` (code, severity, zone and message), problems about
+the shape of a request add ``errors`` (each with a ``message``). Every text meant for a
+person (title, detail, messages) is in the language negotiated for the request, which
+every answer of the API says in ``Content-Language``; what a program reads (``type``,
+``status``, codes, zones) is the same in every language.
+
+The texts are gettext messages with Dutch msgids, as everywhere in FLA, translated in
+fla/locale. A problem keeps them lazy and renders them in the request's language.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
 
 from fla.declarations.anomalies import LANGUAGES
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:fla:problem:"
-INVALID_REQUEST = "The request does not have the expected shape."
+INVALID_REQUEST = _("Het verzoek heeft niet de verwachte vorm.")
 
 TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    411: "Length required",
-    412: "Precondition failed",
-    413: "Content too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    428: "Precondition required",
-    429: "Too many requests",
-    500: "Internal server error",
+    400: _("Ongeldig verzoek"),
+    401: _("Niet geauthenticeerd"),
+    403: _("Toegang geweigerd"),
+    404: _("Niet gevonden"),
+    405: _("Methode niet toegelaten"),
+    409: _("Conflict"),
+    411: _("Lengte vereist"),
+    412: _("Voorwaarde niet vervuld"),
+    413: _("Inhoud te groot"),
+    415: _("Mediatype niet ondersteund"),
+    422: _("Inhoud niet verwerkbaar"),
+    428: _("Voorwaarde vereist"),
+    429: _("Te veel verzoeken"),
+    500: _("Interne fout"),
 }
+ERROR = _("Fout")
+
+
+def text(template: str | Promise, **params: Any) -> Promise:
+    """``template`` (a gettext message with ``%(name)s`` placeholders, or an
+    ``ngettext_lazy`` one counting on ``count``) filled in with ``params`` when it is
+    rendered, in the language active then."""
+    return lazy(lambda: str(template % params), str)()
 
 
 def request_language(request: HttpRequest) -> str:
@@ -63,15 +80,18 @@ def set_language_headers(request: HttpRequest, response: HttpResponse) -> HttpRe
 
 
 class Problem(Exception):
-    """Raised anywhere in the API; the exception handler turns it into problem+json."""
+    """Raised anywhere in the API; the exception handler turns it into problem+json.
+
+    ``title`` and ``detail`` are gettext messages (lazy, or ``text(...)``): they are
+    rendered in the language of the request the problem answers."""
 
     def __init__(
         self,
         status: int,
-        detail: str = "",
+        detail: str | Promise = "",
         *,
         slug: str = "",
-        title: str = "",
+        title: str | Promise = "",
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
@@ -79,22 +99,37 @@ class Problem(Exception):
         self.status = status
         self.detail = detail
         self.slug = slug
-        self.title = title or TITLES.get(status, "Error")
+        self.title = title or TITLES.get(status, ERROR)
         self.headers = headers or {}
         self.extensions = extensions
 
     def body(self, request: HttpRequest | None) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "type": PROBLEM_BASE + self.slug if self.slug else "about:blank",
-            "title": self.title,
-            "status": self.status,
-        }
-        if self.detail:
-            data["detail"] = self.detail
-        if request is not None:
-            data["instance"] = request.path
-        data.update(self.extensions)
+        """The problem's members, its texts in the request's language (without a
+        request, in the active one)."""
+        language = request_language(request) if request is not None else None
+        with translation.override(language) if language else nullcontext():
+            data: dict[str, Any] = {
+                "type": PROBLEM_BASE + self.slug if self.slug else "about:blank",
+                "title": str(self.title),
+                "status": self.status,
+            }
+            if self.detail:
+                data["detail"] = str(self.detail)
+            if request is not None:
+                data["instance"] = request.path
+            data.update(_rendered(self.extensions))
         return data
+
+
+def _rendered(value: Any) -> Any:
+    """``value`` with every lazy text in it rendered in the active language."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _rendered(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rendered(item) for item in value]
+    return value
 
 
 def problem_response(request: HttpRequest | None, problem: Problem) -> HttpResponse:
@@ -116,9 +151,9 @@ def anomalies_problem(request: HttpRequest, findings: list, status: int = 422) -
     anomalies = [finding.as_dict(language) for finding in findings]
     return Problem(
         status,
-        "The declaration was rejected; nothing of it was stored.",
+        _("De aangifte werd geweigerd; er werd niets van opgeslagen."),
         slug="anomalies",
-        title="Declaration rejected",
+        title=_("Aangifte geweigerd"),
         anomalies=anomalies,
     )
 
@@ -126,7 +161,9 @@ def anomalies_problem(request: HttpRequest, findings: list, status: int = 422) -
 def validation_problem(
     request: HttpRequest, where: str, zone: str, code: str, error: str, **params: Any
 ) -> Problem:
-    """The 422 of a request of the wrong shape, for one zone the schema cannot check."""
+    """The 422 of a request of the wrong shape, for one zone the schema cannot check.
+    ``error`` is the technical reason (English, as pydantic's); ``message`` is for
+    people, in the request's language."""
     from fla.declarations.anomalies import CATALOGUE
 
     return Problem(
@@ -179,10 +216,33 @@ _LITERAL_CODES = {
     "action": "E015",
     "size_class": "E029",
 }
+# The message of an error no catalogue code applies to, by pydantic's error type
+# (``%(name)s`` from the error's context); anything else gets SHAPE_MESSAGE.
+_ERROR_MESSAGES = {
+    "string_type": _("Deze zone moet tekst zijn."),
+    "literal_error": _("Onbekende waarde: %(value)s. Toegelaten: %(expected)s."),
+    "enum": _("Onbekende waarde: %(value)s. Toegelaten: %(expected)s."),
+    "dict_type": _("Deze zone moet een JSON-object zijn."),
+    "model_type": _("Deze zone moet een JSON-object zijn."),
+    "model_attributes_type": _("Deze zone moet een JSON-object zijn."),
+    "list_type": _("Deze zone moet een lijst (JSON-array) zijn."),
+    "too_long": _("De lijst telt te veel elementen (hoogstens %(max)s)."),
+    "extra_forbidden": _("Deze zone is onbekend."),
+}
+SHAPE_MESSAGE = _("Deze waarde heeft niet de verwachte vorm.")
+BODY_NOT_AN_OBJECT = _("De inhoud van het verzoek moet een JSON-object zijn.")
+
+
+def _allowed(expected: str) -> str:
+    """Pydantic's ``'a', 'b' or 'c'`` as ``a, b, c``: no English "or" in a message."""
+    values = re.findall(r"'([^']*)'", expected)
+    return ", ".join(values) if values else expected
 
 
 def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Ninja's validation errors as problem ``errors``: where, what, and an anomaly code."""
+    """Ninja's validation errors as problem ``errors``: where, what, an anomaly code
+    where one applies, and always a ``message`` in the request's language (``error``
+    is pydantic's own English text, for developers)."""
     from fla.declarations.anomalies import CATALOGUE
 
     language = request_language(request)
@@ -193,16 +253,17 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
         # ninja puts the body parameter's own name after "body": drop it.
         path = loc[2:] if where == "body" and len(loc) > 1 else loc[1:]
         zone = next((p for p in reversed(path) if not p.isdigit()), "")
-        code = _ERROR_CODES.get(str(error.get("type", "")))
-        if code is None and error.get("type") in {"literal_error", "enum"}:
+        kind = str(error.get("type", ""))
+        code = _ERROR_CODES.get(kind)
+        if code is None and kind in {"literal_error", "enum"}:
             code = _LITERAL_CODES.get(zone)
         item: dict[str, Any] = {
             "in": where,
             "zone": ".".join(path),
             "error": str(error.get("msg", "")),
         }
+        ctx = error.get("ctx") or {}
         if code:
-            ctx = error.get("ctx") or {}
             params = {
                 "value": error.get("value", ""),
                 "max": ctx.get("max_length", ""),
@@ -210,5 +271,13 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
             }
             item["code"] = code
             item["message"] = CATALOGUE[code].message(language, **params)
+        else:
+            params = {
+                "value": error.get("value", ""),
+                "expected": _allowed(str(ctx.get("expected", ""))),
+                "max": ctx.get("max_length", ""),
+            }
+            with translation.override(language):
+                item["message"] = str(_ERROR_MESSAGES.get(kind, SHAPE_MESSAGE)) % params
         result.append(item)
     return result

@@ -38,7 +38,7 @@ class Anomaly(Schema):
     code: str = Field(..., examples=["E006"])
     severity: Literal["blocking", "warning"]
     zone: str
-    message: str
+    message: str = Field(..., description="In the language of `Content-Language`.")
 
 
 class ProblemError(Schema):
@@ -47,21 +47,33 @@ class ProblemError(Schema):
     # "in" is a Python keyword: the JSON name is "in".
     location: str | None = Field(None, alias="in", description="body, path, query or header")
     zone: str | None = None
-    error: str | None = None
+    error: str | None = Field(
+        None, description="The technical reason, in English, as the validator gives it."
+    )
     code: str | None = Field(None, description="Anomaly code where one applies.")
-    message: str | None = None
+    message: str | None = Field(
+        None, description="What is wrong, in the language of `Content-Language`."
+    )
     line: int | None = Field(None, description="BATCH: line of the file.")
     column: int | None = Field(None, description="BATCH: column of the file.")
-    reason: str | None = None
+    reason: str | None = Field(
+        None, description="BATCH: what is wrong, in the language of `Content-Language`."
+    )
 
 
 class Problem(Schema):
-    """RFC 9457 problem details (application/problem+json)."""
+    """RFC 9457 problem details (application/problem+json). `title`, `detail` and every
+    `message` are in the language of `Content-Language`; `type`, `status`, codes and
+    zones are the same in every language."""
 
-    type: str
-    title: str
+    type: str = Field(
+        ...,
+        description="`urn:fla:problem:…` (`about:blank` for an internal error), the same "
+        "in every language.",
+    )
+    title: str = Field(..., description="In the language of `Content-Language`.")
     status: int
-    detail: str | None = None
+    detail: str | None = Field(None, description="In the language of `Content-Language`.")
     instance: str | None = None
     anomalies: list[Anomaly] | None = None
     errors: list[ProblemError] | None = None

@@ -6,11 +6,12 @@ import functools
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.views import TokenView
 
 from fla.api.api import api
-from fla.api.problems import Problem, problem_response, set_language_headers
+from fla.api.problems import Problem, problem_response, set_language_headers, text
 
 app_name = "api"
 
@@ -30,7 +31,7 @@ def _problem_for_plain_errors(view):
                 request,
                 Problem(
                     405,
-                    f"Allowed: {allowed}.",
+                    text(_("Toegelaten methoden: %(allowed)s."), allowed=allowed),
                     slug="method-not-allowed",
                     headers={"Allow": allowed},
                 ),
@@ -43,7 +44,8 @@ def _problem_for_plain_errors(view):
 
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
-    return problem_response(request, Problem(404, "No such endpoint.", slug="not-found"))
+    problem = Problem(404, _("Deze API kent dit adres niet."), slug="not-found")
+    return problem_response(request, problem)
 
 
 _ninja_patterns, _app, _namespace = api.urls

@@ -14,18 +14,21 @@ import hashlib
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema, Status
 
 from fla.api.auth import OAuth2
 from fla.api.common import etagged, not_modified
-from fla.api.problems import Problem
+from fla.api.problems import Problem, request_language, text
 from fla.api.schemas import Problem as ProblemSchema
 from fla.batch.models import BatchStatus
 from fla.batch.services import files_for, receive, status_dict
 from fla.core.choices import Channel
 
 router = Router(tags=["batch"])
-NOT_VISIBLE = "There is no such file, or it is not one of your organisation's."
+NOT_VISIBLE = gettext_lazy("Dit bestand bestaat niet, of het behoort niet tot uw organisatie.")
 
 
 class BatchUploadAuth(OAuth2):
@@ -97,21 +100,31 @@ _STORAGE_ERRORS = (
 
 
 def failure_reason(batch) -> str | None:
-    """A short reason for a failed file, safe to show its sender; None unless failed."""
+    """A short reason for a failed file, safe to show its sender, in the active
+    language; None unless failed."""
     if batch.status != BatchStatus.FAILED:
         return None
     kind = (batch.error or "").split(":", 1)[0].strip().rsplit(".", 1)[-1]
     if kind in _DATABASE_ERRORS:
-        cause = "a database error"
+        reason = _(
+            "De verwerking is gestopt door een databankfout. De aangiften die als "
+            "verwerkt geteld zijn, behouden hun resultaat; de andere werden niet verwerkt. "
+            "Neem contact op met de beheerder en vermeld bestand %(id)s."
+        )
     elif kind in _STORAGE_ERRORS:
-        cause = "an error reading or writing the stored file"
+        reason = _(
+            "De verwerking is gestopt door een fout bij het lezen of schrijven van het "
+            "opgeslagen bestand. De aangiften die als verwerkt geteld zijn, behouden hun "
+            "resultaat; de andere werden niet verwerkt. Neem contact op met de beheerder "
+            "en vermeld bestand %(id)s."
+        )
     else:
-        cause = "an internal error"
-    return (
-        f"Processing stopped because of {cause}. The declarations counted as processed "
-        f"keep their results; the others were not processed. Ask the operator, quoting "
-        f"file {batch.pk}."
-    )
+        reason = _(
+            "De verwerking is gestopt door een interne fout. De aangiften die als "
+            "verwerkt geteld zijn, behouden hun resultaat; de andere werden niet verwerkt. "
+            "Neem contact op met de beheerder en vermeld bestand %(id)s."
+        )
+    return reason % {"id": batch.pk}
 
 
 @router.post(
@@ -138,17 +151,21 @@ def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = Fals
     if content_type not in {"application/xml", "text/xml"}:
         raise Problem(
             415,
-            "Send the file as the body, with Content-Type application/xml.",
+            gettext_lazy(
+                "Gelieve het bestand als inhoud van het verzoek te versturen, met "
+                "Content-Type application/xml."
+            ),
             slug="unsupported-media-type",
         )
     caller = dataclasses.replace(request.auth, channel=Channel.BATCH, _cache={})
-    receipt = receive(caller, request, production=not test)
+    with translation.override(request_language(request)):  # the receipt's reasons
+        receipt = receive(caller, request, production=not test)
     if not receipt.accepted:
         raise Problem(
             422,
-            "The file was rejected whole; nothing of it was stored.",
+            gettext_lazy("Het bestand werd volledig geweigerd; er werd niets van opgeslagen."),
             slug="batch-rejected",
-            title="File rejected",
+            title=gettext_lazy("Bestand geweigerd"),
             receipt=receipt.as_dict(),
             errors=[e.as_dict() for e in receipt.errors],
         )
@@ -168,7 +185,9 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
     """Status of a file: received, processing, done or failed (with why), and its
     progress in %."""
     batch = _file(request, file_id)
-    return etagged(request, response, {**status_dict(batch), "error": failure_reason(batch)})
+    with translation.override(request_language(request)):
+        error = failure_reason(batch)
+    return etagged(request, response, {**status_dict(batch), "error": error})
 
 
 @router.get(
@@ -188,7 +207,12 @@ def get_batch_notification(request: HttpRequest, file_id: int, response: HttpRes
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Problem(
             409,
-            f"The file is {batch.status}: its notification is not ready.",
+            text(
+                gettext_lazy(
+                    "De notificatie van dit bestand is nog niet klaar (status %(status)s)."
+                ),
+                status=batch.status,
+            ),
             slug="not-ready",
             progress=batch.progress,
         )

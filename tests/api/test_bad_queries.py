@@ -69,7 +69,7 @@ def _base(world) -> str:
 def test_a_bad_worker_cursor_gives_400(world, as_employer, values):
     response = as_employer.get(_base(world) + "/workers?cursor=" + cursor(values))
     problem = assert_problem(response, 400)
-    assert problem["detail"] == "The cursor is not one this API gave."
+    assert problem["detail"] == "Deze cursor werd niet door deze API gegeven."
 
 
 @pytest.mark.parametrize("values", BAD_MOMENT_CURSORS, ids=repr)

@@ -70,7 +70,7 @@ def test_the_status_has_an_etag_and_answers_304(world):
 def test_a_failed_file_says_why_without_the_raw_error(world, stored, says):
     file_id = _submit(world)
     BatchFile.objects.filter(pk=file_id).update(status=BatchStatus.FAILED, error=stored)
-    status = _api(world).get(f"{API}/batches/{file_id}").json()
+    status = _api(world).get(f"{API}/batches/{file_id}", HTTP_ACCEPT_LANGUAGE="en").json()
     assert status["status"] == "failed"
     error = status["error"]
     assert error.startswith(f"Processing stopped because of {says}.")

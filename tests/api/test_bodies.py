@@ -29,7 +29,12 @@ def test_a_body_that_is_no_object_clears_no_rights(world, as_employer, text):
     assert as_employer.put(url, {"legal_minutes": 1800}).status_code == 200
     problem = assert_problem(_raw_put(as_employer, url, text), 422)
     assert problem["errors"] == [
-        {"in": "body", "zone": "", "error": "The body must be a JSON object."}
+        {
+            "in": "body",
+            "zone": "",
+            "error": "The body must be a JSON object.",
+            "message": "De inhoud van het verzoek moet een JSON-object zijn.",
+        }
     ]
     declared = TrainingRight.objects.get(worker=world.own.worker, source="declared")
     assert declared.minutes == 1800
@@ -38,7 +43,8 @@ def test_a_body_that_is_no_object_clears_no_rights(world, as_employer, text):
 def test_json_that_does_not_parse_is_400_with_where(world, as_employer):
     url = f"employers/{world.own.employer.enterprise_number}/trainings/J-1"
     problem = assert_problem(_raw_put(as_employer, url, '{"title": '), 400)
-    assert problem["detail"].startswith("The body is not valid JSON")
+    assert problem["detail"].startswith("De inhoud van het verzoek is geen geldige JSON: ")
+    assert "line 1 column" in problem["detail"]  # where, as the parser says it
 
 
 @pytest.mark.parametrize(
