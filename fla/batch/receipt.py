@@ -296,6 +296,7 @@ def scan(
                 parser.feed(data)
                 for _event, element in parser.read_events():
                     tag = element.tag
+                    parent = element.getparent()  # None for the root, whatever its name
                     if tag in DECLARATION_TAGS:
                         result.declarations += 1
                         if tag == TRAINING_TAG:
@@ -304,7 +305,7 @@ def scan(
                                 references.add(employer, reference)
                         _drop(element)
                     elif tag == ENTERPRISE_NUMBER_TAG:
-                        if element.getparent().tag == EMPLOYER_TAG:
+                        if parent is not None and parent.tag == EMPLOYER_TAG:
                             employer = (element.text or "").strip()
                     elif tag == EMPLOYER_TAG:
                         result.employers += 1
@@ -312,11 +313,11 @@ def scan(
                     elif tag == HEADER_TAG:
                         header_done = True
                         result.header = header
-                        if not _errors(parser):
+                        if parent is not None and not _errors(parser):
                             check_header(result)
                     elif tag == ROOT_TAG:
-                        root_closed = element.getparent() is None
-                    elif not header_done and element.getparent().tag == HEADER_TAG:
+                        root_closed = parent is None
+                    elif not header_done and parent is not None and parent.tag == HEADER_TAG:
                         name = tag[len(NS) :]
                         header[name] = (element.text or "").strip()
                         line = element.sourceline or 0

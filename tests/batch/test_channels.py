@@ -136,6 +136,35 @@ def test_api_read_only_client_cannot_submit(world):
     assert response.status_code == 403
 
 
+ZONE_AS_ROOT = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<sender xmlns="urn:be:fla:batch:v1">0400000383</sender>\n'
+)
+
+
+def test_a_zone_as_root_element_is_a_rejection_on_every_channel(world, api_token, tmp_path):
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {api_token}", raise_request_exception=False)
+    response = api.post("/api/v1/batches", data=ZONE_AS_ROOT, content_type="application/xml")
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert (error["code"], error["line"], error["column"]) == ("invalid", 2, 1)
+
+    web = Client(raise_request_exception=False)
+    web.force_login(world.user)
+    upload = io.BytesIO(ZONE_AS_ROOT)
+    upload.name = "sender.xml"
+    page = web.post("/batch/upload/", {"file": upload, "environment": "production"})
+    assert page.status_code == 400 and b'data-testid="receipt"' in page.content
+
+    path = tmp_path / "sender.xml"
+    path.write_bytes(ZONE_AS_ROOT)
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("batch", "submit", str(path), "--json", stdout=out)
+    assert json.loads(out.getvalue())["errors"][0]["code"] == "invalid"
+    assert BatchFile.objects.count() == 0
+
+
 # --- command line ---------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@
 import io
 import os
 
+import pytest
+
 from fla.batch import services
 from fla.batch.builder import IterStream, declaration_xml, header_xml
 from fla.batch.models import BatchFile, BatchResult
@@ -91,6 +93,29 @@ def test_wrong_namespace(world, batch_storage):
 def test_no_namespace(world, batch_storage):
     data = body(world, "").replace(b' xmlns="urn:be:fla:batch:v1"', b"")
     assert_rejected_cleanly(send(world, data), batch_storage, "invalid")
+
+
+ZONE_ROOTS = {
+    "sender": b"<sender>0400000383</sender>",
+    "file_reference": b"<file_reference>F1</file_reference>",
+    "enterprise_number": b"<enterprise_number>0403170701</enterprise_number>",
+    "reference": b"<reference>T1</reference>",
+    "header": b"<header><file_reference>F1</file_reference></header>",
+    "employer": b"<employer><enterprise_number>0403170701</enterprise_number></employer>",
+    "training": b"<training><reference>T1</reference></training>",
+}
+
+
+@pytest.mark.parametrize("root", ZONE_ROOTS.values(), ids=ZONE_ROOTS.keys())
+def test_a_zone_or_block_as_root_element(world, batch_storage, root):
+    tag = root[1 : root.index(b">")]
+    element = b"<" + tag + b' xmlns="urn:be:fla:batch:v1">' + root[len(tag) + 2 :]
+    data = b'<?xml version="1.0" encoding="UTF-8"?>\n' + element + b"\n"
+    receipt = send(world, data)
+    assert_rejected_cleanly(receipt, batch_storage, "invalid")
+    (error,) = receipt.errors
+    assert (error.line, error.column) == (2, 1)
+    assert "No matching global declaration available for the validation root" in error.reason
 
 
 def _rss_peak_reset() -> None:
