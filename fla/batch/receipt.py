@@ -256,6 +256,14 @@ def _message(entry) -> str:
     return entry.message.replace("{" + BATCH_NS + "}", "")
 
 
+def _string(element: etree._Element) -> str:
+    """The value of a zone as the XSD reads it: all its text, also around a comment or
+    processing instruction inside it (``element.text`` stops at the first)."""
+    if not len(element):
+        return element.text or ""
+    return "".join(element.itertext())
+
+
 def scan(
     source: IO[bytes], sink: IO[bytes], *, max_bytes: int, check_header: Callable[[Scan], None]
 ) -> Scan:
@@ -300,13 +308,14 @@ def scan(
                     if tag in DECLARATION_TAGS:
                         result.declarations += 1
                         if tag == TRAINING_TAG:
-                            reference = (element.findtext(REFERENCE_TAG) or "").strip()
+                            found = element.find(REFERENCE_TAG)
+                            reference = _string(found).strip() if found is not None else ""
                             if reference:
                                 references.add(employer, reference)
                         _drop(element)
                     elif tag == ENTERPRISE_NUMBER_TAG:
                         if parent is not None and parent.tag == EMPLOYER_TAG:
-                            employer = (element.text or "").strip()
+                            employer = _string(element).strip()
                     elif tag == EMPLOYER_TAG:
                         result.employers += 1
                         _drop(element)
@@ -319,7 +328,7 @@ def scan(
                         root_closed = parent is None
                     elif not header_done and parent is not None and parent.tag == HEADER_TAG:
                         name = tag[len(NS) :]
-                        header[name] = (element.text or "").strip()
+                        header[name] = _string(element).strip()
                         line = element.sourceline or 0
                         result.header_lines[name] = line
                         result.header_columns[name] = _column_in(first_block, line, name)
