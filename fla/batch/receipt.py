@@ -11,10 +11,10 @@ sender or a duplicate reference stops the upload before the rest is read.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
+from xml.parsers import expat
 
 from django.utils.translation import gettext as _
 from lxml import etree
@@ -43,6 +43,10 @@ class ReceiptError:
     line: int | None = None
     column: int | None = None
     offset: int | None = field(default=None, repr=False)  # where the pass noticed it
+    # The header zone the error is about: its start tag is the position (``place``).
+    zone: str | None = field(default=None, repr=False)
+    # Line and column as libxml2 counts them (lines end at LF only), for ``place``.
+    libxml2_position: bool = field(default=False, repr=False)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "line": self.line, "column": self.column, "reason": self.reason}
@@ -56,22 +60,26 @@ def wrong_sender(sender: str) -> ReceiptError:
         "Je mag geen bestanden sturen voor de afzender %(sender)s: je bent die organisatie "
         "niet of maakt er geen deel van uit."
     ) % {"sender": sender}
-    return ReceiptError("wrong_sender", reason)
+    return ReceiptError("wrong_sender", reason, zone="sender")
 
 
-def wrong_environment(test_file: bool, line: int | None, column: int | None) -> ReceiptError:
+def wrong_environment(
+    test_file: bool, line: int | None = None, column: int | None = None
+) -> ReceiptError:
     if test_file:
         reason = _("Een testbestand werd naar productie gestuurd.")
     else:
         reason = _("Een productiebestand werd naar de testomgeving gestuurd.")
-    return ReceiptError("wrong_environment", reason, line, column)
+    return ReceiptError("wrong_environment", reason, line, column, zone="environment")
 
 
-def duplicate_reference(reference: str, line: int | None, column: int | None) -> ReceiptError:
+def duplicate_reference(
+    reference: str, line: int | None = None, column: int | None = None
+) -> ReceiptError:
     reason = _("De bestandsreferentie %(reference)s werd al door deze afzender gebruikt.") % {
         "reference": reference
     }
-    return ReceiptError("duplicate_reference", reason, line, column)
+    return ReceiptError("duplicate_reference", reason, line, column, zone="file_reference")
 
 
 class Rejected(Exception):
@@ -85,8 +93,6 @@ class Scan:
     """What the receipt pass learnt of an accepted file."""
 
     header: dict[str, str] = field(default_factory=dict)
-    header_lines: dict[str, int] = field(default_factory=dict)
-    header_columns: dict[str, int | None] = field(default_factory=dict)
     declarations: int = 0
     employers: int = 0
     size: int = 0
@@ -95,31 +101,54 @@ class Scan:
     repeated: set[int] = field(default_factory=set)
 
 
+_BOM = b"\xef\xbb\xbf"
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def _chars(data: bytes) -> int:
+    """The characters of UTF-8 ``data``: each counted where its first byte is."""
+    return len(data.translate(None, _CONTINUATION))
+
+
 class _Position:
-    """Line and column of the end of what was read so far (1-based)."""
+    """Line and column just after what was read so far (1-based), counted as XML counts
+    them: LF, CR LF and a lone CR each end a line (XML 1.0, section 2.11), a column is a
+    character, and a byte order mark at the start of the file is none."""
 
     def __init__(self) -> None:
         self.line = 1
         self.column = 1
+        self.offset = 0  # bytes read
+        self._cr = False  # what was read ends with a CR (a LF next ends no other line)
+
+    def copy(self) -> _Position:
+        other = _Position()
+        other.line, other.column, other.offset, other._cr = (
+            self.line, self.column, self.offset, self._cr,
+        )  # fmt: skip
+        return other
 
     def advance(self, data: bytes) -> None:
-        newlines = data.count(b"\n")
-        if newlines:
-            self.line += newlines
-            tail = data[data.rfind(b"\n") + 1 :]
+        if not data:
+            return
+        start = self.offset
+        self.offset += len(data)
+        if start == 0 and data.startswith(_BOM):
+            data = data[len(_BOM) :]
+        lf, cr = data.count(b"\n"), data.count(b"\r")
+        ends = lf + cr - data.count(b"\r\n")
+        if self._cr and data.startswith(b"\n"):
+            ends -= 1  # the LF of a CR LF cut between two reads
+        last = max(data.rfind(b"\n"), data.rfind(b"\r")) if lf or cr else -1
+        if last >= 0:
+            self.line += ends
+            self.column = 1 + _chars(data[last + 1 :])
         else:
-            tail = data
-        column = len(tail.decode("utf-8", "ignore"))
-        self.column = column + 1 if newlines else self.column + column
+            self.column += _chars(data)
+        self._cr = data.endswith(b"\r")
 
 
 _XML_DECL = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-
-
-def _location(text: bytes, index: int) -> tuple[int, int]:
-    before = text[:index]
-    line = before.count(b"\n") + 1
-    return line, len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "ignore")) + 1
 
 
 def _utf8_only() -> Rejected:
@@ -200,10 +229,9 @@ class Prolog:
             raise _utf8_only()
 
     def _rejected(self, head: bytes, index: int, code: str, reason: str) -> Rejected:
-        line, column = _location(head, index)
-        if line == 1:
-            column += self.position.column - 1
-        return Rejected(ReceiptError(code, reason, self.position.line + line - 1, column))
+        position = self.position.copy()
+        position.advance(head[:index])
+        return Rejected(ReceiptError(code, reason, position.line, position.column))
 
     def _too_long(self, head: bytes, index: int) -> Rejected:
         return self._rejected(
@@ -267,13 +295,14 @@ def _string(element: etree._Element) -> str:
 def scan(
     source: IO[bytes], sink: IO[bytes], *, max_bytes: int, check_header: Callable[[Scan], None]
 ) -> Scan:
-    """Read ``source`` to the end, copying it to ``sink`` and validating it as it goes."""
+    """Read ``source`` to the end, copying it to ``sink`` and validating it as it goes.
+
+    The line and column of a rejection are completed by ``place`` from ``sink``."""
     parser = _new_parser(SCAN_TAGS)
     result = Scan()
     position = _Position()
     prolog = Prolog()
     fed = 0  # bytes given to the parser
-    first_block = b""
     root_closed = False
     header_done = False
     header: dict[str, str] = {}
@@ -295,8 +324,6 @@ def scan(
                     )
                 )
             sink.write(data)
-            if len(first_block) < MAX_PROLOG:
-                first_block += data[:MAX_PROLOG]
         if not prolog.done:
             data = prolog.feed(data, complete=eof)
         if data:
@@ -327,15 +354,11 @@ def scan(
                     elif tag == ROOT_TAG:
                         root_closed = parent is None
                     elif not header_done and parent is not None and parent.tag == HEADER_TAG:
-                        name = tag[len(NS) :]
-                        header[name] = _string(element).strip()
-                        line = element.sourceline or 0
-                        result.header_lines[name] = line
-                        result.header_columns[name] = _column_in(first_block, line, name)
+                        header[tag[len(NS) :]] = _string(element).strip()
             except etree.XMLSyntaxError as exc:
                 raise _classify(exc, parser, position, fed) from None
             if _errors(parser):
-                raise _validity_error(parser, position, fed)
+                raise _validity_error(parser, fed)
             position.advance(data)
             fed += len(data)
         if eof:
@@ -359,17 +382,6 @@ def scan(
     return result
 
 
-def _column_in(block: bytes, line: int, local: str) -> int | None:
-    """Column of the start tag ``local`` on ``line`` of the start of the file."""
-    lines = block.split(b"\n")
-    if not 0 < line <= len(lines):
-        return None
-    found = re.search(
-        rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(local.encode()) + rb"[\s/>]", lines[line - 1]
-    )
-    return len(lines[line - 1][: found.start()].decode("utf-8", "ignore")) + 1 if found else None
-
-
 def _drop(element: etree._Element) -> None:
     element.clear()
     parent = element.getparent()
@@ -382,26 +394,28 @@ def _classify(
     exc: etree.XMLSyntaxError, parser, position: _Position, offset: int | None = None
 ) -> Rejected:
     if any(e.domain_name == "SCHEMASV" for e in _errors(parser)):
-        return _validity_error(parser, position, offset)
+        return _validity_error(parser, offset)
     return _syntax_error(exc, position)
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
-    line, column = (
-        exc.position if exc.position and exc.position[0] else (position.line, position.column)
-    )
     message = str(exc.msg if hasattr(exc, "msg") else exc)
     message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
     reason = _("Geen welgevormde XML: %(detail)s") % {"detail": message}
-    return Rejected(ReceiptError("not_well_formed", reason, line, column))
+    if exc.position and exc.position[0]:
+        line, column = exc.position
+        return Rejected(
+            ReceiptError("not_well_formed", reason, line, column, libxml2_position=True)
+        )
+    return Rejected(ReceiptError("not_well_formed", reason, position.line, position.column))
 
 
-def _validity_error(
-    parser: etree.XMLPullParser, position: _Position, offset: int | None = None
-) -> Rejected:
+def _validity_error(parser, offset: int | None = None) -> Rejected:
     entry = _errors(parser)[0]
-    line, column = (entry.line, entry.column) if entry.line else (None, None)
-    return Rejected(ReceiptError("invalid", _invalid(entry), line, column, offset))
+    line, column = (entry.line, entry.column or None) if entry.line else (None, None)
+    return Rejected(
+        ReceiptError("invalid", _invalid(entry), line, column, offset, libxml2_position=bool(line))
+    )
 
 
 def _invalid(entry) -> str:
@@ -411,92 +425,244 @@ def _invalid(entry) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Locating a validity error: libxml2's streaming validator reports no line, so the
-# receipt re-reads the spooled file in small steps up to the first error.
+# Line and column of a rejection. The receipt's pass knows where it stopped, not where
+# the element at fault starts: libxml2's streaming validator reports no line, and lxml
+# gives an element a line but no column. ``place`` reads the spooled file again for them.
 # ---------------------------------------------------------------------------------------
+
+
+def place(spooled: IO[bytes], error: ReceiptError) -> ReceiptError:
+    """``error`` with the line and column of what it is about, counted as XML counts them
+    (``_Position``): the start tag of the element a validity error names, of the header
+    zone a check of the header refused, or the place libxml2 found a file not well formed.
+    """
+    if error.code == "invalid":
+        located = locate(spooled, error)
+        if located is not None:
+            return located
+    if error.zone:
+        offset = _start_tag_offset(spooled, _header_zone(error.zone))
+        if offset is not None:
+            error.line, error.column = _xml_position(spooled, offset)
+        return error
+    if error.libxml2_position and error.line:
+        offset = _libxml2_offset(spooled, error.line, error.column or 1)
+        error.line, error.column = _xml_position(spooled, offset)
+        error.libxml2_position = False
+    elif error.line is None and error.offset is not None:
+        error.line, error.column = _xml_position(spooled, error.offset)
+    return error
+
 
 _ELEMENT_IN_MESSAGE = re.compile(r"Element '([^']+)'")
 
 
-def locate(spooled: IO[bytes], error: ReceiptError, step: int = 64) -> ReceiptError:
-    """Fill in line and column of a validity error by re-validating in small steps."""
+class _Stop(Exception):
+    pass
+
+
+class _Watcher:
+    """The target of ``locate``'s parser: it numbers the elements as they start, in file
+    order, and notes the element that the first validity error is about.
+
+    libxml2 calls the target for an element before the validator, so an error that
+    appears by the next call is about the element of the call before it: the element
+    the message names, or the innermost open one of that name.
+    """
+
+    def __init__(self) -> None:
+        self.parser: etree.XMLParser | None = None
+        self.watching = False
+        self.count = 0
+        self.open: list[tuple[str, int]] = []  # (tag, number) of the open elements
+        self.last: tuple[str, int] | None = None  # the element of the last call
+        self.found: tuple[int, ReceiptError] | None = None  # its number and the error
+
+    def check(self) -> None:
+        if self.found is not None or self.parser is None:
+            return
+        entries = _errors(self.parser)
+        if not entries:
+            return
+        entry = entries[0]
+        match = _ELEMENT_IN_MESSAGE.search(entry.message)
+        tag = match.group(1) if match else None
+        number = None
+        if self.last is not None and (tag is None or self.last[0] == tag):
+            number = self.last[1]
+        else:
+            number = next((n for t, n in reversed(self.open) if t == tag), None)
+        if number is None and self.last is not None:
+            number = self.last[1]
+        if number is not None:
+            self.found = (number, ReceiptError("invalid", _invalid(entry)))
+        raise _Stop
+
+    def start(self, tag, attrib) -> None:
+        if self.watching:
+            self.check()
+        self.count += 1
+        self.last = (tag, self.count)
+        self.open.append(self.last)
+
+    def end(self, tag) -> None:
+        if self.watching:
+            self.check()
+        self.last = self.open.pop()
+
+    def close(self) -> None:
+        return None
+
+
+def locate(spooled: IO[bytes], error: ReceiptError) -> ReceiptError | None:
+    """A validity error with the line and column of the start tag of the element it is
+    about, found by validating the spooled file again; None if that pass finds no error.
+
+    The blocks before the one where the receipt noticed the error (``error.offset``) are
+    only counted; from there on every element is watched. Nothing is kept of the
+    elements read: the parser builds no tree.
+    """
     spooled.seek(0)
-    parser = _new_parser()
-    position = _Position()
-    recent: deque = deque(maxlen=256)
-    buffer = b""
+    watcher = _Watcher()
+    parser = etree.XMLParser(
+        target=watcher,
+        schema=batch_schema(),
+        resolve_entities="internal",  # as the receipt's parser (_new_parser)
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+    )
+    watcher.parser = parser
     fed = 0
-    while True:
+    try:
+        while True:
+            block = spooled.read(READ_SIZE)
+            if not block:
+                watcher.watching = True
+                try:
+                    parser.close()
+                except etree.XMLSyntaxError:
+                    pass
+                watcher.check()
+                break
+            watcher.watching = error.offset is None or fed + len(block) > error.offset
+            fed += len(block)
+            try:
+                parser.feed(block)
+            except etree.XMLSyntaxError:
+                watcher.watching = True
+                watcher.check()
+                break
+            watcher.check()
+    except _Stop:
+        pass
+    if watcher.found is None:
+        return None
+    number, found = watcher.found
+    offset = _start_tag_offset(spooled, lambda count, path: count == number)
+    if offset is not None:
+        found.line, found.column = _xml_position(spooled, offset)
+    elif error.offset is not None:
+        found.line, found.column = _xml_position(spooled, error.offset)
+    else:
+        return None
+    return found
+
+
+def _header_zone(zone: str) -> Callable[[int, list[str]], bool]:
+    return lambda count, path: len(path) == 3 and path[1] == "header" and path[2] == zone
+
+
+def _start_tag_offset(spooled: IO[bytes], wanted: Callable[[int, list[str]], bool]) -> int | None:
+    """Byte offset of the first start tag ``wanted(number, path)`` is true of: its number
+    in file order (1 for the root) and the local names from the root to it.
+
+    Read with expat, which gives the offset of each start tag (libxml2 gives only a
+    line). The file is one the receipt has read up to there, so without a DOCTYPE: no
+    DTD is read, no entity declared; a file expat cannot read gives None.
+    """
+    spooled.seek(0)
+    reader = expat.ParserCreate()
+    reader.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    path: list[str] = []
+    count = 0
+    found: list[int] = []
+
+    def start(name: str, attributes) -> None:
+        nonlocal count
+        count += 1
+        path.append(name.rpartition(":")[2])
+        if wanted(count, path):
+            found.append(reader.CurrentByteIndex)
+            raise _Stop
+
+    def end(name: str) -> None:
+        path.pop()
+
+    def doctype(*args) -> None:
+        raise _Stop
+
+    reader.StartElementHandler = start
+    reader.EndElementHandler = end
+    reader.StartDoctypeDeclHandler = doctype
+    try:
+        while block := spooled.read(READ_SIZE):
+            reader.Parse(block, False)
+        reader.Parse(b"", True)
+    except (_Stop, expat.ExpatError):
+        pass
+    return found[0] if found else None
+
+
+def _xml_position(spooled: IO[bytes], offset: int) -> tuple[int, int]:
+    """Line and column (``_Position``) of the byte at ``offset`` of the spooled file."""
+    spooled.seek(0)
+    position = _Position()
+    while position.offset < offset:
+        block = spooled.read(min(READ_SIZE, offset - position.offset))
+        if not block:
+            break
+        position.advance(block)
+    return position.line, position.column
+
+
+_CHARACTER_START = re.compile(rb"[^\x80-\xbf]")
+
+
+def _libxml2_offset(spooled: IO[bytes], line: int, column: int) -> int:
+    """Byte offset of the place libxml2 calls ``line``, ``column``: it ends a line at LF
+    only (a lone CR is none) and counts columns in characters."""
+    spooled.seek(0)
+    offset, lines = 0, 1
+    while lines < line:
+        block = spooled.read(READ_SIZE)
+        if not block:
+            return offset
+        count = block.count(b"\n")
+        if lines + count < line:
+            lines += count
+            offset += len(block)
+            continue
+        index = -1
+        for _skipped in range(line - lines):
+            index = block.index(b"\n", index + 1)
+        offset += index + 1
+        lines = line
+    spooled.seek(offset)
+    skip = column - 1
+    while skip > 0:
         block = spooled.read(READ_SIZE)
         if not block:
             break
-        if error.offset is not None and fed + len(block) <= error.offset:
-            # Before the window where the error was noticed: no need for small steps.
-            buffer = (buffer + block)[-4096:]
-            parser.feed(block)
-            _follow(parser, recent)
-            position.advance(block)
-            fed += len(block)
-            continue
-        fed += len(block)
-        for start in range(0, len(block), step):
-            piece = block[start : start + step]
-            buffer = (buffer + piece)[-4096:]
-            try:
-                parser.feed(piece)
-                _follow(parser, recent)
-            except etree.XMLSyntaxError:
-                try:
-                    _follow(parser, recent)
-                except etree.XMLSyntaxError:
-                    pass
-                if not _errors(parser):
-                    return error
-            if _errors(parser):
-                return _place(error, _errors(parser)[0], recent, position, piece, buffer)
-            position.advance(piece)
-    try:
-        parser.close()
-    except etree.XMLSyntaxError:
-        pass
-    entries = _errors(parser)
-    if entries:
-        return _place(error, entries[0], recent, position, b"", buffer)
-    return error
-
-
-def _follow(parser: etree.XMLPullParser, recent: deque) -> None:
-    """Note the line of each element read, and let go of the elements that have ended:
-    only their tags and lines are needed, and the file may be large."""
-    for event, element in parser.read_events():
-        recent.append((event, element.tag, element.sourceline))
-        if event == "end":
-            _drop(element)
-
-
-def _place(error, entry, recent, position, piece, buffer) -> ReceiptError:
-    reason = _invalid(entry)
-    match = _ELEMENT_IN_MESSAGE.search(entry.message)
-    line = None
-    if match:
-        tag = match.group(1)
-        for _event, seen_tag, sourceline in reversed(recent):
-            if seen_tag == tag:
-                line = sourceline
-                break
-        local = tag.split("}")[-1]
-        # Column: the start tag of that element on its line, in what was just read.
-        if line is not None:
-            text = buffer.decode("utf-8", "ignore")
-            end_line = position.line + piece.count(b"\n")
-            lines = text.split("\n")
-            index = len(lines) - 1 - (end_line - line)
-            if 0 <= index < len(lines):
-                found = re.search(
-                    r"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(local) + r"[\s/>]", lines[index]
-                )
-                column = found.start() + 1 if found else None
-                if index == 0 and column is not None and len(lines) > 1:
-                    column = None  # the line starts before the buffer: column unknown
-                return ReceiptError("invalid", reason, line, column)
-    return ReceiptError("invalid", reason, line or position.line, None if line else position.column)
+        end = block.find(b"\n")
+        if end >= 0:
+            block = block[:end]
+        starts = [m.start() for m in _CHARACTER_START.finditer(block)]
+        if len(starts) > skip:
+            return offset + starts[skip]
+        skip -= len(starts)
+        offset += len(block)
+        if end >= 0:
+            break
+    return offset

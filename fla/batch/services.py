@@ -180,25 +180,15 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
 
     def check_header(scan: receipt_scan.Scan) -> None:
         header = scan.header
-        line = scan.header_lines
         sender = header.get("sender", "")
-        try:
-            found["employer"], found["mandatary"] = _sender_organisation(caller, sender)
-        except receipt_scan.Rejected as exc:
-            exc.error.line = line.get("sender")
-            exc.error.column = scan.header_columns.get("sender")
-            raise
+        found["employer"], found["mandatary"] = _sender_organisation(caller, sender)
         test = header.get("environment") == "test"
         if test == production:  # a test file to production, or the other way round
-            raise receipt_scan.Rejected(
-                receipt_scan.wrong_environment(
-                    test, line.get("environment"), scan.header_columns.get("environment")
-                )
-            )
+            raise receipt_scan.Rejected(receipt_scan.wrong_environment(test))
         if BatchFile.objects.filter(
             sender=sender, reference=header.get("file_reference"), test=test
         ).exists():
-            raise _duplicate(header, line, scan.header_columns)
+            raise _duplicate(header)
 
     max_bytes = settings.FLA_MAX_BATCH_BYTES
     with tempfile.NamedTemporaryFile(
@@ -207,10 +197,8 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
         try:
             scan = receipt_scan.scan(stream, spool, max_bytes=max_bytes, check_header=check_header)
         except receipt_scan.Rejected as exc:
-            error = exc.error
-            if error.code == "invalid" and not error.line:
-                spool.flush()
-                error = receipt_scan.locate(spool, error)
+            spool.flush()
+            error = receipt_scan.place(spool, exc.error)
             logger.info("BATCH file rejected: %s", error.reason[:200])
             return Receipt(accepted=False, errors=[error])
         spool.flush()
@@ -241,10 +229,8 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                 process_file.enqueue(batch.pk)
         except IntegrityError:
             default_storage.delete(stored)
-            return Receipt(
-                accepted=False,
-                errors=[_duplicate(header, scan.header_lines, scan.header_columns).error],
-            )
+            error = receipt_scan.place(spool, _duplicate(header).error)
+            return Receipt(accepted=False, errors=[error])
         except BaseException:
             default_storage.delete(stored)
             raise
@@ -259,12 +245,8 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
     )
 
 
-def _duplicate(header: dict, lines: dict, columns: dict) -> receipt_scan.Rejected:
-    return receipt_scan.Rejected(
-        receipt_scan.duplicate_reference(
-            header.get("file_reference", ""), lines.get("file_reference"), columns.get("file_reference")
-        )
-    )
+def _duplicate(header: dict) -> receipt_scan.Rejected:
+    return receipt_scan.Rejected(receipt_scan.duplicate_reference(header.get("file_reference", "")))
 
 
 # ---------------------------------------------------------------------------------------
