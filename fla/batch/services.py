@@ -255,8 +255,15 @@ def _duplicate(header: dict) -> receipt_scan.Rejected:
 
 
 def files_for(caller: Caller) -> QuerySet[BatchFile]:
-    """The files a caller may see: those of its own organisations. Without their plan,
-    which only the workers read (it may hold tens of thousands of positions)."""
+    """The files a caller may see: those of the organisations it belongs to now (having
+    sent a file gives no access of its own: a user who leaves the organisation no longer
+    sees what they sent). Without their plan, which only the workers read (it may hold
+    tens of thousands of positions).
+
+    A mandatary (its clients and members) keeps seeing the files it sent itself after a
+    mandate ends: their receipt and notification answer what it sent, at a time it was
+    entitled to. Of the files an employer sent itself, it sees those of the employers it
+    holds an active mandate for, while it holds it."""
     files = BatchFile.objects.defer("plan")
     if caller.system:
         return files
@@ -274,8 +281,7 @@ def files_for(caller: Caller) -> QuerySet[BatchFile]:
     if caller.user_id is not None:
         mandataries = MandataryAccess.objects.filter(user_id=caller.user_id).values("mandatary_id")
         return files.filter(
-            Q(submitted_by_id=caller.user_id)
-            | Q(sender_employer_id__in=caller.employer_ids(READ))
+            Q(sender_employer_id__in=caller.employer_ids(READ))
             | Q(sender_mandatary_id__in=mandataries)
         )
     return files.none()

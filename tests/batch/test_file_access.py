@@ -1,0 +1,73 @@
+"""Who reads a file back: the members and clients of its sender organisation as they are
+now. Having sent a file gives a person no access of their own."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from fla.accounts.access import Caller
+from fla.accounts.models import EmployerAccess, MandataryAccess
+from fla.batch import services
+from fla.batch.models import BatchFile
+from fla.core.choices import Channel
+from tests.factories import grant, join, make_user
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pages(file_id: int) -> list[str]:
+    return [
+        f"/batch/{file_id}/",
+        f"/batch/{file_id}/progress/",
+        f"/batch/{file_id}/notification.xml",
+    ]
+
+
+def uploaded(web: Client, data: bytes) -> BatchFile:
+    response = web.post("/batch/upload/", {"file": SimpleUploadedFile("f.xml", data)})
+    assert response.status_code == 200, response.content
+    batch = BatchFile.objects.get()
+    services.process(batch.pk)
+    return batch
+
+
+def assert_reads(web: Client, batch: BatchFile, reads: bool) -> None:
+    for page in pages(batch.pk):
+        assert web.get(page).status_code == (200 if reads else 404), page
+    listed = batch.reference.encode() in web.get("/batch/").content
+    assert listed == reads
+
+
+def test_a_member_who_leaves_the_mandatary_no_longer_reads_what_they_sent(world):
+    web = Client()
+    web.force_login(world.user)
+    batch = uploaded(web, world.file(reference="LEAVER-FILE-1"))
+    assert batch.submitted_by == world.user
+    colleague = make_user()
+    join(colleague, world.mandatary, role="read")
+    other = Client()
+    other.force_login(colleague)
+    assert_reads(web, batch, True)
+
+    MandataryAccess.objects.filter(user=world.user).delete()
+    assert_reads(web, batch, False)
+    assert not services.files_for(Caller.for_user(world.user, Channel.BATCH)).exists()
+    assert_reads(other, batch, True)  # the organisation still reads its file
+
+
+def test_a_user_whose_access_to_the_employer_is_revoked_no_longer_reads_its_files(world):
+    user = make_user()
+    grant(user, world.employer, role="declare")
+    web = Client()
+    web.force_login(user)
+    data = world.file(reference="REVOKED-FILE-1", sender=world.employer.enterprise_number)
+    batch = uploaded(web, data)
+    assert batch.sender_employer == world.employer
+    assert_reads(web, batch, True)
+
+    EmployerAccess.objects.filter(user=user).delete()
+    assert_reads(web, batch, False)
+
