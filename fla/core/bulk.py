@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -54,6 +55,56 @@ def _converter(field: models.Field, copy: bool) -> Callable[[Any], Any] | None:
         )
     if isinstance(field, models.JSONField):
         return lambda v: None if v is None else json.dumps(v)
+    return None
+
+
+# Beyond this many distinct values, a COPY's memo of their text starts again.
+_MEMO_SIZE = 4096
+
+
+def _copy_text(field: models.Field) -> Callable[[], Callable[[Any], Any]] | None:
+    """For COPY: a maker of a converter to the text psycopg would send for a value of
+    ``field``, or None where psycopg's own dumping is as cheap.
+
+    psycopg's text dumpers of dates and datetimes are Python code (``str(obj)``) and cost
+    1 to 3 µs a value, more than all the other columns of a row; a JSON value goes
+    through a ``Jsonb`` wrapper and ``json.dumps``. The rows of a chunk repeat the same
+    few dates and the same stamp (``now``): each distinct value is turned into its text
+    once per COPY (the memo of one COPY, bounded). COPY reads a column's text with the
+    column's input function whatever the Python type was, so the same text is the same
+    value.
+    """
+    if isinstance(field, models.JSONField):
+
+        def make_json() -> Callable[[Any], Any]:
+            def convert(v: Any) -> Any:
+                if v is None:
+                    return None
+                if v.__class__ is list and not v:
+                    return "[]"
+                return json.dumps(v)
+
+            return convert
+
+        return make_json
+    if isinstance(field, models.DateField):  # a DateTimeField too
+
+        def make_memo() -> Callable[[Any], Any]:
+            memo: dict[Any, str] = {}
+
+            def convert(v: Any) -> Any:
+                if v is None:
+                    return None
+                text = memo.get(v)
+                if text is None:
+                    if len(memo) >= _MEMO_SIZE:
+                        memo.clear()
+                    text = memo[v] = str(v)
+                return text
+
+            return convert
+
+        return make_memo
     return None
 
 
@@ -110,6 +161,11 @@ class _Shape:
         self.converters = [
             (i, c) for i, f in enumerate(self.fields) if (c := _converter(f, self.copy))
         ]
+        self.copy_makers = (
+            [(i, m) for i, f in enumerate(self.fields) if (m := _copy_text(f))]
+            if self.copy
+            else []
+        )
         self.row_sql = f"({', '.join(['%s'] * len(self.fields))})"
         self.arrays = (
             ", ".join(f"%s::{f.db_type(connection)}[]" for f in self.fields) if self.copy else ""
@@ -130,6 +186,20 @@ class _Shape:
     def converted(self, rows: list[Sequence[Any]]) -> list[Sequence[Any]]:
         """``prepared`` for a list: a list."""
         return [self._converted_row(row) for row in rows] if self.converters else rows
+
+    def copy_rows(self, rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+        """The rows for one COPY, with the values ``_copy_text`` converts as text."""
+        if not self.copy_makers:
+            return rows
+        converters = [(i, make()) for i, make in self.copy_makers]
+
+        def converted(row: Sequence[Any]) -> list[Any]:
+            row = list(row)
+            for index, convert in converters:
+                row[index] = convert(row[index])
+            return row
+
+        return map(converted, rows)
 
     def statement(self, key: Any, build: Callable[[], str]) -> str:
         """The SQL ``build()`` makes for this shape and ``key``, made once."""
@@ -155,7 +225,7 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
     shape = _shape(model, fields)
     table, columns = shape.table, shape.column_list
     if shape.copy:
-        stream_rows = iter(shape.prepared(rows))
+        stream_rows = iter(rows)
         few = list(itertools.islice(stream_rows, COPY_FROM))
         if not few:
             return 0
@@ -165,17 +235,15 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) VALUES {values}",
-                    [value for row in few for value in row],
+                    [value for row in shape.converted(few) for value in row],
                 )
             return len(few)
-        count = len(few)
+        count = 0
         sql = f"COPY {table} ({columns}) FROM STDIN"
         started = time.monotonic()
         with connection.cursor() as cursor:
             with cursor.cursor.copy(sql) as stream:
-                for row in few:
-                    stream.write_row(row)
-                for row in stream_rows:
+                for row in shape.copy_rows(itertools.chain(few, stream_rows)):
                     stream.write_row(row)
                     count += 1
         if connection.queries_logged:
@@ -190,6 +258,35 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {shape.row_sql}", batch)
     return len(batch)
+
+
+_sequences: dict[tuple[type[models.Model], str], str] = {}
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """``count`` new primary keys of ``model`` taken from its sequence, in increasing
+    order (PostgreSQL); None elsewhere.
+
+    Rows ``insert``-ed with these ids need not be read back by a natural key for their
+    ids: one small statement instead of a lookup of every row just written. The ids
+    are those the column's default would have drawn from the same sequence.
+    """
+    if connection.vendor != "postgresql" or count <= 0:
+        return None
+    key = (model, connection.alias)
+    sequence = _sequences.get(key)
+    meta = model._meta
+    with connection.cursor() as cursor:
+        if sequence is None:
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column]
+            )
+            sequence = _sequences[key] = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s) ORDER BY 1",
+            [sequence, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def insert_returning(
@@ -325,6 +422,33 @@ class Within(Lookup):
             return f"{lhs} = ANY(%s)", (*lhs_params, array_text(values))
         placeholders = ", ".join(["%s"] * len(values))
         return f"{lhs} IN ({placeholders})", (*lhs_params, *values)
+
+
+class Probe(Within):
+    """``Within`` for a column with a unique index, read by one index probe per value.
+
+    On PostgreSQL ``lhs IN (SELECT unnest(array))``: the planner joins the values to the
+    index (a nested loop of lookups), where with ``lhs = ANY(array)`` it estimated a
+    sequential scan of the whole table cheaper up to some hundred thousand rows, and
+    read every row of it for each chunk's references. Elsewhere as ``Within``.
+    """
+
+    lookup_name = "probe"
+
+    def as_sql(self, compiler, connection) -> tuple[str, tuple[Any, ...]]:
+        if connection.vendor != "postgresql":
+            return super().as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # The column's type without its length (varchar(64) -> varchar): a cast to
+        # varchar(64) would cut a longer value short, and it could then match.
+        array_type = re.sub(r"\(.*\)", "", self.lhs.output_field.db_type(connection)) + "[]"
+        if isinstance(self.rhs, Param):
+            _sql, slot = self.rhs.within_sql(lhs, connection)
+            return f"{lhs} IN (SELECT unnest(%s::{array_type}))", (*lhs_params, slot)
+        values = list(self.rhs)
+        if not values:
+            raise EmptyResultSet
+        return f"{lhs} IN (SELECT unnest(%s::{array_type}))", (*lhs_params, array_text(values))
 
 
 def tagged_union(parts: dict[str, tuple[QuerySet, Sequence[str | None]]]) -> list[tuple]:

@@ -39,6 +39,8 @@ from typing import Any
 
 from django.db import connections, models, router
 from django.db.models import Expression, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.db.transaction import TransactionManagementError
 
 
@@ -160,6 +162,21 @@ class Statement:
         names = fields_of(model)
         count = len(names)
         found = []
+        if _plain(model):
+            # What ``from_db`` makes of a row of every field, without its per-field
+            # ``setattr`` loop and signals (the model has no receivers, no own
+            # ``__init__`` or ``from_db``): one ``__dict__`` update.
+            new = model.__new__
+            for row in rows:
+                instance = new(model)
+                state = ModelState()
+                state.adding, state.db = False, alias
+                attributes = instance.__dict__
+                attributes["_state"] = state
+                attributes.update(zip(names, row[:count], strict=True))
+                attributes.update(zip(extra, row[count:], strict=True))
+                found.append(instance)
+            return found
         for row in rows:
             instance = model.from_db(alias, names, row[:count])
             for name, value in zip(extra, row[count:], strict=True):
@@ -202,6 +219,37 @@ class Statement:
                 converted.append(tuple(row))
             return alias, converted
         return alias, rows
+
+
+def _plain(model: type[models.Model]) -> bool:
+    """Whether ``from_db`` of a row of every concrete field of ``model`` amounts to
+    setting those attributes on a new instance: Django's own ``__init__`` and
+    ``from_db``, no ``pre_init`` or ``post_init`` receiver (looked up each time: one may
+    be connected later), and no field attribute with a setter of its own but the
+    foreign keys' ids (which only drop a cached related object, and a new instance has
+    none)."""
+    return (
+        model.__init__ is models.Model.__init__
+        and model.from_db.__func__ is models.Model.from_db.__func__
+        and not pre_init.has_listeners(model)
+        and not post_init.has_listeners(model)
+        and _plain_fields(model)
+    )
+
+
+@functools.cache
+def _plain_fields(model: type[models.Model]) -> bool:
+    from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+    from django.db.models.query_utils import DeferredAttribute
+
+    for field in model._meta.concrete_fields:
+        descriptor = model.__dict__.get(field.attname)
+        if field.attname == "_state" or type(descriptor) not in (
+            DeferredAttribute,
+            ForeignKeyDeferredAttribute,
+        ):
+            return False
+    return True
 
 
 @functools.cache

@@ -22,12 +22,18 @@ _BIDI_AND_INVISIBLE = {
     "\u2066", "\u2067", "\u2068", "\u2069",
 }  # fmt: skip
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+_INTEGER = re.compile(r"[+-]?\d{1,12}")
 _TRUE = {"true", "1", "yes", "y", "on", "ja", "oui", "j"}
 _FALSE = {"false", "0", "no", "n", "off", "nee", "non", "nein", ""}
 
 
 def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+# The methods below test ``is_missing`` inline (``value is None or (isinstance(value,
+# str) and not value.strip())``) and strip a string zone once: they run for every zone
+# of every declaration.
 
 
 class Zones:
@@ -49,17 +55,29 @@ class Zones:
 
     def required(self, name: str) -> Any:
         value = self.data.get(name)
-        if is_missing(value):
+        if value is None or (isinstance(value, str) and not value.strip()):
             self.add("E016", name)
             return None
         return value
 
+    def _missing(self, name: str, required: bool) -> None:
+        """A zone found missing: E016 if it is required."""
+        if required:
+            self.add("E016", name)
+
     def text(self, name: str, max_length: int, *, required: bool = False,
              multiline: bool = False) -> str | None:
-        value = self.required(name) if required else self.data.get(name)
-        if is_missing(value):
+        value = self.data.get(name)
+        if value.__class__ is str:
+            text = value.strip()
+            if not text:
+                self._missing(name, required)
+                return None if required else ""
+        elif value is None or (isinstance(value, str) and not value.strip()):
+            self._missing(name, required)
             return None if required else ""
-        text = str(value).strip()
+        else:
+            text = str(value).strip()
         if len(text) > max_length:
             self.add("E017", name, length=len(text), max=max_length)
             return None
@@ -97,20 +115,29 @@ class Zones:
 
     def date(self, name: str, *, required: bool = False, first: dt.date | None = None,
              last: dt.date | None = None) -> dt.date | None:
-        value = self.required(name) if required else self.data.get(name)
-        if is_missing(value):
+        value = self.data.get(name)
+        if value.__class__ is str:
+            text = value.strip()
+            if not text:
+                self._missing(name, required)
+                return None
+            value = None  # read from ``text`` below
+        elif value is None or (isinstance(value, str) and not value.strip()):
+            self._missing(name, required)
             return None
-        if isinstance(value, dt.datetime):
+        elif isinstance(value, dt.datetime):
             value = value.date()
         if isinstance(value, dt.date):
             day = value
         else:
+            if value is not None:
+                text = str(value).strip()
             try:
-                day = dt.date.fromisoformat(str(value).strip())
+                day = dt.date.fromisoformat(text)
             except ValueError:
                 self.add("E010", name)
                 return None
-            if len(str(value).strip()) != 10:
+            if len(text) != 10:
                 self.add("E010", name)
                 return None
         if first is not None and last is not None and not first <= day <= last:
@@ -120,8 +147,9 @@ class Zones:
         return day
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
-        value = self.required(name) if required else self.data.get(name)
-        if is_missing(value):
+        value = self.data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self._missing(name, required)
             return None
         if isinstance(value, bool):
             self.add("E019", name, value=value)
@@ -129,7 +157,7 @@ class Zones:
         if isinstance(value, int):
             return value
         text = str(value).strip()
-        if not re.fullmatch(r"[+-]?\d{1,12}", text):
+        if not _INTEGER.fullmatch(text):
             self.add("E019", name, value=text[:40])
             return None
         return int(text)
@@ -168,10 +196,17 @@ class Zones:
 
     def choice(self, name: str, choices: set[str], code: str, *, required: bool = False,
                default: str = "") -> str | None:
-        value = self.required(name) if required else self.data.get(name)
-        if is_missing(value):
+        value = self.data.get(name)
+        if value.__class__ is str:
+            text = value.strip()
+            if not text:
+                self._missing(name, required)
+                return None if required else default
+        elif value is None or (isinstance(value, str) and not value.strip()):
+            self._missing(name, required)
             return None if required else default
-        text = str(value).strip()
+        else:
+            text = str(value).strip()
         if text not in choices:
             self.add(code, name, value=text[:40])
             return None

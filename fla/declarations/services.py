@@ -16,6 +16,7 @@ is replayed one declaration at a time, so one bad row never takes others with it
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ TRAINING_FIELDS = (
 CHANGED_TRAINING_FIELDS = (*TRAINING_FIELDS, "version", "warnings", "channel", "updated_at")
 NEW_TRAINING_FIELDS = ("employer_id", "worker_id", "reference", *TRAINING_FIELDS, "version",
                        "warnings", "channel", "created_at", "updated_at")
+_NEW_TRAINING_ROW = operator.attrgetter(*NEW_TRAINING_FIELDS)  # a new training's row, a tuple
 
 
 class _NewTraining:
@@ -109,7 +111,7 @@ _EMPLOYMENTS = Statement(
 )
 _LOCKED_TRAININGS = Statement(
     lambda p: Training.objects.filter(
-        bulk.Within(F("employer_id"), p.employers), bulk.Within(F("reference"), p.references)
+        bulk.Within(F("employer_id"), p.employers), bulk.Probe(F("reference"), p.references)
     ).select_for_update().order_by("pk").values_list(*fields_of(Training)),
     needs=("employers", "references"),
 )
@@ -300,9 +302,10 @@ class _Session:
         values["kind"] = zones.choice("kind", TRAINING_KINDS, "E011", required=True)
         values["status"] = zones.choice("status", TRAINING_STATUSES, "E012", required=True)
         values["right_type"] = zones.choice("right_type", RIGHT_TYPES, "E013")
-        bounds = {"first": self.first_day, "last": self.last_day}
-        start = values["start_date"] = zones.date("start_date", required=True, **bounds)
-        end = values["end_date"] = zones.date("end_date", required=True, **bounds)
+        first, last = self.first_day, self.last_day
+        start = values["start_date"] = zones.date("start_date", required=True,
+                                                  first=first, last=last)
+        end = values["end_date"] = zones.date("end_date", required=True, first=first, last=last)
         minutes = values["duration_minutes"] = zones.integer("duration_minutes", required=True)
         values["counts_toward_account"] = zones.boolean("counts_toward_account", True)
         values["certificate_obtained"] = zones.boolean("certificate_obtained", False)
@@ -424,6 +427,7 @@ class _Chunk:
         self.today = session.today
         self.parsed = parsed
         self.now = timezone.now()
+        self.actor = (self.caller.channel, self.caller.label[:200], self.caller.user_id)
         self.history: list[HistoryEntry] = []
         self.touched: dict[int, set[str]] = defaultdict(set)  # employer id -> INSZs
         # (employer id, INSZ) changed otherwise than by new trainings: credit from scratch.
@@ -506,9 +510,10 @@ class _Chunk:
 
     def record(self, p: _Parsed, entity: str, entity_id: Any, action: str,
                before: dict | None, after: dict | None) -> None:
+        channel, actor, user_id = self.actor
         self.history.append((
-            self.now, p.employer.pk, entity, str(entity_id), action, self.caller.channel,
-            self.caller.label[:200], self.caller.user_id, before, after,
+            self.now, p.employer.pk, entity, str(entity_id), action, channel, actor, user_id,
+            before, after,
         ))
 
     def worker_of(self, p: _Parsed) -> Worker | None:
@@ -829,22 +834,33 @@ class _Chunk:
 
     def flush(self) -> None:
         if self.new_trainings:
-            rows = [[getattr(t, name) for name in NEW_TRAINING_FIELDS]
-                    for _, t in self.new_trainings]
-            if len(rows) < bulk.COPY_FROM:
-                # A few (an API call's): one INSERT that returns the ids.
-                returned = bulk.insert_returning(Training, NEW_TRAINING_FIELDS, rows,
-                                                 ("employer_id", "reference", "id"))
+            rows = [_NEW_TRAINING_ROW(t) for _, t in self.new_trainings]
+            reserved = None if len(rows) < bulk.COPY_FROM else bulk.reserve_ids(
+                Training, len(rows))
+            if reserved is not None:
+                # Many, on PostgreSQL: the ids taken from the sequence first, then the
+                # rows streamed (COPY) with them: nothing to read back.
+                bulk.insert(Training, ("id", *NEW_TRAINING_FIELDS),
+                            ([pk, *row] for pk, row in zip(reserved, rows, strict=True)))
+                for (_, training), pk in zip(self.new_trainings, reserved, strict=True):
+                    training.pk = pk
             else:
-                # Many: streamed (COPY on PostgreSQL), then the ids read back by reference.
-                bulk.insert(Training, NEW_TRAINING_FIELDS, rows)
-                returned = Training.objects.filter(
-                    bulk.Within(F("employer_id"), {t.employer_id for _, t in self.new_trainings}),
-                    bulk.Within(F("reference"), {t.reference for _, t in self.new_trainings}),
-                ).values_list("employer_id", "reference", "id")
-            ids = {(employer_id, reference): pk for employer_id, reference, pk in returned}
+                if len(rows) < bulk.COPY_FROM:
+                    # A few (an API call's): one INSERT that returns the ids.
+                    returned = bulk.insert_returning(Training, NEW_TRAINING_FIELDS, rows,
+                                                     ("employer_id", "reference", "id"))
+                else:
+                    # Many (SQLite): inserted, then the ids read back by reference.
+                    bulk.insert(Training, NEW_TRAINING_FIELDS, rows)
+                    returned = Training.objects.filter(
+                        bulk.Within(F("employer_id"),
+                                    {t.employer_id for _, t in self.new_trainings}),
+                        bulk.Within(F("reference"), {t.reference for _, t in self.new_trainings}),
+                    ).values_list("employer_id", "reference", "id")
+                ids = {(employer_id, reference): pk for employer_id, reference, pk in returned}
+                for _, training in self.new_trainings:
+                    training.pk = ids[(training.employer_id, training.reference)]
             for p, training in self.new_trainings:
-                training.pk = ids[(training.employer_id, training.reference)]
                 self.record(p, "training", training.pk, "create", None,
                             training_snapshot(training))
                 p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True,

@@ -722,8 +722,11 @@ def _refresh_chunk(
         )
     }
     continued: dict[tuple[int, int], Appended] = {}
+    # A pair's effective rights, worked out once (the trainings loaded below do not
+    # change them).
+    effective_of: dict[tuple[int, int], dict[int, dict[RightType, int]]] = {}
     for pair, new in (appended or {}).items():
-        effective = _effective(data, *pair)
+        effective = effective_of[pair] = _effective(data, *pair)
         if _continues(effective, stored_lines.get(pair, {}), stored_accounts.get(pair), new):
             continued[pair] = new
     if worker_ids is None:
@@ -740,7 +743,9 @@ def _refresh_chunk(
     legal, sector, employer = RightType.LEGAL, RightType.SECTOR, RightType.EMPLOYER
     for pair in sorted(data.pairs):
         employer_id, worker_id = pair
-        effective = _effective(data, employer_id, worker_id)
+        effective = effective_of.get(pair)
+        if effective is None:
+            effective = _effective(data, employer_id, worker_id)
         new = continued.get(pair)
         if new is not None:
             ledger = rules.charge(
