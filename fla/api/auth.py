@@ -8,6 +8,7 @@ and size (413), token
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 
 from django.conf import settings
@@ -87,24 +88,78 @@ def unauthorized(detail, error: str = "invalid_token") -> Problem:
     return Problem(401, detail, slug="unauthorized", headers=_challenge(error, description))
 
 
+def _count(name: str, *, add: int = 1) -> tuple[int, int]:
+    """Count ``add`` in the fixed window of one minute of ``name`` (kept in Django's
+    cache); the count so far and the seconds until the next window."""
+    now = time.time()
+    window = int(now // 60)
+    key = f"fla:api:{name}:{window}"
+    retry_after = max(1, int((window + 1) * 60 - now) + 1)
+    if add == 0:
+        return int(cache.get(key) or 0), retry_after
+    if cache.add(key, add, timeout=61):
+        return add, retry_after
+    try:
+        return cache.incr(key, add), retry_after
+    except ValueError:  # expired between add and incr
+        cache.add(key, add, timeout=61)
+        return add, retry_after
+
+
+def api_setting(name: str, default: int) -> int:
+    """An integer setting of the API: from the Django settings, else the environment."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name) or default
+    return int(value)
+
+
+def check_address_rate(address: str) -> None:
+    """Token requests: at most ``FLA_API_TOKEN_RATE_LIMIT`` a minute from one client
+    address, and none once ``FLA_API_TOKEN_FAILURE_LIMIT`` of them failed to
+    authenticate their client in that minute (``count_failure``)."""
+    for setting, name, add, message in (
+        ("FLA_API_TOKEN_FAILURE_LIMIT", "token-failures", 0, _TOO_MANY_FAILURES),
+        ("FLA_API_TOKEN_RATE_LIMIT", "token", 1, _TOO_MANY_TOKENS),
+    ):
+        limit = api_setting(setting, _TOKEN_DEFAULTS[setting])
+        if limit <= 0:
+            continue
+        count, retry_after = _count(f"{name}:{address}", add=add)
+        if count >= limit + add:
+            raise Problem(
+                429,
+                text(message, limit=limit, seconds=retry_after),
+                slug="rate-limited",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+def count_failure(address: str) -> None:
+    """A token request from ``address`` whose client did not authenticate."""
+    setting = "FLA_API_TOKEN_FAILURE_LIMIT"
+    if api_setting(setting, _TOKEN_DEFAULTS[setting]) > 0:
+        _count(f"token-failures:{address}")
+
+
+_TOKEN_DEFAULTS = {"FLA_API_TOKEN_RATE_LIMIT": 60, "FLA_API_TOKEN_FAILURE_LIMIT": 10}
+_TOO_MANY_TOKENS = _(
+    "Te veel tokenaanvragen van dit adres: hoogstens %(limit)s per minuut. Probeer het "
+    "opnieuw na %(seconds)s s."
+)
+_TOO_MANY_FAILURES = _(
+    "Te veel mislukte aanmeldingen van API-clients van dit adres: hoogstens %(limit)s per "
+    "minuut. Probeer het opnieuw na %(seconds)s s."
+)
+
+
 def check_rate(client_id: int) -> None:
     """A fixed window of one minute per client, counted in Django's cache."""
     limit = settings.FLA_API_RATE_LIMIT
     if limit <= 0:
         return
-    now = time.time()
-    window = int(now // 60)
-    key = f"fla:api:rate:{client_id}:{window}"
-    if cache.add(key, 1, timeout=61):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=61)
-            count = 1
+    count, retry_after = _count(f"rate:{client_id}")
     if count > limit:
-        retry_after = max(1, int((window + 1) * 60 - now) + 1)
         raise Problem(
             429,
             text(
