@@ -5,7 +5,7 @@ import pytest
 
 from fla.accounts.access import Caller
 from fla.batch import services
-from fla.batch.models import BatchFile
+from fla.batch.models import BatchFile, BatchResult
 from tests.factories import make_mandatary, make_user
 
 
@@ -78,6 +78,52 @@ def test_a_wrong_format_is_a_validity_error(world, batch_storage):
         len(before) - before.rfind(b"\n"),
     )
     assert_nothing_stored(batch_storage)
+
+
+DATE_ZONES = {
+    "start_date": lambda world, date: [world.training("T1", start_date=date)],
+    "certificate_valid_until": lambda world, date: [
+        world.training("T1", certificate_obtained=True, certificate_valid_until=date)
+    ],
+    "employment start_date": lambda world, date: [
+        (
+            "worker",
+            {
+                "insz": world.workers[0].insz,
+                "first_name": "An",
+                "last_name": "Peeters",
+                "employment": {"start_date": date, "regime": "1", "joint_committee": "200"},
+            },
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("zone", DATE_ZONES)
+@pytest.mark.parametrize("date", ["2025-03-01Z", "2025-03-01+14:00", "2025-03-01-05:00",
+                                  "12025-03-01", "-2025-03-01"])  # fmt: skip
+def test_a_date_is_yyyy_mm_dd_without_a_time_zone(world, batch_storage, zone, date):
+    data = world.file(declarations=DATE_ZONES[zone](world, date))
+    (error,) = receive(world.caller, data).errors
+    tag = zone.split()[-1]
+    before = data[: data.index(f"<{tag}>{date}".encode())]
+    assert error.code == "invalid" and tag in error.reason
+    assert (error.line, error.column) == (
+        before.count(b"\n") + 1,
+        len(before) - before.rfind(b"\n"),
+    )
+    assert_nothing_stored(batch_storage)
+
+
+@pytest.mark.parametrize("zone", DATE_ZONES)
+def test_a_date_as_the_write_path_reads_it_is_valid(world, zone):
+    receipt = receive(
+        world.caller, world.file(declarations=DATE_ZONES[zone](world, " 2025-03-01 "))
+    )
+    assert receipt.accepted, receipt.errors
+    services.process(receipt.file_id)
+    (result,) = BatchResult.objects.filter(file_id=receipt.file_id)
+    assert "E010" not in [f["code"] for f in result.findings]
 
 
 def test_duplicate_file_reference_is_refused(world, batch_storage):
