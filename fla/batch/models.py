@@ -97,12 +97,13 @@ class BatchFile(Leased):
 
     @property
     def progress(self) -> int:
-        """Percentage of the declarations processed, 0-100."""
+        """Percentage of the declarations processed: 100 once the file is done (its
+        notification written), at most 99 before, though every declaration be applied."""
         if self.status == BatchStatus.DONE:
             return 100
         if not self.total:
             return 0
-        return min(100, int(self.processed * 100 / self.total))
+        return min(99, int(self.processed * 100 / self.total))
 
 
 class BatchPartition(Leased):
