@@ -5,6 +5,7 @@ import re
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
@@ -38,6 +39,7 @@ from fla.api.schemas import (
 from fla.core import sync
 from fla.core.identifiers import InvalidIdentifier, clean_insz
 from fla.declarations.anomalies import Finding
+from fla.declarations.parsing import _REFERENCE
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
 from fla.rights.rules import format_minutes
@@ -118,9 +120,28 @@ def training_result(request: HttpRequest, outcome, training) -> dict:
     return {**result_body(request, outcome), "training": training_out(training)}
 
 
+def valid_reference(reference: str) -> bool:
+    """Whether ``reference``, exactly as the path gives it, is one a declaration may
+    carry: the write path's pattern, matched whole, with nothing stripped (a reference
+    with a space or a control character around it names no training)."""
+    return _REFERENCE.fullmatch(reference) is not None
+
+
+def training_location(employer: Employer, reference: str) -> str:
+    """The URL of a training, from its checked reference (``reverse`` percent-encodes
+    it), never from the request's path."""
+    return reverse(
+        "api:put_training",
+        kwargs={
+            "enterprise_number": employer.enterprise_number,
+            "reference": reference,
+        },
+    )
+
+
 def find_training(employer: Employer, reference: str) -> Training | None:
-    # No such reference can exist; PostgreSQL also refuses NUL in a query.
-    if len(reference) > 64 or "\x00" in reference:
+    # No such reference can exist (PostgreSQL also refuses NUL in a query).
+    if not valid_reference(reference):
         return None
     return (
         Training.objects.select_related("worker")
@@ -247,7 +268,7 @@ def put_training(
     the change is refused with 412 when the training changed meanwhile.
     """
     employer = get_employer(request, enterprise_number)
-    if len(reference) > 64 or "\x00" in reference:
+    if not valid_reference(reference):
         raise anomalies_problem(request, [Finding("E021", "reference")])
     if_version = None
     if request.META.get("HTTP_IF_MATCH") is not None:
@@ -272,7 +293,7 @@ def put_training(
     )
     training = outcome.written  # as written, with its worker: no need to read it again
     with_etag(response, version_etag(training.version))
-    response["Location"] = request.path
+    response["Location"] = training_location(employer, reference)
     response.status_code = 201 if outcome.changed and training.version == 1 else 200
     return json_body(request, response, training_result(request, outcome, training))
 
