@@ -31,14 +31,18 @@ def caller_of(request: HttpRequest) -> Caller:
     return request.auth  # type: ignore[attr-defined, return-value]
 
 
-def get_employer(request: HttpRequest, enterprise_number: str) -> Employer:
-    """The employer, if the client may see it; 404 otherwise (never 403: no leak)."""
+def get_employer(
+    request: HttpRequest, enterprise_number: str, permission: str = READ
+) -> Employer:
+    """The employer, if the client may act on it with ``permission`` (``READ`` for a
+    read, ``DECLARE`` for a write: a token with the scope ``declare`` alone may write);
+    404 otherwise (never 403: no leak)."""
     try:
         number = clean_enterprise_number(enterprise_number)
     except InvalidIdentifier:
         raise Problem(404, NOT_VISIBLE, slug="not-found") from None
     found = _EMPLOYER.objects(number=number)
-    if not found or found[0].pk not in caller_of(request).employer_ids(READ):
+    if not found or found[0].pk not in caller_of(request).employer_ids(permission):
         raise Problem(404, NOT_VISIBLE, slug="not-found")
     return found[0]
 
@@ -122,6 +126,27 @@ def check_if_match(request: HttpRequest, current: str | None) -> None:
         _(
             "If-Match noemt geen actuele versie van deze resource (een zwakke tag komt "
             "nooit overeen)."
+        ),
+        slug="stale-version",
+        current_etag=current,
+    )
+
+
+def check_if_none_match(request: HttpRequest, current: str | None) -> None:
+    """On a write: 412 when If-None-Match is ``*`` and the resource exists, or names its
+    current ETag (weak comparison, RFC 9110 §13.1.2). ``current``: None when the
+    resource does not exist."""
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if header is None or current is None:
+        return
+    tags = entity_tags(header)
+    if tags is not None and current not in {tag for _weak, tag in tags}:
+        return
+    raise Problem(
+        412,
+        _(
+            "If-None-Match sluit de actuele versie van deze resource uit (* staat voor "
+            "elke bestaande versie)."
         ),
         slug="stale-version",
         current_etag=current,

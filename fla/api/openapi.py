@@ -29,7 +29,8 @@ DESCRIPTIONS = {
     404: "It does not exist, or the client may not see it",
     409: "The file is not done yet: its notification is not ready",
     411: "A body sent chunked, without `Content-Length`",
-    412: "`If-Match` names no current version (weak tags never match)",
+    412: "`If-Match` names no current version (weak tags never match), or "
+    "`If-None-Match` is `*` and the resource exists, or names its current version",
     413: "The body is larger than the limit",
     415: "The body is not of the media type this operation takes",
     422: "A parameter or body of the wrong shape (`errors`), or blocking anomalies "
@@ -85,24 +86,35 @@ OPERATION_HEADERS = {
         }
     },
 }
-CONDITIONAL = {
-    "get": {
-        "in": "header",
-        "name": "If-None-Match",
-        "required": False,
-        "description": "ETags the client holds: 304 when one is current (or `*`).",
-        "schema": _STRING,
-    },
-    "put": {
-        "in": "header",
-        "name": "If-Match",
-        "required": False,
-        "description": "The strong ETag(s) the change is based on (or `*`): 412 when none "
-        "is current.",
-        "schema": _STRING,
-    },
+_IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": "The strong ETag(s) the change is based on (or `*`): 412 when none "
+    "is current.",
+    "schema": _STRING,
 }
-CONDITIONAL["delete"] = CONDITIONAL["put"]
+_IF_NONE_MATCH_WRITE = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": "`*` to write only what does not exist yet, or ETags the change must "
+    "not be based on: 412 when the resource exists (`*`) or one of them is current.",
+    "schema": _STRING,
+}
+CONDITIONAL = {
+    "get": [
+        {
+            "in": "header",
+            "name": "If-None-Match",
+            "required": False,
+            "description": "ETags the client holds: 304 when one is current (or `*`).",
+            "schema": _STRING,
+        }
+    ],
+    "put": [_IF_MATCH, _IF_NONE_MATCH_WRITE],
+    "delete": [_IF_MATCH, _IF_NONE_MATCH_WRITE],
+}
 
 
 def problem_statuses(path: str, operation: Any) -> set[int]:
@@ -112,7 +124,7 @@ def problem_statuses(path: str, operation: Any) -> set[int]:
         statuses.add(404)
     if any(_validates(model) for model in operation.models):
         statuses.add(422)
-    if {"PUT", "DELETE"} & set(operation.methods):  # each honours If-Match
+    if {"PUT", "DELETE"} & set(operation.methods):  # each honours If-(None-)Match
         statuses.add(412)
     return statuses
 
@@ -162,4 +174,4 @@ def _complete_operation(method: str, operation: dict[str, Any]) -> None:
         if headers:
             response["headers"] = headers
     if method in CONDITIONAL:
-        operation["parameters"] = [*operation.get("parameters", []), CONDITIONAL[method]]
+        operation["parameters"] = [*operation.get("parameters", []), *CONDITIONAL[method]]

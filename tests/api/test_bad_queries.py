@@ -162,7 +162,7 @@ def test_an_invalid_insz_filter_names_the_anomaly(world, as_employer):
 
 @pytest.mark.parametrize(
     "query",
-    ["name=%00", "name=a%00b", "insz=%00", "insz=85%0007", "name=%C0%AF", "name=%ED%A0%80"],
+    ["name=%00", "name=a%00b", "name=%C0%AF", "name=%ED%A0%80"],
 )
 def test_odd_characters_in_a_worker_search_never_fail(world, as_employer, query):
     response = as_employer.get(_base(world) + "/workers?" + query)
@@ -202,3 +202,18 @@ def test_odd_path_values_give_404(world, as_employer, path):
 def test_path_values_of_the_wrong_type_give_422(world, as_employer, path):
     url = path.format(base=_base(world), insz=world.own.worker.insz)
     assert_problem(as_employer.get(url), 422)
+
+
+@pytest.mark.parametrize("insz", ["abc", "%20", "---", "85a07", "%00", "85%0007"])
+def test_a_worker_search_by_an_insz_without_digits_is_refused(world, as_employer, insz):
+    en = world.own.employer.enterprise_number
+    body = assert_problem(as_employer.get(f"employers/{en}/workers?insz={insz}"), 422)
+    assert [(e["in"], e["zone"], e["code"]) for e in body["errors"]] == [("query", "insz", "E001")]
+
+
+def test_a_worker_search_by_the_start_of_an_insz_as_written(world, as_employer):
+    en, insz = world.own.employer.enterprise_number, world.own.worker.insz
+    written = f"{insz[:2]}.{insz[2:4]}-"
+    response = as_employer.get(f"employers/{en}/workers?insz={written}")
+    assert response.status_code == 200, response.content
+    assert [w["insz"] for w in response.json()["items"]] == [insz]

@@ -69,6 +69,7 @@ def _answers(world, settings):
     reader = {"HTTP_AUTHORIZATION": f"Bearer {make_token(world.read_only_client)}"}
     api = Client(**bearer)
     body = json.dumps(training_body(insz))
+    changed = json.dumps(training_body(insz, title="Anders"))
     batch = BatchFile.objects.create(
         reference="F-1",
         sender=number,
@@ -113,7 +114,7 @@ def _answers(world, settings):
         "put",
         TRAINING,
         412,
-        api.put(f"{own}/trainings/N-1", body, "application/json", HTTP_IF_MATCH='"9"'),
+        api.put(f"{own}/trainings/N-1", changed, "application/json", HTTP_IF_MATCH='"9"'),
     )
     yield "delete", TRAINING, 404, api.delete(f"{own}/trainings/NONE")
     yield "delete", TRAINING, 200, api.delete(f"{own}/trainings/N-1")

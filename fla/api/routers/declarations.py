@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router
 
+from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import caller_of, get_employer
 from fla.api.problems import request_language
@@ -28,7 +29,7 @@ def validate_declarations(request: HttpRequest, enterprise_number: str, body: Va
     """
     from fla.declarations.services import submit
 
-    employer = get_employer(request, enterprise_number)
+    employer = get_employer(request, enterprise_number, DECLARE)
     declarations = [
         Declaration(
             kind=item.kind,

@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router
 
+from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
     check_if_match,
+    check_if_none_match,
     content_etag,
     declare,
     etagged,
@@ -91,12 +93,14 @@ def put_rights(
 
     A type left out (or null) has no declared right: the computed one counts again.
     """
-    employer = get_employer(request, enterprise_number)
+    employer = get_employer(request, enterprise_number, DECLARE)
     worker = get_worker(employer, insz)
     data = body.model_dump(mode="json", exclude_none=True)
     data.update(insz=worker.insz, year=year)
     with worker_locked(worker.insz):
-        check_if_match(request, content_etag(rights_out(employer, worker, year)))
+        current = content_etag(rights_out(employer, worker, year))
+        check_if_match(request, current)
+        check_if_none_match(request, current)
         outcome = declare(
             request,
             Declaration(kind="rights", employer=employer.enterprise_number, data=data),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -10,12 +11,15 @@ from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
+from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
     BAD_CURSOR,
     NOT_VISIBLE,
     bytes_etag,
+    caller_of,
     check_if_match,
+    check_if_none_match,
     declare,
     decode_cursor,
     encode_cursor,
@@ -26,6 +30,7 @@ from fla.api.common import (
     utc_instant,
     version_etag,
     with_etag,
+    worker_locked,
 )
 from fla.api.problems import Problem, anomalies_problem, validation_problem
 from fla.api.rendering import json_body
@@ -40,7 +45,7 @@ from fla.core import sync
 from fla.core.identifiers import InvalidIdentifier, clean_insz
 from fla.declarations.anomalies import Finding
 from fla.declarations.parsing import _REFERENCE
-from fla.declarations.types import Declaration
+from fla.declarations.types import Declaration, Outcome
 from fla.employers.models import Employer
 from fla.rights.rules import format_minutes
 from fla.trainings.models import Training
@@ -137,6 +142,35 @@ def training_location(employer: Employer, reference: str) -> str:
             "reference": reference,
         },
     )
+
+
+def _insz_or_as_given(insz: str) -> str:
+    try:
+        return clean_insz(insz)
+    except InvalidIdentifier:
+        return insz
+
+
+def already_done(request: HttpRequest, problem: Problem, declaration: Declaration) -> Outcome:
+    """The outcome of a write whose If-Match failed (``problem``) when the training is
+    already what the write asks: a retry of a write that went through, whose answer the
+    client did not get. It is answered as a repeated write is (200, the version stays),
+    as RFC 9110 §13.1.1 allows; anything else raises ``problem``."""
+    from fla.declarations.services import submit
+
+    retry = (
+        problem.status == 412
+        and request.META.get("HTTP_IF_MATCH") is not None
+        and request.META.get("HTTP_IF_NONE_MATCH") is None
+    )
+    if not retry:
+        raise problem
+    [outcome] = submit(
+        caller_of(request), [dataclasses.replace(declaration, if_version=None)], dry_run=True
+    )
+    if not outcome.accepted or outcome.changed or outcome.written is None:
+        raise problem
+    return outcome
 
 
 def find_training(employer: Employer, reference: str) -> Training | None:
@@ -267,30 +301,39 @@ def put_training(
     sent again (nothing changes, the version stays). With ``If-Match: "<version>"``
     the change is refused with 412 when the training changed meanwhile.
     """
-    employer = get_employer(request, enterprise_number)
+    employer = get_employer(request, enterprise_number, DECLARE)
     if not valid_reference(reference):
         raise anomalies_problem(request, [Finding("E021", "reference")])
-    if_version = None
-    if request.META.get("HTTP_IF_MATCH") is not None:
-        current = find_training(employer, reference)
-        check_if_match(request, version_etag(current.version) if current else None)
-        # The write path checks again, under the worker's lock, that the training still
-        # has the version that matched.
-        if_version = if_match_version(request)
     data = body.model_dump(mode="json", exclude_none=True)
     data["reference"] = reference
-    outcome = declare(
-        request,
-        Declaration(
-            kind="training",
-            employer=employer.enterprise_number,
-            data=data,
-            action="create",
-            if_version=if_version,
-        ),
-        employer,
-        grouped=True,
+    declaration = Declaration(
+        kind="training",
+        employer=employer.enterprise_number,
+        data=data,
+        action="create",
+        # The write path checks again, under the worker's lock, that the training still
+        # has a version that matched.
+        if_version=if_match_version(request),
     )
+    try:
+        if request.META.get("HTTP_IF_MATCH") is not None:
+            current = find_training(employer, reference)
+            check_if_match(request, version_etag(current.version) if current else None)
+        if request.META.get("HTTP_IF_NONE_MATCH") is None:
+            outcome = declare(request, declaration, employer, grouped=True)
+        else:
+            # Checked and written under the lock of the body's worker, which every write
+            # of a training of that worker takes first: no other write of this reference
+            # for that worker can come in between (one for another worker is refused,
+            # E025).
+            with worker_locked(_insz_or_as_given(body.insz)):
+                current = find_training(employer, reference)
+                check_if_none_match(
+                    request, version_etag(current.version) if current else None
+                )
+                outcome = declare(request, declaration, employer)
+    except Problem as problem:
+        outcome = already_done(request, problem, declaration)
     training = outcome.written  # as written, with its worker: no need to read it again
     with_etag(response, version_etag(training.version))
     response["Location"] = training_location(employer, reference)
@@ -308,22 +351,23 @@ def cancel_training(
     request: HttpRequest, enterprise_number: str, reference: str, response: HttpResponse
 ):
     """Cancel a training: it stays on file with status ``cancelled`` and uses no credit."""
-    employer = get_employer(request, enterprise_number)
+    employer = get_employer(request, enterprise_number, DECLARE)
     current = find_training(employer, reference)
     if current is None:
         raise Problem(404, NOT_VISIBLE, slug="not-found")
-    check_if_match(request, version_etag(current.version))
-    outcome = declare(
-        request,
-        Declaration(
-            kind="training",
-            employer=employer.enterprise_number,
-            data={"reference": reference},
-            action="cancel",
-            if_version=if_match_version(request),
-        ),
-        employer,
+    declaration = Declaration(
+        kind="training",
+        employer=employer.enterprise_number,
+        data={"reference": reference},
+        action="cancel",
+        if_version=if_match_version(request),
     )
+    try:
+        check_if_match(request, version_etag(current.version))
+        check_if_none_match(request, version_etag(current.version))
+        outcome = declare(request, declaration, employer)
+    except Problem as problem:
+        outcome = already_done(request, problem, declaration)
     training = outcome.written
     with_etag(response, version_etag(training.version))
     return json_body(request, response, training_result(request, outcome, training))

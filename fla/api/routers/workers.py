@@ -5,9 +5,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema, Status
 
+from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
     check_if_match,
+    check_if_none_match,
     content_etag,
     declare,
     decode_cursor,
@@ -20,12 +22,15 @@ from fla.api.common import (
     with_etag,
     worker_locked,
 )
+from fla.api.problems import validation_problem
 from fla.api.schemas import WorkerIn, WorkerOut, WorkerPage, WorkerResult
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
 from fla.workers.models import Employment, Worker
 
 router = Router(tags=["workers"])
+_DIGITS = frozenset("0123456789")
+_INSZ_CHARS = _DIGITS | frozenset(" .-")
 
 
 class WorkerFilters(Schema):
@@ -71,7 +76,11 @@ def search_workers(
         pk__in=Employment.objects.filter(employer=employer).values("worker_id")
     )
     if filters.insz:
-        digits = "".join(ch for ch in filters.insz if ch.isdigit())
+        # The digits of an INSZ as people write it (spaces, dots, dashes between them);
+        # anything else, or no digit at all, filters nothing and is refused.
+        digits = "".join(ch for ch in filters.insz if ch in _DIGITS)
+        if not digits or any(ch not in _INSZ_CHARS for ch in filters.insz):
+            raise validation_problem(request, "query", "insz", "E001", "Not a valid INSZ.")
         workers = workers.filter(insz__startswith=digits)
     if filters.name:
         for word in filters.name.replace("\x00", " ").split():
@@ -117,13 +126,15 @@ def put_worker(
     request: HttpRequest, enterprise_number: str, insz: str, body: WorkerIn, response: HttpResponse
 ):
     """Create or update a worker with an employment (a declaration of kind ``worker``)."""
-    employer = get_employer(request, enterprise_number)
+    employer = get_employer(request, enterprise_number, DECLARE)
     number = parse_insz(insz)
     data = body.model_dump(mode="json", exclude_none=True)
     data["insz"] = number
     with worker_locked(number):
         before = Worker.objects.filter(insz=number, employments__employer=employer).first()
-        check_if_match(request, content_etag(worker_out(before, employer)) if before else None)
+        current = content_etag(worker_out(before, employer)) if before else None
+        check_if_match(request, current)
+        check_if_none_match(request, current)
         outcome = declare(
             request,
             Declaration(kind="worker", employer=employer.enterprise_number, data=data),

@@ -1,0 +1,79 @@
+"""If-None-Match on a write: ``*`` writes only what does not exist yet, and a tag list
+refuses a change based on a version it names (RFC 9110 §13.1.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fla.trainings.models import Training
+from tests.api.conftest import assert_problem, training_body
+
+
+def _training(world):
+    return f"employers/{world.own.employer.enterprise_number}/trainings"
+
+
+def test_star_does_not_replace_an_existing_training(world, as_employer):
+    url = f"{_training(world)}/T-1"
+    response = as_employer.put(
+        url, training_body(world.own.worker.insz, title="Anders"), headers={"If-None-Match": "*"}
+    )
+    body = assert_problem(response, 412)
+    assert body["current_etag"] == '"1"'
+    training = Training.objects.get(employer=world.own.employer, reference="T-1")
+    assert (training.version, training.title) == (1, "Veiligheid op de werkvloer")
+
+
+def test_star_creates_a_training_that_does_not_exist(world, as_employer):
+    url = f"{_training(world)}/NEW-9"
+    body = training_body(world.own.worker.insz)
+    response = as_employer.put(url, body, headers={"If-None-Match": "*"})
+    assert response.status_code == 201, response.content
+    assert response["ETag"] == '"1"'
+    # Sent again: it exists now.
+    assert_problem(as_employer.put(url, body, headers={"If-None-Match": "*"}), 412)
+
+
+@pytest.mark.parametrize("header", ['"1"', 'W/"1"', '"7", "1"'])
+def test_a_tag_list_naming_the_current_version_is_refused(world, as_employer, header):
+    url = f"{_training(world)}/T-1"
+    response = as_employer.put(
+        url, training_body(world.own.worker.insz, title="Anders"), headers={"If-None-Match": header}
+    )
+    assert_problem(response, 412)
+    assert_problem(as_employer.delete(url, headers={"If-None-Match": header}), 412)
+    assert Training.objects.get(employer=world.own.employer, reference="T-1").version == 1
+
+
+def test_a_tag_list_naming_another_version_lets_the_change_through(world, as_employer):
+    url = f"{_training(world)}/T-1"
+    response = as_employer.put(
+        url, training_body(world.own.worker.insz, title="Anders"), headers={"If-None-Match": '"7"'}
+    )
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == '"2"'
+
+
+def test_workers_and_rights(world, as_employer):
+    en, insz = world.own.employer.enterprise_number, world.own.worker.insz
+    worker = f"employers/{en}/workers/{insz}"
+    etag = as_employer.get(worker)["ETag"]
+    change = {"first_name": "An", "last_name": "Anders"}
+    for header in ("*", etag):
+        assert_problem(as_employer.put(worker, change, headers={"If-None-Match": header}), 412)
+    assert as_employer.get(worker).json()["last_name"] != "Anders"
+    new = f"employers/{en}/workers/85073003328"
+    body = {
+        "first_name": "Jan",
+        "last_name": "Nieuw",
+        "employment": {"start_date": "2024-01-01", "joint_committee": "200"},
+    }
+    assert as_employer.put(new, body, headers={"If-None-Match": "*"}).status_code == 201
+    rights = f"{worker}/rights/2025"
+    etag = as_employer.get(rights)["ETag"]
+    for header in ("*", etag):
+        response = as_employer.put(rights, {"legal_minutes": 5}, headers={"If-None-Match": header})
+        assert_problem(response, 412)
+    assert as_employer.get(rights).json()["declared"]["legal_minutes"] is None
+    response = as_employer.put(rights, {"legal_minutes": 5}, headers={"If-None-Match": '"x"'})
+    assert response.status_code == 200, response.content
