@@ -319,6 +319,10 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 FLA_RETENTION_YEARS = envint("FLA_RETENTION_YEARS", 10)
+# Days a finished BATCH file's content (the stored XML, its results and notification) is
+# kept after its receipt; then `fla erase-expired` erases it (the declarations it applied
+# are kept, under FLA_RETENTION_YEARS).
+FLA_BATCH_RETENTION_DAYS = envint("FLA_BATCH_RETENTION_DAYS", 400)
 
 # --- API: OAuth2 client credentials (django-oauth-toolkit) and limits ------------------
 OAUTH2_PROVIDER = {

@@ -76,6 +76,10 @@ class BatchFile(Leased):
     # {"repeated": [digests], "count": partitions, "duplicates": [positions],
     #  "assigned": [[position, partition]]}
     plan = models.JSONField(default=dict, blank=True)
+    # When the file's content (the stored XML, its results and notification, which hold
+    # INSZ and names) was erased after FLA_BATCH_RETENTION_DAYS; the file's header and
+    # counts are kept, so that its reference stays used.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

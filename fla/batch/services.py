@@ -701,7 +701,7 @@ def resume(file_id: int) -> bool:
 
     with transaction.atomic():
         batch = BatchFile.objects.select_for_update().filter(pk=file_id).first()
-        if batch is None or batch.status != BatchStatus.FAILED:
+        if batch is None or batch.status != BatchStatus.FAILED or batch.erased_at:
             return False
         batch.status = BatchStatus.PROCESSING if "count" in batch.plan else BatchStatus.RECEIVED
         batch.error = ""
@@ -711,6 +711,49 @@ def resume(file_id: int) -> bool:
         transaction.on_commit(lambda: tasks.process_file.enqueue(file_id))
     logger.info("BATCH file %s resumed", file_id)
     return True
+
+
+def erase_expired_files(now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Erase the content of the finished files received more than ``days``
+    (``FLA_BATCH_RETENTION_DAYS``) ago: the stored XML, the results and the notification,
+    which repeat the declarations' INSZ and names. The file's header, status and counts
+    are kept (``erased_at`` says when), so its reference stays used and its page still
+    says what became of it. Returns the number of files erased."""
+    now = now or timezone.now()
+    days = settings.FLA_BATCH_RETENTION_DAYS if days is None else days
+    expired = BatchFile.objects.filter(
+        received_at__lt=now - dt.timedelta(days=days),
+        status__in=[BatchStatus.DONE, BatchStatus.FAILED],
+        erased_at__isnull=True,
+    )
+    erased = 0
+    for file_id in expired.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            batch = (
+                BatchFile.objects.select_for_update()
+                .filter(pk=file_id, erased_at__isnull=True)
+                .first()
+            )
+            if batch is None:
+                continue
+            names = [name for name in (batch.storage_name, batch.notification_name) if name]
+            BatchResult.objects.filter(file_id=file_id).delete()
+            BatchPartition.objects.filter(file_id=file_id).delete()
+            batch.storage_name = batch.notification_name = ""
+            batch.plan = {}
+            batch.erased_at = now
+            batch.save(update_fields=["storage_name", "notification_name", "plan", "erased_at"])
+            # The stored files go once the rows that name them are gone for good.
+            transaction.on_commit(lambda names=names: _delete_stored(names))
+        erased += 1
+    if erased:
+        logger.info("BATCH: content of %s file(s) erased after the retention period", erased)
+    return erased
+
+
+def _delete_stored(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 # ---------------------------------------------------------------------------------------
@@ -870,4 +913,5 @@ def status_dict(batch: BatchFile) -> dict:
         "rejected": batch.rejected,
         "received_at": batch.received_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+        "erased_at": batch.erased_at.isoformat() if batch.erased_at else None,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseGone
 from django.shortcuts import render as django_render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -147,6 +147,11 @@ def progress(request, file_id: int):
 @login_required
 def notification_xml(request, file_id: int):
     batch = _file(request, file_id)
+    if batch.erased_at:
+        return HttpResponseGone(
+            _("De inhoud van dit bestand werd gewist na de bewaartermijn."),
+            content_type="text/plain; charset=utf-8",
+        )
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Http404
     response = FileResponse(

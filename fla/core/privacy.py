@@ -6,7 +6,8 @@ and error reports that never show an INSZ.
   history entries about them) as JSON-ready data, and records the export.
 * ``erase_expired`` removes what is older than ``FLA_RETENTION_YEARS``: trainings that
   ended before the cut-off, and everything an employer holds on a worker whose last
-  employment with it ended before the cut-off. History entries about erased data
+  employment with it ended before the cut-off; and the content of BATCH files received
+  more than ``FLA_BATCH_RETENTION_DAYS`` ago. History entries about erased data
   keep who did what and when, but lose their before/after states. Each employer
   concerned gets one ``erase`` history entry with counts only.
 * ``InszExceptionReporterFilter`` and ``InszExceptionReporter`` mask INSZ-like numbers
@@ -194,8 +195,10 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
     all an employer holds on a worker whose employments with it all ended before the
     cut-off (trainings, rights, opt-outs, credit, employments). A worker with no
     employment left anywhere is removed. History entries about erased data lose
-    their before/after states.
+    their before/after states. The content of BATCH files expires sooner
+    (``FLA_BATCH_RETENTION_DAYS`` after their receipt; ``erase_expired_files``).
     """
+    from fla.batch.services import erase_expired_files
     from fla.rights import services as rights
     from fla.rights.models import Account, CreditLine, TrainingRight, WorkerOptOut
     from fla.trainings.models import Training
@@ -205,6 +208,14 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
     per_employer: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     refresh: dict[int, set[int]] = defaultdict(set)
     totals: dict[str, int] = defaultdict(int)
+
+    # 0. BATCH files: their content goes FLA_BATCH_RETENTION_DAYS after their receipt.
+    moment = timezone.now()
+    if today is not None:
+        moment = timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    batch_files = erase_expired_files(moment)
+    if batch_files:
+        totals["batch_files"] = batch_files
 
     with transaction.atomic():
         # 1. Employer-worker pairs whose last employment ended before the cut-off.
@@ -285,7 +296,7 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
             for key, value in counts.items():
                 totals[key] += value
             entries.append(entry(employer_id, counts))
-        if entries or totals.get("workers_removed"):
+        if entries or totals.get("workers_removed") or totals.get("batch_files"):
             # One entry for the whole run, outside any employer (operators read it).
             entries.append(entry(None, totals))
         _history().objects.bulk_create(entries)

@@ -125,6 +125,11 @@ class Command(BaseCommand):
         batch = BatchFile.objects.filter(pk=file_id).first()
         if batch is None:
             raise CommandError(f"No file {file_id}.")
+        if batch.erased_at:
+            raise CommandError(
+                f"File {file_id}: its content was erased on {batch.erased_at:%Y-%m-%d} "
+                "(FLA_BATCH_RETENTION_DAYS)."
+            )
         if not batch.notification_name:
             raise CommandError(f"File {file_id} is {batch.status}: no notification yet.")
         # A character may be cut in two by a block boundary: the decoder keeps its start.

@@ -1,0 +1,110 @@
+"""A finished BATCH file's content (the stored XML, its results and notification, which
+repeat INSZ and names) is erased FLA_BATCH_RETENTION_DAYS after its receipt; its header
+and counts stay, and so does its reference."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+
+from fla.audit.models import HistoryEntry
+from fla.batch import services
+from fla.batch.models import BatchFile, BatchPartition, BatchResult, BatchStatus
+from fla.core.privacy import erase_expired
+from fla.trainings.models import Training
+
+
+def _received(world, reference: str, days_ago: int) -> BatchFile:
+    receipt = services.receive(world.caller, io.BytesIO(world.file(reference)), production=True)
+    assert receipt.accepted, receipt.errors
+    services.process(receipt.file_id)
+    BatchFile.objects.filter(pk=receipt.file_id).update(
+        received_at=timezone.now() - dt.timedelta(days=days_ago)
+    )
+    return BatchFile.objects.get(pk=receipt.file_id)
+
+
+@pytest.fixture
+def web(world):
+    client = Client()
+    client.force_login(world.user)
+    return client
+
+
+def test_the_content_of_an_old_file_is_erased_and_its_reference_stays_used(
+    world, settings, web, django_capture_on_commit_callbacks
+):
+    settings.FLA_BATCH_RETENTION_DAYS = 400
+    old = _received(world, "OLD", days_ago=401)
+    recent = _received(world, "RECENT", days_ago=399)
+    stored = [old.storage_name, old.notification_name]
+    assert old.status == BatchStatus.DONE and all(default_storage.exists(n) for n in stored)
+    assert BatchResult.objects.filter(file=old).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the files go after the commit
+        counts = erase_expired()
+
+    assert counts["batch_files"] == 1
+    old.refresh_from_db()
+    assert old.erased_at is not None
+    assert old.storage_name == old.notification_name == "" and old.plan == {}
+    assert not any(default_storage.exists(n) for n in stored)
+    assert not BatchResult.objects.filter(file=old).exists()
+    assert not BatchPartition.objects.filter(file=old).exists()
+    # The header and counts stay; what the file applied stays too.
+    assert (old.reference, old.status, old.total, old.processed) == ("OLD", "done", 1, 1)
+    assert old.accepted + old.accepted_with_warnings == 1
+    assert Training.objects.filter(reference="T1").exists()
+    # The recent file is untouched.
+    recent.refresh_from_db()
+    assert recent.erased_at is None and default_storage.exists(recent.notification_name)
+    assert BatchResult.objects.filter(file=recent).exists()
+    # The run is recorded with counts only.
+    entry = HistoryEntry.objects.get(entity="retention", employer__isnull=True)
+    assert entry.after["batch_files"] == 1
+    # The reference is still used: the same file is refused as a duplicate.
+    again = services.receive(world.caller, io.BytesIO(world.file("OLD")), production=True)
+    assert not again.accepted and again.errors[0].code == "duplicate_reference"
+    # A second run finds nothing more.
+    assert "batch_files" not in erase_expired()
+
+    page = web.get(f"/batch/{old.pk}/").content.decode()
+    assert 'data-testid="erased"' in page and 'data-testid="download-xml"' not in page
+    assert web.get(f"/batch/{old.pk}/notification.xml").status_code == 410
+    with pytest.raises(CommandError, match="erased"):
+        call_command("batch", "notification", str(old.pk))
+    assert services.status_dict(old)["erased_at"] == old.erased_at.isoformat()
+
+
+def test_a_failed_file_is_erased_too_and_can_no_longer_be_resumed(world, settings):
+    settings.FLA_BATCH_RETENTION_DAYS = 30
+    failed = _received(world, "FAILED", days_ago=31)
+    BatchFile.objects.filter(pk=failed.pk).update(status=BatchStatus.FAILED, error="X: y")
+    assert erase_expired()["batch_files"] == 1
+    assert not services.resume(failed.pk)
+
+
+def test_files_still_in_work_are_kept(world, settings):
+    settings.FLA_BATCH_RETENTION_DAYS = 1
+    receipt = services.receive(world.caller, io.BytesIO(world.file("WAIT")), production=True)
+    BatchFile.objects.filter(pk=receipt.file_id).update(
+        received_at=timezone.now() - dt.timedelta(days=5)
+    )
+    assert "batch_files" not in erase_expired()
+    batch = BatchFile.objects.get(pk=receipt.file_id)
+    assert batch.erased_at is None and default_storage.exists(batch.storage_name)
+
+
+def test_the_command_takes_today_for_the_files_too(world, settings):
+    settings.FLA_BATCH_RETENTION_DAYS = 400
+    batch = _received(world, "CLOCK", days_ago=0)
+    out = io.StringIO()
+    later = (timezone.localdate() + dt.timedelta(days=402)).isoformat()
+    call_command("erase_expired", "--today", later, stdout=out)
+    assert '"batch_files": 1' in out.getvalue()
+    batch.refresh_from_db()
+    assert batch.erased_at is not None
