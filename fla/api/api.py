@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from fla.api import openapi
 from fla.api.auth import READ_AUTH, TOKEN_REQUIRED
 from fla.api.problems import (
     BODY_NOT_AN_OBJECT,
+    DUPLICATE_ZONE,
     INVALID_REQUEST,
     Problem,
     problem_response,
@@ -57,13 +59,71 @@ class BodyNotAnObject(ValueError):
     pass
 
 
+class DuplicateZone(ValueError):
+    def __init__(self, zone: str) -> None:
+        super().__init__(f"The zone {zone!r} is given more than once.")
+        self.zone = zone
+
+
+class UnsupportedMediaType(ValueError):
+    def __init__(self, detail) -> None:
+        super().__init__(str(detail))
+        self.detail = detail
+
+
+def _without_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise DuplicateZone(key)
+            seen.add(key)
+    return data
+
+
+def _json_media_type(media_type: str) -> bool:
+    """``application/json``, or a structured syntax suffix ``application/…+json``."""
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
 class ObjectBodyParser(Parser):
-    """Every JSON body of this API is an object. Anything else (``0``, ``[]``, ``null``)
-    is refused with 422, rather than read as an object with no zones: a ``PUT`` of
-    rights would otherwise take it for "no declared right" and clear them."""
+    """Every body of this API is a JSON object in UTF-8, sent as ``application/json``
+    (or ``application/…+json``): another media type or charset is refused with 415,
+    a key given twice in an object with 422, rather than reading something else than
+    what the client meant. Anything but an object (``0``, ``[]``, ``null``) is refused
+    with 422, rather than read as an object with no zones: a ``PUT`` of rights would
+    otherwise take it for "no declared right" and clear them."""
 
     def parse_body(self, request: HttpRequest) -> dict:
-        data = super().parse_body(request)
+        media_type = (request.content_type or "").strip().lower()
+        if not _json_media_type(media_type):
+            raise UnsupportedMediaType(
+                text(
+                    _(
+                        "De inhoud van het verzoek moet JSON zijn (Content-Type: "
+                        "application/json), niet %(media_type)s."
+                    ),
+                    media_type=media_type[:100] or "-",
+                )
+            )
+        charset = (request.content_params or {}).get("charset")
+        if charset is not None and charset.strip().lower() not in {"utf-8", "utf8"}:
+            raise UnsupportedMediaType(
+                text(
+                    _(
+                        "De inhoud van het verzoek moet in UTF-8 gecodeerd zijn, niet in "
+                        "%(charset)s."
+                    ),
+                    charset=charset[:40],
+                )
+            )
+        data = json.loads(
+            request.body.decode("utf-8-sig"),
+            object_pairs_hook=_without_duplicates,
+        )
         if not isinstance(data, dict):
             raise BodyNotAnObject("The body must be a JSON object.")
         return data
@@ -174,8 +234,23 @@ def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 @api.exception_handler(HttpError)
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     cause = exc.__cause__
+    if isinstance(cause, UnsupportedMediaType):
+        return problem_response(
+            request, Problem(415, cause.detail, slug="unsupported-media-type")
+        )
     if isinstance(cause, BodyNotAnObject):  # JSON, but of the wrong shape
         errors = [{"in": "body", "zone": "", "error": str(cause), "message": BODY_NOT_AN_OBJECT}]
+        problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
+        return problem_response(request, problem)
+    if isinstance(cause, DuplicateZone):
+        errors = [
+            {
+                "in": "body",
+                "zone": cause.zone,
+                "error": str(cause),
+                "message": DUPLICATE_ZONE,
+            }
+        ]
         problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
         return problem_response(request, problem)
     if isinstance(cause, ValueError):  # JSON that does not parse: the parser says where

@@ -32,7 +32,8 @@ DESCRIPTIONS = {
     412: "`If-Match` names no current version (weak tags never match), or "
     "`If-None-Match` is `*` and the resource exists, or names its current version",
     413: "The body is larger than the limit",
-    415: "The body is not of the media type this operation takes",
+    415: "The body is not of the media type this operation takes (JSON: "
+    "`application/json` or `application/…+json`, in UTF-8)",
     422: "A parameter or body of the wrong shape (`errors`), or blocking anomalies "
     "(`anomalies`)",
     429: "Too many requests for this client: wait `Retry-After` seconds",
@@ -124,6 +125,8 @@ def problem_statuses(path: str, operation: Any) -> set[int]:
         statuses.add(404)
     if any(_validates(model) for model in operation.models):
         statuses.add(422)
+    if any(getattr(m, "__ninja_param_source__", "") == "body" for m in operation.models):
+        statuses.add(415)  # a body not sent as JSON in UTF-8
     if {"PUT", "DELETE"} & set(operation.methods):  # each honours If-(None-)Match
         statuses.add(412)
     return statuses

@@ -116,6 +116,7 @@ def _answers(world, settings):
         412,
         api.put(f"{own}/trainings/N-1", changed, "application/json", HTTP_IF_MATCH='"9"'),
     )
+    yield "put", TRAINING, 415, api.put(f"{own}/trainings/N-1", body, content_type="text/plain")
     yield "delete", TRAINING, 404, api.delete(f"{own}/trainings/NONE")
     yield "delete", TRAINING, 200, api.delete(f"{own}/trainings/N-1")
     yield "get", TRAINING, 200, api.get(f"{own}/trainings/N-1")
