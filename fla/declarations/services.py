@@ -539,8 +539,9 @@ class _Chunk:
     # -- trainings --------------------------------------------------------------------
     def apply_training(self, p: _Parsed) -> None:
         declaration, values, employer = p.declaration, p.values, p.employer
+        employer_id = employer.pk
         reference = values["reference"]
-        existing = self.trainings.get((employer.pk, reference))
+        existing = self.trainings.get((employer_id, reference))
         if declaration.action in {"replace", "cancel"} and existing is None:
             p.reject("E023", "reference", value=reference)
             return
@@ -560,7 +561,8 @@ class _Chunk:
         worker = self.worker_of(p)
         if worker is None:
             return
-        if existing is not None and existing.worker_id != worker.pk:
+        worker_id = worker.pk
+        if existing is not None and existing.worker_id != worker_id:
             p.reject("E025", "reference", value=reference)
             return
         start, end = values["start_date"], values["end_date"]
@@ -577,11 +579,11 @@ class _Chunk:
         warnings = [f.code for f in p.findings]
         if existing is None:
             training = _NewTraining(
-                employer_id=employer.pk, worker_id=worker.pk, worker=worker, pk=None,
+                employer_id=employer_id, worker_id=worker_id, worker=worker, pk=None,
                 reference=reference, version=1, warnings=warnings,
                 channel=self.caller.channel, created_at=self.now, updated_at=self.now,
                 **fields)
-            self.trainings[(employer.pk, reference)] = training
+            self.trainings[(employer_id, reference)] = training
             self.new_trainings.append((p, training))
         else:
             if all(getattr(existing, k) == v for k, v in fields.items()):
@@ -601,9 +603,9 @@ class _Chunk:
             existing.channel = self.caller.channel
             existing.updated_at = self.now
             self.changed_trainings.append((p, existing, before, "replace"))
-            self.whole.add((employer.pk, worker.insz))
-        self.touched[employer.pk].add(worker.insz)
-        self.signatures[(employer.pk, worker.pk, values["title"].casefold(), start)].add(
+            self.whole.add((employer_id, worker.insz))
+        self.touched[employer_id].add(worker.insz)
+        self.signatures[(employer_id, worker_id, values["title"].casefold(), start)].add(
             reference)
 
     def training_warnings(self, p: _Parsed, worker: Worker, existing: Training | None) -> None:
