@@ -4,6 +4,7 @@ fla/declarations/types.py and the glossary)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
@@ -31,7 +32,9 @@ def _not_a_boolean(value: Any) -> Any:
 # client's mistake into a value: 0 as 1970-01-01, false as 0 minutes, "no" as false.
 DateIn = Annotated[dt.date, BeforeValidator(_date_as_text)]
 IntIn = Annotated[int, BeforeValidator(_not_a_boolean)]
-FloatIn = Annotated[float, BeforeValidator(_not_a_boolean)]
+# A decimal as it was written (a JSON number or a string): handed to the write path with
+# every digit, which judges it as it judges the same zone of any channel.
+DecimalIn = Annotated[Decimal, BeforeValidator(_not_a_boolean)]
 
 
 class BodyIn(Schema):
@@ -130,7 +133,11 @@ class WorkerPage(Schema):
 class EmploymentIn(BodyIn):
     start_date: DateIn
     end_date: DateIn | None = None
-    regime: FloatIn = Field(1, description="Greater than 0 and at most 1.")
+    regime: DecimalIn = Field(
+        1,
+        validate_default=True,
+        description="Greater than 0 and at most 1; kept to 4 decimals.",
+    )
     joint_committee: str = Field(..., max_length=9, examples=["200"])
 
 

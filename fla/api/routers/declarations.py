@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import Router
+from ninja.errors import ValidationError
 
 from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
@@ -11,6 +14,70 @@ from fla.api.schemas import ValidateIn, ValidateOut
 from fla.declarations.types import Declaration
 
 router = Router(tags=["declarations"])
+
+# The zones the typed bodies of the resources take as JSON strings (``TrainingIn``,
+# ``WorkerIn``, ``EmploymentIn``, ``RightsIn``; a training's reference, a worker's or a
+# right's INSZ are in their path), by kind: the dry run wants them as strings too.
+TEXT_ZONES = {
+    "training": {
+        "reference",
+        "insz",
+        "title",
+        "description",
+        "provider",
+        "kind",
+        "status",
+        "right_type",
+    },
+    "worker": {"insz", "first_name", "last_name"},
+    "rights": {"insz"},
+    "employer_year": {"size_class"},
+}
+# Zones that hold a block of zones instead of a value, and the text zones of that block.
+BLOCKS = {("worker", "employment"): {"joint_committee"}}
+
+
+def _error(loc: tuple, kind: str, message: str) -> dict:
+    return {"loc": ("body", "body", *loc), "type": kind, "msg": message, "ctx": {}, "value": ""}
+
+
+def zone_shape_errors(kind: str, data: dict[str, Any], loc: tuple) -> list[dict]:
+    """The zones of ``data`` whose JSON type no channel could take: a list or an object
+    where a value is wanted, a number or a boolean where the typed body of the resource
+    wants a string (a title, an INSZ, a code). Numbers and flags may still come as
+    strings (``"450"``, ``"true"``), as in a BATCH file."""
+    errors = []
+    texts = TEXT_ZONES.get(kind, set())
+    for zone, value in data.items():
+        block = BLOCKS.get((kind, zone))
+        if block is not None:
+            if isinstance(value, dict):
+                errors += zone_shape_errors("", value, (*loc, zone)) + [
+                    _error((*loc, zone, name), "string_type", "Input should be a valid string")
+                    for name, item in value.items()
+                    if name in block
+                    and item is not None
+                    and not isinstance(item, str)
+                    and not isinstance(item, dict | list)
+                ]
+            elif value is not None:
+                errors.append(_error((*loc, zone), "dict_type", "Input should be an object"))
+        elif isinstance(value, dict | list):
+            errors.append(
+                _error((*loc, zone), "scalar_type", "Input should be a string, number or boolean")
+            )
+        elif zone in texts and value is not None and not isinstance(value, str):
+            errors.append(_error((*loc, zone), "string_type", "Input should be a valid string"))
+    return errors
+
+
+def with_defaults(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The zones as the typed body of the resource completes them: an employment
+    without ``regime`` is full time, as in ``PUT /workers/{insz}``."""
+    employment = data.get("employment")
+    if kind == "worker" and isinstance(employment, dict) and "regime" not in employment:
+        return {**data, "employment": {**employment, "regime": "1"}}
+    return data
 
 
 @router.post(
@@ -30,11 +97,18 @@ def validate_declarations(request: HttpRequest, enterprise_number: str, body: Va
     from fla.declarations.services import submit
 
     employer = get_employer(request, enterprise_number, DECLARE)
+    errors = [
+        error
+        for position, item in enumerate(body.declarations)
+        for error in zone_shape_errors(item.kind, item.data, ("declarations", position, "data"))
+    ]
+    if errors:
+        raise ValidationError(errors)
     declarations = [
         Declaration(
             kind=item.kind,
             employer=employer.enterprise_number,
-            data=item.data,
+            data=with_defaults(item.kind, item.data),
             action=item.action,
             if_version=item.if_version,
             position=position,

@@ -1,0 +1,90 @@
+"""The dry run gives the verdict the typed PUT gives for the same zones."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import assert_problem, training_body
+
+
+def _validate(client, world, kind, data):
+    en = world.own.employer.enterprise_number
+    return client.post(
+        f"employers/{en}/declarations/validate", {"declarations": [{"kind": kind, "data": data}]}
+    )
+
+
+@pytest.mark.parametrize(
+    "zones",
+    [{"title": ["x"]}, {"provider": {"a": 1}}, {"description": 5}, {"insz": 85073003328},
+     {"duration_minutes": [450]}, {"kind": True}],
+)
+def test_a_zone_of_the_wrong_json_type_is_refused_by_both(world, as_employer, zones):
+    data = {**training_body(world.own.worker.insz), "reference": "V-1", **zones}
+    [zone] = zones
+    problem = assert_problem(_validate(as_employer, world, "training", data), 422)
+    assert [e["zone"] for e in problem["errors"]] == [f"declarations.0.data.{zone}"]
+    en = world.own.employer.enterprise_number
+    body = {**training_body(world.own.worker.insz), **zones}
+    assert_problem(as_employer.put(f"employers/{en}/trainings/V-1", body), 422)
+
+
+def test_worker_zones_and_the_employment_block(world, as_employer):
+    insz = world.own.worker.insz
+    employment = {"start_date": "2024-01-01", "joint_committee": 200}
+    data = {"insz": insz, "first_name": ["a"], "last_name": {"b": 1}, "employment": employment}
+    problem = assert_problem(_validate(as_employer, world, "worker", data), 422)
+    assert sorted(e["zone"] for e in problem["errors"]) == [
+        "declarations.0.data.employment.joint_committee",
+        "declarations.0.data.first_name",
+        "declarations.0.data.last_name",
+    ]
+    data = {"insz": insz, "first_name": "a", "last_name": "b", "employment": "x"}
+    assert_problem(_validate(as_employer, world, "worker", data), 422)
+
+
+def test_a_worker_without_regime_is_full_time_in_both(world, as_employer):
+    en, insz = world.own.employer.enterprise_number, world.own.worker.insz
+    body = {
+        "first_name": "An",
+        "last_name": "Janssens Own",
+        "employment": {"start_date": "2024-01-01", "joint_committee": "200"},
+    }
+    response = _validate(as_employer, world, "worker", {"insz": insz, **body})
+    assert response.status_code == 200, response.content
+    assert response.json()["outcomes"][0]["status"] != "rejected", response.json()
+    assert as_employer.put(f"employers/{en}/workers/{insz}", body).status_code == 200
+
+
+def test_a_regime_with_too_many_digits_is_refused_by_both(world, as_employer):
+    en, insz = world.own.employer.enterprise_number, world.own.worker.insz
+    regime = "0." + "1" * 5000
+    employment = {"start_date": "2024-01-01", "joint_committee": "200"}
+    body = f'{{"first_name": "An", "last_name": "X", "employment": {{"regime": {regime}, '
+    body += '"start_date": "2024-01-01", "joint_committee": "200"}}'
+    response = as_employer.client.generic(
+        "PUT",
+        f"/api/v1/employers/{en}/workers/{insz}",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {as_employer.token}",
+    )
+    problem = assert_problem(response, 422)
+    assert [(a["code"], a["zone"]) for a in problem["anomalies"]] == [
+        ("E019", "employment.regime")
+    ]
+    data = {"insz": insz, "first_name": "An", "last_name": "X",
+            "employment": {**employment, "regime": regime}}
+    outcome = _validate(as_employer, world, "worker", data).json()["outcomes"][0]
+    assert outcome["status"] == "rejected"
+    assert [(a["code"], a["zone"]) for a in outcome["anomalies"]] == [
+        ("E019", "employment.regime")
+    ]
+
+
+def test_numbers_and_flags_may_still_come_as_strings_in_the_dry_run(world, as_employer):
+    data = {"insz": world.own.worker.insz, "year": "2025", "legal_minutes": 2280,
+            "opt_out": "false"}
+    response = _validate(as_employer, world, "rights", data)
+    assert response.status_code == 200, response.content
+    assert response.json()["outcomes"][0]["status"] != "rejected"
