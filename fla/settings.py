@@ -347,6 +347,10 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 FLA_API_MAX_BODY_BYTES = envint("FLA_API_MAX_BODY_BYTES", 1024 * 1024)
 # Requests per minute per API client; counted in the default cache (Redis in production).
 FLA_API_RATE_LIMIT = envint("FLA_API_RATE_LIMIT", 6000)
+# Token requests per minute from one client address, and failed client authentications
+# per minute from one address after which its token requests are refused (0: no limit).
+FLA_API_TOKEN_RATE_LIMIT = envint("FLA_API_TOKEN_RATE_LIMIT", 60)
+FLA_API_TOKEN_FAILURE_LIMIT = envint("FLA_API_TOKEN_FAILURE_LIMIT", 10)
 # Training PUTs of one client that arrive while another is being written are written
 # together, in one transaction (fla.declarations.grouping). Off: each alone.
 FLA_GROUP_COMMIT = envbool("FLA_GROUP_COMMIT", True)

@@ -8,7 +8,6 @@ and size (413), token
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 
 from django.conf import settings
@@ -106,14 +105,6 @@ def _count(name: str, *, add: int = 1) -> tuple[int, int]:
         return add, retry_after
 
 
-def api_setting(name: str, default: int) -> int:
-    """An integer setting of the API: from the Django settings, else the environment."""
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name) or default
-    return int(value)
-
-
 def check_address_rate(address: str) -> None:
     """Token requests: at most ``FLA_API_TOKEN_RATE_LIMIT`` a minute from one client
     address, and none once ``FLA_API_TOKEN_FAILURE_LIMIT`` of them failed to
@@ -122,7 +113,7 @@ def check_address_rate(address: str) -> None:
         ("FLA_API_TOKEN_FAILURE_LIMIT", "token-failures", 0, _TOO_MANY_FAILURES),
         ("FLA_API_TOKEN_RATE_LIMIT", "token", 1, _TOO_MANY_TOKENS),
     ):
-        limit = api_setting(setting, _TOKEN_DEFAULTS[setting])
+        limit = getattr(settings, setting)
         if limit <= 0:
             continue
         count, retry_after = _count(f"{name}:{address}", add=add)
@@ -137,12 +128,10 @@ def check_address_rate(address: str) -> None:
 
 def count_failure(address: str) -> None:
     """A token request from ``address`` whose client did not authenticate."""
-    setting = "FLA_API_TOKEN_FAILURE_LIMIT"
-    if api_setting(setting, _TOKEN_DEFAULTS[setting]) > 0:
+    if settings.FLA_API_TOKEN_FAILURE_LIMIT > 0:
         _count(f"token-failures:{address}")
 
 
-_TOKEN_DEFAULTS = {"FLA_API_TOKEN_RATE_LIMIT": 60, "FLA_API_TOKEN_FAILURE_LIMIT": 10}
 _TOO_MANY_TOKENS = _(
     "Te veel tokenaanvragen van dit adres: hoogstens %(limit)s per minuut. Probeer het "
     "opnieuw na %(seconds)s s."

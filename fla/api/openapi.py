@@ -28,6 +28,7 @@ DESCRIPTIONS = {
     403: "The token lacks the scope of this operation",
     404: "It does not exist, or the client may not see it",
     409: "The file is not done yet: its notification is not ready",
+    410: "The file's content (results, notification) was erased after the retention period",
     411: "A body sent chunked, without `Content-Length`",
     412: "`If-Match` names no current version (weak tags never match), or "
     "`If-None-Match` is `*` and the resource exists, or names its current version",

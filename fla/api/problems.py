@@ -37,6 +37,7 @@ TITLES = {
     404: _("Niet gevonden"),
     405: _("Methode niet toegelaten"),
     409: _("Conflict"),
+    410: _("Niet meer beschikbaar"),
     411: _("Lengte vereist"),
     412: _("Voorwaarde niet vervuld"),
     413: _("Inhoud te groot"),

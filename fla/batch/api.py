@@ -73,6 +73,11 @@ class BatchStatusOut(Schema):
     error: str | None = Field(
         None, description="Why the file failed (status `failed`), in a sentence; else null."
     )
+    erased_at: str | None = Field(
+        None,
+        description="When the file's content (its results and notification) was erased "
+        "after the retention period (FLA_BATCH_RETENTION_DAYS); else null.",
+    )
 
 
 # What a failed file's stored error (``"ExceptionType: text"``, for the operator) says to
@@ -193,7 +198,7 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
 @router.get(
     "/{file_id}/notification",
     operation_id="get_batch_notification",
-    response={409: ProblemSchema},
+    response={409: ProblemSchema, 410: ProblemSchema},
     openapi_extra={
         "responses": {
             "200": {"description": "The notification XML", "content": {"application/xml": {}}}
@@ -202,8 +207,15 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
 )
 def get_batch_notification(request: HttpRequest, file_id: int, response: HttpResponse):
     """The notification XML (valid against /batch/schemas/fla-notification-v1.xsd), in
-    the language of the file's header; 409 while the file is not done."""
+    the language of the file's header; 409 while the file is not done, 410 once its
+    content was erased after the retention period."""
     batch = _file(request, file_id)
+    if batch.erased_at:
+        raise Problem(
+            410,
+            text(gettext_lazy("De inhoud van dit bestand werd gewist na de bewaartermijn.")),
+            slug="erased",
+        )
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Problem(
             409,

@@ -108,3 +108,24 @@ def test_the_command_takes_today_for_the_files_too(world, settings):
     assert '"batch_files": 1' in out.getvalue()
     batch.refresh_from_db()
     assert batch.erased_at is not None
+
+
+def test_the_api_says_when_and_answers_410_for_the_notification(world, settings):
+    from fla.api.services import create_client
+    from tests.batch.test_channels import token
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.FLA_BATCH_RETENTION_DAYS = 400
+    old = _received(world, "API-OLD", days_ago=401)
+    bearer = token(create_client(name="SSL", mandatary=world.mandatary).client)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {bearer}", HTTP_ACCEPT_LANGUAGE="fr")
+    assert api.get(f"/api/v1/batches/{old.pk}").json()["erased_at"] is None
+    assert api.get(f"/api/v1/batches/{old.pk}/notification").status_code == 200
+    erase_expired()
+    status = api.get(f"/api/v1/batches/{old.pk}").json()
+    assert status["erased_at"] is not None and status["status"] == "done"
+    gone = api.get(f"/api/v1/batches/{old.pk}/notification")
+    assert gone.status_code == 410 and gone["Content-Type"] == "application/problem+json"
+    body = gone.json()
+    assert body["type"].endswith(":erased") and body["title"] == "Plus disponible"
+    assert "délai de conservation" in body["detail"]
