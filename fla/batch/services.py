@@ -39,7 +39,6 @@ from django.utils.dateparse import parse_datetime
 
 from fla.accounts.access import DECLARE, READ, Caller, active_mandates
 from fla.accounts.models import Mandatary, MandataryAccess, Mandate
-from fla.audit.models import HistoryEntry
 from fla.batch import planning
 from fla.batch import receipt as receipt_scan
 from fla.batch.models import BatchFile, BatchPartition, BatchResult, BatchStatus
@@ -607,10 +606,11 @@ def _json_safe(value: object) -> object:
     return str(value)
 
 
-# The tables a BATCH file fills; their statistics are refreshed as the file grows.
+# The tables a BATCH file fills and its processing reads; their statistics are refreshed
+# as the file grows. The history is only written here (autovacuum's analyze follows it
+# for the pages that read it).
 GROWING_TABLES = (
     Training,
-    HistoryEntry,
     CreditLine,
     Account,
     TrainingRight,
