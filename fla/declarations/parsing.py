@@ -21,7 +21,8 @@ _BIDI_AND_INVISIBLE = {
     "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
     "\u2066", "\u2067", "\u2068", "\u2069",
 }  # fmt: skip
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+# A declarant's reference of a training (the API checks its path segment with it too).
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 _INTEGER = re.compile(r"[+-]?\d{1,12}")
 _TRUE = {"true", "1", "yes", "y", "on", "ja", "oui", "j"}
 _FALSE = {"false", "0", "no", "n", "off", "nee", "non", "nein", ""}
@@ -108,7 +109,7 @@ class Zones:
         if value is None:
             return None
         text = str(value).strip()
-        if not _REFERENCE.match(text):
+        if not REFERENCE.match(text):
             self.add("E021", name)
             return None
         return text

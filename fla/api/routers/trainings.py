@@ -44,7 +44,7 @@ from fla.api.schemas import (
 from fla.core import sync
 from fla.core.identifiers import InvalidIdentifier, clean_insz
 from fla.declarations.anomalies import Finding
-from fla.declarations.parsing import _REFERENCE
+from fla.declarations.parsing import REFERENCE
 from fla.declarations.types import Declaration, Outcome
 from fla.employers.models import Employer
 from fla.rights.rules import format_minutes
@@ -129,7 +129,7 @@ def valid_reference(reference: str) -> bool:
     """Whether ``reference``, exactly as the path gives it, is one a declaration may
     carry: the write path's pattern, matched whole, with nothing stripped (a reference
     with a space or a control character around it names no training)."""
-    return _REFERENCE.fullmatch(reference) is not None
+    return REFERENCE.fullmatch(reference) is not None
 
 
 def training_location(employer: Employer, reference: str) -> str:
