@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -264,13 +264,26 @@ def utc_instant(moment: dt.datetime) -> dt.datetime | None:
 
 @contextmanager
 def worker_locked(insz: str) -> Iterator[None]:
-    """A transaction holding the lock of the worker ``insz`` (when it exists).
+    """A transaction holding the lock of the worker ``insz`` (when he exists; on
+    PostgreSQL also a lock on the INSZ, so that one who does not exist yet is created
+    once).
 
     The write path locks a worker before it changes anything of it, so an If-Match
     checked inside this block still holds when the declaration is applied: a write of
     the same worker that commits in between makes the check wait for it and fail.
     """
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A worker not on file yet has no row to lock: two requests creating him at
+            # once would both find him absent (both answering 201, or both passing
+            # If-None-Match: *). A lock on his INSZ itself orders them.
+            key = int.from_bytes(
+                hashlib.blake2b(f"fla-worker:{insz}".encode(), digest_size=8).digest(),
+                "big",
+                signed=True,
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
         list(Worker.objects.filter(insz=insz).select_for_update().values_list("pk", flat=True))
         yield
 

@@ -75,3 +75,33 @@ def test_if_match_waits_for_a_concurrent_write_of_the_same_worker(world, resourc
         assert declared.minutes == 1500
     else:
         assert worker.last_name == "Theirs"
+
+
+@pytest.mark.parametrize("if_none_match", [False, True])
+def test_a_new_worker_put_by_many_at_once_is_created_once(world, if_none_match):
+    """Concurrent PUTs of one worker not on file yet: one creates him (201); the others
+    find him created (200), or, asking If-None-Match: *, are refused (412)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    from tests.factories import make_insz
+
+    number = world.own.employer.enterprise_number
+    insz = make_insz(serial=77)
+    url = f"{API}/employers/{number}/workers/{insz}"
+    body = {"first_name": "Nele", "last_name": "Nieuw",
+            "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"}}  # fmt: skip
+    headers = {"If-None-Match": "*"} if if_none_match else {}
+    token = make_token(world.employer_client)
+    start, statuses = threading.Barrier(8), []
+
+    def put():
+        client = ApiClient(token)
+        start.wait(10)
+        statuses.append(client.put(url, body, headers=headers).status_code)
+
+    threads = [in_thread(put) for _ in range(8)]
+    for thread in threads:
+        thread.join(30)
+    expected = [201] + [412] * 7 if if_none_match else [200] * 7 + [201]
+    assert sorted(statuses) == expected
+    assert Worker.objects.filter(insz=insz).count() == 1
