@@ -69,7 +69,14 @@ def _problem_for_plain_errors(view):
             if method == "OPTIONS":
                 return _options(request, allowed)
             return _not_allowed(request, allowed)
-        if method == "HEAD" and not response.streaming:
+        if method == "HEAD" and response.streaming:
+            # A file (the notification): its headers, with its length, and no body.
+            head = HttpResponse(status=response.status_code)
+            for name, value in response.items():
+                head[name] = value
+            response.close()
+            response = head
+        elif method == "HEAD":
             length = len(response.content)
             response.content = b""
             response["Content-Length"] = str(length)

@@ -195,6 +195,9 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
     return etagged(request, response, {**status_dict(batch), "error": error})
 
 
+ERASED = gettext_lazy("De inhoud van dit bestand werd gewist na de bewaartermijn.")
+
+
 @router.get(
     "/{file_id}/notification",
     operation_id="get_batch_notification",
@@ -211,11 +214,7 @@ def get_batch_notification(request: HttpRequest, file_id: int, response: HttpRes
     content was erased after the retention period."""
     batch = _file(request, file_id)
     if batch.erased_at:
-        raise Problem(
-            410,
-            text(gettext_lazy("De inhoud van dit bestand werd gewist na de bewaartermijn.")),
-            slug="erased",
-        )
+        raise Problem(410, text(ERASED), slug="erased")
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Problem(
             409,
@@ -234,9 +233,11 @@ def get_batch_notification(request: HttpRequest, file_id: int, response: HttpRes
     unchanged = not_modified(request, response, f'"{digest[:24]}"')
     if unchanged is not None:
         return unchanged
-    answer = FileResponse(
-        default_storage.open(batch.notification_name, "rb"), content_type="application/xml"
-    )
+    try:
+        stored = default_storage.open(batch.notification_name, "rb")
+    except FileNotFoundError:  # erased since it was read
+        raise Problem(410, text(ERASED), slug="erased") from None
+    answer = FileResponse(stored, content_type="application/xml")
     for name in ("ETag", "Content-Language"):
         answer[name] = response[name]
     return answer

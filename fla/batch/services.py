@@ -713,6 +713,9 @@ def resume(file_id: int) -> bool:
     return True
 
 
+FINISHED = (BatchStatus.DONE, BatchStatus.FAILED)
+
+
 def erase_expired_files(now: dt.datetime | None = None, days: int | None = None) -> int:
     """Erase the content of the finished files received more than ``days``
     (``FLA_BATCH_RETENTION_DAYS``) ago: the stored XML, the results and the notification,
@@ -722,16 +725,15 @@ def erase_expired_files(now: dt.datetime | None = None, days: int | None = None)
     now = now or timezone.now()
     days = settings.FLA_BATCH_RETENTION_DAYS if days is None else days
     expired = BatchFile.objects.filter(
-        received_at__lt=now - dt.timedelta(days=days),
-        status__in=[BatchStatus.DONE, BatchStatus.FAILED],
-        erased_at__isnull=True,
+        received_at__lt=now - dt.timedelta(days=days), status__in=FINISHED, erased_at__isnull=True
     )
     erased = 0
     for file_id in expired.values_list("pk", flat=True).iterator():
         with transaction.atomic():
+            # Read again under the lock: a failed file may have been resumed meanwhile.
             batch = (
                 BatchFile.objects.select_for_update()
-                .filter(pk=file_id, erased_at__isnull=True)
+                .filter(pk=file_id, erased_at__isnull=True, status__in=FINISHED)
                 .first()
             )
             if batch is None:

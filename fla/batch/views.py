@@ -154,8 +154,15 @@ def notification_xml(request, file_id: int):
         )
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Http404
+    try:
+        stored = default_storage.open(batch.notification_name, "rb")
+    except FileNotFoundError:  # erased since it was read
+        return HttpResponseGone(
+            _("De inhoud van dit bestand werd gewist na de bewaartermijn."),
+            content_type="text/plain; charset=utf-8",
+        )
     response = FileResponse(
-        default_storage.open(batch.notification_name, "rb"),
+        stored,
         content_type="application/xml",
         as_attachment=True,
         filename=f"notification-{batch.pk}.xml",

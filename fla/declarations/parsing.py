@@ -24,6 +24,7 @@ _BIDI_AND_INVISIBLE = {
 # A declarant's reference of a training (the API checks its path segment with it too).
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 _INTEGER = re.compile(r"[+-]?\d{1,12}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TRUE = {"true", "1", "yes", "y", "on", "ja", "oui", "j"}
 _FALSE = {"false", "0", "no", "n", "off", "nee", "non", "nein", ""}
 
@@ -138,7 +139,7 @@ class Zones:
             except ValueError:
                 self.add("E010", name)
                 return None
-            if len(text) != 10:
+            if not _DATE.fullmatch(text):  # fromisoformat also takes 20250301, 2025-W09-6
                 self.add("E010", name)
                 return None
         if first is not None and last is not None and not first <= day <= last:

@@ -129,3 +129,58 @@ def test_the_api_says_when_and_answers_410_for_the_notification(world, settings)
     body = gone.json()
     assert body["type"].endswith(":erased") and body["title"] == "Plus disponible"
     assert "délai de conservation" in body["detail"]
+
+
+def test_a_file_resumed_while_the_erasure_runs_is_left_alone(world, settings, monkeypatch):
+    """The erasure lists the finished files, then takes each under its lock: a failed
+    file put back to work in between is no longer finished, and keeps its content."""
+    from django.db.models.query import QuerySet
+
+    settings.FLA_BATCH_RETENTION_DAYS = 30
+    receipt = services.receive(world.caller, io.BytesIO(world.file("RACE")), production=True)
+    BatchFile.objects.filter(pk=receipt.file_id).update(
+        status=BatchStatus.FAILED, error="OperationalError: x",
+        received_at=timezone.now() - dt.timedelta(days=31),
+    )  # fmt: skip
+    listing = QuerySet.iterator
+
+    def resumed_meanwhile(queryset, *args, **kwargs):
+        ids = list(listing(queryset, *args, **kwargs))
+        assert services.resume(receipt.file_id)
+        return iter(ids)
+
+    monkeypatch.setattr(QuerySet, "iterator", resumed_meanwhile)
+    assert services.erase_expired_files() == 0
+    batch = BatchFile.objects.get(pk=receipt.file_id)
+    assert batch.erased_at is None and default_storage.exists(batch.storage_name)
+
+
+def test_a_notification_erased_while_it_is_asked_for_answers_410(
+    world, settings, web, monkeypatch
+):
+    from fla.api.services import create_client
+    from tests.batch.test_channels import token
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    batch = _received(world, "GONE", days_ago=0)
+    default_storage.delete(batch.notification_name)  # as an erasure committing meanwhile
+    assert web.get(f"/batch/{batch.pk}/notification.xml").status_code == 410
+    bearer = token(create_client(name="SSL", mandatary=world.mandatary).client)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {bearer}")
+    assert api.get(f"/api/v1/batches/{batch.pk}/notification").status_code == 410
+
+
+def test_head_of_the_notification_has_its_headers_and_no_body(world, settings):
+    from fla.api.services import create_client
+    from tests.batch.test_channels import token
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    batch = _received(world, "HEAD", days_ago=0)
+    bearer = token(create_client(name="SSL", mandatary=world.mandatary).client)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {bearer}")
+    url = f"/api/v1/batches/{batch.pk}/notification"
+    full = api.get(url)
+    head = api.head(url)
+    assert head.status_code == 200 and not head.streaming and head.content == b""
+    assert head["ETag"] == full["ETag"] and head["Content-Type"] == full["Content-Type"]
+    assert int(head["Content-Length"]) == len(b"".join(full.streaming_content)) > 0

@@ -13,6 +13,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -114,7 +115,7 @@ class ReferenceZones:
             except ValueError:
                 self.add("E010", name)
                 return None
-            if len(str(value).strip()) != 10:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(value).strip()):
                 self.add("E010", name)
                 return None
         if first is not None and last is not None and not first <= day <= last:
@@ -275,3 +276,12 @@ def test_missing_zone():
     _same(new, old, new.text("z", 5, required=True), old.text("z", 5, required=True))
     _same(new, old, new.date("d", required=True), old.date("d", required=True))
     _same(new, old, new.choice("c", {"a"}, "E011"), old.choice("c", {"a"}, "E011"))
+
+
+@pytest.mark.parametrize("text", ["2025-W09-6", "2025-060", "20250301", "２０２５-03-01"])
+def test_a_date_is_written_yyyy_mm_dd_only(text):
+    """``date.fromisoformat`` also reads week and ordinal dates; every channel refuses
+    them (the XSD's Date type, the API's typed bodies), and so does the dry run."""
+    zones = Zones({"start_date": text})
+    assert zones.date("start_date") is None
+    assert [f.code for f in zones.findings] == ["E010"]
