@@ -184,3 +184,22 @@ def test_head_of_the_notification_has_its_headers_and_no_body(world, settings):
     assert head.status_code == 200 and not head.streaming and head.content == b""
     assert head["ETag"] == full["ETag"] and head["Content-Type"] == full["Content-Type"]
     assert int(head["Content-Length"]) == len(b"".join(full.streaming_content)) > 0
+
+
+def test_files_stored_in_the_database_are_erased_too(
+    world, settings, django_capture_on_commit_callbacks
+):
+    """Production keeps BATCH files in the database (``FLA_STORAGE=database``)."""
+    from fla.ops.models import StoredFile
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "fla.ops.storage.DatabaseStorage"},
+    }
+    settings.FLA_BATCH_RETENTION_DAYS = 400
+    old = _received(world, "DB-OLD", days_ago=401)
+    names = {old.storage_name, old.notification_name}
+    assert set(StoredFile.objects.values_list("name", flat=True)) >= names
+    with django_capture_on_commit_callbacks(execute=True):
+        assert erase_expired()["batch_files"] == 1
+    assert not StoredFile.objects.filter(name__in=names).exists()
