@@ -21,6 +21,7 @@ from fla.api.problems import (
     BODY_NOT_AN_OBJECT,
     DUPLICATE_ZONE,
     INVALID_REQUEST,
+    NUMBER_TOO_LONG,
     Problem,
     problem_response,
     text,
@@ -64,6 +65,23 @@ class DuplicateZone(ValueError):
     def __init__(self, zone: str) -> None:
         super().__init__(f"The zone {zone!r} is given more than once.")
         self.zone = zone
+
+
+class NumberTooLong(ValueError):
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"A number of {digits} digits; at most {MAX_DIGITS} are read.")
+
+
+# Python reads integers of up to this many digits from text (sys.get_int_max_str_digits);
+# no zone takes a number anywhere near as long.
+MAX_DIGITS = 4300
+
+
+def _integer(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_DIGITS:
+        raise NumberTooLong(digits)
+    return int(text)
 
 
 class UnsupportedMediaType(ValueError):
@@ -127,6 +145,7 @@ class ObjectBodyParser(Parser):
             request.body.decode("utf-8-sig"),
             object_pairs_hook=_without_duplicates,
             parse_float=Decimal,
+            parse_int=_integer,
         )
         if not isinstance(data, dict):
             raise BodyNotAnObject("The body must be a JSON object.")
@@ -255,6 +274,10 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
                 "message": DUPLICATE_ZONE,
             }
         ]
+        problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
+        return problem_response(request, problem)
+    if isinstance(cause, NumberTooLong):  # valid JSON, but no zone takes such a number
+        errors = [{"in": "body", "zone": "", "error": str(cause), "message": NUMBER_TOO_LONG}]
         problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
         return problem_response(request, problem)
     if isinstance(cause, ValueError):  # JSON that does not parse: the parser says where

@@ -233,6 +233,7 @@ _ERROR_MESSAGES = {
 SHAPE_MESSAGE = _("Deze waarde heeft niet de verwachte vorm.")
 BODY_NOT_AN_OBJECT = _("De inhoud van het verzoek moet een JSON-object zijn.")
 DUPLICATE_ZONE = _("Deze zone komt meer dan eens voor.")
+NUMBER_TOO_LONG = _("Een getal in de inhoud van het verzoek telt te veel cijfers.")
 
 
 def _allowed(expected: str) -> str:

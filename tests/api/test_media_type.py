@@ -60,3 +60,22 @@ def test_a_key_given_twice_is_refused(world):
     assert [(e["in"], e["zone"]) for e in body["errors"]] == [("body", "duration_minutes")]
     assert body["errors"][0]["message"] == "Deze zone komt meer dan eens voor."
     assert not Training.objects.filter(reference="MT-1").exists()
+
+
+@pytest.mark.parametrize("digits", [4301, 5000, 20000])
+def test_a_number_too_long_to_be_any_zone_is_422(world, digits):
+    """Valid JSON that Python will not read as an integer (over 4,300 digits) is no
+    "invalid JSON" (400): it is a value no zone takes."""
+    response = _put(world, _body(world, f'"duration_minutes": -{"9" * digits}').encode(),
+                    "application/json")
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["message"] == (
+        "Een getal in de inhoud van het verzoek telt te veel cijfers."
+    )
+    assert not Training.objects.filter(reference="MT-1").exists()
+
+
+def test_a_long_number_within_what_is_read_still_gets_its_anomaly(world):
+    response = _put(world, _body(world, f'"duration_minutes": {"9" * 4300}').encode(),
+                    "application/json")
+    assert_problem(response, 422)
