@@ -12,20 +12,8 @@ from fla.core import bulk
 from fla.core.statements import Statement, _plain, fields_of
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
-from tests import factories
-from tests.api.conftest import declare_training
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def data():
-    employer = factories.make_employer()
-    workers = [factories.make_worker(employer) for _ in range(3)]
-    for i, worker in enumerate(workers):
-        declare_training(employer, worker, reference=f"P-{i}",
-                         start_date=f"2025-03-1{i}", end_date=f"2025-03-1{i}")
-    return employer, workers
 
 
 def _state(instance: models.Model) -> dict:
@@ -74,7 +62,7 @@ def test_a_post_init_receiver_is_honoured(data):
 
 def test_probe_reads_what_within_reads(data):
     employer, _ = data
-    references = ["P-0", "P-2", "nope"]
+    references = ["S-0", "S-2", "nope"]
     within = Training.objects.filter(bulk.Within(F("reference"), references), employer=employer)
     probe = Training.objects.filter(bulk.Probe(F("reference"), references), employer=employer)
     assert sorted(probe.values_list("pk", flat=True)) == sorted(
@@ -83,7 +71,7 @@ def test_probe_reads_what_within_reads(data):
     assert not Training.objects.filter(bulk.Probe(F("reference"), [])).exists()
     statement = Statement(lambda p: Training.objects.filter(
         bulk.Probe(F("reference"), p.references)).order_by("reference").values_list("reference"))
-    assert statement.rows(references=references) == [("P-0",), ("P-2",)]
+    assert statement.rows(references=references) == [("S-0",), ("S-2",)]
 
 
 def test_reserved_ids_are_new_and_increasing(data):

@@ -14,19 +14,8 @@ from fla.core.statements import Statement
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
 from tests import factories
-from tests.api.conftest import declare_training
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def data():
-    employer = factories.make_employer()
-    workers = [factories.make_worker(employer) for _ in range(3)]
-    for i, worker in enumerate(workers):
-        declare_training(employer, worker, reference=f"S-{i}",
-                         start_date=f"2025-03-1{i}", end_date=f"2025-03-1{i}")
-    return employer, workers
 
 
 def trainings_of(p):
