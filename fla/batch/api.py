@@ -24,7 +24,7 @@ from fla.api.common import etagged, not_modified
 from fla.api.problems import Problem, request_language, text
 from fla.api.schemas import Problem as ProblemSchema
 from fla.batch.models import BatchStatus
-from fla.batch.services import files_for, receive, status_dict
+from fla.batch.services import ERASED, files_for, receive, status_dict
 from fla.core.choices import Channel
 
 router = Router(tags=["batch"])
@@ -193,9 +193,6 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
     with translation.override(request_language(request)):
         error = failure_reason(batch)
     return etagged(request, response, {**status_dict(batch), "error": error})
-
-
-ERASED = gettext_lazy("De inhoud van dit bestand werd gewist na de bewaartermijn.")
 
 
 @router.get(

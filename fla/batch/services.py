@@ -36,6 +36,7 @@ from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy
 
 from fla.accounts.access import DECLARE, READ, Caller, active_mandates
 from fla.accounts.models import Mandatary, MandataryAccess, Mandate
@@ -714,6 +715,8 @@ def resume(file_id: int) -> bool:
 
 
 FINISHED = (BatchStatus.DONE, BatchStatus.FAILED)
+# What a file's notification answers once its content is erased (410).
+ERASED = gettext_lazy("De inhoud van dit bestand werd gewist na de bewaartermijn.")
 
 
 def erase_expired_files(now: dt.datetime | None = None, days: int | None = None) -> int:

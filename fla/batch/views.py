@@ -15,7 +15,7 @@ from fla.accounts.access import Caller
 from fla.batch.models import BatchFile, BatchStatus
 from fla.batch.receipt import ReceiptError
 from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
-from fla.batch.services import Receipt, files_for, findings_of, receive
+from fla.batch.services import ERASED, Receipt, files_for, findings_of, receive
 from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
 from fla.web.current import current_context
@@ -148,19 +148,13 @@ def progress(request, file_id: int):
 def notification_xml(request, file_id: int):
     batch = _file(request, file_id)
     if batch.erased_at:
-        return HttpResponseGone(
-            _("De inhoud van dit bestand werd gewist na de bewaartermijn."),
-            content_type="text/plain; charset=utf-8",
-        )
+        return _erased()
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Http404
     try:
         stored = default_storage.open(batch.notification_name, "rb")
     except FileNotFoundError:  # erased since it was read
-        return HttpResponseGone(
-            _("De inhoud van dit bestand werd gewist na de bewaartermijn."),
-            content_type="text/plain; charset=utf-8",
-        )
+        return _erased()
     response = FileResponse(
         stored,
         content_type="application/xml",
@@ -168,6 +162,10 @@ def notification_xml(request, file_id: int):
         filename=f"notification-{batch.pk}.xml",
     )
     return response
+
+
+def _erased() -> HttpResponse:
+    return HttpResponseGone(str(ERASED), content_type="text/plain; charset=utf-8")
 
 
 def schema(request, name: str):
