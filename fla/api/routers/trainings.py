@@ -42,7 +42,7 @@ from fla.api.schemas import (
     TrainingStatusCode,
 )
 from fla.core import sync
-from fla.core.identifiers import InvalidIdentifier, clean_insz
+from fla.core.identifiers import InvalidIdentifier, checked_insz, clean_insz
 from fla.declarations.anomalies import Finding
 from fla.declarations.parsing import REFERENCE
 from fla.declarations.types import Declaration, Outcome
@@ -142,13 +142,6 @@ def training_location(employer: Employer, reference: str) -> str:
             "reference": reference,
         },
     )
-
-
-def _insz_or_as_given(insz: str) -> str:
-    try:
-        return clean_insz(insz)
-    except InvalidIdentifier:
-        return insz
 
 
 def already_done(request: HttpRequest, problem: Problem, declaration: Declaration) -> Outcome:
@@ -326,7 +319,7 @@ def put_training(
             # of a training of that worker takes first: no other write of this reference
             # for that worker can come in between (one for another worker is refused,
             # E025).
-            with worker_locked(_insz_or_as_given(body.insz)):
+            with worker_locked(checked_insz(body.insz) or body.insz):
                 current = find_training(employer, reference)
                 check_if_none_match(
                     request, version_etag(current.version) if current else None
