@@ -63,23 +63,19 @@ def wrong_sender(sender: str) -> ReceiptError:
     return ReceiptError("wrong_sender", reason, zone="sender")
 
 
-def wrong_environment(
-    test_file: bool, line: int | None = None, column: int | None = None
-) -> ReceiptError:
+def wrong_environment(test_file: bool) -> ReceiptError:
     if test_file:
         reason = _("Een testbestand werd naar productie gestuurd.")
     else:
         reason = _("Een productiebestand werd naar de testomgeving gestuurd.")
-    return ReceiptError("wrong_environment", reason, line, column, zone="environment")
+    return ReceiptError("wrong_environment", reason, zone="environment")
 
 
-def duplicate_reference(
-    reference: str, line: int | None = None, column: int | None = None
-) -> ReceiptError:
+def duplicate_reference(reference: str) -> ReceiptError:
     reason = _("De bestandsreferentie %(reference)s werd al door deze afzender gebruikt.") % {
         "reference": reference
     }
-    return ReceiptError("duplicate_reference", reason, line, column, zone="file_reference")
+    return ReceiptError("duplicate_reference", reason, zone="file_reference")
 
 
 class Rejected(Exception):

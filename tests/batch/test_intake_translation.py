@@ -62,8 +62,8 @@ def test_too_large_in_french(world, batch_storage, settings):
 def test_the_header_reasons_in_french():
     with translation.override("fr"):
         sender = receipt.wrong_sender("0400000383").reason
-        environment = receipt.wrong_environment(True, 3, 10).reason
-        duplicate = receipt.duplicate_reference("F1", 3, 9).reason
+        environment = receipt.wrong_environment(True).reason
+        duplicate = receipt.duplicate_reference("F1").reason
     assert sender.startswith("Vous ne pouvez pas envoyer de fichiers pour l'expéditeur 0400000383")
     assert environment == "Un fichier de test a été envoyé en production."
     assert duplicate == "La référence de fichier F1 a déjà été utilisée par cet expéditeur."
