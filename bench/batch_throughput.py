@@ -224,6 +224,7 @@ def main() -> int:
     # As worker processes would: one plans the file, then each partition is applied by a
     # process of its own (forked here, each with its own database connection).
     plan = services._planned(receipt.file_id, "bench").plan
+    t_plan = time.perf_counter() - t0
     connections.close_all()
     helpers = []
     for index in range(1, plan["count"]):
@@ -241,6 +242,7 @@ def main() -> int:
         assert helper.exitcode == 0, helper.exitcode
         submit_cpu += helper_submit_cpu
         helper_peaks.append(helper_peak)
+    t_partitions = time.perf_counter() - t0 - t_plan
     services._finish_if_complete(receipt.file_id)
     if profiler:
         profiler.disable()
@@ -309,6 +311,10 @@ def main() -> int:
     n = args.declarations
     print(f"receipt (stream, validate, store): {t_receive:7.2f} s")
     print(f"processing (submit, results, notification): {t_process:7.2f} s")
+    print(
+        f"  plan {t_plan:.2f} s, partitions {t_partitions:.2f} s, "
+        f"notification {t_process - t_plan - t_partitions:.2f} s"
+    )
     print(
         f"ours: {ours:.2f} s = {n / ours:,.0f} declarations/s "
         f"(accepted {batch.accepted}, with warnings {batch.accepted_with_warnings}, "

@@ -7,7 +7,8 @@ from fla.core.choices import Channel
 class HistoryEntry(models.Model):
     """One change: who, when, through which channel, and the state before and after."""
 
-    at = models.DateTimeField(db_index=True)
+    # No index of its own: every reader filters by employer or entity first (history_*_idx).
+    at = models.DateTimeField()
     # No index of its own: history_employer_idx starts with it.
     employer = models.ForeignKey(
         "employers.Employer", on_delete=models.SET_NULL, null=True, blank=True, db_index=False

@@ -35,9 +35,11 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
+from django.db.models import F
 from lxml import etree
 
 from fla.batch.parsing import INSZ_TAG, Keys, read_keys, reference_digest
+from fla.core import bulk
 from fla.core.identifiers import checked_enterprise_number, checked_insz
 from fla.employers.models import Employer
 from fla.trainings.models import Training
@@ -191,7 +193,8 @@ class _Owners:
                 continue  # E003 for each of them: nothing is written
             holders = dict(
                 Training.objects.filter(
-                    employer_id=employer_id, reference__in={k.reference for k in group}
+                    bulk.Within(F("reference"), {k.reference for k in group}),
+                    employer_id=employer_id,
                 ).values_list("reference", "worker__insz")
             )
             for keys in group:

@@ -456,10 +456,10 @@ def _apply_partition(
         chunk_size = max(chunk_size, settings.FLA_BATCH_TEST_CHUNK)
     with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
         remaining = read_declarations(source, plan.selector(partition.index, partition.checkpoint))
-        for number, chunk in enumerate(_chunks(remaining, chunk_size), start=1):
+        for chunk in _chunks(remaining, chunk_size):
             _apply_chunk(batch, partition, plan, caller, chunk, owner)
-            if not batch.test and number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, ...
-                bulk.refresh_statistics(GROWING_TABLES)
+            if not batch.test:
+                bulk.refresh_statistics(GROWING_TABLES, grown_only=True)
 
 
 def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:

@@ -8,8 +8,8 @@ again, concurrently on PostgreSQL. The migration state changes through the match
 Django operation; the database only through the statements here.
 
 * ``drop_own_index(app_label, model_name, field_name, field)``: the index Django gives a
-  foreign key of its own; ``field`` is the field as the model now declares it
-  (``db_index=False``).
+  foreign key (or a field with ``db_index=True``) of its own; ``field`` is the field as
+  the model now declares it (without an index).
 * ``drop_index(app_label, model_name, index)``: an index of ``Meta.indexes``.
 * ``replace_index(app_label, model_name, old, new)``: one index of ``Meta.indexes`` by
   another, the new one built first (either may be None: a plain drop or add).
