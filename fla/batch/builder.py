@@ -12,34 +12,13 @@ from typing import IO
 from xml.sax.saxutils import escape
 
 from fla.batch.schemas import BATCH_NS
+from fla.declarations.types import ZONES
 
 Zones = dict[str, object]
 Block = tuple[str, Iterable[tuple[str, Zones]]]
 
-# The order of the zones in the XSD.
-ORDER = {
-    "employer_year": ("year", "opt_out", "size_class"),
-    "worker": ("insz", "first_name", "last_name", "employment"),
-    "employment": ("start_date", "end_date", "regime", "joint_committee"),
-    "rights": ("insz", "year", "legal_minutes", "sector_minutes", "employer_minutes", "opt_out"),
-    "training": (
-        "action",
-        "reference",
-        "insz",
-        "title",
-        "description",
-        "provider",
-        "kind",
-        "start_date",
-        "end_date",
-        "duration_minutes",
-        "status",
-        "counts_toward_account",
-        "certificate_obtained",
-        "certificate_valid_until",
-        "right_type",
-    ),
-}
+# The order of the zones in the XSD: a training's action comes first.
+ORDER = {**ZONES, "training": ("action", *ZONES["training"])}
 
 
 def _value(value: object) -> str:

@@ -29,6 +29,32 @@ from typing import Any, Literal
 from fla.declarations.anomalies import Finding
 
 DeclarationKind = Literal["training", "rights", "worker", "employer_year"]
+
+# The zones of each kind, and of a worker's employment block, in the order of the BATCH
+# schema (where a training's ``action`` is a zone too, before them): every channel takes
+# these and no other.
+ZONES: dict[str, tuple[str, ...]] = {
+    "employer_year": ("year", "opt_out", "size_class"),
+    "worker": ("insz", "first_name", "last_name", "employment"),
+    "employment": ("start_date", "end_date", "regime", "joint_committee"),
+    "rights": ("insz", "year", "legal_minutes", "sector_minutes", "employer_minutes", "opt_out"),
+    "training": (
+        "reference",
+        "insz",
+        "title",
+        "description",
+        "provider",
+        "kind",
+        "start_date",
+        "end_date",
+        "duration_minutes",
+        "status",
+        "counts_toward_account",
+        "certificate_obtained",
+        "certificate_valid_until",
+        "right_type",
+    ),
+}
 Status = Literal["accepted", "accepted_with_warnings", "rejected"]
 ACCEPTED: Status = "accepted"
 ACCEPTED_WITH_WARNINGS: Status = "accepted_with_warnings"

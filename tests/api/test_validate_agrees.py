@@ -88,3 +88,25 @@ def test_numbers_and_flags_may_still_come_as_strings_in_the_dry_run(world, as_em
     response = _validate(as_employer, world, "rights", data)
     assert response.status_code == 200, response.content
     assert response.json()["outcomes"][0]["status"] != "rejected"
+
+
+def test_a_zone_the_kind_does_not_have_is_refused_by_both(world, as_employer):
+    en, insz = world.own.employer.enterprise_number, world.own.worker.insz
+    data = {**training_body(insz), "reference": "V-2", "right_typ": "sector"}
+    problem = assert_problem(_validate(as_employer, world, "training", data), 422)
+    assert [(e["zone"], e["message"]) for e in problem["errors"]] == [
+        ("declarations.0.data.right_typ", "Deze zone is onbekend.")
+    ]
+    body = {**training_body(insz), "right_typ": "sector"}
+    assert_problem(as_employer.put(f"employers/{en}/trainings/V-2", body), 422)
+    employment = {"start_date": "2024-01-01", "joint_committee": "200", "regim": "0.5"}
+    data = {"insz": insz, "first_name": "a", "last_name": "b", "employment": employment}
+    problem = assert_problem(_validate(as_employer, world, "worker", data), 422)
+    assert [e["zone"] for e in problem["errors"]] == ["declarations.0.data.employment.regim"]
+    # a zone of another kind is no zone of this one
+    problem = assert_problem(_validate(as_employer, world, "rights", {"insz": insz, "title": "x"}), 422)
+    assert [e["zone"] for e in problem["errors"]] == ["declarations.0.data.title"]
+    # every zone the glossary names is taken
+    full = {**training_body(insz), "reference": "V-3", "certificate_valid_until": "2026-01-01",
+            "certificate_obtained": True, "right_type": "sector", "description": "d"}
+    assert _validate(as_employer, world, "training", full).status_code == 200

@@ -11,7 +11,7 @@ from fla.api.auth import DECLARE_AUTH
 from fla.api.common import caller_of, get_employer
 from fla.api.problems import request_language
 from fla.api.schemas import ValidateIn, ValidateOut
-from fla.declarations.types import Declaration
+from fla.declarations.types import ZONES, Declaration
 
 router = Router(tags=["declarations"])
 
@@ -42,17 +42,22 @@ def _error(loc: tuple, kind: str, message: str) -> dict:
 
 
 def zone_shape_errors(kind: str, data: dict[str, Any], loc: tuple) -> list[dict]:
-    """The zones of ``data`` whose JSON type no channel could take: a list or an object
-    where a value is wanted, a number or a boolean where the typed body of the resource
-    wants a string (a title, an INSZ, a code). Numbers and flags may still come as
-    strings (``"450"``, ``"true"``), as in a BATCH file."""
+    """The zones of ``data`` that no channel could take: one the kind does not have
+    (``ZONES``; a typo the typed bodies refuse too, and the BATCH schema), a list or an
+    object where a value is wanted, a number or a boolean where the typed body of the
+    resource wants a string (a title, an INSZ, a code). Numbers and flags may still come
+    as strings (``"450"``, ``"true"``), as in a BATCH file. A kind no channel knows is
+    left to the write path (E031)."""
     errors = []
     texts = TEXT_ZONES.get(kind, set())
+    known = ZONES.get(kind)
     for zone, value in data.items():
         block = BLOCKS.get((kind, zone))
-        if block is not None:
+        if known is not None and zone not in known:
+            errors.append(_error((*loc, zone), "extra_forbidden", "Extra inputs are not permitted"))
+        elif block is not None:
             if isinstance(value, dict):
-                errors += zone_shape_errors("", value, (*loc, zone)) + [
+                errors += zone_shape_errors(zone, value, (*loc, zone)) + [
                     _error((*loc, zone, name), "string_type", "Input should be a valid string")
                     for name, item in value.items()
                     if name in block
