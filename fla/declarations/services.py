@@ -545,7 +545,11 @@ class _Chunk:
         if declaration.action in {"replace", "cancel"} and existing is None:
             p.reject("E023", "reference", value=reference)
             return
-        if declaration.if_version is not None:
+        if declaration.if_version == 0:  # must not exist yet
+            if existing is not None:
+                p.reject("E024", "version", current=existing.version, given=0)
+                return
+        elif declaration.if_version is not None:
             current = existing.version if existing else None
             if current is None:
                 p.reject("E023", "reference", value=reference)

@@ -68,7 +68,8 @@ class Declaration:
     data: dict[str, Any]
     action: str = "create"  # trainings only: create | replace | cancel
     # Optimistic concurrency (API If-Match): the version the write must find, or any of
-    # several (an If-Match that lists several).
+    # several (an If-Match that lists several); 0: a training that must not exist yet
+    # (API If-None-Match: *).
     if_version: int | frozenset[int] | None = None
     position: int | None = None  # where it came from (batch sequence number, line)
 

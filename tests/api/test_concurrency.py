@@ -105,3 +105,30 @@ def test_a_new_worker_put_by_many_at_once_is_created_once(world, if_none_match):
     expected = [201] + [412] * 7 if if_none_match else [200] * 7 + [201]
     assert sorted(statuses) == expected
     assert Worker.objects.filter(insz=insz).count() == 1
+
+
+def test_a_new_training_put_by_many_at_once_with_if_none_match_is_created_once(world):
+    """Create-only PUTs of one new reference at once (grouped, the write path checking
+    under the worker's lock that it is absent): one 201, the others 412."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    from fla.trainings.models import Training
+    from tests.api.conftest import training_body
+
+    number = world.own.employer.enterprise_number
+    url = f"{API}/employers/{number}/trainings/ONCE-1"
+    token = make_token(world.employer_client)
+    start, statuses = threading.Barrier(8), []
+
+    def put():
+        client = ApiClient(token)
+        start.wait(10)
+        response = client.put(url, training_body(world.own.worker.insz),
+                              headers={"If-None-Match": "*"})
+        statuses.append(response.status_code)
+
+    threads = [in_thread(put) for _ in range(8)]
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [201] + [412] * 7
+    assert Training.objects.filter(reference="ONCE-1").count() == 1

@@ -77,3 +77,42 @@ def test_workers_and_rights(world, as_employer):
     assert as_employer.get(rights).json()["declared"]["legal_minutes"] is None
     response = as_employer.put(rights, {"legal_minutes": 5}, headers={"If-None-Match": '"x"'})
     assert response.status_code == 200, response.content
+
+
+def test_star_is_written_with_the_other_puts_of_its_client(world, as_employer, monkeypatch):
+    """Create-only goes through the group commit as a plain PUT does: the write path
+    checks that the reference is absent (version 0), no lock of the view's own."""
+    from fla.api.routers import trainings
+    from fla.declarations import grouping
+
+    grouped = []
+    original = grouping.submit_grouped
+
+    def spy(caller, declaration, employer):
+        grouped.append(declaration.if_version)
+        return original(caller, declaration, employer)
+
+    monkeypatch.setattr(grouping, "submit_grouped", spy)
+    monkeypatch.setattr(trainings, "worker_locked", None)  # not taken
+    body = training_body(world.own.worker.insz)
+    url = f"{_training(world)}/NEW-10"
+    assert as_employer.put(url, body, headers={"If-None-Match": "*"}).status_code == 201
+    assert_problem(as_employer.put(url, body, headers={"If-None-Match": "*"}), 412)
+    assert grouped == [0, 0]
+
+
+def test_version_zero_in_the_write_path_means_not_on_file_yet(world):
+    from fla.accounts.access import Caller
+    from fla.declarations.services import submit
+    from fla.declarations.types import Declaration
+
+    caller = Caller(channel="api", label="t", employer_id=world.own.employer.pk)
+    en = world.own.employer.enterprise_number
+
+    def declaration(reference):
+        data = {**training_body(world.own.worker.insz), "reference": reference}
+        return Declaration(kind="training", employer=en, data=data, if_version=0)
+
+    [existing, new] = submit(caller, [declaration("T-1"), declaration("NEW-11")])
+    assert [f.code for f in existing.errors] == ["E024"]
+    assert new.accepted and new.changed and new.version == 1

@@ -166,6 +166,18 @@ def already_done(request: HttpRequest, problem: Problem, declaration: Declaratio
     return outcome
 
 
+def create_only(request: HttpRequest, declaration: Declaration, employer: Employer) -> Outcome:
+    """Write a training that must not exist yet (``if_version`` 0); 412 as for any
+    If-None-Match: * that finds the resource, if it exists."""
+    try:
+        return declare(request, declaration, employer, grouped=True)
+    except Problem as problem:
+        if problem.slug == "stale-version":
+            current = find_training(employer, declaration.data["reference"])
+            check_if_none_match(request, version_etag(current.version) if current else None)
+        raise
+
+
 def find_training(employer: Employer, reference: str) -> Training | None:
     # No such reference can exist (PostgreSQL also refuses NUL in a query).
     if not valid_reference(reference):
@@ -308,12 +320,19 @@ def put_training(
         # has a version that matched.
         if_version=if_match_version(request),
     )
+    if_match = request.META.get("HTTP_IF_MATCH")
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     try:
-        if request.META.get("HTTP_IF_MATCH") is not None:
+        if if_match is not None:
             current = find_training(employer, reference)
             check_if_match(request, version_etag(current.version) if current else None)
-        if request.META.get("HTTP_IF_NONE_MATCH") is None:
+        if if_none_match is None:
             outcome = declare(request, declaration, employer, grouped=True)
+        elif if_match is None and if_none_match.strip() == "*":
+            # Create only: the write path checks, under the worker's lock, that the
+            # reference is not on file yet (version 0), so the write is grouped as any.
+            outcome = create_only(request, dataclasses.replace(declaration, if_version=0),
+                                  employer)
         else:
             # Checked and written under the lock of the body's worker, which every write
             # of a training of that worker takes first: no other write of this reference
