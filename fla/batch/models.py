@@ -73,8 +73,9 @@ class BatchFile(Leased):
     accepted = models.PositiveIntegerField(default=0)
     accepted_with_warnings = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    # {"repeated": [digests], "count": partitions, "duplicates": [positions],
-    #  "assigned": [[position, partition]]}
+    # The receipt's notes, {"repeated": [digests], "across": bool, "by_reference": n},
+    # then the plan: {"count": partitions, "duplicates": [positions],
+    # "assigned": [[position, partition]]} (fla.batch.planning).
     plan = models.JSONField(default=dict, blank=True)
     # When the file's content (the stored XML, its results and notification, which hold
     # INSZ and names) was erased after FLA_BATCH_RETENTION_DAYS; the file's header and

@@ -26,6 +26,8 @@ EMPLOYER_TAG = NS + "employer"
 INSZ_TAG = NS + "insz"
 REFERENCE_TAG = NS + "reference"
 TRAINING_TAG = NS + "training"
+WORKER_TAG = NS + "worker"
+ACTION_TAG = NS + "action"
 EMPLOYMENT_TAG = NS + "employment"
 
 
@@ -158,12 +160,13 @@ class Keys(NamedTuple):
     insz: str
     reference: str
     employment: bool  # a worker declared with an employment
+    cancel: bool  # a training cancelled
 
 
 def read_keys(source: IO[bytes]) -> Iterator[Keys]:
     """The position, kind, enterprise number, INSZ and reference of every declaration
-    (zones stripped, "" where absent), and whether it declares an employment, without
-    reading the other zones."""
+    (zones stripped, "" where absent), whether it declares an employment and whether it
+    cancels, without reading the other zones."""
     for position, kind, employer, element in _declaration_elements(source):
         yield Keys(
             position,
@@ -172,4 +175,5 @@ def read_keys(source: IO[bytes]) -> Iterator[Keys]:
             (element.findtext(INSZ_TAG) or "").strip(),
             (element.findtext(REFERENCE_TAG) or "").strip(),
             kind == "worker" and element.find(EMPLOYMENT_TAG) is not None,
+            kind == "training" and (element.findtext(ACTION_TAG) or "").strip() == "cancel",
         )

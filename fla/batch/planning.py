@@ -10,27 +10,30 @@ declaration of another one does. The plan keeps that true:
 - a file with a declaration that reaches across workers is one partition: an employer
   year, a worker with his employment, or the rights of a worker-year (each may change
   or first set the employer's size class of a year, and then the rights of all its
-  workers are computed again), or a training whose reference already belongs to a
-  worker other than the one it names. Files of trainings (the bulk of what a
-  secretariat sends) are shared;
-- a training that names no INSZ (a cancel) goes to the partition of the worker whose
-  training the reference is;
+  workers are computed again). Files of trainings (the bulk of what a secretariat
+  sends) and of workers without employment are shared;
+- a training that goes by its reference rather than by the INSZ it names (a cancel,
+  which changes the training whoever it names, or one that names no INSZ) goes to the
+  partition of the worker whose training the reference is. A create or replace that
+  names another worker than the reference's holder is rejected (E025) in any order,
+  since a training never changes worker: it needs no placing;
 - E022 (a reference used again in the same file) is decided for the whole file before
   any partition runs, since the first use may sit in a partition that runs later.
 
 The plan is made once per file and stored with it, so that every worker and every
 resumption after a crash shares the same partitions. The receipt, which reads every
-declaration anyway, notes the references the file may use twice
-(``parsing.RepeatedReferences``, in fixed memory); the plan reads the file again only
-to confirm those, and to look up whose workers the references are when the file is to
-be shared.
+declaration anyway, notes (``receipt.Scan.notes``) whether one reaches across workers,
+how many go by their reference, and the references the file may use twice
+(``parsing.RepeatedReferences``, in fixed memory). The plan reads the file again only
+to confirm those, and to look up the holders of the references that go by theirs: a
+file of new trainings, each naming its worker, is planned without reading it.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -50,8 +53,9 @@ from fla.trainings.models import Training
 WHOLE_FILE_KINDS = ("employer_year", "rights")
 # References looked up in one statement while the plan is made.
 LOOKUP_BATCH = 5000
-# Cancels (trainings that name no INSZ) placed by their reference's holder at most; a
-# file with more is one partition, so that the plan stays small whatever the file.
+# Trainings placed by their reference's holder (cancels, and those that name no INSZ)
+# at most; a file with more is one partition, so that the plan stays small whatever
+# the file.
 MAX_ASSIGNED = 50_000
 # Declarations read between two calls of the plan's ``alive`` callback.
 ALIVE_EVERY = 10_000
@@ -115,7 +119,7 @@ def partitions_wanted(total: int) -> int:
 def make_plan(
     source: IO[bytes],
     total: int,
-    repeated: Iterable[int] | None,
+    notes: dict | None,
     *,
     single: bool = False,
     alive: Callable[[], None] = lambda: None,
@@ -125,23 +129,31 @@ def make_plan(
     ``alive`` is called every ``ALIVE_EVERY`` declarations read (the worker renews its
     lease on the file there).
 
-    ``repeated`` are the digests of the references that the receipt saw more than once
-    (``Scan.repeated``); the file is read again only to tell which of those are really
-    the same reference, and, when it is to be shared, whose workers its references are.
-    None (a file received before receipts noted them) compares every reference.
+    ``notes`` are what the receipt noted (``receipt.Scan.notes``): ``repeated``, the
+    digests of the references seen more than once; ``across``, whether a declaration
+    reaches across workers; ``by_reference``, how many trainings go by their reference.
+    The file is read again only to tell which of the repeated references are really
+    the same, and to look up the holders of those that go by their reference. A file
+    received before the receipt noted some of them (None, or a key missing) is read
+    for what is missing: every reference is compared if ``repeated`` is.
     """
-    count = 1 if single else partitions_wanted(total)
-    every = repeated is None
-    repeated = set(repeated or ())
-    if count == 1 and not repeated and not every:
-        return Plan(1)
+    notes = notes or {}
+    count = 1 if single or notes.get("across") else partitions_wanted(total)
+    every = notes.get("repeated") is None
+    repeated = set(notes.get("repeated") or ())
+    # Whether kinds and placements must still be read (a file received before the
+    # receipt noted them); a file noted as reaching across workers is one partition.
+    unknown = "across" not in notes
+    placing = count > 1 and (unknown or notes.get("by_reference", 0) > 0)
+    if not repeated and not every and not (count > 1 and unknown) and not placing:
+        return Plan(count)  # nothing to learn from the file
     first: set[tuple[str, str]] = set()
     duplicates: set[int] = set()
     owners = _Owners(count) if count > 1 else None
     for keys in read_keys(source):
         if keys.position % ALIVE_EVERY == 0:
             alive()
-        if keys.kind in WHOLE_FILE_KINDS or keys.employment:
+        if unknown and (keys.kind in WHOLE_FILE_KINDS or keys.employment):
             owners, count = None, 1
         if owners is None and not repeated and not every:
             break  # one partition, and no reference to confirm: nothing left to learn
@@ -153,7 +165,7 @@ def make_plan(
                 duplicates.add(keys.position)
                 continue
             first.add(key)
-        if owners is not None and not owners.add(keys):
+        if owners is not None and (keys.cancel or not keys.insz) and not owners.add(keys):
             owners, count = None, 1
     if owners is not None and not owners.flush():
         owners, count = None, 1
@@ -161,10 +173,9 @@ def make_plan(
 
 
 class _Owners:
-    """The partitions of the trainings that name no INSZ, from the workers who hold
-    their references today; and whether any reference is held by a worker other than
-    the one its declaration names, or the file cancels more than ``MAX_ASSIGNED``
-    trainings (then the file is not shared)."""
+    """The partitions of the trainings that go by their reference (cancels, and those
+    that name no INSZ), from the workers who hold their references today; a file that
+    places more than ``MAX_ASSIGNED`` of them is not shared."""
 
     def __init__(self, count: int) -> None:
         self.count = count
@@ -176,7 +187,7 @@ class _Owners:
         return len(self.pending) < LOOKUP_BATCH or self.flush()
 
     def flush(self) -> bool:
-        """Look the pending references up; False if one reaches across workers."""
+        """Look the pending references up; False if the plan would hold too many."""
         by_employer: dict[str, list[Keys]] = defaultdict(list)
         for keys in self.pending:
             by_employer[keys.employer].append(keys)
@@ -201,10 +212,7 @@ class _Owners:
                 holder = holders.get(keys.reference)
                 if holder is None:
                     continue  # a new reference, or one the write path will reject
-                if not keys.insz:
-                    if len(self.assigned) >= MAX_ASSIGNED:
-                        return False
-                    self.assigned[keys.position] = partition_of_insz(holder, self.count)
-                elif checked_insz(keys.insz) != holder:
+                if len(self.assigned) >= MAX_ASSIGNED:
                     return False
+                self.assigned[keys.position] = partition_of_insz(holder, self.count)
         return True

@@ -20,12 +20,16 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from fla.batch.parsing import (
+    ACTION_TAG,
     DECLARATION_TAGS,
     EMPLOYER_TAG,
+    EMPLOYMENT_TAG,
     ENTERPRISE_NUMBER_TAG,
+    INSZ_TAG,
     NS,
     REFERENCE_TAG,
     TRAINING_TAG,
+    WORKER_TAG,
     RepeatedReferences,
 )
 from fla.batch.schemas import BATCH_NS, batch_schema
@@ -95,6 +99,20 @@ class Scan:
     # Digests (parsing.reference_digest) of the training references the file may use
     # more than once: candidates for E022, which the plan confirms (fla.batch.planning).
     repeated: set[int] = field(default_factory=set)
+    # Whether a declaration reaches across workers (an employer year, rights, a worker
+    # with his employment): the file is then one partition (fla.batch.planning).
+    across: bool = False
+    # Trainings that go where their reference's holder is: cancels, and those naming no
+    # INSZ; the plan reads the file for them only.
+    by_reference: int = 0
+
+    def notes(self) -> dict:
+        """What the plan starts from (``BatchFile.plan`` until the file is planned)."""
+        return {
+            "repeated": sorted(self.repeated),
+            "across": self.across,
+            "by_reference": self.by_reference,
+        }
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -331,10 +349,12 @@ def scan(
                     if tag in DECLARATION_TAGS:
                         result.declarations += 1
                         if tag == TRAINING_TAG:
-                            found = element.find(REFERENCE_TAG)
-                            reference = _string(found).strip() if found is not None else ""
+                            reference, placed_by_reference = _training_keys(element)
                             if reference:
                                 references.add(employer, reference)
+                            result.by_reference += placed_by_reference
+                        elif tag != WORKER_TAG or element.find(EMPLOYMENT_TAG) is not None:
+                            result.across = True
                         _drop(element)
                     elif tag == ENTERPRISE_NUMBER_TAG:
                         if parent is not None and parent.tag == EMPLOYER_TAG:
@@ -376,6 +396,25 @@ def scan(
             )
         )
     return result
+
+
+def _training_keys(element: etree._Element) -> tuple[str, bool]:
+    """A training's reference (stripped), and whether it goes where the reference's
+    holder is (a cancel, or no INSZ). Its first zones are action?, reference, insz?
+    (the XSD's order), so at most three are looked at."""
+    reference, cancel, insz = "", False, False
+    for child in element:
+        tag = child.tag
+        if tag == REFERENCE_TAG:
+            reference = _string(child).strip()
+        elif tag == ACTION_TAG:
+            cancel = _string(child).strip() == "cancel"
+        elif tag == INSZ_TAG:
+            insz = True
+            break
+        elif isinstance(tag, str):  # a later zone (not a comment): no INSZ
+            break
+    return reference, cancel or not insz
 
 
 def _drop(element: etree._Element) -> None:

@@ -222,7 +222,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                     storage_name=stored,
                     size_bytes=scan.size,
                     total=scan.declarations,
-                    plan={"repeated": sorted(scan.repeated)},
+                    plan=scan.notes(),
                 )
                 from fla.batch.tasks import process_file
 
@@ -370,7 +370,7 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
         plan = planning.make_plan(
             source,
             batch.total,
-            batch.plan.get("repeated"),
+            batch.plan,
             single=started,
             alive=lambda: _renew_file_lease(file_id, owner),
         )

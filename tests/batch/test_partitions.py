@@ -67,14 +67,17 @@ def snapshot(file_id):
 
 @pytest.fixture
 def crowd(world, settings):
-    """Twelve workers of the mandated employer, an earlier file (the training OLD of the
-    sixth, employer rights of the first six), and a file of 54 trainings for them with
-    the cases that cross partitions: more trainings of a worker than his credit allows,
-    a reference used twice in the file, a cancel that names no INSZ, an invalid INSZ."""
+    """Twelve workers of the mandated employer, an earlier file (the trainings OLD, OLD2
+    and OLD3 of the sixth, seventh and eighth, employer rights of the first six), and a
+    file of 54 trainings for them with the cases that cross partitions: more trainings
+    of a worker than his credit allows, a reference used twice in the file, a cancel
+    that names no INSZ, one that names another worker than the training's, a training
+    of another worker's reference, an invalid INSZ."""
     settings.FLA_BATCH_CHUNK = 5
     workers = world.workers + [make_worker(world.employer) for _ in range(9)]
     settings.FLA_BATCH_PARTITIONS = 1
-    earlier = [world.training("OLD", worker=workers[5])]
+    earlier = [world.training(reference, worker=workers[i])
+               for reference, i in (("OLD", 5), ("OLD2", 6), ("OLD3", 7))]  # fmt: skip
     for i, worker in enumerate(workers[:6]):
         earlier.append(
             ("rights", {"insz": worker.insz, "year": 2025, "employer_minutes": 600 + 60 * i})
@@ -94,6 +97,11 @@ def crowd(world, settings):
         )
     declarations[20] = world.training("T3", worker=workers[7], title="Again")  # E022
     declarations[30] = ("training", {"reference": "OLD", "action": "cancel"})
+    # A cancel goes by its reference whoever it names; a create naming another worker
+    # than the reference's holder is E025 in any order.
+    declarations[35] = ("training", {"reference": "OLD2", "action": "cancel",
+                                     "insz": workers[1].insz})  # fmt: skip
+    declarations[45] = world.training("OLD3", worker=workers[2], title="Taken")
     declarations[40] = world.training("BAD", insz=INVALID_INSZ)
     world.workers = workers
     return declarations
@@ -123,10 +131,12 @@ def test_partitions_give_the_outcome_of_the_file_applied_in_order(world, crowd, 
     results = {position: codes for position, _, codes in sequential[0]}
     assert results[21] == ["E022"] and results[41] == ["E001"]
     assert plan_1["duplicates"] == plan_4["duplicates"] == [21]
-    # The cancel goes where the worker holding OLD is.
-    owner = planning.partition_of_insz(world.workers[5].insz, 4)
-    assert plan_4["assigned"] == [[31, owner]]
-    assert sequential[0][30] == (31, "accepted", [])  # the cancel is applied
+    # The cancels go where the workers holding OLD and OLD2 are.
+    owners = [planning.partition_of_insz(world.workers[i].insz, 4) for i in (5, 6)]
+    assert plan_4["assigned"] == [[31, owners[0]], [36, owners[1]]]
+    assert sequential[0][30] == (31, "accepted", [])  # the cancels are applied
+    assert sequential[0][35] == (36, "accepted", [])
+    assert results[46] == ["E025"]
     # The file was shared: every declaration in one partition, two or more partitions
     # with declarations (twelve workers hashed into four: one may get none).
     plan = planning.Plan.from_json(plan_4)
@@ -146,20 +156,25 @@ def test_partition_of_a_worker_does_not_depend_on_how_the_insz_is_written(world)
 def test_a_file_that_reaches_across_workers_is_one_partition(world, crowd, settings):
     settings.FLA_BATCH_PARTITIONS = 4
     employer_year = ("employer_year", {"year": 2025, "size_class": "20plus"})
-    moved = world.training("OLD", worker=world.workers[0])  # OLD is the sixth worker's
+    # OLD is the sixth worker's: E025 in any order, the file is still shared.
+    moved = world.training("OLD", worker=world.workers[0])
     employment = {"start_date": "2024-01-01", "regime": "0.5", "joint_committee": "200"}
     hired = ("worker", {"insz": world.workers[0].insz, "first_name": "An",
                         "last_name": "Smet", "employment": employment})  # fmt: skip
     renamed = ("worker", {"insz": world.workers[0].insz, "first_name": "An", "last_name": "Smet"})
     rights = ("rights", {"insz": world.workers[0].insz, "year": 2025, "employer_minutes": 60})
     for n, (replaced, count) in enumerate(
-        [(employer_year, 1), (moved, 1), (hired, 1), (rights, 1), (renamed, 4), (crowd[30], 4)]
+        [(employer_year, 1), (moved, 4), (hired, 1), (rights, 1), (renamed, 4), (crowd[30], 4)]
     ):
         declarations = list(crowd)
         declarations[30] = replaced  # the cancel of OLD
         file_id = receive(world, declarations, reference=f"X{n}")
-        with stored(file_id) as source:
-            assert planning.make_plan(source, 54, []).count == count, n
+        notes = BatchFile.objects.get(pk=file_id).plan
+        assert notes["across"] == (count == 1), n
+        # As the receipt noted it, and as a file received before it noted kinds is read.
+        for given in (notes, {"repeated": notes["repeated"]}):
+            with stored(file_id) as source:
+                assert planning.make_plan(source, 54, given).count == count, n
     # Small files are not shared: no partition under two chunks.
     assert planning.partitions_wanted(19) == 1 and planning.partitions_wanted(20) == 2
 
@@ -170,9 +185,9 @@ def test_duplicates_are_exact_when_digests_collide(world, monkeypatch):
     declarations = [world.training(r) for r in ("A", "B", "A", "C", "B")]
     file_id = receive(world, declarations)
     batch = BatchFile.objects.get(pk=file_id)
-    assert batch.plan == {"repeated": [0]}
+    assert batch.plan == {"repeated": [0], "across": False, "by_reference": 0}
     with stored(file_id) as source:
-        assert planning.make_plan(source, 5, batch.plan["repeated"]).duplicates == {3, 5}
+        assert planning.make_plan(source, 5, batch.plan).duplicates == {3, 5}
 
 
 def test_repeated_references_are_found_in_fixed_memory():
@@ -191,10 +206,12 @@ def test_the_receipt_notes_the_references_used_twice(world):
     declarations = [world.training(r) for r in ("A", "B", "C", "B")]
     batch = BatchFile.objects.get(pk=receive(world, declarations))
     assert batch.plan == {
-        "repeated": [parsing.reference_digest(world.employer.enterprise_number, "B")]
+        "repeated": [parsing.reference_digest(world.employer.enterprise_number, "B")],
+        "across": False,
+        "by_reference": 0,
     }
     with stored(batch.pk) as source:
-        assert planning.make_plan(source, 4, batch.plan["repeated"]).duplicates == {4}
+        assert planning.make_plan(source, 4, batch.plan).duplicates == {4}
 
 
 def test_a_worker_killed_in_one_partition_is_resumed_exactly_once(
@@ -229,7 +246,7 @@ def test_a_worker_killed_in_one_partition_is_resumed_exactly_once(
     assert (batch.status, batch.processed, batch.total) == ("done", 54, 54)
     positions = list(BatchResult.objects.filter(file=batch).values_list("position", flat=True))
     assert positions == list(range(1, 55))
-    assert Training.objects.filter(reference__startswith="T").count() == 45
+    assert Training.objects.filter(reference__startswith="T").count() == 43
     assert services.process(file_id) == "skipped"
 
 
@@ -278,7 +295,7 @@ def test_an_unfinished_file_of_the_previous_version_keeps_its_checkpoint(
     assert batch.plan["duplicates"] == [21]
     positions = list(BatchResult.objects.filter(file=batch).values_list("position", flat=True))
     assert positions == list(range(1, 55))
-    assert Training.objects.filter(reference__startswith="T").count() == 45
+    assert Training.objects.filter(reference__startswith="T").count() == 43
 
 
 @pytest.mark.django_db(transaction=True)
@@ -305,7 +322,7 @@ def test_two_workers_at_once_share_the_file(world, crowd, settings):
     batch = BatchFile.objects.get(pk=file_id)
     assert (batch.status, batch.processed) == ("done", 54)
     assert BatchResult.objects.filter(file=batch).count() == 54
-    assert Training.objects.filter(reference__startswith="T").count() == 45
+    assert Training.objects.filter(reference__startswith="T").count() == 43
 
 
 def test_a_reference_of_two_employers_is_not_used_twice(world):
@@ -319,9 +336,9 @@ def test_a_reference_of_two_employers_is_not_used_twice(world):
     )
     receipt_ = services.receive(world.caller, io.BytesIO(data), production=True)
     batch = BatchFile.objects.get(pk=receipt_.file_id)
-    assert batch.plan == {
-        "repeated": [parsing.reference_digest(world.other.enterprise_number, "A")]
-    }
+    assert batch.plan["repeated"] == [
+        parsing.reference_digest(world.other.enterprise_number, "A")
+    ]
 
 
 def test_the_plan_lets_other_workers_take_the_other_partitions(world, crowd, settings):
@@ -346,7 +363,9 @@ def test_comments_between_the_zones_do_not_hide_a_repeated_reference(world):
     receipt_ = services.receive(world.caller, io.BytesIO(data), production=True)
     batch = BatchFile.objects.get(pk=receipt_.file_id)
     assert batch.plan == {
-        "repeated": [parsing.reference_digest(world.employer.enterprise_number, "A")]
+        "repeated": [parsing.reference_digest(world.employer.enterprise_number, "A")],
+        "across": False,
+        "by_reference": 0,
     }
     assert services.process(batch.pk) == "done"
     third = BatchResult.objects.get(file=batch, position=3)
@@ -392,10 +411,10 @@ def test_a_file_of_more_cancels_than_the_plan_keeps_is_one_partition(world, crow
     settings.FLA_BATCH_PARTITIONS = 2
     file_id = receive(world, crowd)
     with stored(file_id) as source:
-        assert planning.make_plan(source, 54, []).assigned  # the cancel of OLD is placed
+        assert planning.make_plan(source, 54, {"repeated": []}).assigned  # the cancel of OLD is placed
     monkeypatch.setattr(planning, "MAX_ASSIGNED", 0)
     with stored(file_id) as source:
-        plan = planning.make_plan(source, 54, [])
+        plan = planning.make_plan(source, 54, {"repeated": []})
     assert (plan.count, plan.assigned) == (1, {})
 
 
@@ -426,3 +445,42 @@ def test_the_pages_and_the_api_do_not_read_the_plan(world, crowd, settings):
     services._planned(file_id, "planner")
     listed = services.files_for(world.caller).get(pk=file_id)
     assert "plan" in listed.get_deferred_fields()
+
+
+def test_the_receipt_notes_what_the_plan_needs(world):
+    other = world.workers[1].insz
+    cases = [
+        ([world.training("A"), world.training("B")], False, 0),
+        ([world.training("A"), ("training", {"reference": "B", "action": " cancel "})], False, 1),
+        ([world.training("A"), ("training", {"reference": "B", "action": "cancel",
+                                             "insz": other})], False, 1),  # fmt: skip
+        ([("training", {"reference": "B", "title": "no INSZ"})], False, 1),
+        ([("worker", {"insz": other, "first_name": "A", "last_name": "B"})], False, 0),
+        ([("rights", {"insz": other, "year": 2025, "legal_minutes": 60})], True, 0),
+        ([("employer_year", {"year": 2025, "size_class": "lt10"})], True, 0),
+    ]
+    for n, (declarations, across, by_reference) in enumerate(cases):
+        notes = BatchFile.objects.get(pk=receive(world, declarations, reference=f"N{n}")).plan
+        assert (notes["across"], notes["by_reference"]) == (across, by_reference), n
+    # A comment before the zones hides nothing.
+    data = world.file(reference="N-C", declarations=[("training", {"reference": "C"})])
+    data = data.replace(b"<training>", b"<training><!-- c --><?pi x?>")
+    receipt_ = services.receive(world.caller, io.BytesIO(data), production=True)
+    assert BatchFile.objects.get(pk=receipt_.file_id).plan["by_reference"] == 1
+
+
+class Unreadable(io.RawIOBase):
+    def read(self, *args):
+        raise AssertionError("the plan read the file")
+
+
+def test_a_file_of_trainings_naming_their_workers_is_planned_without_reading_it(
+    world, crowd, settings
+):
+    settings.FLA_BATCH_PARTITIONS = 4
+    declarations = [d for d in crowd if d[1].get("insz") and d[1].get("action") != "cancel"]
+    declarations = [d for d in declarations if d[1]["reference"] != "T3"]  # no E022
+    notes = BatchFile.objects.get(pk=receive(world, declarations)).plan
+    assert notes == {"repeated": [], "across": False, "by_reference": 0}
+    plan = planning.make_plan(Unreadable(), len(declarations), notes)
+    assert (plan.count, plan.duplicates, plan.assigned) == (4, frozenset(), {})
