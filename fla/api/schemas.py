@@ -286,7 +286,11 @@ class TrainingResult(DeclarationResult):
 class DeclarationIn(BodyIn):
     kind: str = Field(..., description="training | rights | worker | employer_year")
     action: str = Field("create", description="trainings: create | replace | cancel")
-    if_version: StrictInt | None = None
+    if_version: StrictInt | None = Field(
+        None,
+        description="trainings: the version the training must have (as If-Match); "
+        "0: it must not exist yet (as If-None-Match: *)",
+    )
     data: dict[str, Any] = Field(
         ..., description="The zones, named as in the glossary (fla/declarations/types.py)."
     )

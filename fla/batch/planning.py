@@ -212,6 +212,8 @@ class _Owners:
                 holder = holders.get(keys.reference)
                 if holder is None:
                     continue  # a new reference, or one the write path will reject
+                if keys.insz and (checked_insz(keys.insz) or keys.insz) == holder:
+                    continue  # a cancel naming the holder: his partition already
                 if len(self.assigned) >= MAX_ASSIGNED:
                     return False
                 self.assigned[keys.position] = partition_of_insz(holder, self.count)

@@ -97,8 +97,10 @@ def test_star_is_written_with_the_other_puts_of_its_client(world, as_employer, m
     body = training_body(world.own.worker.insz)
     url = f"{_training(world)}/NEW-10"
     assert as_employer.put(url, body, headers={"If-None-Match": "*"}).status_code == 201
+    assert grouped == [0]
+    # on file: refused before the write
     assert_problem(as_employer.put(url, body, headers={"If-None-Match": "*"}), 412)
-    assert grouped == [0, 0]
+    assert grouped == [0]
 
 
 def test_version_zero_in_the_write_path_means_not_on_file_yet(world):
@@ -116,3 +118,27 @@ def test_version_zero_in_the_write_path_means_not_on_file_yet(world):
     [existing, new] = submit(caller, [declaration("T-1"), declaration("NEW-11")])
     assert [f.code for f in existing.errors] == ["E024"]
     assert new.accepted and new.changed and new.version == 1
+
+
+def test_star_on_a_training_on_file_is_412_whatever_the_body(world, as_employer):
+    """The precondition is judged before the body (RFC 9110 §13.2.1)."""
+    url = f"{_training(world)}/T-1"
+    body = training_body(world.own.worker.insz, start_date="2025-03-11", end_date="2025-03-10")
+    assert_problem(as_employer.put(url, body, headers={"If-None-Match": "*"}), 412)
+    # without the precondition the same body is refused for what it says
+    assert_problem(as_employer.put(url, body), 422)
+
+
+def test_the_dry_run_reads_version_zero_as_not_on_file_yet(world, as_employer):
+    en, insz = world.own.employer.enterprise_number, world.own.worker.insz
+
+    def dry_run(reference):
+        data = {**training_body(insz), "reference": reference}
+        body = {"declarations": [{"kind": "training", "if_version": 0, "data": data}]}
+        [outcome] = as_employer.post(f"employers/{en}/declarations/validate", body).json()[
+            "outcomes"
+        ]
+        return outcome["status"], [a["code"] for a in outcome["anomalies"]]
+
+    assert dry_run("T-1") == ("rejected", ["E024"])
+    assert dry_run("NEW-12")[0] != "rejected"

@@ -416,6 +416,15 @@ def test_a_file_of_more_cancels_than_the_plan_keeps_is_one_partition(world, crow
     with stored(file_id) as source:
         plan = planning.make_plan(source, 54, {"repeated": []})
     assert (plan.count, plan.assigned) == (1, {})
+    # A cancel that names the holder goes by his INSZ: nothing to place.
+    declarations = [d for d in crowd if d[1].get("action") != "cancel"]
+    declarations.append(("training", {"reference": "OLD", "action": "cancel",
+                                      "insz": world.workers[5].insz}))  # fmt: skip
+    file_id = receive(world, declarations, reference="F-OWN")
+    notes = BatchFile.objects.get(pk=file_id).plan
+    with stored(file_id) as source:
+        plan = planning.make_plan(source, len(declarations), notes)
+    assert (plan.count, plan.assigned) == (2, {})
 
 
 def test_the_planning_lease_is_renewed_while_the_file_is_read(world, crowd, settings,

@@ -167,13 +167,22 @@ def already_done(request: HttpRequest, problem: Problem, declaration: Declaratio
 
 
 def create_only(request: HttpRequest, declaration: Declaration, employer: Employer) -> Outcome:
-    """Write a training that must not exist yet (``if_version`` 0); 412 as for any
-    If-None-Match: * that finds the resource, if it exists."""
+    """Write a training that must not exist yet; 412, as for any If-None-Match: * that
+    finds the resource, if it exists.
+
+    The precondition comes before the body's checks (RFC 9110 §13.2.1): a training
+    on file answers 412 whatever the body. A training is never removed, so one found
+    now is there when the write would run; one created meanwhile by another request is
+    caught by the write path, which checks under the worker's lock that the reference
+    is still absent (``if_version`` 0)."""
+    reference = declaration.data["reference"]
+    current = find_training(employer, reference)
+    check_if_none_match(request, version_etag(current.version) if current else None)
     try:
         return declare(request, declaration, employer, grouped=True)
     except Problem as problem:
         if problem.slug == "stale-version":
-            current = find_training(employer, declaration.data["reference"])
+            current = find_training(employer, reference)
             check_if_none_match(request, version_etag(current.version) if current else None)
         raise
 
