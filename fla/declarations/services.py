@@ -976,22 +976,19 @@ class _Chunk:
         events: dict[tuple[int, int], list[tuple[_Parsed, Any, TrainingUse | None]]] = (
             defaultdict(list)
         )
-        moved = set()  # a replace that moved a training from another worker
         # New trainings only add to the credit used: if it is not exceeded after all of
         # them, it was not after any. A replace or cancel may have freed some.
         changed = set()
         for p, t in self.new_trainings:
             events[(t.employer_id, t.worker_id)].append((p, t, None))
         for p, t, before, _action in self.changed_trainings:
-            pair = (t.employer_id, t.worker_id)
-            if before.get("insz") != t.worker.insz:
-                moved.add(pair)
+            pair = (t.employer_id, t.worker_id)  # a training never changes worker (E025)
             changed.add(pair)
             events[pair].append((p, t, _training_use(before)))
         order = {id(p): index for index, p in enumerate(self.parsed)}
         judged: dict[int, dict[int, list]] = defaultdict(dict)
         for pair, happened in events.items():
-            if pair in moved or len(happened) < 2:
+            if len(happened) < 2:
                 continue
             if exceeded.get(pair, 0) < 0 or pair in changed:
                 happened.sort(key=lambda event: order[id(event[0])])
