@@ -161,3 +161,34 @@ def test_one_gigabyte_stream_cut_short(world, batch_storage):
     assert _rss("VmHWM") - before < 150 * 1024 * 1024
     assert_rejected_cleanly(receipt, batch_storage, "not_well_formed")
     assert receipt.errors[0].line > 2000
+
+
+def test_validating_a_long_employer_block_keeps_memory_flat():
+    """200,000 declarations in one employer block: the receipt's validating parse holds
+    nothing per declaration (the XSD repeats a sequence of one choice; libxml2 runs a
+    repeated choice with a counter and kept every element it had seen until the block
+    ended, some 70 bytes a declaration). What grows is the fixed Bloom filter of the
+    repeated references (16 MB, ``parsing.RepeatedReferences``)."""
+    from fla.batch import receipt
+
+    def chunks():
+        yield (
+            header_xml("LONG", "0403170701")
+            + "<employer><enterprise_number>0403170701</enterprise_number>"
+        ).encode()
+        for start in range(0, 200_000, 1000):
+            yield "".join(
+                f"<training><reference>R{i}</reference></training>"
+                for i in range(start, start + 1000)
+            ).encode()
+        yield b"</employer></batch_file>"
+
+    _rss_peak_reset()
+    before = _rss("VmRSS")
+    with open(os.devnull, "wb") as sink:
+        scan = receipt.scan(
+            IterStream(chunks()), sink, max_bytes=10**10, check_header=lambda scan: None
+        )
+    assert scan.declarations == 200_000
+    growth = _rss("VmHWM") - before
+    assert growth < 24 * 1024 * 1024, growth / 1e6
