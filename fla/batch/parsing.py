@@ -44,35 +44,42 @@ def reference_digest(employer: str, reference: str) -> int:
 class RepeatedReferences:
     """The training references a file may use more than once, found in fixed memory.
 
-    A Bloom filter of 2**27 bits (16 MB, taken at the first reference) with three hash
-    functions remembers the references read so far; a reference it may have seen
-    already becomes a candidate, by its ``reference_digest``. The plan confirms the
-    candidates against the references themselves (``fla.batch.planning``). Expected
-    false candidates: about 3 in a million references, 200 in three million.
+    A Bloom filter of 2**27 bits (16 MB, taken at the first reference) remembers the
+    references read so far, each by seven bits chosen by double hashing of Python's
+    own string hash (this process's only: the filter lives in the receipt); a
+    reference whose seven bits were all set already becomes a candidate, by its stable
+    ``reference_digest``. The plan confirms the candidates against the references
+    themselves (``fla.batch.planning``), which costs a second reading of the file.
+    Expected false candidates: about one in ten thousand files of a million
+    references, one in two files of three million (three hashes gave 2.7 and 209:
+    every file of a million references was read twice).
     """
 
-    BITS = 1 << 27  # three hashes of 27 bits each
+    BITS = 1 << 27
 
     def __init__(self) -> None:
         self.bits: bytearray | None = None
         self.candidates: set[int] = set()
+        self.mask = self.BITS - 1
 
     def add(self, employer: str, reference: str) -> None:
         bits = self.bits
         if bits is None:
             bits = self.bits = bytearray(self.BITS // 8)
-        digest = _reference_hash(employer, reference)
-        spread = int.from_bytes(digest[7:], "big")  # 104 bits: three positions of 27
-        a, b, c = spread & _MASK, (spread >> 27) & _MASK, (spread >> 54) & _MASK
-        seen = (bits[a >> 3] >> (a & 7)) & (bits[b >> 3] >> (b & 7)) & (bits[c >> 3] >> (c & 7))
-        bits[a >> 3] |= 1 << (a & 7)
-        bits[b >> 3] |= 1 << (b & 7)
-        bits[c >> 3] |= 1 << (c & 7)
-        if seen & 1:
-            self.candidates.add(int.from_bytes(digest[:7], "big"))
+        mask = self.mask
+        h1 = hash((employer, reference))
+        h2 = hash((reference, employer)) | 1  # odd: seven different bits
+        new = False
+        for p in (h1, h1 + h2, h1 + 2 * h2, h1 + 3 * h2, h1 + 4 * h2, h1 + 5 * h2, h1 + 6 * h2):
+            p &= mask
+            byte, bit = p >> 3, 1 << (p & 7)
+            old = bits[byte]
+            if not old & bit:
+                bits[byte] = old | bit
+                new = True
+        if not new:
+            self.candidates.add(reference_digest(employer, reference))
 
-
-_MASK = RepeatedReferences.BITS - 1
 
 
 def safe_iterparse(source: IO[bytes], **kwargs) -> etree.iterparse:

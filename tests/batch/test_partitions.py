@@ -202,6 +202,18 @@ def test_repeated_references_are_found_in_fixed_memory():
     assert len(seen.bits) == 2**24
 
 
+def test_a_file_of_distinct_references_rarely_looks_repeated():
+    """A million distinct references: seven bits a reference leave about one false
+    candidate in ten thousand such files (this test's chance to fail); three bits left
+    2.7 a file, so that every such file was read again to confirm them."""
+    seen = parsing.RepeatedReferences()
+    for i in range(1_000_000):
+        seen.add("0403170701", f"R{i:08d}")
+    assert seen.candidates == set()
+    seen.add("0403170701", "R00000042")
+    assert seen.candidates == {parsing.reference_digest("0403170701", "R00000042")}
+
+
 def test_the_receipt_notes_the_references_used_twice(world):
     declarations = [world.training(r) for r in ("A", "B", "C", "B")]
     batch = BatchFile.objects.get(pk=receive(world, declarations))
