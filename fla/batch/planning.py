@@ -145,7 +145,7 @@ def make_plan(
     # receipt noted them); a file noted as reaching across workers is one partition.
     unknown = "across" not in notes
     placing = count > 1 and (unknown or notes.get("by_reference", 0) > 0)
-    if not repeated and not every and not (count > 1 and unknown) and not placing:
+    if not repeated and not every and not placing:
         return Plan(count)  # nothing to learn from the file
     first: set[tuple[str, str]] = set()
     duplicates: set[int] = set()

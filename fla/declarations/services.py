@@ -44,6 +44,7 @@ from fla.declarations.types import (
     ACCEPTED,
     ACCEPTED_WITH_WARNINGS,
     REJECTED,
+    ZONES,
     Declaration,
     Outcome,
 )
@@ -68,11 +69,8 @@ SIZE_CLASSES = frozenset(SizeClass.values)
 RULE_TYPES = {t.value: t for t in rules.RightType}  # a right type as the rules engine has it
 HISTORY_FIELDS = ("at", "employer_id", "entity", "entity_id", "action", "channel", "actor",
                   "actor_user_id", "before", "after")
-TRAINING_FIELDS = (
-    "title", "description", "provider", "kind", "start_date", "end_date", "duration_minutes",
-    "status", "counts_toward_account", "certificate_obtained", "certificate_valid_until",
-    "right_type",
-)  # fmt: skip
+# A training's own zones, which its model stores as they are: all but its keys.
+TRAINING_FIELDS = tuple(z for z in ZONES["training"] if z not in ("reference", "insz"))
 CHANGED_TRAINING_FIELDS = (*TRAINING_FIELDS, "version", "warnings", "channel", "updated_at")
 NEW_TRAINING_FIELDS = ("employer_id", "worker_id", "reference", *TRAINING_FIELDS, "version",
                        "warnings", "channel", "created_at", "updated_at")

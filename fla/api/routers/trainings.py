@@ -176,15 +176,19 @@ def create_only(request: HttpRequest, declaration: Declaration, employer: Employ
     caught by the write path, which checks under the worker's lock that the reference
     is still absent (``if_version`` 0)."""
     reference = declaration.data["reference"]
-    current = find_training(employer, reference)
-    check_if_none_match(request, version_etag(current.version) if current else None)
+    check_if_none_match(request, current_etag(employer, reference))
     try:
         return declare(request, declaration, employer, grouped=True)
     except Problem as problem:
         if problem.slug == "stale-version":
-            current = find_training(employer, reference)
-            check_if_none_match(request, version_etag(current.version) if current else None)
+            check_if_none_match(request, current_etag(employer, reference))
         raise
+
+
+def current_etag(employer: Employer, reference: str) -> str | None:
+    """The ETag of the training on file now, None if there is none."""
+    current = find_training(employer, reference)
+    return version_etag(current.version) if current else None
 
 
 def find_training(employer: Employer, reference: str) -> Training | None:
@@ -333,8 +337,7 @@ def put_training(
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     try:
         if if_match is not None:
-            current = find_training(employer, reference)
-            check_if_match(request, version_etag(current.version) if current else None)
+            check_if_match(request, current_etag(employer, reference))
         if if_none_match is None:
             outcome = declare(request, declaration, employer, grouped=True)
         elif if_match is None and if_none_match.strip() == "*":
@@ -348,10 +351,7 @@ def put_training(
             # for that worker can come in between (one for another worker is refused,
             # E025).
             with worker_locked(checked_insz(body.insz) or body.insz):
-                current = find_training(employer, reference)
-                check_if_none_match(
-                    request, version_etag(current.version) if current else None
-                )
+                check_if_none_match(request, current_etag(employer, reference))
                 outcome = declare(request, declaration, employer)
     except Problem as problem:
         outcome = already_done(request, problem, declaration)
