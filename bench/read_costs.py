@@ -9,6 +9,7 @@ application's work) and of the database backend serving it, and the number of SQ
 queries. No web server, no network: the cost of the application itself.
 
     python bench/read_costs.py [--workers-data 1000] [--trainings 20000] [--runs 200]
+        [--profile KIND [--sql]]
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth; PGHOST/PGUSER to change).
 """
@@ -30,7 +31,7 @@ from bench.load_fault import SEED  # noqa: E402
 from bench.server import VENV_BIN, run  # noqa: E402
 
 MEASURE = r"""
-import base64, json, os, statistics, sys, time
+import base64, cProfile, json, os, pstats, statistics, sys, time
 import django
 django.setup()
 from django.db import connection
@@ -44,6 +45,7 @@ from fla.declarations.types import Declaration
 
 data = json.loads(sys.stdin.read())
 trainings, runs = int(sys.argv[1]), int(sys.argv[2])
+profiled, show_sql = sys.argv[3], sys.argv[4] == "1"
 inszs, en = data["insz"], data["en"]
 declarations = [
     Declaration("training", en, {
@@ -93,12 +95,22 @@ for name, send in kinds.items():
         return execute(sql, params, many, context)
     with connection.execute_wrapper(count):
         send(runs + 5)
+    if show_sql and profiled and profiled in name:
+        print("\n".join(q[:300] for q in queries), file=sys.stderr)
     times = []
+    profiler = cProfile.Profile() if profiled and profiled in name else None
     cpu0, db0 = time.process_time(), cpu_seconds_of(backend)
+    if profiler:
+        profiler.enable()
     for i in range(runs):
         started = time.perf_counter()
         send(i)
         times.append(time.perf_counter() - started)
+    if profiler:
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
     cpu, db = (time.process_time() - cpu0) / runs, (cpu_seconds_of(backend) - db0) / runs
     times.sort()
     rows.append({"kind": name, "median_ms": round(statistics.median(times) * 1000, 2),
@@ -111,7 +123,7 @@ print(json.dumps(rows))
 
 def last_line(cmd: list[str], env: dict, input: str | None = None) -> str:
     """The last line a command in the project prints (its JSON result)."""
-    out = run(cmd, env, capture_output=True, text=True, input=input)
+    out = run(cmd, env, stdout=subprocess.PIPE, text=True, input=input)
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -120,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers-data", type=int, default=1000)
     parser.add_argument("--trainings", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--profile", metavar="KIND", default="",
+                        help="profile the requests whose kind contains KIND (to stderr)")
+    parser.add_argument("--sql", action="store_true",
+                        help="with --profile: also print the SQL of one such request")
     args = parser.parse_args(argv)
     pghost = os.environ.get("PGHOST", "127.0.0.1")
     pguser = os.environ.get("PGUSER", "postgres")
@@ -142,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         seeded = last_line([python, "-c", SEED, str(args.workers_data)], env)
         load_before = os.getloadavg()[0]
         measured = last_line(
-            [python, "-c", MEASURE, str(args.trainings), str(args.runs)], env, input=seeded
+            [python, "-c", MEASURE, str(args.trainings), str(args.runs), args.profile,
+             "1" if args.sql else "0"], env, input=seeded
         )
         load_after = os.getloadavg()[0]
     finally:
