@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 WORKER_CHUNK = 5_000
+# The most completed trainings a partial refresh of accounts holds at once (it loads the
+# trainings of its workers a batch of workers at a time, by the counts on file).
+TRAINING_ROWS = 20_000
 EMPLOYER_CHUNK = 500
 BATCH_SIZE = 2_000
 FTE_PLACES = Decimal("0.0001")
@@ -588,6 +591,24 @@ def _load_trainings(data: _Data, employer_ids: list[int], worker_ids: list[int] 
     data.pairs.update(completed)
 
 
+def _by_rows(
+    worker_ids: Sequence[int], rows: dict[int, int], budget: int
+) -> Iterator[list[int]]:
+    """``worker_ids`` in consecutive batches of at most ``budget`` rows (``rows``: a
+    worker's count; at least one each), a worker with more rows alone in his batch."""
+    batch: list[int] = []
+    held = 0
+    for worker_id in worker_ids:
+        count = max(rows.get(worker_id, 0), 1)
+        if batch and held + count > budget:
+            yield batch
+            batch, held = [], 0
+        batch.append(worker_id)
+        held += count
+    if batch:
+        yield batch
+
+
 def _effective(data: _Data, employer_id: int, worker_id: int) -> dict[int, dict[RightType, int]]:
     result: dict[int, dict[RightType, int]] = {}
     empty: dict[RightType, int] = {}
@@ -729,50 +750,67 @@ def _refresh_chunk(
         effective = effective_of[pair] = _effective(data, *pair)
         if _continues(effective, stored_lines.get(pair, {}), stored_accounts.get(pair), new):
             continued[pair] = new
-    if worker_ids is None:
-        _load_trainings(data, employer_ids, None)
-    else:
-        # The trainings of the workers not continued (for one employer: all but those).
-        rest = [w for w in worker_ids if any((e, w) not in continued for e in employer_ids)]
-        _load_trainings(data, employer_ids, rest)
     data.pairs.update(continued)
 
     lines: dict[tuple[int, int, int, str], tuple[int, int]] = {}
     accounts: dict[tuple[int, int], tuple[Any, ...]] = {}
     this_year = today.year
     legal, sector, employer = RightType.LEGAL, RightType.SECTOR, RightType.EMPLOYER
-    for pair in sorted(data.pairs):
-        employer_id, worker_id = pair
-        effective = effective_of.get(pair)
-        if effective is None:
-            effective = _effective(data, employer_id, worker_id)
-        new = continued.get(pair)
-        if new is not None:
-            ledger = rules.charge(
-                effective, new.uses, policy, with_charges=False, start=stored_lines.get(pair, {})
+
+    def compute(pairs: Iterable[tuple[int, int]]) -> None:
+        for pair in pairs:
+            employer_id, worker_id = pair
+            effective = effective_of.get(pair)
+            if effective is None:
+                effective = _effective(data, employer_id, worker_id)
+            new = continued.get(pair)
+            if new is not None:
+                ledger = rules.charge(
+                    effective, new.uses, policy, with_charges=False,
+                    start=stored_lines.get(pair, {}),
+                )
+                *_, count, last_end = stored_accounts[pair]
+                count += len(new.ends)
+                last_end = max([*new.ends, last_end] if last_end else new.ends, default=None)
+            else:
+                ledger = rules.charge(effective, data.uses.pop(pair, []), policy,
+                                      with_charges=False)
+                completed = data.completed.pop(pair, [])
+                count, last_end = len(completed), max(completed) if completed else None
+            if ledgers is not None:
+                ledgers[pair] = ledger
+            for (year, right_type), line in ledger.lines.items():
+                lines[(employer_id, worker_id, year, right_type.value)] = (
+                    line.granted, line.used)
+            granted, used = ledger.totals(as_of=this_year)
+            accounts[pair] = (
+                granted,
+                used[legal],
+                used[sector],
+                used[employer],
+                granted - used[legal] - used[sector] - used[employer],
+                this_year in effective,
+                count,
+                last_end,
             )
-            *_, count, last_end = stored_accounts[pair]
-            count += len(new.ends)
-            last_end = max([*new.ends, last_end] if last_end else new.ends, default=None)
-        else:
-            ledger = rules.charge(effective, data.uses.get(pair, []), policy, with_charges=False)
-            completed = data.completed.get(pair, [])
-            count, last_end = len(completed), max(completed) if completed else None
-        if ledgers is not None:
-            ledgers[pair] = ledger
-        for (year, right_type), line in ledger.lines.items():
-            lines[(employer_id, worker_id, year, right_type.value)] = (line.granted, line.used)
-        granted, used = ledger.totals(as_of=this_year)
-        accounts[pair] = (
-            granted,
-            used[legal],
-            used[sector],
-            used[employer],
-            granted - used[legal] - used[sector] - used[employer],
-            this_year in effective,
-            count,
-            last_end,
-        )
+
+    if worker_ids is None:
+        _load_trainings(data, employer_ids, None)
+        compute(sorted(data.pairs))
+    else:
+        # The trainings of the workers not continued (for one employer: all but those),
+        # a batch of workers at a time, so that the trainings held at once stay near
+        # TRAINING_ROWS however many each worker has (by his account's count).
+        compute(sorted(continued))
+        rest = [w for w in worker_ids if any((e, w) not in continued for e in employer_ids)]
+        on_file: dict[int, int] = defaultdict(int)
+        for (_employer_id, worker_id), account in stored_accounts.items():
+            on_file[worker_id] += account[-2]
+        for batch in _by_rows(rest, on_file, TRAINING_ROWS):
+            _load_trainings(data, employer_ids, batch)
+            in_batch = set(batch)
+            compute(sorted(pair for pair in data.pairs
+                           if pair[1] in in_batch and pair not in continued))
 
     gone_lines: list[int] = []
     for key, (pk, granted, used) in line_ids.items():
@@ -796,10 +834,11 @@ def _refresh_chunk(
         CreditLine,
         CREDIT_LINE_FIELDS,
         CREDIT_LINE_FIELDS[:4],
-        ((*key, *v) for key, v in lines.items()),
+        ((*key, *v) for key, v in sorted(lines.items())),
     )
     bulk.upsert(
-        Account, ACCOUNT_FIELDS, ACCOUNT_FIELDS[:2], ((*p, *v) for p, v in accounts.items())
+        Account, ACCOUNT_FIELDS, ACCOUNT_FIELDS[:2],
+        ((*p, *v) for p, v in sorted(accounts.items())),
     )
     return len(data.pairs)
 

@@ -119,3 +119,41 @@ def test_bulk_insert_upsert_and_within(staffed, count):
     found = CreditLine.objects.filter(bulk.Within(F("year"), years)).values_list("year", flat=True)
     assert sorted(found) == [1990, 2000, 2001]
     assert list(CreditLine.objects.filter(bulk.Within(F("year"), []))) == []
+
+
+def completed_reads(func):
+    """The statements of ``func`` that read completed trainings, and how many rows."""
+    with CaptureQueriesContext(connection) as ctx:
+        func()
+    return [q["sql"] for q in ctx.captured_queries
+            if 'FROM "trainings_training"' in q["sql"] and "completed" in q["sql"]]
+
+
+def test_a_partial_refresh_holds_a_bounded_number_of_trainings(staffed, monkeypatch):
+    """Workers with many trainings on file are refreshed a batch of workers at a time,
+    so a chunk's refresh holds about TRAINING_ROWS trainings at once, not all of its
+    workers' (a worker with more is alone in his batch), with the same result."""
+    employer, workers = staffed
+    for i, worker in enumerate(workers):
+        for n in range(3):
+            add_training(employer, worker, f"M{i}-{n}", date(2025, 2, 1 + n), 30)
+    ids = [w.id for w in workers]
+    services.refresh_accounts(employer.id, ids, today=TODAY)  # counts on file: 4 each
+    expected = snapshot()
+    CreditLine.objects.all().delete()
+    Account.objects.update(granted_minutes=0)  # stale figures, the counts kept
+    monkeypatch.setattr(services, "TRAINING_ROWS", 9)  # two workers of 4 at a time
+    assert len(completed_reads(lambda: services.refresh_accounts(employer.id, ids,
+                                                                 today=TODAY))) == 3
+    assert snapshot() == expected
+    monkeypatch.setattr(services, "TRAINING_ROWS", 2)  # fewer than one worker's: one each
+    CreditLine.objects.all().delete()
+    assert len(completed_reads(lambda: services.refresh_accounts(employer.id, ids,
+                                                                 today=TODAY))) == 6
+    assert snapshot() == expected
+
+
+def test_worker_batches_by_rows():
+    assert list(services._by_rows([1, 2, 3, 4], {1: 5, 2: 5, 3: 20}, 10)) == [[1, 2], [3], [4]]
+    assert list(services._by_rows([1, 2, 3], {}, 2)) == [[1, 2], [3]]
+    assert list(services._by_rows([], {}, 2)) == []
