@@ -400,7 +400,9 @@ def refresh_accounts(
 
     ``worker_ids`` None means every worker the employer has an employment, a right, a
     training or an account for. Set-based: a constant number of queries per chunk of
-    5,000 workers; only the rows whose figures changed are written. ``ledgers``, when
+    5,000 workers, and one read of trainings per ``TRAINING_ROWS`` trainings on file
+    (for a chunk of 2,000 workers with a few trainings each, one); only the rows whose
+    figures changed are written. ``ledgers``, when
     given, receives (employer id, worker id) → the ``Ledger`` of every pair rebuilt.
     ``appended`` (worker id → ``Appended``) names the workers whose only change is new
     trainings, so their stored lines may be continued (see ``_refresh_chunk``).
@@ -591,9 +593,7 @@ def _load_trainings(data: _Data, employer_ids: list[int], worker_ids: list[int] 
     data.pairs.update(completed)
 
 
-def _by_rows(
-    worker_ids: Sequence[int], rows: dict[int, int], budget: int
-) -> Iterator[list[int]]:
+def _by_rows(worker_ids: Sequence[int], rows: dict[int, int], budget: int) -> Iterator[list[int]]:
     """``worker_ids`` in consecutive batches of at most ``budget`` rows (``rows``: a
     worker's count; at least one each), a worker with more rows alone in his batch."""
     batch: list[int] = []
@@ -766,22 +766,25 @@ def _refresh_chunk(
             new = continued.get(pair)
             if new is not None:
                 ledger = rules.charge(
-                    effective, new.uses, policy, with_charges=False,
+                    effective,
+                    new.uses,
+                    policy,
+                    with_charges=False,
                     start=stored_lines.get(pair, {}),
                 )
                 *_, count, last_end = stored_accounts[pair]
                 count += len(new.ends)
                 last_end = max([*new.ends, last_end] if last_end else new.ends, default=None)
             else:
-                ledger = rules.charge(effective, data.uses.pop(pair, []), policy,
-                                      with_charges=False)
+                ledger = rules.charge(
+                    effective, data.uses.pop(pair, []), policy, with_charges=False
+                )
                 completed = data.completed.pop(pair, [])
                 count, last_end = len(completed), max(completed) if completed else None
             if ledgers is not None:
                 ledgers[pair] = ledger
             for (year, right_type), line in ledger.lines.items():
-                lines[(employer_id, worker_id, year, right_type.value)] = (
-                    line.granted, line.used)
+                lines[(employer_id, worker_id, year, right_type.value)] = (line.granted, line.used)
             granted, used = ledger.totals(as_of=this_year)
             accounts[pair] = (
                 granted,
@@ -809,8 +812,15 @@ def _refresh_chunk(
         for batch in _by_rows(rest, on_file, TRAINING_ROWS):
             _load_trainings(data, employer_ids, batch)
             in_batch = set(batch)
-            compute(sorted(pair for pair in data.pairs
-                           if pair[1] in in_batch and pair not in continued))
+            compute(
+                sorted(pair for pair in data.pairs if pair[1] in in_batch and pair not in continued)
+            )
+            # What is left of the batch: the trainings of a worker's pairs continued
+            # with another employer, loaded with his other pairs' and not needed.
+            for pair in [pair for pair in data.uses if pair[1] in in_batch]:
+                del data.uses[pair]
+            for pair in [pair for pair in data.completed if pair[1] in in_batch]:
+                del data.completed[pair]
 
     gone_lines: list[int] = []
     for key, (pk, granted, used) in line_ids.items():
@@ -837,7 +847,9 @@ def _refresh_chunk(
         ((*key, *v) for key, v in sorted(lines.items())),
     )
     bulk.upsert(
-        Account, ACCOUNT_FIELDS, ACCOUNT_FIELDS[:2],
+        Account,
+        ACCOUNT_FIELDS,
+        ACCOUNT_FIELDS[:2],
         ((*p, *v) for p, v in sorted(accounts.items())),
     )
     return len(data.pairs)

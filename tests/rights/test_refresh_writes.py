@@ -51,9 +51,10 @@ def test_nothing_changed_writes_nothing(staffed):
     employer, workers = staffed
     before = snapshot()
     assert writes(lambda: services.refresh_accounts(employer.id, today=TODAY)) == []
-    assert writes(
-        lambda: services.refresh_accounts(employer.id, [w.id for w in workers], today=TODAY)
-    ) == []
+    assert (
+        writes(lambda: services.refresh_accounts(employer.id, [w.id for w in workers], today=TODAY))
+        == []
+    )
     assert snapshot() == before
 
 
@@ -125,8 +126,11 @@ def completed_reads(func):
     """The statements of ``func`` that read completed trainings, and how many rows."""
     with CaptureQueriesContext(connection) as ctx:
         func()
-    return [q["sql"] for q in ctx.captured_queries
-            if 'FROM "trainings_training"' in q["sql"] and "completed" in q["sql"]]
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if 'FROM "trainings_training"' in q["sql"] and "completed" in q["sql"]
+    ]
 
 
 def test_a_partial_refresh_holds_a_bounded_number_of_trainings(staffed, monkeypatch):
@@ -138,18 +142,20 @@ def test_a_partial_refresh_holds_a_bounded_number_of_trainings(staffed, monkeypa
         for n in range(3):
             add_training(employer, worker, f"M{i}-{n}", date(2025, 2, 1 + n), 30)
     ids = [w.id for w in workers]
-    services.refresh_accounts(employer.id, ids, today=TODAY)  # counts on file: 4 each
+    services.refresh_accounts(employer.id, today=TODAY)  # all at once; counts on file: 4 each
     expected = snapshot()
     CreditLine.objects.all().delete()
     Account.objects.update(granted_minutes=0)  # stale figures, the counts kept
     monkeypatch.setattr(services, "TRAINING_ROWS", 9)  # two workers of 4 at a time
-    assert len(completed_reads(lambda: services.refresh_accounts(employer.id, ids,
-                                                                 today=TODAY))) == 3
+    assert (
+        len(completed_reads(lambda: services.refresh_accounts(employer.id, ids, today=TODAY))) == 3
+    )
     assert snapshot() == expected
     monkeypatch.setattr(services, "TRAINING_ROWS", 2)  # fewer than one worker's: one each
     CreditLine.objects.all().delete()
-    assert len(completed_reads(lambda: services.refresh_accounts(employer.id, ids,
-                                                                 today=TODAY))) == 6
+    assert (
+        len(completed_reads(lambda: services.refresh_accounts(employer.id, ids, today=TODAY))) == 6
+    )
     assert snapshot() == expected
 
 
