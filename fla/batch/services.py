@@ -453,13 +453,19 @@ def _apply_partition(
     answers exactly what production would, while no transaction holds its locks for
     longer than a few seconds."""
     if batch.test:
-        chunk_size = max(chunk_size, settings.FLA_BATCH_TEST_CHUNK)
+        chunk_size = rolled_back_chunk_size(chunk_size)
     with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
         remaining = read_declarations(source, plan.selector(partition.index, partition.checkpoint))
         for chunk in _chunks(remaining, chunk_size):
             _apply_chunk(batch, partition, plan, caller, chunk, owner)
             if not batch.test:
                 bulk.refresh_statistics(GROWING_TABLES, grown_only=True)
+
+
+def rolled_back_chunk_size(chunk_size: int | None = None) -> int:
+    """How many declarations a test file's rolled-back chunks hold: a declaration of a
+    test file is checked with the earlier ones of its own chunk only."""
+    return max(chunk_size or settings.FLA_BATCH_CHUNK, settings.FLA_BATCH_TEST_CHUNK)
 
 
 def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:

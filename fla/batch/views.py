@@ -15,7 +15,14 @@ from fla.accounts.access import Caller
 from fla.batch.models import BatchFile, BatchStatus
 from fla.batch.receipt import ReceiptError
 from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
-from fla.batch.services import ERASED, Receipt, files_for, findings_of, receive
+from fla.batch.services import (
+    ERASED,
+    Receipt,
+    files_for,
+    findings_of,
+    receive,
+    rolled_back_chunk_size,
+)
 from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
 from fla.web.current import current_context
@@ -121,6 +128,11 @@ def detail(request, file_id: int):
         # The stored error ("OperationalError: ...") may hold SQL, paths or data: the
         # sender gets a sentence, the operators (staff) the text; it is in the log too.
         "technical_error": batch.error if request.user.is_staff else "",
+        # A test file larger than one rolled-back chunk: said on the page, as its later
+        # declarations were not checked with the earlier chunks' (docs/batch.md).
+        "checked_in_parts": rolled_back_chunk_size()
+        if batch.test and batch.total > rolled_back_chunk_size()
+        else None,
     }
     return render(request, "batch/detail.html", context)
 

@@ -126,3 +126,44 @@ def test_the_main_menu_leads_to_the_batch_files(world):
     assert 'href="/batch/" data-testid="nav-batch"' in dashboard
     listing = client.get("/batch/").content.decode()
     assert 'data-testid="nav-batch" aria-current="page"' in listing
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nl", "gecontroleerd in delen van hoogstens 2"),
+        ("fr", "par parties de 2 au plus"),
+        ("de", "in Teilen von höchstens 2 geprüft"),
+        ("en", "checked in parts of at most 2"),
+    ],
+)
+def test_a_test_file_larger_than_a_chunk_says_it_was_checked_in_parts(
+    world, web, settings, language, words
+):
+    """Its rolled-back chunks do not see each other (tests/batch/test_file_order.py):
+    the page says so, in the user's language; a smaller one or a production file not."""
+    settings.FLA_BATCH_CHUNK, settings.FLA_BATCH_TEST_CHUNK = 1, 2
+    trainings = [world.training(f"T{n}") for n in range(3)]
+    small, large, production = (
+        services.receive(
+            world.caller,
+            io.BytesIO(world.file(reference, declarations, environment=environment)),
+            production=environment == "production",
+        )
+        for reference, declarations, environment in (
+            ("S", trainings[:2], "test"),
+            ("L", trainings, "test"),
+            ("P", trainings, "production"),
+        )
+    )
+    for receipt in (small, large, production):
+        assert receipt.accepted, receipt.errors
+        services.process(receipt.file_id)
+
+    def page(receipt):
+        return web.get(f"/batch/{receipt.file_id}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    body = page(large)
+    assert 'data-testid="checked-in-parts"' in body and words in body
+    assert 'data-testid="checked-in-parts"' not in page(small)
+    assert 'data-testid="checked-in-parts"' not in page(production)
