@@ -78,6 +78,14 @@ class BatchStatusOut(Schema):
         description="When the file's content (its results and notification) was erased "
         "after the retention period (FLA_BATCH_RETENTION_DAYS); else null.",
     )
+    checked_in_parts: int | None = Field(
+        None,
+        description="A test file larger than one rolled-back chunk "
+        "(FLA_BATCH_TEST_CHUNK): the most declarations a part held. Each declaration was "
+        "checked with the earlier ones of its own part only, so one that relies on a "
+        "declaration of an earlier part (a training of a worker hired earlier in the "
+        "file) may be rejected here and accepted in production. Null for any other file.",
+    )
 
 
 # What a failed file's stored error (``"ExceptionType: text"``, for the operator) says to

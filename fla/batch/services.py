@@ -925,4 +925,14 @@ def status_dict(batch: BatchFile) -> dict:
         "received_at": batch.received_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "erased_at": batch.erased_at.isoformat() if batch.erased_at else None,
+        "checked_in_parts": checked_in_parts(batch),
     }
+
+
+def checked_in_parts(batch: BatchFile) -> int | None:
+    """For a test file larger than one rolled-back chunk, the chunk's size: each of its
+    declarations was checked with the earlier ones of its own chunk only (a training of
+    a worker hired in an earlier chunk is rejected as of an unknown worker, where
+    production would accept it). None for any other file."""
+    size = rolled_back_chunk_size()
+    return size if batch.test and batch.total > size else None

@@ -18,10 +18,10 @@ from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
 from fla.batch.services import (
     ERASED,
     Receipt,
+    checked_in_parts,
     files_for,
     findings_of,
     receive,
-    rolled_back_chunk_size,
 )
 from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
@@ -128,11 +128,7 @@ def detail(request, file_id: int):
         # The stored error ("OperationalError: ...") may hold SQL, paths or data: the
         # sender gets a sentence, the operators (staff) the text; it is in the log too.
         "technical_error": batch.error if request.user.is_staff else "",
-        # A test file larger than one rolled-back chunk: said on the page, as its later
-        # declarations were not checked with the earlier chunks' (docs/batch.md).
-        "checked_in_parts": rolled_back_chunk_size()
-        if batch.test and batch.total > rolled_back_chunk_size()
-        else None,
+        "checked_in_parts": checked_in_parts(batch),
     }
     return render(request, "batch/detail.html", context)
 

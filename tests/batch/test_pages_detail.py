@@ -8,8 +8,10 @@ import io
 import pytest
 from django.test import Client
 
+from fla.api.services import create_client
 from fla.batch import services
 from fla.batch.models import BatchFile, BatchStatus
+from tests.batch.test_channels import token
 
 LABELS = {
     "nl": ("Opleiding", "Aanvaard met waarschuwingen", "Geweigerd", "Productie"),
@@ -167,3 +169,12 @@ def test_a_test_file_larger_than_a_chunk_says_it_was_checked_in_parts(
     assert 'data-testid="checked-in-parts"' in body and words in body
     assert 'data-testid="checked-in-parts"' not in page(small)
     assert 'data-testid="checked-in-parts"' not in page(production)
+    # The API's status of the file (and the command line's) says it too.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    bearer = token(create_client(name="SSL", mandatary=world.mandatary).client)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {bearer}")
+    parts = {
+        receipt.file_id: api.get(f"/api/v1/batches/{receipt.file_id}").json()["checked_in_parts"]
+        for receipt in (small, large, production)
+    }
+    assert parts == {small.file_id: None, large.file_id: 2, production.file_id: None}
