@@ -757,6 +757,7 @@ def _refresh_chunk(
     this_year = today.year
     legal, sector, employer = RightType.LEGAL, RightType.SECTOR, RightType.EMPLOYER
 
+    # In any order: the rows are written in key order below.
     def compute(pairs: Iterable[tuple[int, int]]) -> None:
         for pair in pairs:
             employer_id, worker_id = pair
@@ -777,9 +778,9 @@ def _refresh_chunk(
                 last_end = max([*new.ends, last_end] if last_end else new.ends, default=None)
             else:
                 ledger = rules.charge(
-                    effective, data.uses.pop(pair, []), policy, with_charges=False
+                    effective, data.uses.get(pair, []), policy, with_charges=False
                 )
-                completed = data.completed.pop(pair, [])
+                completed = data.completed.get(pair, [])
                 count, last_end = len(completed), max(completed) if completed else None
             if ledgers is not None:
                 ledgers[pair] = ledger
@@ -799,12 +800,12 @@ def _refresh_chunk(
 
     if worker_ids is None:
         _load_trainings(data, employer_ids, None)
-        compute(sorted(data.pairs))
+        compute(data.pairs)
     else:
         # The trainings of the workers not continued (for one employer: all but those),
         # a batch of workers at a time, so that the trainings held at once stay near
         # TRAINING_ROWS however many each worker has (by his account's count).
-        compute(sorted(continued))
+        compute(continued)
         rest = [w for w in worker_ids if any((e, w) not in continued for e in employer_ids)]
         on_file: dict[int, int] = defaultdict(int)
         for (_employer_id, worker_id), account in stored_accounts.items():
@@ -812,15 +813,10 @@ def _refresh_chunk(
         for batch in _by_rows(rest, on_file, TRAINING_ROWS):
             _load_trainings(data, employer_ids, batch)
             in_batch = set(batch)
-            compute(
-                sorted(pair for pair in data.pairs if pair[1] in in_batch and pair not in continued)
-            )
-            # What is left of the batch: the trainings of a worker's pairs continued
-            # with another employer, loaded with his other pairs' and not needed.
-            for pair in [pair for pair in data.uses if pair[1] in in_batch]:
-                del data.uses[pair]
-            for pair in [pair for pair in data.completed if pair[1] in in_batch]:
-                del data.completed[pair]
+            compute(pair for pair in data.pairs if pair[1] in in_batch and pair not in continued)
+            # Every training loaded is of this batch's workers, whose pairs are done.
+            data.uses.clear()
+            data.completed.clear()
 
     gone_lines: list[int] = []
     for key, (pk, granted, used) in line_ids.items():

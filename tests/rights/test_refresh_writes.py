@@ -123,7 +123,7 @@ def test_bulk_insert_upsert_and_within(staffed, count):
 
 
 def completed_reads(func):
-    """The statements of ``func`` that read completed trainings, and how many rows."""
+    """The statements of ``func`` that read completed trainings."""
     with CaptureQueriesContext(connection) as ctx:
         func()
     return [
