@@ -80,6 +80,13 @@ kinds = {
             "insz": inszs[i % len(inszs)], "title": "Eerste hulp", "kind": "formal",
             "start_date": "2025-06-02", "end_date": "2025-06-02", "duration_minutes": 120,
             "status": "completed"}), **bearer),
+    "API POST 100 declarations": lambda i: api.post(
+        f"/api/v1/employers/{en}/declarations", content_type="application/json",
+        data=json.dumps({"declarations": [{"kind": "training", "data": {
+            "reference": f"M-{i}-{k}", "insz": inszs[(i * 100 + k) % len(inszs)],
+            "title": "Brandpreventie", "kind": "formal", "start_date": "2025-06-03",
+            "end_date": "2025-06-03", "duration_minutes": 60, "status": "completed"}}
+            for k in range(100)]}), **bearer),
     "web worker detail": lambda i: web.get(f"/app/workers/{ids[i % len(ids)]}/"),
     "web worker list": lambda i: web.get("/app/workers/"),
     "web dashboard": lambda i: web.get("/app/dashboard/"),

@@ -50,6 +50,9 @@ application and BATCH.
 * Concurrency: every answer of a `GET` has an `ETag` (`If-None-Match` gives 304); send
   it back as `If-Match` and a stale version gives 412. `PUT` of a training by its
   reference is idempotent.
+* Many at once: `POST /employers/{enterprise_number}/declarations` applies up to 1,000
+  declarations of any kind, each by itself (200, one outcome each); the same body to
+  `…/declarations/validate` is the dry run.
 * Lists are paginated with an opaque `cursor` (`next_cursor` in the body; for
   `/employers`, the `Link` header).
 

@@ -296,8 +296,20 @@ class DeclarationIn(BodyIn):
     )
 
 
+# Declarations one request may carry, checked or applied.
+MAX_DECLARATIONS = 1000
+
+
 class ValidateIn(BodyIn):
-    declarations: list[DeclarationIn] = Field(..., max_length=1000)
+    declarations: list[DeclarationIn] = Field(..., max_length=MAX_DECLARATIONS)
+
+
+class DeclarationsIn(BodyIn):
+    declarations: list[DeclarationIn] = Field(
+        ...,
+        max_length=MAX_DECLARATIONS,
+        description="Applied in this order; each stands or falls by itself.",
+    )
 
 
 class ValidationOutcome(Schema):
@@ -309,6 +321,21 @@ class ValidationOutcome(Schema):
 
 class ValidateOut(Schema):
     outcomes: list[ValidationOutcome]
+
+
+class DeclarationOutcome(ValidationOutcome):
+    changed: bool = Field(
+        ...,
+        description="False when the declaration was rejected, or repeated what is on "
+        "file already (a replay: nothing was written)",
+    )
+    version: int | None = Field(
+        ..., description="trainings: the version after the declaration (the training's ETag)"
+    )
+
+
+class DeclarationsOut(Schema):
+    outcomes: list[DeclarationOutcome]
 
 
 class CatalogueEntry(Anomaly):

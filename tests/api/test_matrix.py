@@ -27,6 +27,11 @@ BODIES = {
             {"kind": "training", "data": {**training_body(org.worker.insz), "reference": "V-1"}}
         ]
     },
+    "DeclarationsIn": lambda org: {
+        "declarations": [
+            {"kind": "training", "data": {**training_body(org.worker.insz), "reference": "D-1"}}
+        ]
+    },
 }
 
 

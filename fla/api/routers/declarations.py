@@ -10,8 +10,10 @@ from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import caller_of, get_employer
 from fla.api.problems import request_language
-from fla.api.schemas import ValidateIn, ValidateOut
-from fla.declarations.types import ZONES, Declaration
+from fla.api.schemas import DeclarationsIn, DeclarationsOut, ValidateIn, ValidateOut
+from fla.declarations.services import submit
+from fla.declarations.types import ZONES, Declaration, Outcome
+from fla.employers.models import Employer
 
 router = Router(tags=["declarations"])
 
@@ -85,6 +87,53 @@ def with_defaults(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _declarations(employer: Employer, body: ValidateIn | DeclarationsIn) -> list[Declaration]:
+    """The body's declarations for ``employer``, numbered from 1; 422 for zones no
+    channel could take, before any is checked."""
+    errors = [
+        error
+        for position, item in enumerate(body.declarations)
+        for error in zone_shape_errors(item.kind, item.data, ("declarations", position, "data"))
+    ]
+    if errors:
+        raise ValidationError(errors)
+    return [
+        Declaration(
+            kind=item.kind,
+            employer=employer.enterprise_number,
+            data=with_defaults(item.kind, item.data),
+            action=item.action,
+            if_version=item.if_version,
+            position=position,
+        )
+        for position, item in enumerate(body.declarations, start=1)
+    ]
+
+
+def _submitted(
+    request: HttpRequest,
+    enterprise_number: str,
+    body: ValidateIn | DeclarationsIn,
+    *,
+    dry_run: bool,
+) -> list[Outcome]:
+    """The outcomes of the body's declarations for the employer the path names."""
+    employer = get_employer(request, enterprise_number, DECLARE)
+    declarations = _declarations(employer, body)
+    if not declarations:
+        return []
+    return submit(caller_of(request), declarations, dry_run=dry_run, employers=[employer])
+
+
+def _outcome(outcome: Outcome, language: str) -> dict[str, Any]:
+    return {
+        "position": outcome.declaration.position,
+        "kind": outcome.declaration.kind,
+        "status": outcome.status,
+        "anomalies": outcome.anomalies(language),
+    }
+
+
 @router.post(
     "/employers/{enterprise_number}/declarations/validate",
     response=ValidateOut,
@@ -99,37 +148,41 @@ def validate_declarations(request: HttpRequest, enterprise_number: str, body: Va
     reads them (``"true"`` for a flag, ``"450"`` for a number, as in a BATCH file);
     the typed bodies of the resources (``PUT`` of a training) want JSON booleans.
     """
-    from fla.declarations.services import submit
-
-    employer = get_employer(request, enterprise_number, DECLARE)
-    errors = [
-        error
-        for position, item in enumerate(body.declarations)
-        for error in zone_shape_errors(item.kind, item.data, ("declarations", position, "data"))
-    ]
-    if errors:
-        raise ValidationError(errors)
-    declarations = [
-        Declaration(
-            kind=item.kind,
-            employer=employer.enterprise_number,
-            data=with_defaults(item.kind, item.data),
-            action=item.action,
-            if_version=item.if_version,
-            position=position,
-        )
-        for position, item in enumerate(body.declarations, start=1)
-    ]
-    outcomes = submit(caller_of(request), declarations, dry_run=True) if declarations else []
     language = request_language(request)
+    outcomes = _submitted(request, enterprise_number, body, dry_run=True)
+    return {"outcomes": [_outcome(outcome, language) for outcome in outcomes]}
+
+
+@router.post(
+    "/employers/{enterprise_number}/declarations",
+    response=DeclarationsOut,
+    operation_id="submit_declarations",
+    auth=DECLARE_AUTH,
+)
+def submit_declarations(request: HttpRequest, enterprise_number: str, body: DeclarationsIn):
+    """Apply up to 1,000 declarations of the employer in one request, in their order.
+
+    The same body as the dry run (``declarations/validate``), and the same checks as
+    the resources' own writes (``PUT`` of a training, a worker, rights): each
+    declaration is accepted, accepted with warnings, or rejected with its anomalies,
+    by itself. A rejected one leaves nothing behind and does not hold up the others,
+    so the answer is 200 whatever their outcomes, with one outcome per declaration.
+
+    Sending the same body again (a retry after a lost answer) writes nothing twice: a
+    training is found by its reference and replaced with what it already is
+    (``changed`` false, the version stays), and so are a worker and his rights. A
+    reference used twice in one body is rejected the second time (E022). A training's
+    ``if_version`` works as ``If-Match`` on its own ``PUT``.
+    """
+    language = request_language(request)
+    outcomes = _submitted(request, enterprise_number, body, dry_run=False)
     return {
         "outcomes": [
             {
-                "position": position,
-                "kind": outcome.declaration.kind,
-                "status": outcome.status,
-                "anomalies": outcome.anomalies(language),
+                **_outcome(outcome, language),
+                "changed": outcome.changed,
+                "version": outcome.version if outcome.declaration.kind == "training" else None,
             }
-            for position, outcome in enumerate(outcomes, start=1)
+            for outcome in outcomes
         ]
     }

@@ -1,0 +1,167 @@
+"""POST /employers/{en}/declarations: many declarations in one request, each by itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from fla.api.schemas import MAX_DECLARATIONS
+from fla.rights.models import TrainingRight
+from fla.trainings.models import Training
+from fla.workers.models import Worker
+from tests import factories
+from tests.api.conftest import assert_problem, training_body
+
+
+def _training(insz: str, reference: str, **zones) -> dict:
+    return {"kind": "training", "data": {**training_body(insz, **zones), "reference": reference}}
+
+
+def _path(org) -> str:
+    return f"employers/{org.employer.enterprise_number}/declarations"
+
+
+def _codes(outcome: dict) -> list[str]:
+    return [anomaly["code"] for anomaly in outcome["anomalies"]]
+
+
+def _mixed_body(org) -> tuple[dict, str]:
+    """A new worker, his rights, his training, a training of the org's worker, a
+    training that ends before it starts, and a reference used a second time."""
+    hire = factories.make_insz()
+    declarations = [
+        {
+            "kind": "worker",
+            "data": {
+                "insz": hire,
+                "first_name": "Bert",
+                "last_name": "Peeters",
+                "employment": {"start_date": "2025-01-01", "joint_committee": "200"},
+            },
+        },
+        {"kind": "rights", "data": {"insz": hire, "year": "2025", "sector_minutes": 960}},
+        _training(hire, "M-1"),
+        _training(org.worker.insz, "M-2", title="Heftruck"),
+        _training(org.worker.insz, "M-3", start_date="2025-03-12", end_date="2025-03-11"),
+        _training(org.worker.insz, "M-2", title="Heftruck again"),
+    ]
+    return {"declarations": declarations}, hire
+
+
+def test_each_declaration_stands_or_falls_by_itself(world, as_employer):
+    org = world.own
+    body, hire = _mixed_body(org)
+    response = as_employer.post(_path(org), body)
+    assert response.status_code == 200, response.content
+    outcomes = response.json()["outcomes"]
+    assert [(o["position"], o["kind"]) for o in outcomes] == [
+        (1, "worker"),
+        (2, "rights"),
+        (3, "training"),
+        (4, "training"),
+        (5, "training"),
+        (6, "training"),
+    ]
+    assert [o["status"] != "rejected" for o in outcomes] == [True, True, True, True, False, False]
+    assert "E006" in _codes(outcomes[4]) and _codes(outcomes[5]) == ["E022"]
+    assert [o["changed"] for o in outcomes] == [True, True, True, True, False, False]
+    assert [o["version"] for o in outcomes] == [None, None, 1, 1, None, None]
+    # Written: the worker, his sector right, both trainings; of the rejected, nothing.
+    worker = Worker.objects.get(insz=hire)
+    assert TrainingRight.objects.get(worker=worker, year=2025, right_type="sector").minutes == 960
+    trainings = Training.objects.filter(employer=org.employer)
+    assert set(trainings.values_list("reference", "title")) == {
+        ("T-1", "Veiligheid op de werkvloer"),
+        ("M-1", "Veiligheid op de werkvloer"),
+        ("M-2", "Heftruck"),
+    }
+    assert Training.objects.get(reference="M-1").worker == worker
+    assert Training.objects.get(reference="M-2").channel == "api"
+
+
+def test_the_same_body_again_writes_nothing_twice(world, as_employer):
+    org = world.own
+    body, _ = _mixed_body(org)
+    first = as_employer.post(_path(org), body).json()["outcomes"]
+    trainings = Training.objects.count()
+    again = as_employer.post(_path(org), body).json()["outcomes"]
+    assert [o["status"] for o in again] == [o["status"] for o in first]
+    assert [o["version"] for o in again] == [o["version"] for o in first]
+    assert [o["changed"] for o in again] == [False] * len(first)
+    assert Training.objects.count() == trainings
+
+
+def test_the_dry_run_predicts_the_outcomes(world, as_employer):
+    org = world.own
+    body, _ = _mixed_body(org)
+    predicted = as_employer.post(_path(org) + "/validate", body).json()["outcomes"]
+    assert Training.objects.filter(reference__startswith="M-").count() == 0
+    applied = as_employer.post(_path(org), body).json()["outcomes"]
+    keys = ("position", "kind", "status", "anomalies")
+    assert [{k: o[k] for k in keys} for o in applied] == predicted
+
+
+def test_if_version_is_checked_per_declaration(world, as_employer):
+    org = world.own  # holds T-1, version 1
+    body = {
+        "declarations": [
+            {**_training(org.worker.insz, "T-1", title="Stale"), "if_version": 7},
+            {**_training(org.worker.insz, "T-1b", title="New"), "if_version": 0},
+            {**_training(org.worker.insz, "T-1", title="Fresh"), "if_version": 1},
+        ]
+    }
+    outcomes = as_employer.post(_path(org), body).json()["outcomes"]
+    assert [o["status"] for o in outcomes] == ["rejected", "accepted", "rejected"]
+    assert _codes(outcomes[0]) == ["E024"]
+    assert _codes(outcomes[2]) == ["E022"]  # T-1 was already used in this body
+    assert Training.objects.get(employer=org.employer, reference="T-1").title == (
+        "Veiligheid op de werkvloer"
+    )
+    outcomes = as_employer.post(_path(org), {"declarations": body["declarations"][2:]}).json()
+    assert outcomes["outcomes"][0]["version"] == 2
+    assert Training.objects.get(employer=org.employer, reference="T-1").title == "Fresh"
+
+
+def test_a_mandatary_declares_for_a_mandated_employer_only(world, as_mandatary):
+    body = {"declarations": [_training(world.mandated.worker.insz, "X-1", title="EHBO")]}
+    response = as_mandatary.post(_path(world.mandated), body)
+    assert response.json()["outcomes"][0]["status"] == "accepted"
+    body = {"declarations": [_training(world.foreign.worker.insz, "X-1")]}
+    assert_problem(as_mandatary.post(_path(world.foreign), body), 404)
+    assert not Training.objects.filter(employer=world.foreign.employer, reference="X-1").exists()
+
+
+def test_a_worker_of_another_employer_is_not_reached(world, as_employer):
+    body = {"declarations": [_training(world.foreign.worker.insz, "X-2")]}
+    [outcome] = as_employer.post(_path(world.own), body).json()["outcomes"]
+    assert outcome["status"] == "rejected"
+    assert not Training.objects.filter(reference="X-2").exists()
+
+
+def test_anomalies_come_in_the_language_asked(world, as_employer):
+    as_employer.language = "fr"
+    body = {"declarations": [_training(world.own.worker.insz, "L-1", duration_minutes=0)]}
+    [outcome] = as_employer.post(_path(world.own), body).json()["outcomes"]
+    [anomaly] = outcome["anomalies"]
+    as_employer.language = "nl"
+    [dutch] = as_employer.post(_path(world.own), body).json()["outcomes"][0]["anomalies"]
+    assert anomaly["code"] == dutch["code"] and anomaly["message"] != dutch["message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"declarations": [_training("85073003328", f"N-{i}") for i in range(MAX_DECLARATIONS + 1)]},
+        {"declarations": [{"kind": "training", "data": {"title": ["a list"]}}]},
+        {"declarations": "none"},
+        {},
+    ],
+    ids=["too many", "zone of the wrong type", "not a list", "missing"],
+)
+def test_a_body_no_channel_could_take_is_refused_whole(world, as_employer, body):
+    assert_problem(as_employer.post(_path(world.own), body), 422)
+    assert not Training.objects.filter(reference__startswith="N-").exists()
+
+
+def test_an_empty_list_is_an_empty_answer(world, as_employer):
+    response = as_employer.post(_path(world.own), {"declarations": []})
+    assert response.status_code == 200 and response.json() == {"outcomes": []}
