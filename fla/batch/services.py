@@ -835,6 +835,9 @@ def write_notification(batch: BatchFile) -> str:
                 ("rejected", batch.rejected),
             )
         )
+        parts = checked_in_parts(batch)
+        if parts is not None:
+            summary += _zone("checked_in_parts", parts)
         lines.append(f"<summary>{summary}</summary>\n</notification>\n")
         out.write("".join(lines).encode())
         out.flush()

@@ -11,7 +11,9 @@ from django.test import Client
 from fla.api.services import create_client
 from fla.batch import services
 from fla.batch.models import BatchFile, BatchStatus
+from fla.batch.schemas import notification_schema
 from tests.batch.test_channels import token
+from tests.batch.test_processing import NS, notification
 
 LABELS = {
     "nl": ("Opleiding", "Aanvaard met waarschuwingen", "Geweigerd", "Productie"),
@@ -178,3 +180,10 @@ def test_a_test_file_larger_than_a_chunk_says_it_was_checked_in_parts(
         for receipt in (small, large, production)
     }
     assert parts == {small.file_id: None, large.file_id: 2, production.file_id: None}
+    # And the notification, valid against its schema.
+    notified = {}
+    for receipt in (small, large, production):
+        tree = notification(BatchFile.objects.get(pk=receipt.file_id))
+        notification_schema().assertValid(tree)
+        notified[receipt.file_id] = tree.findtext("n:summary/n:checked_in_parts", namespaces=NS)
+    assert notified == {small.file_id: None, large.file_id: "2", production.file_id: None}
