@@ -83,6 +83,9 @@ def _body(row: Row, org, sender: str = "") -> tuple[bytes, str]:
         "ValidateIn": lambda: {
             "declarations": [{"kind": "training", "data": training_zones(insz, "V-1")}]
         },
+        "DeclarationsIn": lambda: {
+            "declarations": [{"kind": "training", "data": training_zones(insz, "D-1")}]
+        },
     }
     if not row.content_type:
         return b"", "application/json"
