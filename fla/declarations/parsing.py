@@ -91,7 +91,8 @@ class Zones:
         for char in text:
             if char in allowed:
                 continue
-            if unicodedata.category(char) == "Cc" or char in _BIDI_AND_INVISIBLE:
+            # Cs: a lone surrogate (JSON's "\ud800"), which no database stores as text.
+            if unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_AND_INVISIBLE:
                 self.add("E018", name)
                 return None
         return text

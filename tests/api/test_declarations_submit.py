@@ -165,3 +165,34 @@ def test_a_body_no_channel_could_take_is_refused_whole(world, as_employer, body)
 def test_an_empty_list_is_an_empty_answer(world, as_employer):
     response = as_employer.post(_path(world.own), {"declarations": []})
     assert response.status_code == 200 and response.json() == {"outcomes": []}
+
+
+@pytest.mark.parametrize(
+    "kind,zones",
+    [
+        ("training", {"title": "x\ud800y"}),
+        ("training", {"description": "\udc80"}),
+        ("training", {"duration_minutes": "6\ud8000"}),
+        ("training", {"kind": "formal\ud800"}),
+        ("worker", {"first_name": "An\ud800"}),
+    ],
+    ids=["title", "description", "number", "code", "first name"],
+)
+def test_a_lone_surrogate_is_an_anomaly_of_its_own_declaration(world, as_employer, kind, zones):
+    """JSON may carry "\\ud800", which no database stores as text: that declaration is
+    rejected, and the others of the body are applied."""
+    insz = world.own.worker.insz
+    if kind == "training":
+        bad = _training(insz, "S-2", **zones)
+    else:
+        data = {"insz": insz, "first_name": "An", "last_name": "Janssens", **zones}
+        bad = {"kind": "worker", "data": data}
+    body = {"declarations": [_training(insz, "S-1", title="Goed"), bad]}
+    for path in (_path(world.own) + "/validate", _path(world.own)):
+        response = as_employer.post(path, body)
+        assert response.status_code == 200, response.content[:300]
+        first, second = response.json()["outcomes"]
+        assert first["status"] == "accepted" and second["status"] == "rejected"
+        assert _codes(second) and set(_codes(second)) <= {"E011", "E018", "E019"}
+    assert Training.objects.filter(reference="S-1").exists()
+    assert not Training.objects.filter(reference="S-2").exists()
