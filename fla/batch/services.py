@@ -47,9 +47,8 @@ from fla.batch.parsing import read_declarations
 from fla.batch.schemas import NOTIFICATION_NS
 from fla.core import bulk
 from fla.core.choices import Channel, Role
-from fla.core.identifiers import checked_enterprise_number
 from fla.declarations.anomalies import Finding
-from fla.declarations.services import submit
+from fla.declarations.services import in_order, submit
 from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
 from fla.employers.models import Employer
 from fla.rights.models import Account, CreditLine, TrainingRight
@@ -447,16 +446,21 @@ def _apply_partition(
     """Each chunk of a partition in a transaction of its own, with its results and
     checkpoint.
 
-    A test file's chunks are rolled back (nothing of them is kept but their results), so
-    a declaration of a test file sees the earlier ones of its own chunk only; its chunks
+    A production file's chunks are cut where the write path needs it
+    (``declarations.services.in_order``: a hire before the trainings that follow it), so
+    that each declaration gets what it would get alone, in file order. A test file's
+    chunks are rolled back (nothing of them is kept but their results): the write path
+    cuts each of them the same way inside one transaction (``submit(dry_run=True)``), so
+    a declaration of a test file sees the earlier ones of its own chunk. Those chunks
     are therefore larger (``FLA_BATCH_TEST_CHUNK``), so that a test file of that size
     answers exactly what production would, while no transaction holds its locks for
     longer than a few seconds."""
+    chunks = _sized if batch.test else in_order
     if batch.test:
         chunk_size = rolled_back_chunk_size(chunk_size)
     with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
         remaining = read_declarations(source, plan.selector(partition.index, partition.checkpoint))
-        for chunk in _chunks(remaining, chunk_size):
+        for chunk in chunks(remaining, chunk_size):
             _apply_chunk(batch, partition, plan, caller, chunk, owner)
             if not batch.test:
                 bulk.refresh_statistics(GROWING_TABLES, grown_only=True)
@@ -491,33 +495,14 @@ def _claim(file_id: int, index: int, owner: str) -> BatchPartition | None:
     return partition
 
 
-# The write path applies a chunk's employer-years and workers before its rights and
-# trainings (``_Chunk.apply``), and computes the rights their changes call for at the
-# chunk's end. A chunk never holds one of the first after one of the second for the
-# same employer, so that a training or rights declaration never sees a hire or an
-# employer-year that comes after it in the file; nor a rights declaration after one of
-# the first for the same employer, so that it is compared (W006) with the rights
-# computed for the hire or the size class before it, as it would be in a later chunk.
-_FIRST_PHASE = frozenset({"employer_year", "worker"})
-
-
-def _chunks(declarations: Iterator[Declaration], size: int) -> Iterator[list[Declaration]]:
+def _sized(declarations: Iterator[Declaration], size: int) -> Iterator[list[Declaration]]:
+    """The declarations in chunks of ``size``, as they come."""
     chunk: list[Declaration] = []
-    first_phase: set[str] = set()  # employers with a hire or an employer-year in the chunk
-    later_phase: set[str] = set()  # employers with a training or rights in the chunk
     for declaration in declarations:
-        employer = checked_enterprise_number(declaration.employer) or declaration.employer
-        kind = declaration.kind
-        if (kind in _FIRST_PHASE and employer in later_phase) or (
-            kind == "rights" and employer in first_phase
-        ):
-            yield chunk
-            chunk, first_phase, later_phase = [], set(), set()
-        (first_phase if kind in _FIRST_PHASE else later_phase).add(employer)
         chunk.append(declaration)
         if len(chunk) >= size:
             yield chunk
-            chunk, first_phase, later_phase = [], set(), set()
+            chunk = []
     if chunk:
         yield chunk
 

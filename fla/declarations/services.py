@@ -3,8 +3,8 @@
 ``submit(caller, declarations)`` checks the caller's access, validates each declaration
 against the anomaly catalogue and either stores it, with its history, or rejects it with
 all its anomalies. Nothing of a rejected declaration is stored. ``dry_run=True`` runs
-exactly the same code inside a transaction that is rolled back, so a validation answers
-what a submission would.
+exactly the same code inside a transaction that is rolled back at the end, so a
+validation answers what a submission would: each declaration sees the ones before it.
 
 Declarations are handled in chunks: the data a chunk needs is read in a constant number
 of queries, the accepted declarations of a chunk are written together in one
@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -153,16 +153,57 @@ def submit(
             employer if caller.can(employer.pk, DECLARE) else None
         )
     outcomes: list[Outcome] = []
-    chunk: list[Declaration] = []
-    for declaration in declarations:
-        chunk.append(declaration)
-        if len(chunk) >= chunk_size:
-            outcomes.extend(session.run(chunk, dry_run))
-            chunk = []
-    if chunk:
-        outcomes.extend(session.run(chunk, dry_run))
+    if dry_run or not replay:
+        # One transaction for every chunk: rolled back at the end of a dry run, so that
+        # each chunk sees the ones before it as a submission would; and whole or not at
+        # all without replay.
+        try:
+            with transaction.atomic():
+                for chunk in in_order(declarations, chunk_size):
+                    outcomes.extend(session.run(chunk))
+                if dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+    else:
+        for chunk in in_order(declarations, chunk_size):
+            outcomes.extend(session.run(chunk))
     count_outcomes(outcomes, caller.channel, dry_run=dry_run)
     return outcomes
+
+
+# The write path applies a chunk's employer-years and workers before its rights and
+# trainings (``_Chunk.apply``), and computes the rights their changes call for at the
+# chunk's end. A chunk never holds one of the first after one of the second for the
+# same employer, so that a training or rights declaration never sees a hire or an
+# employer-year that comes after it; nor a rights declaration after one of the first
+# for the same employer, so that it is compared (W006) with the rights computed for the
+# hire or the size class before it, as it would be in a later chunk.
+FIRST_PHASE = frozenset({"employer_year", "worker"})
+
+
+def in_order(declarations: Iterable[Declaration], size: int) -> Iterator[list[Declaration]]:
+    """The declarations in chunks of at most ``size``, cut where ``FIRST_PHASE`` says:
+    applied one chunk after the other, each declaration gets what it would get if the
+    declarations were applied one at a time, in their order."""
+    chunk: list[Declaration] = []
+    first_phase: set[str] = set()  # employers with a hire or an employer-year in the chunk
+    later_phase: set[str] = set()  # employers with a training or rights in the chunk
+    for declaration in declarations:
+        employer = checked_enterprise_number(declaration.employer) or declaration.employer
+        kind = declaration.kind
+        if (kind in FIRST_PHASE and employer in later_phase) or (
+            kind == "rights" and employer in first_phase
+        ):
+            yield chunk
+            chunk, first_phase, later_phase = [], set(), set()
+        (first_phase if kind in FIRST_PHASE else later_phase).add(employer)
+        chunk.append(declaration)
+        if len(chunk) >= size:
+            yield chunk
+            chunk, first_phase, later_phase = [], set(), set()
+    if chunk:
+        yield chunk
 
 
 def submit_one(caller: Caller, declaration: Declaration, *, dry_run: bool = False,
@@ -218,40 +259,32 @@ class _Session:
         self.references_seen: set[tuple[str, str]] = set()
 
     # -- entry point per chunk --------------------------------------------------------
-    def run(self, chunk: Sequence[Declaration], dry_run: bool) -> list[Outcome]:
+    def run(self, chunk: Sequence[Declaration]) -> list[Outcome]:
         parsed = [self.parse(declaration) for declaration in chunk]
         self.resolve_employers(parsed)
         self.mark_duplicates(parsed)
         for p in parsed:
             p.freeze()
-        return self.execute(parsed, dry_run)
+        return self.execute(parsed)
 
-    def execute(self, parsed: list[_Parsed], dry_run: bool) -> list[Outcome]:
+    def execute(self, parsed: list[_Parsed]) -> list[Outcome]:
         for attempt in range(ATTEMPTS):
             try:
-                self.apply_all(parsed, dry_run)
+                with transaction.atomic():
+                    _Chunk(self, parsed).apply()
                 return [p.outcome for p in parsed if p.outcome is not None]
             except DatabaseError:
                 if len(parsed) > 1 and not self.replay:
                     raise
                 if len(parsed) > 1:
                     # Replay alone: each declaration stands or falls by itself.
-                    return [self.execute([p.fresh()], dry_run)[0] for p in parsed]
+                    return [self.execute([p.fresh()])[0] for p in parsed]
                 # A concurrent writer won a race (same reference, same worker, a
                 # deadlock): the transaction was rolled back; try again on fresh data.
                 if attempt == ATTEMPTS - 1:
                     raise
                 parsed = [parsed[0].fresh()]
         raise AssertionError("unreachable")
-
-    def apply_all(self, parsed: list[_Parsed], dry_run: bool) -> None:
-        try:
-            with transaction.atomic():
-                _Chunk(self, parsed).apply()
-                if dry_run:
-                    raise _Rollback
-        except _Rollback:
-            pass
 
     # -- form checks ------------------------------------------------------------------
     def parse(self, declaration: Declaration) -> _Parsed:

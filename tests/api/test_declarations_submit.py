@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fla.api.schemas import MAX_DECLARATIONS
+from fla.employers.models import EmployerYear
 from fla.rights.models import TrainingRight
 from fla.trainings.models import Training
 from fla.workers.models import Worker
@@ -196,3 +197,50 @@ def test_a_lone_surrogate_is_an_anomaly_of_its_own_declaration(world, as_employe
         assert _codes(second) and set(_codes(second)) <= {"E011", "E018", "E019"}
     assert Training.objects.filter(reference="S-1").exists()
     assert not Training.objects.filter(reference="S-2").exists()
+
+
+def _hire_and_rights(insz: str) -> list[dict]:
+    return [
+        {
+            "kind": "worker",
+            "data": {
+                "insz": insz,
+                "first_name": "Bert",
+                "last_name": "Peeters",
+                "employment": {"start_date": "2025-01-01", "joint_committee": "118"},
+            },
+        },
+        {"kind": "rights", "data": {"insz": insz, "year": "2026", "legal_minutes": 60}},
+    ]
+
+
+def test_declarations_are_judged_in_their_order(world, as_employer):
+    """As if sent one by one: rights after a hire are compared (W006) with the rights
+    computed for him, a training before the hire of its worker does not know him."""
+    org = world.own
+    en = org.employer.enterprise_number
+    # 20 FTE or more in 2026: a new worker's legal right is computed at his hire.
+    EmployerYear.objects.create(employer=org.employer, year=2026, declared_size_class="20plus")
+    # One by one, through the resources, for another new worker: the verdicts to match.
+    alone = factories.make_insz()
+    worker, rights = _hire_and_rights(alone)
+    zones = {k: v for k, v in worker["data"].items() if k != "insz"}
+    assert as_employer.put(f"employers/{en}/workers/{alone}", zones).status_code in (200, 201)
+    response = as_employer.put(f"employers/{en}/workers/{alone}/rights/2026", {"legal_minutes": 60})
+    assert response.status_code == 200, response.content
+    rights_alone = response.json()
+    expected = sorted(w["code"] for w in rights_alone["warnings"])
+    assert "W006" in expected
+    hired = factories.make_insz()
+    body = {"declarations": [_training(hired, "O-1"), *_hire_and_rights(hired)]}
+    predicted = as_employer.post(_path(org) + "/validate", body).json()["outcomes"]
+    first = as_employer.post(_path(org), body).json()["outcomes"]
+    for outcomes in (predicted, first):
+        training, hire, rights = outcomes
+        assert (training["status"], _codes(training)) == ("rejected", ["E004"])
+        assert hire["status"] != "rejected"
+        assert sorted(_codes(rights)) == expected
+    # Sent again, the same rights answer the same; the training now finds its worker.
+    training, hire, rights = as_employer.post(_path(org), body).json()["outcomes"]
+    assert sorted(_codes(rights)) == expected and not rights["changed"]
+    assert not hire["changed"] and training["status"] != "rejected"

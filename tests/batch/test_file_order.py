@@ -8,6 +8,7 @@ import pytest
 
 from fla.batch import services
 from fla.batch.models import BatchFile, BatchResult
+from fla.declarations.services import in_order
 from fla.declarations.types import Declaration
 from fla.trainings.models import Training
 from fla.workers.models import Worker
@@ -54,13 +55,13 @@ def test_chunks_never_put_a_hire_after_a_training_of_the_same_employer():
 
     file = [d(k, i) for i, k in enumerate(["worker", "worker", "training", "rights",
                                            "worker", "training", "employer_year"], 1)]
-    assert kinds(services._chunks(iter(file), 50)) == [["w", "w", "t"], ["r"], ["w", "t"], ["e"]]
-    assert kinds(services._chunks(iter(file), 2)) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
+    assert kinds(in_order(iter(file), 50)) == [["w", "w", "t"], ["r"], ["w", "t"], ["e"]]
+    assert kinds(in_order(iter(file), 2)) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
     # a secretariat's file, employer after employer: hires, then trainings, of each
     other = "0400.000.284"
     blocks = [d("worker", 1), d("training", 2), d("worker", 3, other), d("training", 4, other),
               d("worker", 5, "0400000284")]
-    assert kinds(services._chunks(iter(blocks), 50)) == [["w", "t", "w", "t"], ["w"]]
+    assert kinds(in_order(iter(blocks), 50)) == [["w", "t", "w", "t"], ["w"]]
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 50])
@@ -100,6 +101,46 @@ def test_a_test_file_answers_what_production_answers(world, settings, chunk):
     assert test == production
     assert ("rejected", ["E004"]) not in production
     assert Training.objects.filter(worker__insz=NEW).count() == 2
+
+
+OTHER = make_insz(dt.date(1991, 4, 5), serial=22)
+
+
+@pytest.mark.parametrize(
+    "declarations",
+    [
+        # a hire, his rights, his training: the rights start a chunk of their own
+        lambda world: [
+            hire(world),
+            ("rights", {"insz": NEW, "year": 2025, "legal_minutes": 60}),
+            trainings_of(world)[0],
+        ],
+        # hires and trainings as a secretariat writes them: the second hire starts a
+        # chunk, and the first worker's second training is in it
+        lambda world: [
+            hire(world),
+            trainings_of(world)[0],
+            hire(world, OTHER),
+            ("training", {**trainings_of(world, OTHER)[0][1], "reference": "N3"}),
+            trainings_of(world)[1],
+        ],
+    ],
+    ids=["hire-rights-training", "hire-training-hire-training-training"],
+)
+@pytest.mark.parametrize("chunk", [1, 2, 50])
+def test_a_test_file_answers_what_production_answers_across_the_cuts(
+    world, settings, chunk, declarations
+):
+    """The write path cuts a file where a declaration must not be applied together with
+    those before it; a test file's chunk is cut the same way, and its parts are rolled
+    back together at its end, not one by one."""
+    settings.FLA_BATCH_CHUNK = chunk
+    declarations = declarations(world)
+    test = run(world, declarations, test=True)
+    assert not Worker.objects.filter(insz__in=[NEW, OTHER]).exists()
+    production = run(world, declarations, test=False)
+    assert test == production
+    assert all(status != "rejected" for status, _ in production), production
 
 
 def test_a_test_file_leaves_no_trace_but_its_results(world, settings):
