@@ -1,6 +1,7 @@
 """The one write path: atomic, all anomalies at once, warnings stored and flagged."""
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.db import OperationalError
@@ -147,6 +148,28 @@ def test_dry_run_validates_and_stores_nothing(employer, worker, caller):
     [outcome] = submit(caller, [training(employer, worker)], dry_run=True, today=TODAY)
     assert outcome.status == "accepted"
     assert not Training.objects.exists() and not HistoryEntry.objects.exists()
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 2000])
+def test_a_dry_run_sees_its_earlier_chunks_and_then_forgets_them(employer, caller, chunk_size):
+    """Each declaration of a dry run sees the ones before it, as a submission would,
+    however the run is cut into chunks; nothing is left afterwards."""
+    insz = factories.make_insz(dt.date(1992, 6, 1))
+    hire = Declaration("worker", employer.enterprise_number, {
+        "insz": insz, "first_name": "Els", "last_name": "Maes",
+        "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
+    })  # fmt: skip
+    hired = SimpleNamespace(insz=insz)
+    declarations = [
+        hire,
+        training(employer, hired, "D-1"),
+        training(employer, hired, "D-2", title="Brandpreventie"),
+    ]
+    dry = submit(caller, declarations, dry_run=True, today=TODAY, chunk_size=chunk_size)
+    assert not Worker.objects.filter(insz=insz).exists() and not Training.objects.exists()
+    wet = submit(caller, declarations, today=TODAY, chunk_size=chunk_size)
+    assert [(o.status, codes(o)) for o in dry] == [(o.status, codes(o)) for o in wet]
+    assert all(o.accepted for o in wet), [o.anomalies("en") for o in wet]
 
 
 def test_cancel_restores_the_credit(employer, worker, caller):
