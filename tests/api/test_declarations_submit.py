@@ -244,3 +244,32 @@ def test_declarations_are_judged_in_their_order(world, as_employer):
     training, hire, rights = as_employer.post(_path(org), body).json()["outcomes"]
     assert sorted(_codes(rights)) == expected and not rights["changed"]
     assert not hire["changed"] and training["status"] != "rejected"
+
+
+def test_a_body_with_versions_sent_again_answers_as_the_first_time(world, as_employer):
+    """The retry of a body whose answer was lost: each training is already what it
+    asks, so its stale if_version does not refuse it (as a PUT with If-Match)."""
+    org = world.own  # holds T-1, version 1
+    insz = org.worker.insz
+    replace = {**_training(insz, "T-1", title="Nieuw"), "if_version": 1}
+    first = as_employer.post(_path(org), {"declarations": [replace]}).json()["outcomes"]
+    again = as_employer.post(_path(org), {"declarations": [replace]}).json()["outcomes"]
+    assert [(o["status"], o["changed"], o["version"]) for o in first] == [("accepted", True, 2)]
+    assert [(o["status"], o["changed"], o["version"]) for o in again] == [("accepted", False, 2)]
+    cancel = {"kind": "training", "action": "cancel", "if_version": 2, "data": {"reference": "T-1"}}
+    for changed in (True, False):
+        [outcome] = as_employer.post(_path(org), {"declarations": [cancel]}).json()["outcomes"]
+        assert (outcome["status"], outcome["changed"], outcome["version"]) == (
+            "accepted",
+            changed,
+            3,
+        )
+    # A training that is not what the stale version's declaration asks is still refused.
+    other = {**_training(insz, "T-1", title="Anders"), "if_version": 1}
+    [outcome] = as_employer.post(_path(org), {"declarations": [other]}).json()["outcomes"]
+    assert (outcome["status"], _codes(outcome)) == ("rejected", ["E024"])
+    # And so is a create-only (0) of a training on file, as If-None-Match: * is.
+    create_only = {**_training(insz, "T-1", title="Anders"), "if_version": 0}
+    [outcome] = as_employer.post(_path(org), {"declarations": [create_only]}).json()["outcomes"]
+    assert _codes(outcome) == ["E024"]
+    assert Training.objects.get(employer=org.employer, reference="T-1").version == 3
