@@ -331,6 +331,9 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["read", "declare"],
     "SCOPES_BACKEND_CLASS": "fla.api.oauth.ApiClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "fla.api.oauth.ApiClientValidator",
+    # The client credentials grant only: any other grant type is unsupported before
+    # anything it carries is looked at (a password grant would check a user's password).
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.BackendApplicationServer",
     # Only client credentials are used: adopt RFC 9700 (tokens stored hashed, no implicit
     # or password grant, https redirects) so that `check --deploy` is clean.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,

@@ -60,6 +60,35 @@ def test_wrong_secret_gets_no_token(world):
     assert ask_token(new.client_id, "wrong").status_code == 401
 
 
+@pytest.mark.parametrize(
+    "grant", ["password", "authorization_code", "refresh_token", "implicit", "urn:x:other"]
+)
+def test_no_other_grant_is_served_nor_looks_at_what_it_carries(world, grant, monkeypatch):
+    """Only client credentials: a password grant would check a user's password, outside
+    the sign-in's limits, for anyone holding a client."""
+    user = factories.make_user()
+    user.set_password("juist-wachtwoord")
+    user.save()
+    checked = []
+    monkeypatch.setattr(
+        "oauth2_provider.oauth2_validators.authenticate", lambda *a, **k: checked.append(k)
+    )
+    new = create_client(name="Payroll", employer=world.own.employer)
+    basic = base64.b64encode(f"{new.client_id}:{new.client_secret}".encode()).decode()
+    answers = [
+        Client().post(
+            TOKEN_URL,
+            {"grant_type": grant, "username": user.username, "password": password,
+             "code": "x", "refresh_token": "x"},
+            HTTP_AUTHORIZATION=f"Basic {basic}",
+        )
+        for password in ("juist-wachtwoord", "fout")
+    ]  # fmt: skip
+    assert [a.status_code for a in answers] == [400, 400]
+    assert [a.json()["error"] for a in answers] == ["unsupported_grant_type"] * 2
+    assert checked == []
+
+
 def test_secret_is_stored_hashed(world):
     new = create_client(name="Payroll", employer=world.own.employer)
     assert new.client.application.client_secret != new.client_secret
