@@ -23,10 +23,22 @@ _BIDI_AND_INVISIBLE = {
 }  # fmt: skip
 # A declarant's reference of a training (the API checks its path segment with it too).
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
-_INTEGER = re.compile(r"[+-]?\d{1,12}")
+# At most 12 digits, not counting leading zeros (a fixed-width field: 0000000000000060).
+_INTEGER = re.compile(r"([+-]?)0*(\d{1,12})")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TRUE = {"true", "1", "yes", "y", "on", "ja", "oui", "j"}
 _FALSE = {"false", "0", "no", "n", "off", "nee", "non", "nein", ""}
+
+
+def _significant(number: str) -> str:
+    """A number as written, without the zeros that do not change its value: leading
+    ones, and trailing ones of a fraction (``0.500000`` is ``.5``)."""
+    sign = number[:1] if number[:1] in ("+", "-") else ""
+    body = number[len(sign) :]
+    if "." in body and "e" not in body.lower():
+        whole, fraction = body.split(".", 1)
+        return sign + whole.lstrip("0") + "." + fraction.rstrip("0")
+    return sign + body.lstrip("0")
 
 
 def is_missing(value: Any) -> bool:
@@ -160,10 +172,11 @@ class Zones:
         if isinstance(value, int):
             return value
         text = str(value).strip()
-        if not _INTEGER.fullmatch(text):
+        match = _INTEGER.fullmatch(text)
+        if match is None:
             self.add("E019", name, value=text[:40])
             return None
-        return int(text)
+        return int(match[1] + match[2])
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
         value = self.required(name) if required else self.data.get(name)
@@ -178,7 +191,7 @@ class Zones:
         except InvalidOperation:
             self.add("E019", name, value=text[:40])
             return None
-        if not number.is_finite() or len(text) > 20:
+        if not number.is_finite() or len(_significant(text)) > 20:
             self.add("E019", name, value=text[:40])
             return None
         return number
