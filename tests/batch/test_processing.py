@@ -310,3 +310,25 @@ def test_a_failed_file_resumed_ends_as_if_it_had_never_failed(
         range(1, 36)
     )
     assert not services.resume(receipt.file_id)  # done: nothing to resume
+
+
+def test_a_code_written_otherwise_is_an_anomaly_of_its_declaration_only(world):
+    """The schema takes any code of up to 40 characters; which codes exist is the write
+    path's to say, per declaration (one bad code never rejects a whole file)."""
+    declarations = [
+        world.training("C1", kind="Formal"),
+        world.training("C2", status="COMPLETED"),
+        world.training("C3", kind="formal training course"),
+        world.training("C4", right_type="Sector", title="Brandpreventie"),
+        world.training("C5", title="Ergonomie"),
+    ]
+    batch = submit_and_process(world, world.file(declarations=declarations))
+    results = {
+        r.position: [c["code"] for c in r.findings if c["code"].startswith("E")]
+        for r in BatchResult.objects.filter(file=batch)
+    }
+    assert results == {1: ["E011"], 2: ["E012"], 3: ["E011"], 4: ["E013"], 5: []}
+    assert set(Training.objects.values_list("reference", flat=True)) == {"C5"}
+    too_long = world.file(reference="F2", declarations=[world.training("C6", kind="x" * 41)])
+    receipt = services.receive(world.caller, io.BytesIO(too_long), production=True)
+    assert not receipt.accepted and receipt.errors[0].code == "invalid"
