@@ -10,18 +10,24 @@ from urllib.parse import quote, unquote
 # any of them: the API accepts every form the INSZ check does (python-stdnum strips
 # spaces, dots and dashes, Unicode dashes and spaces included, and reads full-width
 # digits), so log lines hold them too: 85.07.30-033.28, 850.730.033.28, 850730–03328,
-# ``+`` for a space in a query string. Any run of separators may stand between two
-# digits (matched possessively: no backtracking). A 10-digit enterprise number
-# (0403170701, 0403.170.701) never matches. Percent-encoded forms (``%2E``,
-# ``%E2%80%93``, full-width digits) are found in a decoded copy of the line, which is
-# then written decoded and masked.
-_SEP = "[\\s.+\\-\u2010-\u2015\u2212]*+"
+# ``+`` for a space in a query string; and as a person may write it anyway, with
+# underscores, or as a log escapes what it holds (``\t``, ``\x09``, ``\u2013``).
+# Any run of separators may stand between two digits (matched possessively: no
+# backtracking). A 10-digit enterprise number (0403170701, 0403.170.701) never matches.
+# Percent-encoded forms (``%2E``, ``%E2%80%93``, full-width digits) are found in a
+# decoded copy of the line, which is then written decoded and masked.
+_SEP = (
+    "(?:[\\s.+_\\-\u2010-\u2015\u2212]|\\\\[tnrvf]|\\\\x[0-9a-fA-F]{2}|\\\\u[0-9a-fA-F]{4})*+"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INSZ = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{10}}(?!\d)")
 
 
+_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
+
+
 def _masked(match: re.Match) -> str:
-    digits = [c for c in match.group(0) if c.isdigit()]
+    digits = [c for c in _ESCAPE.sub("", match.group(0)) if c.isdigit()]
     return "".join(str(int(c)) for c in digits[:6]) + "*****"
 
 

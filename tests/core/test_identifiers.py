@@ -116,6 +116,15 @@ def test_log_masking_hides_every_spelling_the_insz_check_accepts(written):
     assert mask_text(f"GET /workers/{written}/credit") == "GET /workers/850730*****/credit"
 
 
+@pytest.mark.parametrize("written", [
+    "85_07_30_033_28", "85%5F07%5F30%5F033%5F28", "85\\t07\\t30\\t033\\t28",
+    "85\\x0907\\x0930 033 28", "850730\\u201303328", "85\t07\t30\t033\t28",
+])  # fmt: skip
+def test_log_masking_hides_an_insz_written_with_underscores_or_escaped(written):
+    """As a person may type it, or as a log escapes what it holds."""
+    assert mask_text(f"Not Found: /workers/{written}") == "Not Found: /workers/850730*****"
+
+
 @pytest.mark.parametrize("kept", [
     "0403.170.701", "0403170701", "0403 170 701", "order 123456789012", "2026-11-29 03:47:14",
     "BE68 5390 0754 7034",
