@@ -273,3 +273,11 @@ def test_a_body_with_versions_sent_again_answers_as_the_first_time(world, as_emp
     [outcome] = as_employer.post(_path(org), {"declarations": [create_only]}).json()["outcomes"]
     assert _codes(outcome) == ["E024"]
     assert Training.objects.get(employer=org.employer, reference="T-1").version == 3
+
+
+def test_if_version_on_another_kind_than_a_training_is_refused(world, as_employer):
+    rights = {"kind": "rights", "if_version": 1, "data": {"insz": world.own.worker.insz,
+              "year": "2025", "legal_minutes": 2280}}  # fmt: skip
+    for path in (_path(world.own), _path(world.own) + "/validate"):
+        problem = assert_problem(as_employer.post(path, {"declarations": [rights]}), 422)
+        assert [e["zone"] for e in problem["errors"]] == ["declarations.0.if_version"]

@@ -95,6 +95,14 @@ def _declarations(employer: Employer, body: ValidateIn | DeclarationsIn) -> list
         error
         for position, item in enumerate(body.declarations)
         for error in zone_shape_errors(item.kind, item.data, ("declarations", position, "data"))
+    ] + [
+        _error(
+            ("declarations", position, "if_version"),
+            "extra_forbidden",
+            "if_version is for trainings only",
+        )
+        for position, item in enumerate(body.declarations)
+        if item.if_version is not None and item.kind != "training"
     ]
     if errors:
         raise ValidationError(errors)
