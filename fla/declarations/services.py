@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -142,21 +142,50 @@ def submit(
     """Validate and apply declarations; one ``Outcome`` per declaration, in order.
 
     ``employers`` the caller has already read (an API call's) are not read again; the
-    caller's right to declare for them is checked all the same. ``replay=False``: a
-    chunk whose transaction fails is not replayed one declaration at a time; the
-    ``DatabaseError`` is raised, and nothing of that chunk was written.
+    caller's right to declare for them is checked all the same. ``replay=False``: every
+    chunk in one transaction, and should it fail, the ``DatabaseError`` is raised and
+    nothing was written (no replay one declaration at a time).
     """
     today = today or timezone.localdate()
-    session = _Session(caller, today, replay)
-    for employer in employers:
-        session.employers[employer.enterprise_number] = (
-            employer if caller.can(employer.pk, DECLARE) else None
-        )
-    outcomes: list[Outcome] = []
+    known = list(employers)
+
+    def new_session(whole: bool) -> _Session:
+        session = _Session(caller, today, replay, whole=whole)
+        for employer in known:
+            session.employers[employer.enterprise_number] = (
+                employer if caller.can(employer.pk, DECLARE) else None
+            )
+        return session
+
     if dry_run or not replay:
-        # One transaction for every chunk: rolled back at the end of a dry run, so that
-        # each chunk sees the ones before it as a submission would; and whole or not at
-        # all without replay.
+        outcomes = _in_one_transaction(new_session, list(declarations), chunk_size, dry_run)
+    else:
+        session = new_session(whole=False)
+        outcomes = [
+            outcome
+            for chunk in in_order(declarations, chunk_size)
+            for outcome in session.run(chunk)
+        ]
+    count_outcomes(outcomes, caller.channel, dry_run=dry_run)
+    return outcomes
+
+
+def _in_one_transaction(
+    new_session: Callable[[bool], _Session],
+    declarations: list[Declaration],
+    chunk_size: int,
+    dry_run: bool,
+) -> list[Outcome]:
+    """Every chunk in one transaction: rolled back at the end of a dry run, so that each
+    chunk sees the ones before it as a submission would; whole or not at all without
+    replay, the failure raised at once. A dry run that fails (a deadlock with another
+    such transaction, which holds the locks of its earlier chunks too; a concurrent
+    write of the same reference) is rolled back whole and runs again from the start, on
+    fresh data, up to ``ATTEMPTS`` times."""
+    attempts = ATTEMPTS if dry_run else 1
+    for attempt in range(attempts):
+        session = new_session(True)
+        outcomes: list[Outcome] = []
         try:
             with transaction.atomic():
                 for chunk in in_order(declarations, chunk_size):
@@ -165,11 +194,12 @@ def submit(
                     raise _Rollback
         except _Rollback:
             pass
-    else:
-        for chunk in in_order(declarations, chunk_size):
-            outcomes.extend(session.run(chunk))
-    count_outcomes(outcomes, caller.channel, dry_run=dry_run)
-    return outcomes
+        except DatabaseError:
+            if attempt == attempts - 1:
+                raise
+            continue
+        return outcomes
+    raise AssertionError("unreachable")
 
 
 # The write path applies a chunk's employer-years and workers before its rights and
@@ -249,10 +279,15 @@ class _Parsed:
 class _Session:
     """State shared by the chunks of one submission: caller, employers, references seen."""
 
-    def __init__(self, caller: Caller, today: dt.date, replay: bool = True) -> None:
+    def __init__(
+        self, caller: Caller, today: dt.date, replay: bool = True, *, whole: bool = False
+    ) -> None:
         self.caller = caller
         self.today = today
         self.replay = replay
+        # Every chunk in one transaction (``_in_one_transaction``): a failure is that
+        # transaction's to handle, as a whole.
+        self.whole = whole
         self.first_day = dt.date(settings.FLA_FIRST_YEAR, 1, 1)
         self.last_day = dt.date(today.year + 2, 12, 31)
         self.employers: dict[str, Employer | None] = {}
@@ -268,6 +303,10 @@ class _Session:
         return self.execute(parsed)
 
     def execute(self, parsed: list[_Parsed]) -> list[Outcome]:
+        if self.whole:
+            with transaction.atomic():
+                _Chunk(self, parsed).apply()
+            return [p.outcome for p in parsed if p.outcome is not None]
         for attempt in range(ATTEMPTS):
             try:
                 with transaction.atomic():
