@@ -608,30 +608,54 @@ class _Chunk:
 
     # -- trainings --------------------------------------------------------------------
     def apply_training(self, p: _Parsed) -> None:
+        mark = len(p.findings)
+        stale = self.apply_training_at(p)
+        if stale is not None and p.blocked:
+            # Refused as stale, whatever else the declaration would have met.
+            del p.findings[mark:]
+            p.findings.append(stale)
+
+    def apply_training_at(self, p: _Parsed) -> Finding | None:
+        """Apply a training declaration; the E024 it meets, if its ``if_version`` is no
+        longer current. Such a declaration is the retry of one that went through, whose
+        answer was lost, when the training already is what it asks: it then answers as a
+        repeated declaration does (unchanged, the version it has), as an HTTP write
+        with a stale If-Match whose change is already made does; otherwise it is
+        refused (E024) and changes nothing."""
         declaration, values, employer = p.declaration, p.values, p.employer
         employer_id = employer.pk
         reference = values["reference"]
         existing = self.trainings.get((employer_id, reference))
+        stale = None
         if declaration.action in {"replace", "cancel"} and existing is None:
             p.reject("E023", "reference", value=reference)
-            return
+            return None
         if declaration.if_version == 0:  # must not exist yet
             if existing is not None:
                 p.reject("E024", "version", current=existing.version, given=0)
-                return
+                return None
         elif declaration.if_version is not None:
             current = existing.version if existing else None
             if current is None:
                 p.reject("E023", "reference", value=reference)
-                return
+                return None
             wanted = declaration.if_version
             if current not in (wanted if isinstance(wanted, frozenset) else {wanted}):
                 given = ", ".join(map(str, sorted(wanted))) if isinstance(wanted, frozenset) else wanted
-                p.reject("E024", "version", current=current, given=given)
-                return
+                stale = Finding("E024", "version", {"current": current, "given": given})
         if declaration.action == "cancel":
+            if stale is not None and existing.status != TrainingStatus.CANCELLED:
+                p.findings.append(stale)
+                return stale
             self.cancel_training(p, existing)
-            return
+            return stale
+        self.apply_training_zones(p, existing, stale)
+        return stale
+
+    def apply_training_zones(self, p: _Parsed, existing: Training | None,
+                             stale: Finding | None) -> None:
+        values, employer_id = p.values, p.employer.pk
+        reference = values["reference"]
         worker = self.worker_of(p)
         if worker is None:
             return
@@ -668,6 +692,9 @@ class _Chunk:
                     return
                 p.outcome = self.outcome(p, object_id=existing.pk, version=existing.version,
                                          changed=False, written=existing)
+                return
+            if stale is not None:
+                p.findings.append(stale)
                 return
             before = training_snapshot(existing)
             for name, value in fields.items():

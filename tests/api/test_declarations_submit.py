@@ -281,3 +281,31 @@ def test_if_version_on_another_kind_than_a_training_is_refused(world, as_employe
     for path in (_path(world.own), _path(world.own) + "/validate"):
         problem = assert_problem(as_employer.post(path, {"declarations": [rights]}), 422)
         assert [e["zone"] for e in problem["errors"]] == ["declarations.0.if_version"]
+
+
+def test_the_dry_run_agrees_with_the_submission_on_a_stale_version(world, as_employer):
+    """Whether a stale if_version is a retry is decided where the declaration stands in
+    its body: after the declarations before it, before those after it."""
+    org, worker = world.own, world.own.worker  # T-1, version 1
+    replace = {**_training(worker.insz, "T-1", title="Nieuw"), "if_version": 1}
+    as_employer.post(_path(org), {"declarations": [replace]})  # T-1 is now version 2
+    # The worker's employment now ends in 2024: a training of 2025 is refused after it.
+    ending = {
+        "kind": "worker",
+        "data": {
+            "insz": worker.insz,
+            "first_name": worker.first_name,
+            "last_name": worker.last_name,
+            "employment": {
+                "start_date": "2024-01-01",
+                "end_date": "2024-06-30",
+                "joint_committee": "200",
+            },
+        },
+    }
+    body = {"declarations": [ending, replace]}
+    predicted = as_employer.post(_path(org) + "/validate", body).json()["outcomes"]
+    applied = as_employer.post(_path(org), body).json()["outcomes"]
+    keys = ("position", "kind", "status", "anomalies")
+    assert [{k: o[k] for k in keys} for o in applied] == predicted
+    assert (applied[1]["status"], _codes(applied[1])) == ("rejected", ["E024"])

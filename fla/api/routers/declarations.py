@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import ValidationError
 
-from fla.accounts.access import DECLARE, Caller
+from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import caller_of, get_employer
 from fla.api.problems import request_language
@@ -131,39 +130,7 @@ def _submitted(
     declarations = _declarations(employer, body)
     if not declarations:
         return []
-    caller = caller_of(request)
-    outcomes = submit(caller, declarations, dry_run=dry_run, employers=[employer])
-    return _retries_answered(caller, outcomes, employer)
-
-
-def _retries_answered(caller: Caller, outcomes: list[Outcome], employer: Employer) -> list[Outcome]:
-    """A training refused only because its ``if_version`` is no longer current (E024)
-    while it already is what the declaration asks: the retry of a body that went
-    through, whose answer the client did not get. It answers as a repeated declaration
-    does (accepted, ``changed`` false, the version it has), as a ``PUT`` with
-    ``If-Match`` does (``trainings.already_done``). ``if_version`` 0 (must not exist
-    yet) stays refused, as ``If-None-Match: *`` does."""
-    retried = [
-        outcome
-        for outcome in outcomes
-        if outcome.declaration.kind == "training"
-        and outcome.declaration.if_version
-        and {finding.code for finding in outcome.errors} == {"E024"}
-    ]
-    if not retried:
-        return outcomes
-    again = submit(
-        caller,
-        [dataclasses.replace(outcome.declaration, if_version=None) for outcome in retried],
-        dry_run=True,
-        employers=[employer],
-    )
-    done = {
-        outcome.declaration.position: outcome
-        for outcome in again
-        if outcome.accepted and not outcome.changed and outcome.written is not None
-    }
-    return [done.get(outcome.declaration.position, outcome) for outcome in outcomes]
+    return submit(caller_of(request), declarations, dry_run=dry_run, employers=[employer])
 
 
 def _outcome(outcome: Outcome, language: str) -> dict[str, Any]:
