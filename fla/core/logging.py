@@ -16,29 +16,40 @@ from urllib.parse import quote, unquote
 # backtracking). A 10-digit enterprise number (0403170701, 0403.170.701) never matches.
 # Percent-encoded forms (``%2E``, ``%E2%80%93``, full-width digits) are found in a
 # decoded copy of the line, which is then written decoded and masked.
-_SEP = (
-    "(?:[\\s.+_\\-\u2010-\u2015\u2212]|\\\\[tnrvf]|\\\\x[0-9a-fA-F]{2}|\\\\u[0-9a-fA-F]{4})*+"
-)
+# An escape stands in the copy the number is looked for in as that many of this character
+# (a separator): the copy keeps the line's length, so what is found there is masked
+# at the same place in the line, and no digit of an escape is read as the number's.
+_HIDDEN = "\ue000"
+_ESCAPE = re.compile(r"\\(?:[tnrvf]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
+_SEP = f"[\\s.+_\\-\u2010-\u2015\u2212{_HIDDEN}]*+"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INSZ = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{10}}(?!\d)")
 
 
-_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
-
-
-def _masked(match: re.Match) -> str:
-    digits = [c for c in _ESCAPE.sub("", match.group(0)) if c.isdigit()]
+def _masked(found: str) -> str:
+    digits = [c for c in found if c.isdigit()]
     return "".join(str(int(c)) for c in digits[:6]) + "*****"
 
 
+def _mask(text: str) -> str:
+    if "\\" not in text:
+        return _INSZ.sub(lambda match: _masked(match.group(0)), text)
+    copy = _ESCAPE.sub(lambda match: _HIDDEN * len(match.group(0)), text)
+    parts, last = [], 0
+    for match in _INSZ.finditer(copy):
+        parts += [text[last : match.start()], _masked(match.group(0))]
+        last = match.end()
+    return "".join(parts) + text[last:]
+
+
 def mask_text(text: str) -> str:
-    masked = _INSZ.sub(_masked, text)
+    masked = _mask(text)
     if "%" in masked:
         decoded = unquote(masked)
         if _INSZ.search(decoded):
             # Decoded, the line must not gain a line break or another control character
             # (a forged log line): those stay written as they came.
-            return _CONTROL.sub(lambda m: quote(m.group(0)), _INSZ.sub(_masked, decoded))
+            return _CONTROL.sub(lambda m: quote(m.group(0)), _mask(decoded))
     return masked
 
 
