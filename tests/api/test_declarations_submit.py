@@ -25,20 +25,19 @@ def _codes(outcome: dict) -> list[str]:
     return [anomaly["code"] for anomaly in outcome["anomalies"]]
 
 
+def _hire(insz: str, joint_committee: str) -> dict:
+    """A new worker, employed from 2025."""
+    employment = {"start_date": "2025-01-01", "joint_committee": joint_committee}
+    data = {"insz": insz, "first_name": "Bert", "last_name": "Peeters", "employment": employment}
+    return {"kind": "worker", "data": data}
+
+
 def _mixed_body(org) -> tuple[dict, str]:
     """A new worker, his rights, his training, a training of the org's worker, a
     training that ends before it starts, and a reference used a second time."""
     hire = factories.make_insz()
     declarations = [
-        {
-            "kind": "worker",
-            "data": {
-                "insz": hire,
-                "first_name": "Bert",
-                "last_name": "Peeters",
-                "employment": {"start_date": "2025-01-01", "joint_committee": "200"},
-            },
-        },
+        _hire(hire, "200"),
         {"kind": "rights", "data": {"insz": hire, "year": "2025", "sector_minutes": 960}},
         _training(hire, "M-1"),
         _training(org.worker.insz, "M-2", title="Heftruck"),
@@ -201,15 +200,7 @@ def test_a_lone_surrogate_is_an_anomaly_of_its_own_declaration(world, as_employe
 
 def _hire_and_rights(insz: str) -> list[dict]:
     return [
-        {
-            "kind": "worker",
-            "data": {
-                "insz": insz,
-                "first_name": "Bert",
-                "last_name": "Peeters",
-                "employment": {"start_date": "2025-01-01", "joint_committee": "118"},
-            },
-        },
+        _hire(insz, "118"),
         {"kind": "rights", "data": {"insz": insz, "year": "2026", "legal_minutes": 60}},
     ]
 

@@ -18,6 +18,7 @@ from fla.declarations import services
 from fla.declarations.types import Declaration
 from tests import factories
 from tests.api.conftest import training_body
+from tests.declarations.test_concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,20 +59,13 @@ def test_two_dry_runs_locking_the_same_workers_in_opposite_orders_both_answer(mo
         return outcomes
 
     monkeypatch.setattr(services._Session, "run", run_then_wait)
-    answers, errors = {}, {}
+    answers = {}
 
-    def dry_run(side: str) -> None:
-        try:
+    def dry_run(side: str):
+        def run_it():
             answers[side] = services.submit(Caller.for_system("test"), runs[side], dry_run=True)
-        except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            errors[side] = repr(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=dry_run, args=(side,)) for side in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == {}
+        return run_it
+
+    assert run_concurrently([dry_run(side) for side in runs]) == []
     assert all(outcome.accepted for side in runs for outcome in answers[side])
