@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.server import VENV_BIN, run  # noqa: E402
+from bench.server import VENV_BIN, run, scratch_database  # noqa: E402
 
 MEASURE = r"""
 import datetime as dt, json, sys, time
@@ -88,29 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hires", type=int, default=1000)
     parser.add_argument("--trainings", type=int, default=4, help="trainings per hire")
     args = parser.parse_args(argv)
-    pghost = os.environ.get("PGHOST", "127.0.0.1")
-    pguser = os.environ.get("PGUSER", "postgres")
-    db = f"fla_fileorder_{os.getpid()}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fla.settings",
-        "DATABASE_URL": f"postgres://{pguser}@{pghost}:5432/{db}",
-        "FLA_DATA_DIR": str(Path(os.environ.get("TMPDIR", "/tmp")) / db),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("DATABASE_REPLICA_URL", None)
-    subprocess.run(["createdb", "-h", pghost, "-U", pguser, db], env=env, check=True)
-    try:
-        run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env)
+    with scratch_database("fla_fileorder") as env:
         out = run(
             [str(VENV_BIN / "python"), "-c", MEASURE, str(args.hires), str(args.trainings)],
             env,
             stdout=subprocess.PIPE,
             text=True,
         )
-    finally:
-        subprocess.run(["dropdb", "-h", pghost, "-U", pguser, "--if-exists", db], env=env)
     results = json.loads(out.stdout.strip().splitlines()[-1])
     by_worker, hires_first = results["W"], results["H"]
     for label, r in (("worker by worker", by_worker), ("hires first", hires_first)):

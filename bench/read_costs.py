@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load_fault import SEED  # noqa: E402
-from bench.server import VENV_BIN, run  # noqa: E402
+from bench.server import VENV_BIN, run, scratch_database  # noqa: E402
 
 MEASURE = r"""
 import base64, cProfile, json, os, pstats, statistics, sys, time
@@ -144,33 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sql", action="store_true",
                         help="with --profile: also print the SQL of one such request")
     args = parser.parse_args(argv)
-    pghost = os.environ.get("PGHOST", "127.0.0.1")
-    pguser = os.environ.get("PGUSER", "postgres")
-    db = f"fla_readcosts_{os.getpid()}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fla.settings",
-        "DATABASE_URL": f"postgres://{pguser}@{pghost}:5432/{db}",
-        "DB_CONN_MAX_AGE": "600",
-        "FLA_DATA_DIR": str(Path(os.environ.get("TMPDIR", "/tmp")) / db),
-        "FLA_API_RATE_LIMIT": "0",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("DATABASE_REPLICA_URL", None)
-    subprocess.run(["createdb", "-h", pghost, "-U", pguser, db], env=env, check=True)
     python = str(VENV_BIN / "python")
-    try:
-        run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env)
+    with scratch_database("fla_readcosts", DB_CONN_MAX_AGE="600", FLA_API_RATE_LIMIT="0") as env:
         seeded = last_line([python, "-c", SEED, str(args.workers_data)], env)
         load_before = os.getloadavg()[0]
         measured = last_line(
             [python, "-c", MEASURE, str(args.trainings), str(args.runs), args.profile,
              "1" if args.sql else "0"], env, input=seeded
-        )
+        )  # fmt: skip
         load_after = os.getloadavg()[0]
-    finally:
-        subprocess.run(["dropdb", "-h", pghost, "-U", pguser, "--if-exists", db], env=env)
     rows = json.loads(measured)
     print(
         f"{args.workers_data} workers, {args.trainings} trainings, {args.runs} requests each; "

@@ -1,5 +1,5 @@
-"""What the load benchmarks share: a free port, commands in the project, a gunicorn,
-the CPU time of a process.
+"""What the load benchmarks share: a free port, commands in the project, a scratch
+PostgreSQL database, a gunicorn, the CPU time of a process.
 
 ``start_gunicorn`` starts the application on 127.0.0.1 in its own process group and
 returns once ``/healthz`` answers; ``stop`` ends it.
@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +47,31 @@ def free_port() -> int:
 
 def run(cmd: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)
+
+
+@contextmanager
+def scratch_database(prefix: str, **settings: str) -> Iterator[dict]:
+    """A new, migrated PostgreSQL database (``PGHOST``, ``PGUSER``; trust auth) and the
+    environment that points the project at it, with ``settings`` added; dropped after."""
+    host = os.environ.get("PGHOST", "127.0.0.1")
+    user = os.environ.get("PGUSER", "postgres")
+    name = f"{prefix}_{os.getpid()}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fla.settings",
+        "DATABASE_URL": f"postgres://{user}@{host}:5432/{name}",
+        "FLA_DATA_DIR": str(Path(os.environ.get("TMPDIR", "/tmp")) / name),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+        **settings,
+    }
+    env.pop("DATABASE_REPLICA_URL", None)
+    subprocess.run(["createdb", "-h", host, "-U", user, name], env=env, check=True)
+    try:
+        run([str(VENV_BIN / "fla"), "migrate", "-v", "0"], env)
+        yield env
+    finally:
+        subprocess.run(["dropdb", "-h", host, "-U", user, "--if-exists", name], env=env)
 
 
 def wait_up(base: str, seconds: float = 30) -> None:
