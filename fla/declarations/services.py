@@ -36,6 +36,7 @@ from fla.core.choices import RightSource, RightType, SizeClass, TrainingKind, Tr
 from fla.core.identifiers import (
     birth_date_from_insz,
     checked_enterprise_number,
+    checked_insz,
 )
 from fla.core.statements import Statement, fields_of
 from fla.declarations.anomalies import Finding
@@ -208,7 +209,10 @@ def _in_one_transaction(
 # same employer, so that a training or rights declaration never sees a hire or an
 # employer-year that comes after it; nor a rights declaration after one of the first
 # for the same employer, so that it is compared (W006) with the rights computed for the
-# hire or the size class before it, as it would be in a later chunk.
+# hire or the size class before it, as it would be in a later chunk. The credit of a
+# chunk's trainings is judged (W003) once its rights are written, each training in its
+# turn among the chunk's trainings: so a chunk never holds rights after a training of
+# the same worker either, which would judge the training on rights declared after it.
 FIRST_PHASE = frozenset({"employer_year", "worker"})
 
 
@@ -219,19 +223,27 @@ def in_order(declarations: Iterable[Declaration], size: int) -> Iterator[list[De
     chunk: list[Declaration] = []
     first_phase: set[str] = set()  # employers with a hire or an employer-year in the chunk
     later_phase: set[str] = set()  # employers with a training or rights in the chunk
+    trained: set[tuple[str, str]] = set()  # (employer, INSZ) with a training in the chunk
     for declaration in declarations:
         employer = checked_enterprise_number(declaration.employer) or declaration.employer
         kind = declaration.kind
-        if (kind in FIRST_PHASE and employer in later_phase) or (
-            kind == "rights" and employer in first_phase
+        worker = None
+        if kind in ("training", "rights"):
+            insz = str(declaration.data.get("insz") or "")
+            worker = (employer, checked_insz(insz) or insz)
+        if (
+            (kind in FIRST_PHASE and employer in later_phase)
+            or (kind == "rights" and (employer in first_phase or worker in trained))
         ):
             yield chunk
-            chunk, first_phase, later_phase = [], set(), set()
+            chunk, first_phase, later_phase, trained = [], set(), set(), set()
         (first_phase if kind in FIRST_PHASE else later_phase).add(employer)
+        if kind == "training":
+            trained.add(worker)
         chunk.append(declaration)
         if len(chunk) >= size:
             yield chunk
-            chunk, first_phase, later_phase = [], set(), set()
+            chunk, first_phase, later_phase, trained = [], set(), set(), set()
     if chunk:
         yield chunk
 

@@ -15,26 +15,38 @@ from fla.workers.models import Worker
 from tests.factories import make_insz
 
 NEW = make_insz(dt.date(1991, 4, 5), serial=21)
+OTHER = make_insz(dt.date(1991, 4, 5), serial=22)
 
 
 def hire(world, insz=NEW):
-    return ("worker", {
-        "insz": insz, "first_name": "Els", "last_name": "Maes",
-        "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
-    })
+    return (
+        "worker",
+        {
+            "insz": insz,
+            "first_name": "Els",
+            "last_name": "Maes",
+            "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
+        },
+    )
 
 
 def trainings_of(world, insz=NEW):
     return [
         ("training", {**world.training("N1")[1], "insz": insz}),
-        ("training", {**world.training("N2", start_date="2025-04-01",
-                                       end_date="2025-04-01")[1], "insz": insz}),
+        (
+            "training",
+            {
+                **world.training("N2", start_date="2025-04-01", end_date="2025-04-01")[1],
+                "insz": insz,
+            },
+        ),
     ]
 
 
 def run(world, declarations, *, test, reference="F1"):
-    data = world.file(reference=reference, declarations=declarations,
-                      environment="test" if test else "production")
+    data = world.file(
+        reference=reference, declarations=declarations, environment="test" if test else "production"
+    )
     receipt = services.receive(world.caller, io.BytesIO(data), production=not test)
     assert receipt.accepted, receipt.errors
     assert services.process(receipt.file_id) == "done"
@@ -51,17 +63,42 @@ def kinds(chunks):
 
 def test_chunks_never_put_a_hire_after_a_training_of_the_same_employer():
     def d(kind, position, employer="0400000000"):
-        return Declaration(kind, employer, {}, position=position)
+        # Each declaration of another worker.
+        return Declaration(kind, employer, {"insz": f"W{position}"}, position=position)
 
-    file = [d(k, i) for i, k in enumerate(["worker", "worker", "training", "rights",
-                                           "worker", "training", "employer_year"], 1)]
+    file = [
+        d(k, i)
+        for i, k in enumerate(
+            ["worker", "worker", "training", "rights", "worker", "training", "employer_year"], 1
+        )
+    ]
     assert kinds(in_order(iter(file), 50)) == [["w", "w", "t"], ["r"], ["w", "t"], ["e"]]
     assert kinds(in_order(iter(file), 2)) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
     # a secretariat's file, employer after employer: hires, then trainings, of each
     other = "0400.000.284"
-    blocks = [d("worker", 1), d("training", 2), d("worker", 3, other), d("training", 4, other),
-              d("worker", 5, "0400000284")]
+    blocks = [
+        d("worker", 1),
+        d("training", 2),
+        d("worker", 3, other),
+        d("training", 4, other),
+        d("worker", 5, "0400000284"),
+    ]
     assert kinds(in_order(iter(blocks), 50)) == [["w", "t", "w", "t"], ["w"]]
+
+
+def test_chunks_never_put_rights_after_a_training_of_the_same_worker():
+    """A chunk's trainings are judged (W003) once all its rights are written."""
+
+    def d(kind, insz, employer="0400000000"):
+        return Declaration(kind, employer, {"insz": insz})
+
+    same = [d("training", NEW), d("rights", OTHER), d("training", OTHER), d("rights", NEW)]
+    assert kinds(in_order(iter(same), 50)) == [["t", "r", "t"], ["r"]]
+    # the same worker, his INSZ written otherwise; and at another employer, not the same
+    dotted = f"{NEW[:2]}.{NEW[2:4]}.{NEW[4:6]}-{NEW[6:9]}.{NEW[9:]}"
+    assert kinds(in_order(iter([d("training", NEW), d("rights", dotted)]), 50)) == [["t"], ["r"]]
+    elsewhere = [d("training", NEW), d("rights", NEW, "0400000284")]
+    assert kinds(in_order(iter(elsewhere), 50)) == [["t", "r"]]
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 50])
@@ -72,9 +109,7 @@ def test_a_training_before_the_hire_of_its_worker_is_judged_in_file_order(world,
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 50])
-def test_rights_after_a_hire_are_compared_with_the_rights_computed_for_it(
-    world, settings, chunk
-):
+def test_rights_after_a_hire_are_compared_with_the_rights_computed_for_it(world, settings, chunk):
     settings.FLA_BATCH_CHUNK = chunk
     declarations = [
         ("employer_year", {"year": 2025, "size_class": "20plus"}),
@@ -101,9 +136,6 @@ def test_a_test_file_answers_what_production_answers(world, settings, chunk):
     assert test == production
     assert ("rejected", ["E004"]) not in production
     assert Training.objects.filter(worker__insz=NEW).count() == 2
-
-
-OTHER = make_insz(dt.date(1991, 4, 5), serial=22)
 
 
 @pytest.mark.parametrize(
