@@ -283,11 +283,16 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         errors = [{"in": "body", "zone": "", "error": str(cause), "message": NUMBER_TOO_LONG}]
         problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
         return problem_response(request, problem)
-    if isinstance(cause, ValueError):  # JSON that does not parse: the parser says where
-        detail = text(
-            _("De inhoud van het verzoek is geen geldige JSON: %(detail)s"),
-            detail=str(cause)[:200],
-        )
+    if isinstance(cause, ValueError):  # JSON that does not parse: where it stopped
+        line, column = getattr(cause, "lineno", None), getattr(cause, "colno", None)
+        if line is not None and column is not None:
+            detail = text(
+                _("De inhoud van het verzoek is geen geldige JSON (regel %(line)s, kolom %(column)s)."),
+                line=line,
+                column=column,
+            )
+        else:
+            detail = _("De inhoud van het verzoek is geen geldige JSON.")
     elif exc.status_code == 400:  # a body the parser gave up on (nested too deep)
         detail = _("De inhoud van het verzoek kan niet gelezen worden.")
     else:

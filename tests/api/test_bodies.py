@@ -43,8 +43,19 @@ def test_a_body_that_is_no_object_clears_no_rights(world, as_employer, text):
 def test_json_that_does_not_parse_is_400_with_where(world, as_employer):
     url = f"employers/{world.own.employer.enterprise_number}/trainings/J-1"
     problem = assert_problem(_raw_put(as_employer, url, '{"title": '), 400)
-    assert problem["detail"].startswith("De inhoud van het verzoek is geen geldige JSON: ")
-    assert "line 1 column" in problem["detail"]  # where, as the parser says it
+    assert problem["detail"] == "De inhoud van het verzoek is geen geldige JSON (regel 1, kolom 11)."
+    # where, in the language asked, without the parser's own (English) words
+    response = as_employer.client.put(
+        f"/api/v1/{url}",
+        '{\n  "title": "x",\n  }',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {as_employer.token}",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    problem = assert_problem(response, 400)
+    assert problem["detail"] == (
+        "Le corps de la requête n'est pas du JSON valide (ligne 3, colonne 3)."
+    )
 
 
 @pytest.mark.parametrize(
