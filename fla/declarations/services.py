@@ -315,17 +315,13 @@ class _Session:
         return self.execute(parsed)
 
     def execute(self, parsed: list[_Parsed]) -> list[Outcome]:
-        if self.whole:
-            with transaction.atomic():
-                _Chunk(self, parsed).apply()
-            return [p.outcome for p in parsed if p.outcome is not None]
         for attempt in range(ATTEMPTS):
             try:
                 with transaction.atomic():
                     _Chunk(self, parsed).apply()
                 return [p.outcome for p in parsed if p.outcome is not None]
             except DatabaseError:
-                if len(parsed) > 1 and not self.replay:
+                if self.whole or (len(parsed) > 1 and not self.replay):
                     raise
                 if len(parsed) > 1:
                     # Replay alone: each declaration stands or falls by itself.

@@ -189,7 +189,7 @@ def submit_declarations(request: HttpRequest, enterprise_number: str, body: Decl
             {
                 **_outcome(outcome, language),
                 "changed": outcome.changed,
-                "version": outcome.version if outcome.declaration.kind == "training" else None,
+                "version": outcome.version,  # set for trainings only
             }
             for outcome in outcomes
         ]
