@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Min
+from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
 from fla.accounts.access import DECLARE, Caller
@@ -58,6 +58,7 @@ from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
 
 CHUNK_SIZE = 2000
+REGIME = Decimal("0.0001")  # the places of a stored regime
 ATTEMPTS = 4
 TRAINING_ACTIONS = {"create", "replace", "cancel"}
 KINDS = {"training", "rights", "worker", "employer_year"}
@@ -128,6 +129,16 @@ _SAME_DAY = Statement(
 
 class _Rollback(Exception):
     """Raised to roll back a dry run after it has been fully evaluated."""
+
+
+class _Unsteady(Exception):
+    """Raised to roll back a chunk whose hires move an employer to another size class
+    that an earlier declaration of the chunk must not see (``in_order``); ``cuts``: the
+    positions in the chunk before which to cut it."""
+
+    def __init__(self, cuts: set[int]) -> None:
+        super().__init__(sorted(cuts))
+        self.cuts = cuts
 
 
 def submit(
@@ -205,47 +216,110 @@ def _in_one_transaction(
 
 # The write path applies a chunk's employer-years and workers before its rights and
 # trainings (``_Chunk.apply``), and computes the rights their changes call for at the
-# chunk's end. A chunk never holds one of the first after one of the second for the
-# same employer, so that a training or rights declaration never sees a hire or an
-# employer-year that comes after it; nor a rights declaration after one of the first
-# for the same employer, so that it is compared (W006) with the rights computed for the
-# hire or the size class before it, as it would be in a later chunk. The credit of a
-# chunk's trainings is judged (W003) once its rights are written, each training in its
-# turn among the chunk's trainings: so a chunk never holds rights after a training of
-# the same worker either, which would judge the training on rights declared after it.
+# chunk's end. ``in_order`` cuts the declarations so that each one gets what it would
+# get if they were applied one at a time, in their order:
+#
+# - before an employer-year that follows a training or rights of the same employer, and
+#   before a hire (a worker declaration) that follows a training or rights of the same
+#   worker: the training or rights would otherwise see it;
+# - before rights that follow an employer-year, or the hire of the same worker: they are
+#   compared (W006) with the rights computed for that hire or size class, which a
+#   later chunk sees;
+# - before rights that follow a training of the same worker: the credit of a chunk's
+#   trainings is judged (W003) once its rights are written, each training in its turn.
+#
+# A hire after a training or rights of another worker of the same employer, and rights
+# after the hire of another worker, are not cut: they touch each other only through the
+# employer's size class, which a hire seldom changes. The chunk is applied on that
+# assumption (``OrderedChunk.steady``) and checks it at its end: should one of its hires
+# have moved the employer to another size class of a year (or changed an employment,
+# which can take the class back and forth within the chunk), it is rolled back and
+# applied again in two halves, each cut and checked the same way (``_Session.execute``).
+# Hires only add employment, so a class that is the same at both ends of a chunk was the
+# same throughout it. A training without INSZ (a cancel, by reference) keeps the cut
+# before a later hire of its employer: its worker is known only once it is read.
 FIRST_PHASE = frozenset({"employer_year", "worker"})
+_PER_WORKER = frozenset({"training", "rights", "worker"})
 
 
-def in_order(declarations: Iterable[Declaration], size: int) -> Iterator[list[Declaration]]:
-    """The declarations in chunks of at most ``size``, cut where ``FIRST_PHASE`` says:
+class OrderedChunk(list):
+    """Declarations to apply together, in their order (``in_order``). ``steady``: the
+    employers (enterprise numbers) whose size class the chunk assumes its hires leave as
+    it was, for a training or rights declared before a hire."""
+
+    steady: frozenset[str] = frozenset()
+
+
+def in_order(declarations: Iterable[Declaration], size: int) -> Iterator[OrderedChunk]:
+    """The declarations in chunks of at most ``size``, cut where the comment above says:
     applied one chunk after the other, each declaration gets what it would get if the
     declarations were applied one at a time, in their order."""
-    chunk: list[Declaration] = []
-    first_phase: set[str] = set()  # employers with a hire or an employer-year in the chunk
-    later_phase: set[str] = set()  # employers with a training or rights in the chunk
-    trained: set[tuple[str, str]] = set()  # (employer, INSZ) with a training in the chunk
+    chunk = OrderedChunk()
+    years: set[str] = set()  # employers with an employer-year in the chunk
+    hiring: set[str] = set()  # employers with a hire in the chunk
+    later: set[str] = set()  # employers with a training or rights in the chunk
+    unplaced: set[str] = set()  # employers with a training naming no INSZ in the chunk
+    hired: set[tuple[str, str]] = set()  # (employer, INSZ) with a hire in the chunk
+    declared: set[tuple[str, str]] = set()  # ... with a training or rights in the chunk
+    trained: set[tuple[str, str]] = set()  # ... with a training in the chunk
+    steady: set[str] = set()
+
+    def cut(kind: str, employer: str, worker: tuple[str, str] | None) -> bool | None:
+        """Whether to cut before this declaration; None: no cut, on the assumption that
+        the employer's size class holds."""
+        if kind == "employer_year":
+            return employer in later
+        if kind == "worker":
+            if employer not in later:
+                return False
+            return (worker is None or worker in declared or employer in unplaced
+                    or employer in years or None)
+        if kind == "rights":
+            if worker in trained:
+                return True
+            if employer not in hiring and employer not in years:
+                return False
+            return worker is None or worker in hired or employer in years or None
+        return False
+
+    def close() -> OrderedChunk:
+        nonlocal chunk
+        done, chunk = chunk, OrderedChunk()
+        done.steady = frozenset(steady)
+        for seen in (years, hiring, later, unplaced, hired, declared, trained, steady):
+            seen.clear()
+        return done
+
     for declaration in declarations:
         employer = checked_enterprise_number(declaration.employer) or declaration.employer
         kind = declaration.kind
-        worker = None
-        if kind in ("training", "rights"):
-            insz = str(declaration.data.get("insz") or "")
-            worker = (employer, checked_insz(insz) or insz)
-        if (
-            (kind in FIRST_PHASE and employer in later_phase)
-            or (kind == "rights" and (employer in first_phase or worker in trained))
-        ):
-            yield chunk
-            chunk, first_phase, later_phase, trained = [], set(), set(), set()
-        (first_phase if kind in FIRST_PHASE else later_phase).add(employer)
-        if kind == "training":
-            trained.add(worker)
+        insz = str(declaration.data.get("insz") or "") if kind in _PER_WORKER else ""
+        worker = (employer, checked_insz(insz) or insz) if insz else None
+        verdict = cut(kind, employer, worker)
+        if verdict:
+            yield close()
+        elif verdict is None:
+            steady.add(employer)
+        if kind == "employer_year":
+            years.add(employer)
+        elif kind == "worker":
+            hiring.add(employer)
+            if worker is not None:
+                hired.add(worker)
+        elif kind in _PER_WORKER:
+            later.add(employer)
+            if worker is None:
+                unplaced.add(employer)
+            else:
+                declared.add(worker)
+                if kind == "training":
+                    trained.add(worker)
         chunk.append(declaration)
         if len(chunk) >= size:
-            yield chunk
-            chunk, first_phase, later_phase, trained = [], set(), set(), set()
+            yield close()
     if chunk:
-        yield chunk
+        yield close()
+
 
 
 def submit_one(caller: Caller, declaration: Declaration, *, dry_run: bool = False,
@@ -312,14 +386,19 @@ class _Session:
         self.mark_duplicates(parsed)
         for p in parsed:
             p.freeze()
-        return self.execute(parsed)
+        return self.execute(parsed, getattr(chunk, "steady", frozenset()))
 
-    def execute(self, parsed: list[_Parsed]) -> list[Outcome]:
+    def execute(self, parsed: list[_Parsed], steady: frozenset[str] = frozenset()
+                ) -> list[Outcome]:
         for attempt in range(ATTEMPTS):
             try:
                 with transaction.atomic():
-                    _Chunk(self, parsed).apply()
+                    _Chunk(self, parsed, steady).apply()
                 return [p.outcome for p in parsed if p.outcome is not None]
+            except _Unsteady as unsteady:
+                # A hire moves an employer to another size class, which a training or
+                # rights declared before it must not see (``in_order``): rolled back.
+                return self.in_pieces(parsed, unsteady.cuts)
             except DatabaseError:
                 if self.whole or (len(parsed) > 1 and not self.replay):
                     raise
@@ -332,6 +411,21 @@ class _Session:
                     raise
                 parsed = [parsed[0].fresh()]
         raise AssertionError("unreachable")
+
+    def in_pieces(self, parsed: list[_Parsed], cuts: set[int]) -> list[Outcome]:
+        """The declarations of a rolled-back chunk applied again in pieces cut before
+        ``cuts`` (positions in the chunk, at least one of them past its first), one after
+        the other, each cut as ``in_order`` cuts and checked the same way."""
+        outcomes: list[Outcome] = []
+        bounds = [0, *sorted(c for c in cuts if 0 < c < len(parsed)), len(parsed)]
+        assert len(bounds) > 2, cuts
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            fresh = [p.fresh() for p in parsed[start:end]]
+            start = 0
+            for chunk in in_order([p.declaration for p in fresh], len(fresh)):
+                outcomes.extend(self.execute(fresh[start:start + len(chunk)], chunk.steady))
+                start += len(chunk)
+        return outcomes
 
     # -- form checks ------------------------------------------------------------------
     def parse(self, declaration: Declaration) -> _Parsed:
@@ -499,8 +593,16 @@ def training_snapshot(training: Training) -> dict[str, Any]:
 
 
 class _Chunk:
-    def __init__(self, session: _Session, parsed: list[_Parsed]) -> None:
+    def __init__(self, session: _Session, parsed: list[_Parsed],
+                 steady: frozenset[str] = frozenset()) -> None:
         self.session = session
+        # Employers whose size class the chunk assumes its hires leave as the
+        # declarations before them saw it (``in_order``), and the employments the chunk
+        # changes: (declaration, employer id, (start, end, regime) before or None, after,
+        # the years whose rights the chunk computes again for it).
+        self.steady = {p.employer.pk for p in parsed
+                       if p.employer is not None and p.employer.enterprise_number in steady}
+        self.employment_changes: list[tuple[_Parsed, int, tuple | None, tuple, set[int]]] = []
         self.caller = session.caller
         self.today = session.today
         self.parsed = parsed
@@ -572,6 +674,7 @@ class _Chunk:
                 if p.declaration.kind in kinds and not p.blocked:
                     getattr(self, f"apply_{p.declaration.kind}")(p)
             if "worker" in kinds:
+                self.check_steady()
                 self.flush_workers()
         self.flush()
         self.rebuild_credit()
@@ -810,6 +913,7 @@ class _Chunk:
         employer = p.employer
         current = self.employments[(employer.pk, worker.insz)]
         match = next((e for e in current if e.start_date == values["start_date"]), None)
+        old = None
         if match is None:
             match = Employment(worker=worker, employer=employer, **values)
             current.append(match)
@@ -818,16 +922,111 @@ class _Chunk:
         else:
             if all(getattr(match, k) == v for k, v in values.items()):
                 return False
+            old = (match.start_date, match.end_date, match.regime)
             before = _employment_snapshot(match)
             for name, value in values.items():
                 setattr(match, name, value)
             if match.pk is not None:
                 self.changed_employments.append((p, match, before))
-        last_year = min((values["end_date"] or self.today).year, self.today.year)
-        for year in range(max(values["start_date"].year, settings.FLA_FIRST_YEAR),
-                          last_year + 1):
+        new = (match.start_date, match.end_date, match.regime)
+        years = {y for period in (old, new) if period for y in self.years_of(*period[:2])}
+        self.employment_changes.append((p, employer.pk, old, new, years))
+        for year in years:
             self.rights_years[employer.pk].add((worker.insz, year))
         return True
+
+    def years_of(self, start: dt.date, end: dt.date | None) -> range:
+        """The years up to this one whose rights an employment from ``start`` to ``end``
+        bears on: those it covers, and the two after its end, whose size class is
+        worked out from reference dates in it (``rules.reference_dates``)."""
+        last_year = self.today.year if end is None else min(end.year + 2, self.today.year)
+        return range(max(start.year, settings.FLA_FIRST_YEAR), last_year + 1)
+
+    def check_steady(self) -> None:
+        """Raise ``_Unsteady`` should the chunk's employments, applied before the
+        declarations that precede them (``in_order``), change the size class those must
+        see: with the positions where to cut the chunk so that none of them does.
+
+        What a training or rights declaration sees of its employer's size class is the
+        one in effect (declared, else computed) of each year the chunk's hires compute
+        again: applied one at a time, each as the employments before it left it (a
+        year's class is computed again after each change of employment in it), but
+        rights compare (W006) with the rights computed before the chunk, and a chunk's
+        trainings are judged (W003) on those computed at its end. So the chunk is cut
+        before an employment that changes a class after a training or rights, and before
+        rights after such a change. The classes are worked out here, from the rows as
+        they were before the chunk and its changes in order, before anything is written.
+        """
+        changes = [c for c in self.employment_changes if c[1] in self.steady]
+        if not changes:
+            return
+        years: dict[int, set[int]] = defaultdict(set)
+        for _, employer_id, _, _, change_years in changes:
+            years[employer_id].update(change_years)
+        every_year = {y for ys in years.values() for y in ys}
+        if not every_year:
+            return
+        dates = {year: rules.reference_dates(year) for year in every_year}
+        first = min(d for ds in dates.values() for d in ds)
+        last = max(d for ds in dates.values() for d in ds)
+        stored = {
+            (employer_id, year): (declared, computed)
+            for employer_id, year, declared, computed in EmployerYear.objects.filter(
+                employer_id__in=years, year__in=every_year
+            ).values_list("employer_id", "year", "declared_size_class", "computed_size_class")
+        }
+        # The full-time equivalents on each reference date, summed by the database; a
+        # sum of regimes has their four decimals (SQLite sums them as floats).
+        days = sorted({d for ds in dates.values() for d in ds})
+        sums = Employment.objects.filter(
+            employer_id__in=years, start_date__lte=last
+        ).exclude(end_date__lt=first).values("employer_id").annotate(**{
+            f"d{n}": Sum("regime", filter=Q(start_date__lte=day)
+                         & (Q(end_date__isnull=True) | Q(end_date__gte=day)))
+            for n, day in enumerate(days)
+        })  # fmt: skip
+        fte: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
+        for row in sums:
+            for n, day in enumerate(days):
+                if row[f"d{n}"] is not None:
+                    fte[(row["employer_id"], day)] = Decimal(row[f"d{n}"]).quantize(REGIME)
+        changed_by = {id(p): change[1:] for change in changes for p in change[:1]}
+        cuts: set[int] = set()
+        for employer_id, employer_years in years.items():
+            in_effect = {year: stored.get((employer_id, year), ("", ""))
+                         for year in employer_years}
+            seen = {year: in_effect[year][0] or in_effect[year][1] or None
+                    for year in employer_years}
+            moved = declared_before = False
+            for i, p in enumerate(self.parsed):
+                if p.employer is None or p.employer.pk != employer_id:
+                    continue
+                if p.declaration.kind in ("training", "rights") and not p.blocked:
+                    if p.declaration.kind == "rights" and moved:
+                        cuts.add(i)
+                    declared_before = True
+                change = changed_by.get(id(p))
+                if change is None or change[0] != employer_id:
+                    continue
+                _, old, new, change_years = change
+                for sign, period in ((-1, old), (1, new)):
+                    if period is None:
+                        continue
+                    start, end, regime = period
+                    for year in employer_years:
+                        for day in dates[year]:
+                            if start <= day and (end is None or day <= end):
+                                fte[(employer_id, day)] += sign * Decimal(regime)
+                for year in change_years:
+                    average = sum(fte[(employer_id, d)] for d in dates[year]) / len(dates[year])
+                    now = in_effect[year][0] or rules.size_class_for_fte(average).value
+                    if now != seen[year]:
+                        seen[year] = now
+                        moved = True
+                        if declared_before:
+                            cuts.add(i)
+        if cuts:
+            raise _Unsteady(cuts)
 
     def flush_workers(self) -> None:
         """Write the workers and employments of the chunk, so later phases have their ids."""

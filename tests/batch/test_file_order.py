@@ -61,7 +61,16 @@ def kinds(chunks):
     return [[d.kind[0] for d in chunk] for chunk in chunks]
 
 
-def test_chunks_never_put_a_hire_after_a_training_of_the_same_employer():
+def steady(chunks):
+    return [sorted(chunk.steady) for chunk in chunks]
+
+
+def test_a_hire_after_trainings_of_other_workers_joins_them_on_a_steady_size_class():
+    """A chunk holds a hire after a training or rights of another worker of the same
+    employer, and rights after the hire of another worker, on the assumption that the
+    employer's size class holds (checked when the chunk is applied); an employer-year
+    after them starts a chunk of its own."""
+
     def d(kind, position, employer="0400000000"):
         # Each declaration of another worker.
         return Declaration(kind, employer, {"insz": f"W{position}"}, position=position)
@@ -72,9 +81,13 @@ def test_chunks_never_put_a_hire_after_a_training_of_the_same_employer():
             ["worker", "worker", "training", "rights", "worker", "training", "employer_year"], 1
         )
     ]
-    assert kinds(in_order(iter(file), 50)) == [["w", "w", "t"], ["r"], ["w", "t"], ["e"]]
-    assert kinds(in_order(iter(file), 2)) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
-    # a secretariat's file, employer after employer: hires, then trainings, of each
+    chunks = list(in_order(iter(file), 50))
+    assert kinds(chunks) == [["w", "w", "t", "r", "w", "t"], ["e"]]
+    assert steady(chunks) == [["0400000000"], []]
+    chunks = list(in_order(iter(file), 2))
+    assert kinds(chunks) == [["w", "w"], ["t", "r"], ["w", "t"], ["e"]]
+    assert steady(chunks) == [[], [], [], []]
+    # a secretariat's file, worker after worker: one chunk, for either employer
     other = "0400.000.284"
     blocks = [
         d("worker", 1),
@@ -82,8 +95,39 @@ def test_chunks_never_put_a_hire_after_a_training_of_the_same_employer():
         d("worker", 3, other),
         d("training", 4, other),
         d("worker", 5, "0400000284"),
+        d("training", 6, other),
+        d("worker", 7),
     ]
-    assert kinds(in_order(iter(blocks), 50)) == [["w", "t", "w", "t"], ["w"]]
+    chunks = list(in_order(iter(blocks), 50))
+    assert kinds(chunks) == [["w", "t", "w", "t", "w", "t", "w"]]
+    assert steady(chunks) == [["0400000000", "0400000284"]]
+
+
+def test_chunks_never_put_a_hire_after_what_it_changes():
+    def d(kind, insz, employer="0400000000", **data):
+        return Declaration(kind, employer, {"insz": insz, **data} if insz else data)
+
+    dotted = f"{NEW[:2]}.{NEW[2:4]}.{NEW[4:6]}-{NEW[6:9]}.{NEW[9:]}"
+    cases = {
+        # the hire of a worker after his own training or rights, his INSZ written otherwise
+        "training, hire": [d("training", NEW), d("worker", dotted)],
+        "rights, hire": [d("rights", NEW), d("worker", NEW)],
+        # rights after the hire of the same worker: compared with its computed rights
+        "hire, rights": [d("worker", NEW), d("rights", dotted)],
+        # after an employer-year: everything that follows it of the employer
+        "year, training, hire": [d("employer_year", ""), d("training", NEW), d("worker", OTHER)],
+        "year, rights": [d("employer_year", ""), d("rights", NEW)],
+        "training, year": [d("training", NEW), d("employer_year", "")],
+        # a cancel names no worker: it may be the one hired
+        "cancel, hire": [d("training", "", reference="R1"), d("worker", OTHER)],
+    }
+    for name, declarations in cases.items():
+        chunks = list(in_order(iter(declarations), 50))
+        assert kinds(chunks)[-1] == [declarations[-1].kind[0]], name
+        assert len(chunks) == 2, name
+    elsewhere = [d("training", NEW), d("worker", NEW, "0400000284")]
+    assert kinds(in_order(iter(elsewhere), 50)) == [["t", "w"]]
+    assert steady(in_order(iter(elsewhere), 50)) == [[]]
 
 
 def test_chunks_never_put_rights_after_a_training_of_the_same_worker():

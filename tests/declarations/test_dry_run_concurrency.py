@@ -39,11 +39,11 @@ def test_two_dry_runs_locking_the_same_workers_in_opposite_orders_both_answer(mo
     number = employer.enterprise_number
     first, second = (factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in "12")
     runs = {
-        # A worker declaration after a training starts a chunk: two chunks each, the
-        # first locking one worker, the second the other.
-        "A": [_training(number, first, "A1"), _renamed(number, second),
+        # A worker declaration after a training of the same worker starts a chunk: two
+        # chunks each, the first locking one worker, the second both.
+        "A": [_training(number, first, "A1"), _renamed(number, first),
               _training(number, second, "A2")],
-        "B": [_training(number, second, "B1"), _renamed(number, first),
+        "B": [_training(number, second, "B1"), _renamed(number, second),
               _training(number, first, "B2")],
     }  # fmt: skip
     assert [len(chunk) for chunk in services.in_order(runs["A"], 2000)] == [1, 2]

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 import pytest
 
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
+from fla.employers.models import EmployerYear
 from fla.rights.models import TrainingRight
 from tests import factories
 from tests.declarations.conftest import TODAY
@@ -20,9 +22,11 @@ def _answers(outcomes) -> list[tuple[str, str, list[str]]]:
     return [(o.declaration.kind, o.status, sorted(f.code for f in o.findings)) for o in outcomes]
 
 
-def _mix(rng: random.Random, number: str, known: list, new: list[str]) -> list[Declaration]:
+def _mix(rng: random.Random, number: str, known: list, new: list[str],
+         leavers: bool = False) -> list[Declaration]:
     """Up to 24 declarations for the employer: its workers on file (``known``) and
-    people it may hire (``new``), trainings from a small pool of references."""
+    people it may hire (``new``), trainings from a small pool of references; with
+    ``leavers``, some employments end."""
     people = [w.insz for w in known] + new
     declarations = []
     for _ in range(rng.randint(6, 24)):
@@ -33,6 +37,8 @@ def _mix(rng: random.Random, number: str, known: list, new: list[str]) -> list[D
             zones = {"insz": insz, "first_name": "An", "last_name": rng.choice(["Maes", "Peeters"]),
                      "employment": {"start_date": start, "regime": rng.choice(["1", "0.5"]),
                                     "joint_committee": "200"}}  # fmt: skip
+            if leavers and rng.random() < 0.4:
+                zones["employment"]["end_date"] = rng.choice(["2024-05-31", "2025-06-30"])
         elif kind == "rights":
             zones = {"insz": insz, "year": 2025,
                      rng.choice(["legal_minutes", "sector_minutes", "employer_minutes"]):
@@ -83,3 +89,80 @@ def test_the_answers_do_not_depend_on_the_chunks_nor_on_the_dry_run(employer, ca
     applied = _answers(submit(caller, declarations, today=TODAY, chunk_size=3))
     assert one_by_one == whole
     assert applied == whole
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_answers_hold_when_hires_move_the_employer_across_a_size_class(employer, caller,
+                                                                           seed):
+    """The same with the employer just under 10 full-time equivalents (9.75 on average
+    over the year's reference dates), so that the mix's hires and changes of regime
+    take it to 10 and back: a chunk that holds trainings or rights before such a hire is
+    applied again in halves (``in_order``)."""
+    rng = random.Random(seed)
+    known = _near_ten(employer)[:3]
+    new = [factories.make_insz(dt.date(1990, 1, 1) + dt.timedelta(days=n)) for n in range(3)]
+    declarations = _mix(rng, employer.enterprise_number, known, new, leavers=seed % 2 == 1)
+    whole = _answers(submit(caller, declarations, dry_run=True, today=TODAY))
+    one_by_one = _answers(submit(caller, declarations, dry_run=True, today=TODAY, chunk_size=1))
+    applied = _answers(submit(caller, declarations, today=TODAY, chunk_size=3))
+    assert one_by_one == whole
+    assert applied == whole
+
+
+def _near_ten(employer) -> list:
+    """Thirteen workers employed since 2024: 9.75 full-time equivalents in 2025, just
+    under 10 (the average over the year's four reference dates, the first of which,
+    2023-12-31, is before they started)."""
+    from fla.rights.services import compute_rights
+
+    workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(13)]
+    for year in (2024, 2025):
+        compute_rights(year, [employer.pk], today=TODAY)
+    assert EmployerYear.objects.get(employer=employer, year=2025).average_fte == Decimal("9.75")
+    return workers
+
+
+def _training(number: str, insz: str, reference: str) -> Declaration:
+    return Declaration("training", number, {
+        "reference": reference, "insz": insz, "title": "Heftruck", "kind": "formal",
+        "start_date": "2025-05-12", "end_date": "2025-05-12", "duration_minutes": 120,
+        "status": "completed"})  # fmt: skip
+
+
+def _worker(number: str, insz: str, regime: str) -> Declaration:
+    return Declaration("worker", number, {
+        "insz": insz, "first_name": "An", "last_name": "Maes",
+        "employment": {"start_date": "2024-01-01", "regime": regime, "joint_committee": "200"}})  # fmt: skip
+
+
+def test_a_training_before_a_hire_that_crosses_a_size_class_is_judged_before_it(employer,
+                                                                                caller):
+    known = _near_ten(employer)
+    number = employer.enterprise_number
+    hired = factories.make_insz(dt.date(1990, 5, 1))
+    declarations = [
+        _training(number, known[0].insz, "A"),  # at fewer than 10: no legal right
+        _worker(number, hired, "1"),  # 10.5
+        _training(number, known[1].insz, "B"),  # at 10 to 19: one day
+    ]
+    one_by_one = _answers(submit(caller, declarations, dry_run=True, today=TODAY, chunk_size=1))
+    assert [codes for _, _, codes in one_by_one] == [["W003"], [], []]
+    assert _answers(submit(caller, declarations, today=TODAY)) == one_by_one
+
+
+def test_a_training_between_hires_that_cross_a_size_class_and_back_is_judged_between(
+        employer, caller):
+    """The class at the chunk's end is the one it started with, but not the one the
+    training saw: a change of employment, not only a hire, sends the chunk back."""
+    known = _near_ten(employer)
+    number = employer.enterprise_number
+    hired = factories.make_insz(dt.date(1990, 5, 1))
+    declarations = [
+        _worker(number, hired, "1"),  # 10.5
+        _training(number, known[0].insz, "A"),  # at 10 to 19: one day
+        _worker(number, known[1].insz, "0.5"),  # 10.125
+        _worker(number, known[2].insz, "0.5"),  # 9.75
+    ]
+    one_by_one = _answers(submit(caller, declarations, dry_run=True, today=TODAY, chunk_size=1))
+    assert [codes for _, _, codes in one_by_one] == [[], [], [], []]
+    assert _answers(submit(caller, declarations, today=TODAY)) == one_by_one
