@@ -5,9 +5,9 @@ go through ``submit`` twice, for two employers in a fresh database: written work
 worker (a hire, his trainings, the next hire, ...), and with the employer's hires
 first. Worker by worker, a chunk holds hires after trainings of other workers on the
 assumption that they leave the employer's size class as it was; a chunk where a hire
-moves it (the 10th and the 20th full-time worker here) is rolled back and applied again
-in halves (``fla.declarations.services.in_order``). Prints the time, the chunks, those
-applied again and the outcomes of each: they differ where the order does (a training
+moves it under an earlier declaration (the 10th and the 20th full-time worker here) is
+rolled back before it writes and cut there (``fla.declarations.services.in_order``).
+Prints the time, the chunks, those rolled back and the outcomes of each: they differ where the order does (a training
 declared before later hires is judged on the employer's size class before them).
 
     python bench/file_order.py [--hires 1000] [--trainings 4]
@@ -40,16 +40,16 @@ from fla.declarations.types import Declaration
 from tests import factories
 
 hires, per_worker = int(sys.argv[1]), int(sys.argv[2])
-halved = []
-in_halves = services._Session.in_halves
+rolled_back = []  # (declarations of a chunk rolled back, the cuts made in it)
+in_pieces = services._Session.in_pieces
 
 
-def counted(session, parsed):
-    halved.append(len(parsed))
-    return in_halves(session, parsed)
+def counted(session, parsed, cuts):
+    rolled_back.append((len(parsed), len(cuts)))
+    return in_pieces(session, parsed, cuts)
 
 
-services._Session.in_halves = counted
+services._Session.in_pieces = counted
 
 
 def declarations(tag, first_day):
@@ -84,13 +84,14 @@ for tag, first_day, by_worker in (("W", dt.date(1970, 1, 1), True),
     else:
         batch = [hire for hire, _ in workers] + [t for _, ts in workers for t in ts]
     chunks = sum(1 for _ in in_order(batch, 2000))
-    halved.clear()
+    rolled_back.clear()
     started = time.perf_counter()
     outcomes = submit(Caller.for_system("bench"), batch)
     seconds = time.perf_counter() - started
     results[tag] = {
         "declarations": len(batch), "chunks": chunks, "seconds": round(seconds, 2),
-        "halved": len(halved), "halved_declarations": sum(halved),
+        "rolled_back": len(rolled_back), "cuts": sum(c for _, c in rolled_back),
+        "rolled_back_declarations": sum(n for n, _ in rolled_back),
         "codes": sorted({f.code for o in outcomes for f in o.findings}),
         "counts": {s: sum(o.status == s for o in outcomes) for s in {o.status for o in outcomes}},
     }
@@ -116,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{label:<17} {r['declarations']:>7} declarations in {r['chunks']:>5} chunks: "
             f"{r['seconds']:>7.2f} s; {r['counts']}, codes {r['codes']}; "
-            f"{r['halved']} chunks rolled back and applied in halves "
-            f"({r['halved_declarations']} declarations)"
+            f"{r['rolled_back']} chunks ({r['rolled_back_declarations']} declarations) "
+            f"rolled back before writing and cut {r['cuts']} times where a hire moves the "
+            "size class"
         )
     print(
         f"worker by worker costs {by_worker['seconds'] / hires_first['seconds']:.1f} times "
