@@ -180,7 +180,8 @@ def submit_declarations(request: HttpRequest, enterprise_number: str, body: Decl
     training is found by its reference and replaced with what it already is
     (``changed`` false, the version stays), and so are a worker and his rights. A
     reference used twice in one body is rejected the second time (E022). A training's
-    ``if_version`` works as ``If-Match`` on its own ``PUT``, retries included.
+    ``if_version`` works as ``If-Match`` on its own ``PUT``, retries included; 0 works
+    as ``If-None-Match: *``, refused (E024) whenever the training exists.
     """
     language = request_language(request)
     outcomes = _submitted(request, enterprise_number, body, dry_run=False)
