@@ -206,12 +206,15 @@ def _add_problem_responses() -> None:
     for _prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
-                scopes = [cb.scope for cb in operation.auth_callbacks if hasattr(cb, "scope")]
-                if not scopes and getattr(api.auth, "__iter__", None):
-                    scopes = [cb.scope for cb in api.auth if hasattr(cb, "scope")]
-                if scopes:
+                callbacks = [cb for cb in operation.auth_callbacks if hasattr(cb, "scopes")]
+                if not callbacks and getattr(api.auth, "__iter__", None):
+                    callbacks = [cb for cb in api.auth if hasattr(cb, "scopes")]
+                if callbacks:
+                    # one requirement per scope that will do: any one of them is enough
                     extra = dict(operation.openapi_extra or {})
-                    extra["security"] = [{"OAuth2": scopes}]
+                    extra["security"] = [
+                        {"OAuth2": [scope]} for cb in callbacks for scope in cb.scopes
+                    ]
                     operation.openapi_extra = extra
                 for status in sorted(openapi.problem_statuses(path, operation)):
                     if status not in operation.response_models:

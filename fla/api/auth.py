@@ -177,9 +177,11 @@ class OAuth2(AuthBase):
     )
     openapi_flows = {"clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": SCOPE_DESCRIPTIONS}}
 
-    def __init__(self, scope: str = "read") -> None:
+    def __init__(self, scope: str = "read", *alternatives: str) -> None:
+        """The token needs ``scope``, or one of the ``alternatives``."""
         super().__init__()
         self.scope = scope
+        self.scopes = (scope, *alternatives)
 
     def max_body_bytes(self) -> int:
         return settings.FLA_API_MAX_BODY_BYTES
@@ -196,7 +198,7 @@ class OAuth2(AuthBase):
                 "invalid_request",
             )
         caller = authenticate_token(raw.strip())
-        if self.scope not in caller.scopes:
+        if caller.scopes.isdisjoint(self.scopes):
             raise Problem(
                 403,
                 text(

@@ -73,7 +73,7 @@ def render_markdown(document: dict[str, Any] | None = None) -> str:
             lines += [f"## `{method.upper()} {path}`", ""]
             lines += [f"**{op.get('summary', '')}** (`{op.get('operationId', '')}`)"]
             if scopes:
-                lines[-1] += f"; scope `{' '.join(scopes)}`"
+                lines[-1] += "; scope " + " or ".join(f"`{scope}`" for scope in scopes)
             lines.append("")
             if op.get("description"):
                 lines += [op["description"].strip(), ""]

@@ -3,7 +3,8 @@
 ``POST /batches`` takes the file as the raw request body (``Content-Type:
 application/xml``) and streams it through the same receipt as every other channel;
 the answer is the receipt. ``GET /batches/{id}`` gives status and progress,
-``GET /batches/{id}/notification`` the notification XML.
+``GET /batches/{id}/notification`` the notification XML. A connector that sends files
+reads the answers to them: those two take a token with ``read`` or ``declare``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema, Status
 
+from fla.accounts.access import READ
 from fla.api.auth import OAuth2
 from fla.api.common import etagged, not_modified
 from fla.api.problems import Problem, request_language, text
@@ -36,6 +38,11 @@ class BatchUploadAuth(OAuth2):
 
     def max_body_bytes(self) -> int:
         return settings.FLA_MAX_BATCH_BYTES
+
+
+# The status and the notification of a file: a token that may send files (``declare``)
+# may read the answers to them, as one that may read (``read``).
+STATUS_AUTH = OAuth2("read", "declare")
 
 
 class ReceiptError(Schema):
@@ -187,13 +194,16 @@ def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = Fals
 
 
 def _file(request: HttpRequest, file_id: int):
-    batch = files_for(request.auth).filter(pk=file_id).first()
+    caller = request.auth
+    if READ not in caller.scopes:  # a token of scope declare: the same files as read
+        caller = dataclasses.replace(caller, scopes=caller.scopes | {READ}, _cache={})
+    batch = files_for(caller).filter(pk=file_id).first()
     if batch is None:
         raise Problem(404, NOT_VISIBLE, slug="not-found")
     return batch
 
 
-@router.get("/{file_id}", response=BatchStatusOut, operation_id="get_batch")
+@router.get("/{file_id}", auth=STATUS_AUTH, response=BatchStatusOut, operation_id="get_batch")
 def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
     """Status of a file: received, processing, done or failed (with why), and its
     progress in %."""
@@ -205,6 +215,7 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
 
 @router.get(
     "/{file_id}/notification",
+    auth=STATUS_AUTH,
     operation_id="get_batch_notification",
     response={409: ProblemSchema, 410: ProblemSchema},
     openapi_extra={

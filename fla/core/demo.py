@@ -75,7 +75,7 @@ TRAININGS = [
     ("Leidinggeven aan een team", "formal", "Vlerick", 1350),
 ]
 # Illustrative sector rules (joint committee, size class, year -> days). PC 200 follows
-# the sector agreement quoted in DOMAIN.md; the others are examples for the demo.
+# the example of docs/rules.md ("Days of right"); the others are examples for the demo.
 SECTOR_RULES = [
     *[
         ("200", "20plus", year, days)

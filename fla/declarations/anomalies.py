@@ -247,10 +247,14 @@ _ENTRIES = [
             "Die Weiterbildung ist als besucht gemeldet, endet aber in der Zukunft.",
             "The training is declared completed but ends in the future."),
     Anomaly("W003", WARNING, "duration_minutes",
-            "Het krediet van de werknemer is overschreden ({remaining} resterend).",
-            "Le crédit du travailleur est dépassé ({remaining} restant).",
-            "Das Guthaben des Arbeitnehmers ist überschritten ({remaining} verbleibend).",
-            "The worker's credit is exceeded ({remaining} remaining)."),
+            "Het krediet van de werknemer is overschreden ({remaining} resterend voor het "
+            "meest overschreden jaar en soort recht).",
+            "Le crédit du travailleur est dépassé ({remaining} restant pour l'année et le "
+            "type de droit les plus dépassés).",
+            "Das Guthaben des Arbeitnehmers ist überschritten ({remaining} verbleibend für "
+            "Jahr und Anspruchsart mit der stärksten Überschreitung).",
+            "The worker's credit is exceeded ({remaining} remaining for the most exceeded "
+            "year and right type)."),
     Anomaly("W004", WARNING, "title",
             "Waarschijnlijk dubbele opleiding: {value} heeft dezelfde titel en begindatum.",
             "Formation probablement en double : {value} a le même titre et la même date de début.",
@@ -305,6 +309,24 @@ def render_markdown() -> str:
         "",
         "Generated from `fla/declarations/anomalies.py` by `fla render-anomalies`; "
         "do not edit by hand.",
+        "",
+        "The *zone* column is the zone an anomaly is usually about, or a generic name; "
+        "every answer (an API problem's `anomalies`, a dry run's outcome, a BATCH "
+        "notification) names the zone it is actually about: E009 and E010 the date "
+        "refused (`start_date`, `end_date`, `employment.start_date`, …); E016 to E020 the "
+        "zone missing, too long, or holding the character, number or yes/no value "
+        "refused; E006 `employment.end_date` for an employment; E014 "
+        "`employment.joint_committee`; E026 `employment.regime`; E028 and W006 the right "
+        "concerned, `legal_minutes`, `sector_minutes` or `employer_minutes` (W007 is "
+        "always `sector_minutes`). E024's zone `version` is the version the request was "
+        "based on: the member `if_version` of a training in a many-declarations body, the "
+        "`If-Match` header of a `PUT` or `DELETE` (answered 412), the version of the form "
+        "online.",
+        "",
+        "Dates are accepted from 1 January of `FLA_FIRST_YEAR` to 31 December of the "
+        "year after next (this year + 2), else E009 (an employment's start from 1900 to "
+        "the same end; its end from 1900 to 2199); years from `FLA_FIRST_YEAR` to next "
+        "year (this year + 1), else E027.",
         "",
         "| code | severity | zone | nl | fr | de | en |",
         "|---|---|---|---|---|---|---|",

@@ -1,7 +1,7 @@
 """The rules engine: size class, rights, credit and its charging, as pure functions.
 
 Standard library only, no Django: every channel, screen and test computes with the
-same code, to the minute (DOMAIN.md §4, §6 and §6b). Exact arithmetic throughout:
+same code, to the minute (docs/rules.md). Exact arithmetic throughout:
 ``Fraction`` for the pro-rata sums, ``Decimal`` for the figures shown, integers for
 minutes. Nothing here ever touches a float.
 """
@@ -424,7 +424,7 @@ def charge(
     with_charges: bool = True,
     start: Mapping[tuple[int, RightType], tuple[int, int]] | None = None,
 ) -> Ledger:
-    """Charge the trainings to the rights, exactly as DOMAIN.md §6b "Used hours" says.
+    """Charge the trainings to the rights, as docs/rules.md "Charging trainings to credit" says.
 
     ``rights`` are the effective rights, year → type → minutes. Trainings are taken by
     end date, start date, reference; each goes to the oldest open credit (years up to

@@ -3,9 +3,13 @@ ETag and, for a failed file, a reason safe to show; the notification's ETag and 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
+from fla.api.api import api as ninja_api
+from fla.api.services import create_client
 from fla.batch import services
 from fla.batch.builder import file_bytes
 from fla.batch.models import BatchFile, BatchStatus
@@ -98,3 +102,68 @@ def test_a_body_that_is_no_xml_is_415_and_too_large_413(world, settings):
     settings.FLA_MAX_BATCH_BYTES = 100
     big = b"<batch_file>" + b" " * 200 + b"</batch_file>"
     assert_problem(api.post(f"{API}/batches", data=big, content_type="application/xml"), 413)
+
+
+# --- a connector that sends files reads the answers to them ----------------------------
+
+
+def test_a_declare_only_token_reads_the_status_and_notification_of_its_files(world):
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(world.employer_client, scopes='declare')}")
+    employer, worker = world.own.employer, world.own.worker
+    zones = {**training_body(worker.insz), "reference": "B-D"}
+    data = file_bytes(
+        reference="F-D",
+        sender=employer.enterprise_number,
+        employers=[(employer.enterprise_number, [("training", zones)])],
+    )
+    submitted = api.post(f"{API}/batches", data=data, content_type="application/xml")
+    assert submitted.status_code == 202, submitted.content
+    status = api.get(submitted["Location"])
+    assert status.status_code == 200, status.content
+    assert status.json()["reference"] == "F-D"
+    services.process(submitted.json()["file_id"])
+    notification = api.get(f"{submitted['Location']}/notification")
+    assert notification.status_code == 200
+    assert b"".join(notification.streaming_content).startswith(b"<?xml")
+
+
+def test_a_declare_only_token_sees_only_its_organisations_files(world):
+    file_id = _submit(world)
+    other = create_client(name="Foreign connector", employer=world.foreign.employer).client
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(other, scopes='declare')}")
+    assert_problem(api.get(f"{API}/batches/{file_id}"), 404)
+    assert_problem(api.get(f"{API}/batches/{file_id}/notification"), 404)
+
+
+def test_a_declare_only_mandatary_token_sees_what_a_read_token_sees(world):
+    mandated = world.mandated.employer
+    zones = {**training_body(world.mandated.worker.insz), "reference": "B-M"}
+    data = file_bytes(
+        reference="F-M",
+        sender=mandated.enterprise_number,
+        employers=[(mandated.enterprise_number, [("training", zones)])],
+    )
+    mandated_client = create_client(name="Mandated payroll", employer=mandated).client
+    sender = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(mandated_client)}")
+    file_id = sender.post(f"{API}/batches", data=data, content_type="application/xml").json()[
+        "file_id"
+    ]
+    for scopes in ("read", "declare"):
+        token = make_token(world.mandatary_client, scopes=scopes)
+        response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(f"{API}/batches/{file_id}")
+        assert response.status_code == 200, (scopes, response.content)
+
+
+def test_a_token_with_neither_scope_is_403(world):
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(world.employer_client, scopes='')}")
+    body = assert_problem(api.get(f"{API}/batches/1"), 403)
+    assert body["type"] == "urn:fla:problem:insufficient-scope"
+
+
+def test_the_openapi_security_of_the_status_takes_read_or_declare():
+    schema = json.loads(json.dumps(ninja_api.get_openapi_schema()))
+    either = [{"OAuth2": ["read"]}, {"OAuth2": ["declare"]}]
+    assert schema["paths"][f"{API}/batches/{{file_id}}"]["get"]["security"] == either
+    notification = schema["paths"][f"{API}/batches/{{file_id}}/notification"]["get"]
+    assert notification["security"] == either
+    assert schema["paths"][f"{API}/batches"]["post"]["security"] == [{"OAuth2": ["declare"]}]

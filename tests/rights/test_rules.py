@@ -1,4 +1,4 @@
-"""The rules engine, on examples worked out by hand (DOMAIN.md §4, §6, §6b)."""
+"""The rules engine, on examples worked out by hand (docs/rules.md)."""
 
 import ast
 import sys
