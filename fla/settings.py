@@ -192,6 +192,10 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "fla" / "locale"]
+# One way of writing dates and times in every language: dd/mm/yyyy HH:MM, as in Belgium
+# (Django's own are 11/29/2026 6:09 p.m. in English, 29-11-2026 in Dutch, 29.11.2026 in
+# German). See fla/formats/.
+FORMAT_MODULE_PATH = ["fla.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Europe/Brussels"
