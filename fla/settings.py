@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A page for an empty 405 of the online application (its language and user are known).
+    "fla.web.errors.ErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "fla.urls"
@@ -192,6 +194,10 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "fla" / "locale"]
+# One way of writing dates and times in every language: dd/mm/yyyy HH:MM, as in Belgium
+# (Django's own are 11/29/2026 6:09 p.m. in English, 29-11-2026 in Dutch, 29.11.2026 in
+# German). See fla/formats/.
+FORMAT_MODULE_PATH = ["fla.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Europe/Brussels"
@@ -261,6 +267,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_HTTPONLY = True  # pages carry the token in the form (and htmx's header)
 CSRF_COOKIE_SAMESITE = "Lax"
+# A refused form (no valid CSRF token) gets the application's page, in the user's language.
+CSRF_FAILURE_VIEW = "fla.web.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

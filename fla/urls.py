@@ -12,3 +12,8 @@ urlpatterns = [
     path("batch/", include("fla.batch.urls")),
     path("", include("fla.web.urls")),
 ]
+
+# The online application's error pages, in the user's language (problem+json under /api/).
+handler404 = "fla.web.errors.page_not_found"
+handler403 = "fla.web.errors.permission_denied"
+handler500 = "fla.web.errors.server_error"

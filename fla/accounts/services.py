@@ -310,6 +310,7 @@ def _client_state(client) -> dict[str, Any]:
 
 
 def _create_client(caller: Caller, *, name: str, scopes: list[str], **owner):
+    from fla.api.models import ApiClient
     from fla.api.services import ApiClientError, create_client
 
     name = (name or "").strip()
@@ -318,6 +319,20 @@ def _create_client(caller: Caller, *, name: str, scopes: list[str], **owner):
     if not scopes or any(s not in ("read", "declare") for s in scopes):
         raise AccessError("client-scopes", "scopes")
     with transaction.atomic():
+        # Two active clients of one organisation never share a name (compared without
+        # case): the list, its buttons and the history tell them apart by it. The owner's
+        # row is locked so that two managers creating at once cannot both pass the check.
+        [(field, organisation)] = owner.items()
+        list(
+            type(organisation)
+            .objects.select_for_update()
+            .filter(pk=organisation.pk)
+            .values_list("pk", flat=True)
+        )
+        if ApiClient.objects.filter(
+            name__iexact=name, revoked_at__isnull=True, **{field: organisation}
+        ).exists():
+            raise AccessError("client-name-taken", "name")
         try:
             new = create_client(
                 name=name,

@@ -85,6 +85,9 @@ def test_a_manager_grants_access_mandates_and_creates_an_api_client(watched, wor
     mandate = Mandate.objects.get(employer=world["employer"])
     assert axe_violations(page) == []
     page.get_by_test_id(f"end-mandate-{mandate.pk}").click()
+    expect(page.get_by_test_id("confirm-end-mandate")).to_be_visible()  # asked first
+    assert axe_violations(page) == []
+    page.get_by_test_id("confirm-submit").click()
     expect(page.get_by_test_id("mandates")).to_contain_text("beëindigd")
 
     page.get_by_role("link", name="API-clients").click()
@@ -95,6 +98,10 @@ def test_a_manager_grants_access_mandates_and_creates_an_api_client(watched, wor
     assert len(secret) > 20
     assert ApiClient.objects.filter(employer=world["employer"], name="Loonsoftware").exists()
     assert axe_violations(page) == []
+    # Reloading the page of the secret creates no second client and hides the secret.
+    page.reload()
+    expect(page.get_by_test_id("client-created")).to_have_count(0)
+    assert ApiClient.objects.filter(employer=world["employer"]).count() == 1
 
     page.get_by_role("link", name="Historiek").click()
     expect(page.get_by_test_id("history")).to_contain_text("api-client")

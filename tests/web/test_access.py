@@ -196,7 +196,10 @@ def test_services_refuse_a_caller_who_is_not_a_manager(world):
 
 def test_get_on_a_post_only_url_changes_nothing(mgr, world):
     access = EmployerAccess.objects.get(user=world["user"], employer=world["employer"])
-    assert mgr.get(reverse("web:access_revoke", args=[access.pk])).status_code == 405
+    response = mgr.get(reverse("web:access_revoke", args=[access.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("web:access_users")
+    assert EmployerAccess.objects.filter(pk=access.pk).exists()
+    assert mgr.put(reverse("web:access_revoke", args=[access.pk])).status_code == 405
     assert EmployerAccess.objects.filter(pk=access.pk).exists()
 
 
@@ -282,10 +285,12 @@ def test_create_an_api_client_shows_the_secret_once_and_revoke_it(mgr, world):
     response = mgr.post(
         reverse("web:access_client_new"), {"name": "Payroll", "scopes": ["read", "declare"]}
     )
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    secret = response.context["created"].client_secret
-    assert secret and secret in response.content.decode()
+    # POST-redirect-GET: the list shows the secret, once.
+    assert response.status_code == 302 and response["Location"] == reverse("web:access_clients")
+    shown = mgr.get(reverse("web:access_clients"))
+    assert "no-store" in shown["Cache-Control"]
+    secret = shown.context["created"]["client_secret"]
+    assert secret and secret in shown.content.decode()
     client = ApiClient.objects.get(employer=world["employer"])
     listing = mgr.get(reverse("web:access_clients")).content.decode()
     assert "Payroll" in listing and secret not in listing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -69,9 +70,11 @@ def test_a_mandatary_manager_creates_and_revokes_a_client(boss, secretariat, wor
     response = boss.post(
         new_url(secretariat), {"name": "Loonmotor", "scopes": ["read"]}
     )
-    assert response.status_code == 200
+    # POST-redirect-GET: the list shows the secret, once.
+    assert response.status_code == 302 and response["Location"] == clients_url(secretariat)
+    response = boss.get(clients_url(secretariat))
     assert "no-store" in response["Cache-Control"]
-    created = response.context["created"]
+    created = SimpleNamespace(**response.context["created"])
     body = response.content.decode()
     assert created.client_secret in body and created.client_id in body
     client = ApiClient.objects.get(mandatary=secretariat)
@@ -113,9 +116,10 @@ def test_a_manager_without_any_mandate_can_still_register_a_client(client):
     assert clients_url(lonely) in page
     assert client.get(clients_url(lonely)).status_code == 200
     response = client.post(
-        new_url(lonely), {"name": "Connector", "scopes": ["read"]}
+        new_url(lonely), {"name": "Connector", "scopes": ["read"]}, follow=True
     )
     assert response.status_code == 200
+    assert response.context["created"]["client_secret"] in response.content.decode()
     assert ApiClient.objects.filter(mandatary=lonely).count() == 1
 
 

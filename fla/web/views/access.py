@@ -17,8 +17,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -56,6 +58,9 @@ ERRORS = {
         "Deze dienstverlener heeft al een mandaat dat deze periode overlapt."
     ),
     "client-name": gettext_lazy("Geef de client een naam van 1 tot 200 tekens."),
+    "client-name-taken": gettext_lazy(
+        "Er is al een actieve API-client met deze naam. Kies een andere naam."
+    ),
     "client-scopes": gettext_lazy("Kies minstens één recht: raadplegen of aangeven."),
     "bad-date": gettext_lazy("Geef een geldige datum (dd/mm/jjjj)."),
 }
@@ -84,6 +89,26 @@ def _parse_date(text: str) -> dt.date | None:
         except ValueError:
             continue
     raise ValueError(text)
+
+
+def form_target(back):
+    """A view that changes something, reached by a form's POST. A GET of its address (a
+    reload after switching the language, a bookmark, the address typed again) changes
+    nothing and lands on the page of the form, ``back``: a URL name, or a function of
+    the view's arguments that gives the URL. Other methods get 405."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                return redirect(back(*args, **kwargs) if callable(back) else reverse(back))
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _access(ctx: Context, access_id: int) -> EmployerAccess:
@@ -144,7 +169,7 @@ def users(request: HttpRequest, ctx: Context) -> HttpResponse:
 
 
 @manager_view
-@require_POST
+@form_target("web:access_users")
 def grant(request: HttpRequest, ctx: Context) -> HttpResponse:
     values = _posted(request, ("insz", "role", "first_name", "last_name"), 150)
     try:
@@ -173,7 +198,7 @@ def grant(request: HttpRequest, ctx: Context) -> HttpResponse:
 
 
 @manager_view
-@require_POST
+@form_target("web:access_users")
 def change_role(request: HttpRequest, ctx: Context, access_id: int) -> HttpResponse:
     access = _access(ctx, access_id)
     try:
@@ -186,7 +211,7 @@ def change_role(request: HttpRequest, ctx: Context, access_id: int) -> HttpRespo
 
 
 @manager_view
-@require_POST
+@form_target("web:access_users")
 def revoke(request: HttpRequest, ctx: Context, access_id: int) -> HttpResponse:
     access = _access(ctx, access_id)
     try:
@@ -236,7 +261,7 @@ def mandates(request: HttpRequest, ctx: Context) -> HttpResponse:
 
 
 @manager_view
-@require_POST
+@form_target("web:access_mandates")
 def mandate_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     values = _posted(request, ("enterprise_number", "start_date", "end_date"), 20)
     errors = {}
@@ -265,9 +290,7 @@ def mandate_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     return _mandates_page(request, ctx, errors=errors, values=values, status=422)
 
 
-@manager_view
-@require_POST
-def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResponse:
+def _mandate(ctx: Context, mandate_id: int) -> Mandate:
     mandate = (
         Mandate.objects.filter(pk=mandate_id, employer=ctx.employer)
         .select_related("mandatary", "employer")
@@ -275,6 +298,18 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
     )
     if mandate is None:
         raise Http404
+    return mandate
+
+
+@manager_view
+def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResponse:
+    """GET: the question "end this mandate?" (the row's button asks it, with the end date
+    typed there); POST, the answer: the mandate ends."""
+    mandate = _mandate(ctx, mandate_id)
+    if request.method in ("GET", "HEAD"):
+        return _confirm_mandate_end(request, ctx, mandate)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     try:
         end = _parse_date(request.POST.get("end_date", "")[:20])
         services.end_mandate(ctx.caller, mandate, end)
@@ -288,12 +323,59 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
     return redirect("web:access_mandates")
 
 
+def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate: Mandate) -> HttpResponse:
+    if mandate.end_date is not None and mandate.end_date < queries.today():
+        return redirect("web:access_mandates")  # already ended: nothing to ask
+    typed = request.GET.get("end_date", "")[:20]
+    try:
+        end = _parse_date(typed)
+    except ValueError:
+        messages.error(request, ERRORS["bad-date"])
+        return redirect("web:access_mandates")
+    name = mandate.mandatary.name
+    if end is None:
+        question = _("Het mandaat van %(name)s onmiddellijk beëindigen?") % {"name": name}
+    else:
+        question = _("Het mandaat van %(name)s beëindigen op %(date)s?") % {
+            "name": name,
+            "date": date_format(end, "SHORT_DATE_FORMAT"),
+        }
+    return page(
+        request,
+        ctx,
+        "web/access_confirm.html",
+        {
+            "tab": "mandates",
+            "question": question,
+            "explanation": _(
+                "De dienstverlener verliest dan de toegang tot de gegevens van de werkgever, "
+                "online, via BATCH en via de API. Om opnieuw toegang te geven, is een nieuw "
+                "mandaat nodig."
+            ),
+            "action": reverse("web:access_mandate_end", args=[mandate.pk]),
+            "hidden": {"end_date": end.isoformat() if end else ""},
+            "confirm_label": _("Mandaat beëindigen"),
+            "cancel_url": reverse("web:access_mandates"),
+            "testid": "confirm-end-mandate",
+        },
+    )
+
+
 # --- API clients ---------------------------------------------------------------------
 #
 # The API clients of an organisation the user manages: the chosen employer (its access
 # managers, under /app/access/api-clients/), or a mandatary (its members with the role
 # ``manage``, under /app/mandataries/<id>/api-clients/). To anyone else the clients of
 # an organisation do not exist (404).
+#
+# A new client's secret is known only when it is created (it is stored hashed). The
+# form's POST creates the client, keeps the secret in the session and redirects to the
+# list, whose next GET takes it out of the session and shows it once (POST-redirect-GET):
+# reloading the page, or going back and forth, neither creates another client nor shows
+# the secret again.
+
+SCOPE_LABELS = {"read": gettext_lazy("Raadplegen"), "declare": gettext_lazy("Aangeven")}
+_NEW_SECRET_KEY = "fla_new_api_client"
 
 
 def _managed_mandatary(request: HttpRequest, mandatary_id: int) -> Mandatary:
@@ -333,39 +415,77 @@ def _context_if_any(request: HttpRequest) -> Context | None:
     )
 
 
-def _clients_page(request, ctx, *, errors=None, values=None, created=None, status=200):
-    clients = ApiClient.objects.filter(employer=ctx.employer).select_related("application")
-    response = page(
+def _mandatary_page(request, mandatary, template, data, status=200):
+    """A page of a mandatary's managers, with the employer's header and menu if the user
+    works on an employer, else with the mandatary's own menu."""
+    data = {
+        "mandatary": mandatary,
+        "managed_mandataries": list(services.managed_mandataries(caller_for(request))),
+        **data,
+    }
+    ctx = _context_if_any(request)
+    if ctx is None:
+        return render(request, template, data, status=status)
+    return page(request, ctx, template, data, status=status)
+
+
+def _owner_key(*, employer=None, mandatary=None) -> str:
+    return f"employer:{employer.pk}" if employer is not None else f"mandatary:{mandatary.pk}"
+
+
+def _keep_secret(request: HttpRequest, owner: str, new) -> None:
+    request.session[_NEW_SECRET_KEY] = {
+        "owner": owner,
+        "name": new.client.name,
+        "client_id": new.client_id,
+        "client_secret": new.client_secret,
+    }
+
+
+def _take_secret(request: HttpRequest, owner: str) -> dict | None:
+    """The secret of the client just created for ``owner``, once: it leaves the session
+    with the first list page shown after the creation, whichever organisation's."""
+    if request.method != "GET":
+        return None
+    kept = request.session.pop(_NEW_SECRET_KEY, None)
+    if not isinstance(kept, dict) or kept.get("owner") != owner:
+        return None
+    return kept
+
+
+def _client_rows(clients) -> list[ApiClient]:
+    rows = list(clients.select_related("application"))
+    for client in rows:
+        client.scope_labels = [
+            SCOPE_LABELS[scope] for scope in ("read", "declare") if scope in client.scope_set
+        ]
+    return rows
+
+
+def _clients_page(request, ctx, *, errors=None, values=None, status=200):
+    return page(
         request,
         ctx,
         "web/access_clients.html",
         {
-            "clients": clients,
+            "clients": _client_rows(ApiClient.objects.filter(employer=ctx.employer)),
             "errors": errors or {},
             "values": values or {"scopes": ["read", "declare"]},
-            "created": created,
+            "created": _take_secret(request, _owner_key(employer=ctx.employer)),
             "tab": "clients",
         },
         status=status,
     )
-    return response
 
 
-def _mandatary_clients_page(
-    request, mandatary, *, errors=None, values=None, created=None, status=200
-):
+def _mandatary_clients_page(request, mandatary, *, errors=None, values=None, status=200):
     data = {
-        "mandatary": mandatary,
-        "managed_mandataries": list(services.managed_mandataries(caller_for(request))),
-        "clients": ApiClient.objects.filter(mandatary=mandatary).select_related("application"),
+        "clients": _client_rows(ApiClient.objects.filter(mandatary=mandatary)),
         "errors": errors or {},
         "values": values or {"scopes": ["read", "declare"]},
-        "created": created,
+        "created": _take_secret(request, _owner_key(mandatary=mandatary)),
     }
-    ctx = _context_if_any(request)
-    if ctx is None:
-        return render(request, "web/access_clients.html", data, status=status)
-    return page(request, ctx, "web/access_clients.html", data, status=status)
+    return _mandatary_page(request, mandatary, "web/access_clients.html", data, status=status)
 
 
 def _client_values(request: HttpRequest) -> dict:
@@ -375,14 +495,34 @@ def _client_values(request: HttpRequest) -> dict:
     }
 
 
+def _confirm_revoke(client: ApiClient, action: str, cancel_url: str) -> dict:
+    if not client.active:
+        return {}
+    return {
+        "question": _("API-client %(name)s intrekken?") % {"name": client.name},
+        "explanation": _(
+            "De toepassing met client_id %(client_id)s krijgt dan geen toegang meer: haar "
+            "tokens werken onmiddellijk niet meer. Dit kan niet ongedaan gemaakt worden; "
+            "daarna is een nieuwe API-client nodig, met een nieuw geheim."
+        )
+        % {"client_id": client.client_id},
+        "action": action,
+        "hidden": {},
+        "confirm_label": _("API-client intrekken"),
+        "cancel_url": cancel_url,
+        "testid": "confirm-revoke-client",
+    }
+
+
 @manager_view
+@never_cache
 def clients(request: HttpRequest, ctx: Context) -> HttpResponse:
     return _clients_page(request, ctx)
 
 
-@require_POST
-@never_cache
 @manager_view
+@form_target("web:access_clients")
+@never_cache
 def client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     values = _client_values(request)
     try:
@@ -393,28 +533,42 @@ def client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
         return _clients_page(
             request, ctx, errors={exc.zone: ERRORS[exc.code]}, values=values, status=422
         )
-    # The secret is shown in this answer only: it is stored hashed and never again readable.
-    return _clients_page(request, ctx, created=new)
+    _keep_secret(request, _owner_key(employer=ctx.employer), new)
+    return redirect("web:access_clients")
 
 
-@require_POST
 @manager_view
 def client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
-    if not ApiClient.objects.filter(pk=client_pk, employer=ctx.employer).exists():
+    """GET: the question "revoke this client?"; POST, the answer: the client is revoked."""
+    client = (
+        ApiClient.objects.filter(pk=client_pk, employer=ctx.employer)
+        .select_related("application")
+        .first()
+    )
+    if client is None:
         raise Http404
+    if request.method in ("GET", "HEAD"):
+        action = reverse("web:access_client_revoke", args=[client.pk])
+        data = _confirm_revoke(client, action, reverse("web:access_clients"))
+        if not data:
+            return redirect("web:access_clients")
+        return page(request, ctx, "web/access_confirm.html", {"tab": "clients", **data})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     client = services.revoke_api_client(ctx.caller, ctx.employer, client_pk)
     messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
     return redirect("web:access_clients")
 
 
 @mandatary_manager_view
+@never_cache
 def mandatary_clients(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
     return _mandatary_clients_page(request, mandatary)
 
 
-@require_POST
-@never_cache
 @mandatary_manager_view
+@form_target(lambda mandatary: reverse("web:mandatary_clients", args=[mandatary.pk]))
+@never_cache
 def mandatary_client_new(request: HttpRequest, mandatary: Mandatary) -> HttpResponse:
     values = _client_values(request)
     try:
@@ -425,20 +579,34 @@ def mandatary_client_new(request: HttpRequest, mandatary: Mandatary) -> HttpResp
         return _mandatary_clients_page(
             request, mandatary, errors={exc.zone: ERRORS[exc.code]}, values=values, status=422
         )
-    # As for an employer's client: the secret is shown in this answer only.
-    return _mandatary_clients_page(request, mandatary, created=new)
+    # As for an employer's client: the list shows the secret once.
+    _keep_secret(request, _owner_key(mandatary=mandatary), new)
+    return redirect("web:mandatary_clients", mandatary_id=mandatary.pk)
 
 
-@require_POST
 @mandatary_manager_view
 def mandatary_client_revoke(
     request: HttpRequest, mandatary: Mandatary, client_pk: int
 ) -> HttpResponse:
-    if not ApiClient.objects.filter(pk=client_pk, mandatary=mandatary).exists():
+    client = (
+        ApiClient.objects.filter(pk=client_pk, mandatary=mandatary)
+        .select_related("application")
+        .first()
+    )
+    if client is None:
         raise Http404
+    back = reverse("web:mandatary_clients", args=[mandatary.pk])
+    if request.method in ("GET", "HEAD"):
+        action = reverse("web:mandatary_client_revoke", args=[mandatary.pk, client.pk])
+        data = _confirm_revoke(client, action, back)
+        if not data:
+            return redirect(back)
+        return _mandatary_page(request, mandatary, "web/access_confirm.html", data)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     client = services.revoke_mandatary_api_client(caller_for(request), mandatary, client_pk)
     messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
-    return redirect("web:mandatary_clients", mandatary_id=mandatary.pk)
+    return redirect(back)
 
 
 # --- audit history -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-/* FLA online application: charts from json_script data, and a select-all checkbox.
+/* FLA online application: charts from json_script data, a select-all checkbox, copy buttons.
    No inline script anywhere: pages pass data through data- attributes and json_script. */
 (function () {
   "use strict";
@@ -55,7 +55,26 @@
     });
   }
 
-  function init(root) { drawCharts(root); bindSelectAll(root); }
+  // "Copy" buttons (the secret of a new API client): hidden in the page, shown only where
+  // the browser can copy; without them the text can still be selected and copied.
+  function bindCopy(root) {
+    if (!navigator.clipboard || !window.isSecureContext) { return; }
+    (root || document).querySelectorAll("button[data-copy]").forEach(function (button) {
+      if (button.dataset.bound) { return; }
+      var source = document.getElementById(button.dataset.copy);
+      if (!source) { return; }
+      button.dataset.bound = "1";
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var status = button.parentNode.querySelector(".copy-status");
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          if (status) { status.textContent = button.dataset.copied || ""; }
+        });
+      });
+    });
+  }
+
+  function init(root) { drawCharts(root); bindSelectAll(root); bindCopy(root); }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
