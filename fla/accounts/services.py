@@ -310,8 +310,7 @@ def _client_state(client) -> dict[str, Any]:
 
 
 def _create_client(caller: Caller, *, name: str, scopes: list[str], **owner):
-    from fla.api.models import ApiClient
-    from fla.api.services import ApiClientError, create_client
+    from fla.api.services import ApiClientError, ClientNameTaken, create_client
 
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -319,20 +318,6 @@ def _create_client(caller: Caller, *, name: str, scopes: list[str], **owner):
     if not scopes or any(s not in ("read", "declare") for s in scopes):
         raise AccessError("client-scopes", "scopes")
     with transaction.atomic():
-        # Two active clients of one organisation never share a name (compared without
-        # case): the list, its buttons and the history tell them apart by it. The owner's
-        # row is locked so that two managers creating at once cannot both pass the check.
-        [(field, organisation)] = owner.items()
-        list(
-            type(organisation)
-            .objects.select_for_update()
-            .filter(pk=organisation.pk)
-            .values_list("pk", flat=True)
-        )
-        if ApiClient.objects.filter(
-            name__iexact=name, revoked_at__isnull=True, **{field: organisation}
-        ).exists():
-            raise AccessError("client-name-taken", "name")
         try:
             new = create_client(
                 name=name,
@@ -340,6 +325,8 @@ def _create_client(caller: Caller, *, name: str, scopes: list[str], **owner):
                 created_by=User.objects.filter(pk=caller.user_id).first(),
                 **owner,
             )
+        except ClientNameTaken:
+            raise AccessError("client-name-taken", "name") from None
         except ApiClientError:
             raise AccessError("client-name", "name") from None
         _record(

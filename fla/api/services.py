@@ -20,6 +20,10 @@ class ApiClientError(ValueError):
     """The request to create or revoke a client cannot be carried out."""
 
 
+class ClientNameTaken(ApiClientError):
+    """An active client of the same organisation has that name already."""
+
+
 @dataclass(frozen=True)
 class NewClient:
     """A client just created. ``client_secret`` is only ever known here: show it once."""
@@ -48,7 +52,17 @@ def create_client(
     if unknown or not wanted:
         raise ApiClientError(f"Scopes must be among {', '.join(SCOPES)}.")
     secret = generate_client_secret()
+    owner = {"employer": employer} if employer is not None else {"mandatary": mandatary}
     with transaction.atomic():
+        # Two active clients of one organisation never share a name (compared without
+        # case): the lists, their buttons and the history tell them apart by it. The
+        # owner's row is locked so that two creations at once cannot both pass the check.
+        [(field, organisation)] = owner.items()
+        list(type(organisation).objects.select_for_update().filter(pk=organisation.pk)
+             .values_list("pk", flat=True))
+        if ApiClient.objects.filter(name__iexact=name, revoked_at__isnull=True,
+                                    **{field: organisation}).exists():
+            raise ClientNameTaken(f"An active client of this organisation is named {name!r}.")
         application = Application(
             name=name,
             client_type=Application.CLIENT_CONFIDENTIAL,

@@ -42,7 +42,7 @@ def test_client_credentials_give_a_short_lived_scoped_token(world):
 
 
 def test_a_client_gets_only_the_scopes_it_was_registered_with(world):
-    new = create_client(name="Reporting", employer=world.own.employer, scopes=["read"])
+    new = create_client(name="Reporting only", employer=world.own.employer, scopes=["read"])
     assert ask_token(new.client_id, new.client_secret).json()["scope"] == "read"
     assert ask_token(new.client_id, new.client_secret, "read declare").status_code == 400
     full = create_client(name="Full", employer=world.own.employer)
@@ -185,3 +185,19 @@ def test_management_command_creates_lists_and_revokes(world):
         stdout=out,
     )
     assert "client_secret: " in out.getvalue()
+
+
+def test_two_active_clients_of_one_organisation_never_share_a_name(world):
+    """Whatever registers them (the online application or the command line)."""
+    employer = world.own.employer
+    create_client(name="Payroll", employer=employer)
+    for name in ("Payroll", " payroll "):
+        with pytest.raises(ApiClientError):
+            create_client(name=name, employer=employer)
+    args = ["api_client", "create", "--employer", employer.enterprise_number, "--name", "PAYROLL"]
+    with pytest.raises(CommandError):
+        call_command(*args, stdout=io.StringIO())
+    # another organisation may, and so may this one once the first is revoked
+    create_client(name="Payroll", employer=world.foreign.employer)
+    revoke_client(ApiClient.objects.get(employer=employer, name="Payroll").application.client_id)
+    create_client(name="Payroll", employer=employer)
