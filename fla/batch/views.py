@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseGone
+from django.shortcuts import redirect
 from django.shortcuts import render as django_render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -95,10 +96,31 @@ def upload(request):
             context["missing"] = True
         else:
             with upload.open("rb") as stream:
-                context["receipt"] = receive(_caller(request), stream, production=production)
-        status = 200 if context.get("receipt") and context["receipt"].accepted else 400
-        return render(request, "batch/upload.html", context, status=status)
+                receipt = receive(_caller(request), stream, production=production)
+            if receipt.accepted:
+                # POST-redirect-GET: reloading the receipt must not send the file again
+                # (refused then as a duplicate reference, though it was accepted).
+                return redirect("batch:receipt", file_id=receipt.file_id)
+            context["receipt"] = receipt  # rejected: nothing was stored, nothing to resend
+        return render(request, "batch/upload.html", context, status=400)
     return render(request, "batch/upload.html", context)
+
+
+@login_required
+def receipt(request, file_id: int):
+    """The receipt of an accepted file, where its upload redirects to; the form under it
+    takes the next file."""
+    batch = _file(request, file_id)
+    accepted = Receipt(
+        accepted=True,
+        file_id=batch.pk,
+        reference=batch.reference,
+        sender=batch.sender,
+        environment=batch.environment,
+        declarations=batch.total,
+        size_bytes=batch.size_bytes,
+    )
+    return render(request, "batch/upload.html", {"receipt": accepted})
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.test import Client
 
 from fla.batch import views
 from fla.batch.models import BatchFile
+from tests.factories import make_user
 
 CAP = 100_000
 BIG = 20 * 1024 * 1024
@@ -84,8 +85,9 @@ def test_a_file_under_the_cap_goes_through_whole(world, settings, spooled):
         "/batch/upload/",
         {"csrfmiddlewaretoken": token, "file": upload, "environment": "production"},
     )
-    assert response.status_code == 200 and b'data-testid="file-id"' in response.content
-    assert BatchFile.objects.get().size_bytes == len(data)
+    batch = BatchFile.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/batch/{batch.pk}/receipt/"
+    assert batch.size_bytes == len(data)
 
 
 def test_the_upload_still_needs_the_csrf_token(world, settings):
@@ -94,3 +96,44 @@ def test_the_upload_still_needs_the_csrf_token(world, settings):
     upload = io.BytesIO(b"x" * (CAP + 1))
     upload.name = "big.xml"
     assert client.post("/batch/upload/", {"file": upload}).status_code == 403
+
+
+def test_an_accepted_upload_redirects_to_its_receipt_so_a_reload_sends_nothing(world, client):
+    """POST-redirect-GET: reloading the receipt (F5) read it again; it sent the file again,
+    which was then refused as a duplicate reference though it had been accepted."""
+    client.force_login(world.user)
+    upload = io.BytesIO(world.file("PRG-1"))
+    upload.name = "file.xml"
+    response = client.post("/batch/upload/", {"file": upload, "environment": "production"})
+    batch = BatchFile.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/batch/{batch.pk}/receipt/"
+    for _reload in range(2):
+        page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="nl")
+        body = page.content.decode()
+        assert page.status_code == 200
+        assert "aanvaard voor verwerking" in body and "geweigerd" not in body
+        assert f'data-testid="file-id">{batch.pk}<' in body and "PRG-1" in body
+        # The form under the receipt takes the next file, not this URL.
+        assert 'action="/batch/upload/"' in body
+    assert BatchFile.objects.count() == 1
+
+
+def test_a_receipt_is_read_by_the_senders_organisation_only(world, client):
+    client.force_login(world.user)
+    upload = io.BytesIO(world.file("PRG-2"))
+    upload.name = "file.xml"
+    client.post("/batch/upload/", {"file": upload, "environment": "production"})
+    batch = BatchFile.objects.get()
+    client.force_login(make_user())
+    assert client.get(f"/batch/{batch.pk}/receipt/").status_code == 404
+
+
+def test_a_rejected_upload_answers_in_place(world, client):
+    """Nothing was stored: the rejection is the form's answer, with no redirect."""
+    client.force_login(world.user)
+    upload = io.BytesIO(b"<batch_file>")
+    upload.name = "bad.xml"
+    response = client.post("/batch/upload/", {"file": upload, "environment": "production"})
+    assert response.status_code == 400 and b'data-testid="receipt"' in response.content
+    assert not BatchFile.objects.exists()
