@@ -10,6 +10,7 @@ sender or a duplicate reference stops the upload before the rest is read.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -433,10 +434,29 @@ def _classify(
     return _syntax_error(exc, position)
 
 
-def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
+# lxml's feed parser words a syntax error "line 13: b'Opening and ending tag mismatch:
+# title line 13 and titl\\xc3\\xa9'": libxml2's bytes as Python writes them, after a line
+# the receipt gives on its own.
+_FEED_ERROR = re.compile(r"^line \d+: (b(['\"]).*\2)$", re.DOTALL)
+
+
+def _detail(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's words of a syntax error, as readable text."""
     message = str(exc.msg if hasattr(exc, "msg") else exc)
     message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
-    reason = _("Geen welgevormde XML: %(detail)s") % {"detail": message}
+    match = _FEED_ERROR.match(message.strip())
+    if match:
+        try:
+            raw = ast.literal_eval(match.group(1))
+        except (ValueError, SyntaxError):
+            raw = None
+        if isinstance(raw, bytes):
+            message = raw.decode("utf-8", errors="replace")
+    return message.strip()
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
+    reason = _("Geen welgevormde XML: %(detail)s") % {"detail": _detail(exc)}
     if exc.position and exc.position[0]:
         line, column = exc.position
         return Rejected(
