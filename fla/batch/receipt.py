@@ -68,6 +68,27 @@ def wrong_sender(sender: str) -> ReceiptError:
     return ReceiptError("wrong_sender", reason, zone="sender")
 
 
+def read_only_sender(sender: str) -> ReceiptError:
+    """The caller belongs to the sender organisation, but may only read its data."""
+    reason = _(
+        "Je hebt alleen leestoegang tot de afzender %(sender)s: je mag geen bestanden "
+        "sturen voor die organisatie. Vraag de toegangsbeheerder om het recht om aan te geven."
+    ) % {"sender": sender}
+    return ReceiptError("wrong_sender", reason, zone="sender")
+
+
+def employer_not_mandatary_sender(sender: str, mandataries: list[str]) -> ReceiptError:
+    """A member of a social secretariat named as sender an employer it may not declare
+    for: a secretariat sends its files under its own enterprise number."""
+    reason = _(
+        "Je mag geen bestanden sturen voor de afzender %(sender)s: je hebt geen toegang om "
+        "aan te geven voor die werkgever. Een sociaal secretariaat vermeldt zijn eigen "
+        "ondernemingsnummer als afzender (%(own)s); het bestand geldt dan voor de werkgevers "
+        "waarvoor het een actief mandaat heeft."
+    ) % {"sender": sender, "own": ", ".join(mandataries)}
+    return ReceiptError("wrong_sender", reason, zone="sender")
+
+
 def wrong_environment(test_file: bool) -> ReceiptError:
     if test_file:
         reason = _("Een testbestand werd naar productie gestuurd.")

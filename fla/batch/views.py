@@ -22,6 +22,7 @@ from fla.batch.services import (
     checked_in_parts,
     files_for,
     findings_of,
+    may_send,
     receive,
 )
 from fla.batch.uploads import upload_too_large
@@ -74,13 +75,18 @@ def file_list(request):
     files = list(page.object_list)
     for file in files:
         file.environment_label = _label(ENVIRONMENT_LABELS, file.environment)
-    return render(request, "batch/list.html", {"page": page, "files": files})
+    context = {"page": page, "files": files, "may_send": may_send(_caller(request))}
+    return render(request, "batch/list.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request):
     context: dict = {}
+    if not may_send(_caller(request)):
+        # Read access only: no form to fill in for a file that would be refused.
+        status = 403 if request.method == "POST" else 200
+        return render(request, "batch/upload.html", {"read_only": True}, status=status)
     if request.method == "POST":
         upload = request.FILES.get("file")
         limit = upload_too_large(request)
