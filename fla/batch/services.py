@@ -19,6 +19,7 @@ import datetime as dt
 import gc
 import json
 import logging
+import re
 import tempfile
 import threading
 import uuid
@@ -654,16 +655,19 @@ GROWING_TABLES = (
     BatchResult,
 )
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
-                 "status", "findings")  # fmt: skip
+                 "year", "status", "findings")  # fmt: skip
+_YEAR = re.compile(r"[0-9]{1,4}")
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
     """One BatchResult row, in the order of RESULT_FIELDS, but for the findings."""
     data = declaration.data
     reference = data.get("reference", "") if declaration.kind == "training" else ""
+    year = str(data.get("year", "") or "").strip() if declaration.kind != "training" else ""
     return (batch.pk, declaration.position, declaration.kind[:16],
             str(declaration.employer)[:16], str(reference or "")[:64],
-            str(data.get("insz", "") or "")[:16], outcome.status)  # fmt: skip
+            str(data.get("insz", "") or "")[:16],
+            int(year) if _YEAR.fullmatch(year) else None, outcome.status)  # fmt: skip
 
 
 def _findings_json(findings: list[Finding]) -> list[dict]:

@@ -12,7 +12,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from fla.accounts.access import Caller
+from fla.accounts.access import READ, Caller
 from fla.batch.models import BatchFile, BatchStatus
 from fla.batch.receipt import ReceiptError
 from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
@@ -27,7 +27,9 @@ from fla.batch.services import (
 )
 from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
+from fla.core.identifiers import checked_insz, mask_insz
 from fla.web.current import current_context
+from fla.workers.models import Worker
 
 # What the pages show for the codes of a file and its results, in the user's language
 # (the notification XML keeps the codes).
@@ -138,12 +140,14 @@ def detail(request, file_id: int):
     if only in {"accepted", "accepted_with_warnings", "rejected"}:
         results = results.filter(status=only)
     page = Paginator(results, 100).get_page(request.GET.get("page"))
+    names = _known_names(_caller(request), page.object_list)
     rows = [
         (
             result,
             _label(KIND_LABELS, result.kind),
             _label(RESULT_LABELS, result.status),
             findings_of(result, language),
+            _about(result, names),
         )
         for result in page.object_list
     ]
@@ -159,6 +163,29 @@ def detail(request, file_id: int):
         "checked_in_parts": checked_in_parts(batch),
     }
     return render(request, "batch/detail.html", context)
+
+
+def _known_names(caller: Caller, results) -> dict[str, str]:
+    """The names of the workers the results name, by INSZ: those the user may read (ever
+    employed by an employer he may read), as the worker pages would show them."""
+    numbers = {checked_insz(r.insz) for r in results if r.insz} - {None}
+    if not numbers:
+        return {}
+    workers = Worker.objects.filter(
+        insz__in=numbers, employments__employer_id__in=caller.employer_ids(READ)
+    ).values_list("insz", "first_name", "last_name")
+    return {insz: f"{first} {last}".strip() for insz, first, last in workers.distinct()}
+
+
+def _about(result, names: dict[str, str]) -> dict:
+    """What identifies a result's declaration beside its reference: the worker (his
+    name where known, the INSZ masked) and the year. Never the whole INSZ."""
+    insz = checked_insz(result.insz) if result.insz else None
+    return {
+        "name": names.get(insz, "") if insz else "",
+        "insz": mask_insz(result.insz) if result.insz else "",
+        "year": result.year,
+    }
 
 
 @login_required
