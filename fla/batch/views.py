@@ -161,8 +161,25 @@ def detail(request, file_id: int):
         # sender gets a sentence, the operators (staff) the text; it is in the log too.
         "technical_error": batch.error if request.user.is_staff else "",
         "checked_in_parts": checked_in_parts(batch),
+        "no_results": _no_results(batch, only),
     }
     return render(request, "batch/detail.html", context)
+
+
+def _no_results(batch: BatchFile, only: str | None) -> str:
+    """What the results table says when it has no row: "not yet" only while the file
+    is being processed; once it has ended, that the filter found none."""
+    if batch.status in (BatchStatus.RECEIVED, BatchStatus.PROCESSING):
+        return _("Nog geen resultaten.")
+    if batch.erased_at:
+        return _("Het resultaat per aangifte werd gewist na de bewaartermijn.")
+    if only == "rejected":
+        return _("Geen geweigerde aangiften.")
+    if only == "accepted_with_warnings":
+        return _("Geen aangiften met waarschuwingen.")
+    if only == "accepted":
+        return _("Geen aanvaarde aangiften.")
+    return _("Geen resultaten.")
 
 
 def _known_names(caller: Caller, results) -> dict[str, str]:

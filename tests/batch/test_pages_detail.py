@@ -230,3 +230,30 @@ def test_a_worker_the_user_may_not_read_is_not_named(world, web):
     services.process(batch.pk)
     body = web.get(f"/batch/{batch.pk}/").content.decode()
     assert "Geheim" not in body and f"{stranger.insz[:6]}*****" in body
+
+
+@pytest.mark.parametrize(
+    "only,zones,expected",
+    [
+        ("rejected", {}, "Geen geweigerde aangiften."),  # accepted with a warning
+        ("accepted_with_warnings", {"kind": "x"}, "Geen aangiften met waarschuwingen."),
+    ],
+)
+def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(
+    world, web, only, zones, expected
+):
+    batch = _received(world, [world.training("T1", **zones)])
+    url = f"/batch/{batch.pk}/?status={only}"
+    # While it is processed, nothing is there yet.
+    assert "Nog geen resultaten." in web.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    services.process(batch.pk)
+    body = web.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert f'data-testid="no-results">{expected}</td>' in body
+    assert "Nog geen resultaten." not in body
+
+
+def test_an_empty_filter_in_english(world, web):
+    batch = _received(world)
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/?status=rejected", HTTP_ACCEPT_LANGUAGE="en")
+    assert 'data-testid="no-results">No rejected declarations.</td>' in body.content.decode()
