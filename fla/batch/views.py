@@ -84,34 +84,35 @@ def file_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request):
-    context: dict = {}
-    if not may_send(_caller(request)):
+    caller = _caller(request)
+    if not may_send(caller):
         # Read access only: no form to fill in for a file that would be refused.
         status = 403 if request.method == "POST" else 200
         return render(request, "batch/upload.html", {"read_only": True}, status=status)
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        limit = upload_too_large(request)
-        if limit is not None:
-            # Stopped while it was read (fla.batch.uploads): the receipt's own rejection.
-            reason = _("Het bestand is groter dan de limiet van %(limit)s bytes.") % {
-                "limit": limit
-            }
-            receipt = Receipt(accepted=False, errors=[ReceiptError("too_large", reason)])
-            return render(request, "batch/upload.html", {"receipt": receipt}, status=413)
-        production = request.POST.get("environment", "production") != "test"
-        if upload is None:
-            context["missing"] = True
-        else:
-            with upload.open("rb") as stream:
-                receipt = receive(_caller(request), stream, production=production)
-            if receipt.accepted:
-                # POST-redirect-GET: reloading the receipt must not send the file again
-                # (refused then as a duplicate reference, though it was accepted).
-                return redirect("batch:receipt", file_id=receipt.file_id)
-            context["receipt"] = receipt  # rejected: nothing was stored, nothing to resend
+    if request.method != "POST":
+        return render(request, "batch/upload.html", {"environment": "production"})
+    # The form sends the environment before the file, so it is known, and shown chosen
+    # again, also when the upload was stopped for its size.
+    test = request.POST.get("environment") == "test"
+    context: dict = {"environment": "test" if test else "production"}
+    limit = upload_too_large(request)
+    if limit is not None:
+        # Stopped while it was read (fla.batch.uploads): the receipt's own rejection.
+        reason = _("Het bestand is groter dan de limiet van %(limit)s bytes.") % {"limit": limit}
+        context["receipt"] = Receipt(accepted=False, errors=[ReceiptError("too_large", reason)])
+        return render(request, "batch/upload.html", context, status=413)
+    upload = request.FILES.get("file")
+    if upload is None:
+        context["missing"] = True
         return render(request, "batch/upload.html", context, status=400)
-    return render(request, "batch/upload.html", context)
+    with upload.open("rb") as stream:
+        receipt = receive(caller, stream, production=not test)
+    if receipt.accepted:
+        # POST-redirect-GET: reloading the receipt must not send the file again
+        # (refused then as a duplicate reference, though it was accepted).
+        return redirect("batch:receipt", file_id=receipt.file_id)
+    context["receipt"] = receipt  # rejected: nothing was stored, nothing to resend
+    return render(request, "batch/upload.html", context, status=400)
 
 
 @login_required
@@ -128,7 +129,8 @@ def receipt(request, file_id: int):
         declarations=batch.total,
         size_bytes=batch.size_bytes,
     )
-    return render(request, "batch/upload.html", {"receipt": accepted})
+    context = {"receipt": accepted, "environment": batch.environment}
+    return render(request, "batch/upload.html", context)
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.files import uploadhandler
@@ -137,3 +138,34 @@ def test_a_rejected_upload_answers_in_place(world, client):
     response = client.post("/batch/upload/", {"file": upload, "environment": "production"})
     assert response.status_code == 400 and b'data-testid="receipt"' in response.content
     assert not BatchFile.objects.exists()
+
+
+def _checked(body: str) -> str:
+    (value,) = re.findall(r'name="environment" value="(\w+)" checked', body)
+    return value
+
+
+def test_the_chosen_environment_stays_chosen_after_a_rejection(world, client):
+    client.force_login(world.user)
+    assert _checked(client.get("/batch/upload/").content.decode()) == "production"
+    upload = io.BytesIO(world.file(environment="production"))  # to test: wrong_environment
+    upload.name = "file.xml"
+    response = client.post("/batch/upload/", {"file": upload, "environment": "test"})
+    assert response.status_code == 400 and 'data-code="wrong_environment"' in response.content.decode()
+    assert _checked(response.content.decode()) == "test"
+    missing = client.post("/batch/upload/", {"environment": "test"})
+    assert _checked(missing.content.decode()) == "test"
+
+
+def test_the_environment_comes_before_the_file_so_a_too_large_upload_keeps_it(
+    world, settings, client
+):
+    client.force_login(world.user)
+    form = client.get("/batch/upload/").content.decode()
+    assert form.index('name="environment"') < form.index('name="file"')
+    settings.FLA_MAX_BATCH_BYTES = CAP
+    upload = io.BytesIO(b"x" * (CAP + 1))
+    upload.name = "big.xml"
+    # As a browser sends the form: its fields in their order.
+    response = client.post("/batch/upload/", {"environment": "test", "file": upload})
+    assert response.status_code == 413 and _checked(response.content.decode()) == "test"
