@@ -257,3 +257,20 @@ def test_an_empty_filter_in_english(world, web):
     services.process(batch.pk)
     body = web.get(f"/batch/{batch.pk}/?status=rejected", HTTP_ACCEPT_LANGUAGE="en")
     assert 'data-testid="no-results">No rejected declarations.</td>' in body.content.decode()
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("nl", "Dubbele referentie T1 in dezelfde indiening."),
+        ("fr", "Référence T1 en double dans le même envoi."),
+        ("de", "Doppelte Referenz T1 in derselben Einreichung."),
+        ("en", "Duplicate reference T1 in the same submission."),
+    ],
+)
+def test_a_reference_used_twice_in_a_file_is_said_so(world, web, language, text):
+    """E022 is about the file (or the API request), not about one declaration."""
+    batch = _received(world, [world.training("T1"), world.training("T1", title="Again")])
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert text in body
