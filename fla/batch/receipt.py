@@ -57,6 +57,20 @@ class ReceiptError:
         return {"code": self.code, "line": self.line, "column": self.column, "reason": self.reason}
 
 
+def too_large(limit: int, line: int | None = None, column: int | None = None) -> ReceiptError:
+    """A file larger than ``limit`` bytes: said in GB or MB where the limit is a whole
+    number of them (the default, 2 GB), else in bytes."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2)):
+        if limit >= size and limit % size == 0:
+            reason = _("Het bestand is groter dan de limiet van %(limit)s.") % {
+                "limit": f"{limit // size} {unit}"
+            }
+            break
+    else:
+        reason = _("Het bestand is groter dan de limiet van %(limit)s bytes.") % {"limit": limit}
+    return ReceiptError("too_large", reason, line, column)
+
+
 # The reasons of the checks of the header, made by fla.batch.services.receive.
 
 
@@ -350,15 +364,7 @@ def scan(
         if data:
             result.size += len(data)
             if result.size > max_bytes:
-                raise Rejected(
-                    ReceiptError(
-                        "too_large",
-                        _("Het bestand is groter dan de limiet van %(limit)s bytes.")
-                        % {"limit": max_bytes},
-                        position.line,
-                        position.column,
-                    )
-                )
+                raise Rejected(too_large(max_bytes, position.line, position.column))
             sink.write(data)
         if not prolog.done:
             data = prolog.feed(data, complete=eof)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from fla.accounts.access import READ, Caller
 from fla.batch.models import BatchFile, BatchStatus
-from fla.batch.receipt import ReceiptError
+from fla.batch.receipt import too_large
 from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
 from fla.batch.services import (
     ERASED,
@@ -98,8 +98,7 @@ def upload(request):
     limit = upload_too_large(request)
     if limit is not None:
         # Stopped while it was read (fla.batch.uploads): the receipt's own rejection.
-        reason = _("Het bestand is groter dan de limiet van %(limit)s bytes.") % {"limit": limit}
-        context["receipt"] = Receipt(accepted=False, errors=[ReceiptError("too_large", reason)])
+        context["receipt"] = Receipt(accepted=False, errors=[too_large(limit)])
         return render(request, "batch/upload.html", context, status=413)
     upload = request.FILES.get("file")
     if upload is None:

@@ -169,3 +169,51 @@ def test_the_environment_comes_before_the_file_so_a_too_large_upload_keeps_it(
     # As a browser sends the form: its fields in their order.
     response = client.post("/batch/upload/", {"environment": "test", "file": upload})
     assert response.status_code == 413 and _checked(response.content.decode()) == "test"
+
+
+def test_the_default_limit_is_said_in_gb():
+    from django.utils import translation
+
+    from fla.batch.receipt import too_large
+
+    with translation.override("nl"):
+        assert too_large(2 * 1024**3).reason == "Het bestand is groter dan de limiet van 2 GB."
+        assert too_large(5 * 1024**2).reason == "Het bestand is groter dan de limiet van 5 MB."
+        assert too_large(100_000).reason.endswith("100000 bytes.")
+    with translation.override("fr"):
+        assert too_large(2 * 1024**3).reason == "Le fichier dépasse la limite de 2 GB."
+
+
+def test_a_test_files_receipt_and_page_say_nothing_is_stored(world, client):
+    client.force_login(world.user)
+    upload = io.BytesIO(world.file(environment="test"))
+    upload.name = "file.xml"
+    response = client.post(
+        "/batch/upload/", {"environment": "test", "file": upload}, HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    batch = BatchFile.objects.get()
+    notice = "Test: de aangiften worden alleen gecontroleerd; er wordt niets opgeslagen."
+    receipt = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert notice in receipt
+    page = client.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert notice in page
+    production = io.BytesIO(world.file("P1"))
+    production.name = "p.xml"
+    client.post("/batch/upload/", {"file": production})
+    other = BatchFile.objects.get(reference="P1")
+    assert notice not in client.get(f"/batch/{other.pk}/").content.decode()
+
+
+def test_each_progress_bar_has_its_own_label_and_the_files_page_announces_it(world, client):
+    client.force_login(world.user)
+    for reference in ("L1", "L2"):
+        upload = io.BytesIO(world.file(reference))
+        upload.name = "f.xml"
+        client.post("/batch/upload/", {"file": upload})
+    first, second = BatchFile.objects.order_by("pk")
+    listing = client.get("/batch/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert f'aria-label="Voortgang bestand {first.pk}"' in listing
+    assert f'aria-label="Voortgang bestand {second.pk}"' in listing
+    page = client.get(f"/batch/{first.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'<dd aria-live="polite"><div class="batch-progress" id="progress-{first.pk}"' in page
+    assert f'aria-label="Progress of file {first.pk}"' in page
