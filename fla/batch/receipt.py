@@ -10,6 +10,7 @@ sender or a duplicate reference stops the upload before the rest is read.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,20 @@ class ReceiptError:
         return {"code": self.code, "line": self.line, "column": self.column, "reason": self.reason}
 
 
+def too_large(limit: int, line: int | None = None, column: int | None = None) -> ReceiptError:
+    """A file larger than ``limit`` bytes: said in GB or MB where the limit is a whole
+    number of them (the default, 2 GB), else in bytes."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2)):
+        if limit >= size and limit % size == 0:
+            reason = _("Het bestand is groter dan de limiet van %(limit)s.") % {
+                "limit": f"{limit // size} {unit}"
+            }
+            break
+    else:
+        reason = _("Het bestand is groter dan de limiet van %(limit)s bytes.") % {"limit": limit}
+    return ReceiptError("too_large", reason, line, column)
+
+
 # The reasons of the checks of the header, made by fla.batch.services.receive.
 
 
@@ -64,6 +79,27 @@ def wrong_sender(sender: str) -> ReceiptError:
         "Je mag geen bestanden sturen voor de afzender %(sender)s: je bent die organisatie "
         "niet of maakt er geen deel van uit."
     ) % {"sender": sender}
+    return ReceiptError("wrong_sender", reason, zone="sender")
+
+
+def read_only_sender(sender: str) -> ReceiptError:
+    """The caller belongs to the sender organisation, but may only read its data."""
+    reason = _(
+        "Je hebt alleen leestoegang tot de afzender %(sender)s: je mag geen bestanden "
+        "sturen voor die organisatie. Vraag de toegangsbeheerder om het recht om aan te geven."
+    ) % {"sender": sender}
+    return ReceiptError("wrong_sender", reason, zone="sender")
+
+
+def employer_not_mandatary_sender(sender: str, mandataries: list[str]) -> ReceiptError:
+    """A member of a social secretariat named as sender an employer it may not declare
+    for: a secretariat sends its files under its own enterprise number."""
+    reason = _(
+        "Je mag geen bestanden sturen voor de afzender %(sender)s: je hebt geen toegang om "
+        "aan te geven voor die werkgever. Een sociaal secretariaat vermeldt zijn eigen "
+        "ondernemingsnummer als afzender (%(own)s); het bestand geldt dan voor de werkgevers "
+        "waarvoor het een actief mandaat heeft."
+    ) % {"sender": sender, "own": ", ".join(mandataries)}
     return ReceiptError("wrong_sender", reason, zone="sender")
 
 
@@ -328,15 +364,7 @@ def scan(
         if data:
             result.size += len(data)
             if result.size > max_bytes:
-                raise Rejected(
-                    ReceiptError(
-                        "too_large",
-                        _("Het bestand is groter dan de limiet van %(limit)s bytes.")
-                        % {"limit": max_bytes},
-                        position.line,
-                        position.column,
-                    )
-                )
+                raise Rejected(too_large(max_bytes, position.line, position.column))
             sink.write(data)
         if not prolog.done:
             data = prolog.feed(data, complete=eof)
@@ -433,10 +461,29 @@ def _classify(
     return _syntax_error(exc, position)
 
 
-def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
+# lxml's feed parser words a syntax error "line 13: b'Opening and ending tag mismatch:
+# title line 13 and titl\\xc3\\xa9'": libxml2's bytes as Python writes them, after a line
+# the receipt gives on its own.
+_FEED_ERROR = re.compile(r"^line \d+: (b(['\"]).*\2)$", re.DOTALL)
+
+
+def _detail(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's words of a syntax error, as readable text."""
     message = str(exc.msg if hasattr(exc, "msg") else exc)
     message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
-    reason = _("Geen welgevormde XML: %(detail)s") % {"detail": message}
+    match = _FEED_ERROR.match(message.strip())
+    if match:
+        try:
+            raw = ast.literal_eval(match.group(1))
+        except (ValueError, SyntaxError):
+            raw = None
+        if isinstance(raw, bytes):
+            message = raw.decode("utf-8", errors="replace")
+    return message.strip()
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, position: _Position) -> Rejected:
+    reason = _("Geen welgevormde XML: %(detail)s") % {"detail": _detail(exc)}
     if exc.position and exc.position[0]:
         line, column = exc.position
         return Rejected(

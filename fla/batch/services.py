@@ -19,6 +19,7 @@ import datetime as dt
 import gc
 import json
 import logging
+import re
 import tempfile
 import threading
 import uuid
@@ -170,7 +171,50 @@ def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, 
                 ).exists()
             ):
                 return None, mandatary
-    raise receipt_scan.Rejected(receipt_scan.wrong_sender(number))
+    raise receipt_scan.Rejected(_wrong_sender(caller, number, employer, mandatary))
+
+
+def _wrong_sender(
+    caller: Caller, number: str, employer: Employer | None, mandatary: Mandatary | None
+) -> receipt_scan.ReceiptError:
+    """Why the caller may not send for ``number``, as precisely as its access tells."""
+    if caller.employer_id is not None or caller.mandatary_id is not None:  # an API client
+        own = (employer and employer.pk == caller.employer_id) or (
+            mandatary and mandatary.pk == caller.mandatary_id
+        )
+        return (receipt_scan.read_only_sender if own else receipt_scan.wrong_sender)(number)
+    if caller.user_id is None:
+        return receipt_scan.wrong_sender(number)
+    memberships = MandataryAccess.objects.filter(user_id=caller.user_id)
+    if (employer and employer.pk in caller.employer_ids(READ)) or (
+        mandatary and memberships.filter(mandatary=mandatary).exists()
+    ):
+        return receipt_scan.read_only_sender(number)
+    if employer:
+        own = list(
+            memberships.filter(role__in=[Role.DECLARE, Role.MANAGE])
+            .order_by("mandatary__enterprise_number")
+            .values_list("mandatary__enterprise_number", flat=True)
+        )
+        if own:
+            return receipt_scan.employer_not_mandatary_sender(number, own)
+    return receipt_scan.wrong_sender(number)
+
+
+def may_send(caller: Caller) -> bool:
+    """Whether the caller may send a file for some organisation (``_sender_organisation``):
+    the upload is offered to those only."""
+    if caller.system:
+        return True
+    if DECLARE not in caller.scopes:
+        return False
+    if caller.employer_id is not None or caller.mandatary_id is not None:
+        return True
+    if caller.user_id is None:
+        return False
+    return bool(caller.employer_ids(DECLARE)) or MandataryAccess.objects.filter(
+        user_id=caller.user_id, role__in=[Role.DECLARE, Role.MANAGE]
+    ).exists()
 
 
 def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
@@ -611,16 +655,19 @@ GROWING_TABLES = (
     BatchResult,
 )
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
-                 "status", "findings")  # fmt: skip
+                 "year", "status", "findings")  # fmt: skip
+_YEAR = re.compile(r"[0-9]{1,4}")
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
     """One BatchResult row, in the order of RESULT_FIELDS, but for the findings."""
     data = declaration.data
     reference = data.get("reference", "") if declaration.kind == "training" else ""
+    year = str(data.get("year", "") or "").strip() if declaration.kind != "training" else ""
     return (batch.pk, declaration.position, declaration.kind[:16],
             str(declaration.employer)[:16], str(reference or "")[:64],
-            str(data.get("insz", "") or "")[:16], outcome.status)  # fmt: skip
+            str(data.get("insz", "") or "")[:16],
+            int(year) if _YEAR.fullmatch(year) else None, outcome.status)  # fmt: skip
 
 
 def _findings_json(findings: list[Finding]) -> list[dict]:

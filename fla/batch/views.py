@@ -6,14 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseGone
+from django.shortcuts import redirect
 from django.shortcuts import render as django_render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from fla.accounts.access import Caller
+from fla.accounts.access import READ, Caller
 from fla.batch.models import BatchFile, BatchStatus
-from fla.batch.receipt import ReceiptError
+from fla.batch.receipt import too_large
 from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
 from fla.batch.services import (
     ERASED,
@@ -21,11 +22,14 @@ from fla.batch.services import (
     checked_in_parts,
     files_for,
     findings_of,
+    may_send,
     receive,
 )
 from fla.batch.uploads import upload_too_large
 from fla.core.choices import Channel
+from fla.core.identifiers import checked_insz, mask_insz
 from fla.web.current import current_context
+from fla.workers.models import Worker
 
 # What the pages show for the codes of a file and its results, in the user's language
 # (the notification XML keeps the codes).
@@ -73,31 +77,58 @@ def file_list(request):
     files = list(page.object_list)
     for file in files:
         file.environment_label = _label(ENVIRONMENT_LABELS, file.environment)
-    return render(request, "batch/list.html", {"page": page, "files": files})
+    context = {"page": page, "files": files, "may_send": may_send(_caller(request))}
+    return render(request, "batch/list.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request):
-    context: dict = {}
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        limit = upload_too_large(request)
-        if limit is not None:
-            # Stopped while it was read (fla.batch.uploads): the receipt's own rejection.
-            reason = _("Het bestand is groter dan de limiet van %(limit)s bytes.") % {
-                "limit": limit
-            }
-            receipt = Receipt(accepted=False, errors=[ReceiptError("too_large", reason)])
-            return render(request, "batch/upload.html", {"receipt": receipt}, status=413)
-        production = request.POST.get("environment", "production") != "test"
-        if upload is None:
-            context["missing"] = True
-        else:
-            with upload.open("rb") as stream:
-                context["receipt"] = receive(_caller(request), stream, production=production)
-        status = 200 if context.get("receipt") and context["receipt"].accepted else 400
-        return render(request, "batch/upload.html", context, status=status)
+    caller = _caller(request)
+    if not may_send(caller):
+        # Read access only: no form to fill in for a file that would be refused.
+        status = 403 if request.method == "POST" else 200
+        return render(request, "batch/upload.html", {"read_only": True}, status=status)
+    if request.method != "POST":
+        return render(request, "batch/upload.html", {"environment": "production"})
+    # The form sends the environment before the file, so it is known, and shown chosen
+    # again, also when the upload was stopped for its size.
+    test = request.POST.get("environment") == "test"
+    context: dict = {"environment": "test" if test else "production"}
+    limit = upload_too_large(request)
+    if limit is not None:
+        # Stopped while it was read (fla.batch.uploads): the receipt's own rejection.
+        context["receipt"] = Receipt(accepted=False, errors=[too_large(limit)])
+        return render(request, "batch/upload.html", context, status=413)
+    upload = request.FILES.get("file")
+    if upload is None:
+        context["missing"] = True
+        return render(request, "batch/upload.html", context, status=400)
+    with upload.open("rb") as stream:
+        receipt = receive(caller, stream, production=not test)
+    if receipt.accepted:
+        # POST-redirect-GET: reloading the receipt must not send the file again
+        # (refused then as a duplicate reference, though it was accepted).
+        return redirect("batch:receipt", file_id=receipt.file_id)
+    context["receipt"] = receipt  # rejected: nothing was stored, nothing to resend
+    return render(request, "batch/upload.html", context, status=400)
+
+
+@login_required
+def receipt(request, file_id: int):
+    """The receipt of an accepted file, where its upload redirects to; the form under it
+    takes the next file."""
+    batch = _file(request, file_id)
+    accepted = Receipt(
+        accepted=True,
+        file_id=batch.pk,
+        reference=batch.reference,
+        sender=batch.sender,
+        environment=batch.environment,
+        declarations=batch.total,
+        size_bytes=batch.size_bytes,
+    )
+    context = {"receipt": accepted, "environment": batch.environment}
     return render(request, "batch/upload.html", context)
 
 
@@ -110,12 +141,14 @@ def detail(request, file_id: int):
     if only in {"accepted", "accepted_with_warnings", "rejected"}:
         results = results.filter(status=only)
     page = Paginator(results, 100).get_page(request.GET.get("page"))
+    names = _known_names(_caller(request), page.object_list)
     rows = [
         (
             result,
             _label(KIND_LABELS, result.kind),
             _label(RESULT_LABELS, result.status),
             findings_of(result, language),
+            _about(result, names),
         )
         for result in page.object_list
     ]
@@ -129,8 +162,48 @@ def detail(request, file_id: int):
         # sender gets a sentence, the operators (staff) the text; it is in the log too.
         "technical_error": batch.error if request.user.is_staff else "",
         "checked_in_parts": checked_in_parts(batch),
+        "no_results": _no_results(batch, only),
     }
     return render(request, "batch/detail.html", context)
+
+
+def _no_results(batch: BatchFile, only: str | None) -> str:
+    """What the results table says when it has no row: "not yet" only while the file
+    is being processed; once it has ended, that the filter found none."""
+    if batch.status in (BatchStatus.RECEIVED, BatchStatus.PROCESSING):
+        return _("Nog geen resultaten.")
+    if batch.erased_at:
+        return _("Het resultaat per aangifte werd gewist na de bewaartermijn.")
+    if only == "rejected":
+        return _("Geen geweigerde aangiften.")
+    if only == "accepted_with_warnings":
+        return _("Geen aangiften met waarschuwingen.")
+    if only == "accepted":
+        return _("Geen aanvaarde aangiften.")
+    return _("Geen resultaten.")
+
+
+def _known_names(caller: Caller, results) -> dict[str, str]:
+    """The names of the workers the results name, by INSZ: those the user may read (ever
+    employed by an employer he may read), as the worker pages would show them."""
+    numbers = {checked_insz(r.insz) for r in results if r.insz} - {None}
+    if not numbers:
+        return {}
+    workers = Worker.objects.filter(
+        insz__in=numbers, employments__employer_id__in=caller.employer_ids(READ)
+    ).values_list("insz", "first_name", "last_name")
+    return {insz: f"{first} {last}".strip() for insz, first, last in workers.distinct()}
+
+
+def _about(result, names: dict[str, str]) -> dict:
+    """What identifies a result's declaration beside its reference: the worker (his
+    name where known, the INSZ masked) and the year. Never the whole INSZ."""
+    insz = checked_insz(result.insz) if result.insz else None
+    return {
+        "name": names.get(insz, "") if insz else "",
+        "insz": mask_insz(result.insz) if result.insz else "",
+        "year": result.year,
+    }
 
 
 @login_required

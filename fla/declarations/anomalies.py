@@ -185,9 +185,9 @@ _ENTRIES = [
             "Invalid reference: 1 to 64 characters, letters, digits, dot, dash or underscore."),
     # --- references and versions ---------------------------------------------------------
     Anomaly("E022", BLOCKING, "reference",
-            "Dubbele referentie {value} in dezelfde aangifte.",
-            "Référence {value} en double dans la même déclaration.",
-            "Doppelte Referenz {value} in derselben Meldung.",
+            "Dubbele referentie {value} in dezelfde indiening.",
+            "Référence {value} en double dans le même envoi.",
+            "Doppelte Referenz {value} in derselben Einreichung.",
             "Duplicate reference {value} in the same submission."),
     Anomaly("E023", BLOCKING, "reference",
             "Onbekende referentie {value}: er is niets om te wijzigen of te annuleren.",

@@ -216,8 +216,10 @@ def test_pages_upload_list_detail_and_download(world, client):
     )
     upload.name = "file.xml"
     response = client.post("/batch/upload/", {"file": upload, "environment": "production"})
-    assert response.status_code == 200 and b'data-testid="file-id"' in response.content
     batch = BatchFile.objects.get()
+    assert response.status_code == 302
+    receipt = client.get(response["Location"])
+    assert receipt.status_code == 200 and b'data-testid="file-id"' in receipt.content
     assert batch.submitted_by == world.user
     page = client.get("/batch/")
     assert page.status_code == 200 and b"F1" in page.content and b"<progress" in page.content

@@ -36,8 +36,9 @@ def pages(file_id: int) -> list[str]:
 
 def uploaded(web: Client, data: bytes) -> BatchFile:
     response = web.post("/batch/upload/", {"file": SimpleUploadedFile("f.xml", data)})
-    assert response.status_code == 200, response.content
     batch = BatchFile.objects.get()
+    assert response.status_code == 302, response.content
+    assert response["Location"] == f"/batch/{batch.pk}/receipt/"
     services.process(batch.pk)
     return batch
 

@@ -187,3 +187,90 @@ def test_a_test_file_larger_than_a_chunk_says_it_was_checked_in_parts(
         notification_schema().assertValid(tree)
         notified[receipt.file_id] = tree.findtext("n:summary/n:checked_in_parts", namespaces=NS)
     assert notified == {small.file_id: None, large.file_id: "2", production.file_id: None}
+
+
+def test_each_result_says_what_it_is_about_without_the_whole_insz(world, web):
+    """A worker, rights or employer-year result has no reference: the page names the
+    worker (known to the user) with his INSZ masked, and the year."""
+    from tests.factories import make_insz
+
+    known = world.workers[0]
+    new = make_insz()
+    employment = {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"}
+    batch = _received(
+        world,
+        [
+            ("employer_year", {"year": 2025, "size_class": "lt10"}),
+            ("worker", {"insz": new, "first_name": "Nele", "last_name": "Nieuw",
+                        "employment": employment}),  # fmt: skip
+            ("rights", {"insz": known.insz, "year": 2025, "employer_minutes": 60}),
+            world.training("T1"),
+        ],
+    )
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    rows = body.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    year, hire, rights, training = rows
+    assert '<td data-testid="year">2025</td>' in year
+    assert "Nele Nieuw" in hire and f"{new[:6]}*****" in hire
+    assert f"{known.first_name} {known.last_name}" in rights and f"{known.insz[:6]}*****" in rights
+    assert '<td data-testid="year">2025</td>' in rights
+    assert f"{known.insz[:6]}*****" in training and "<td>T1</td>" in training
+    for insz in (new, known.insz):
+        assert insz not in body
+
+
+def test_a_worker_the_user_may_not_read_is_not_named(world, web):
+    from tests.factories import make_employer, make_worker
+
+    stranger = make_worker(make_employer("Elsewhere"), first_name="Geheim", last_name="Iemand")
+    batch = _received(
+        world, [("rights", {"insz": stranger.insz, "year": 2025, "employer_minutes": 60})]
+    )
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/").content.decode()
+    assert "Geheim" not in body and f"{stranger.insz[:6]}*****" in body
+
+
+@pytest.mark.parametrize(
+    "only,zones,expected",
+    [
+        ("rejected", {}, "Geen geweigerde aangiften."),  # accepted with a warning
+        ("accepted_with_warnings", {"kind": "x"}, "Geen aangiften met waarschuwingen."),
+    ],
+)
+def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(
+    world, web, only, zones, expected
+):
+    batch = _received(world, [world.training("T1", **zones)])
+    url = f"/batch/{batch.pk}/?status={only}"
+    # While it is processed, nothing is there yet.
+    assert "Nog geen resultaten." in web.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    services.process(batch.pk)
+    body = web.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert f'data-testid="no-results">{expected}</td>' in body
+    assert "Nog geen resultaten." not in body
+
+
+def test_an_empty_filter_in_english(world, web):
+    batch = _received(world)
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/?status=rejected", HTTP_ACCEPT_LANGUAGE="en")
+    assert 'data-testid="no-results">No rejected declarations.</td>' in body.content.decode()
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("nl", "Dubbele referentie T1 in dezelfde indiening."),
+        ("fr", "Référence T1 en double dans le même envoi."),
+        ("de", "Doppelte Referenz T1 in derselben Einreichung."),
+        ("en", "Duplicate reference T1 in the same submission."),
+    ],
+)
+def test_a_reference_used_twice_in_a_file_is_said_so(world, web, language, text):
+    """E022 is about the file (or the API request), not about one declaration."""
+    batch = _received(world, [world.training("T1"), world.training("T1", title="Again")])
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert text in body

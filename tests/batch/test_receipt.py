@@ -53,6 +53,24 @@ def test_not_well_formed_gives_line_and_column(world, batch_storage):
     assert_nothing_stored(batch_storage)
 
 
+
+def test_not_well_formed_reason_is_readable_text(world, batch_storage, client):
+    """libxml2's words, not Python's bytes: no b'...', no \\xc3\\xa9, no line of its own
+    (the receipt gives the line and column)."""
+    data = world.file().replace(b"<title>Safety</title>", "<title>Safety</titlé>".encode())
+    (error,) = receive(world.caller, data).errors
+    assert error.code == "not_well_formed"
+    assert error.reason == (
+        f"Geen welgevormde XML: Opening and ending tag mismatch: title line {error.line} "
+        "and titlé"
+    )
+    client.force_login(world.user)
+    upload = io.BytesIO(data)
+    upload.name = "bad.xml"
+    body = client.post("/batch/upload/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="nl")
+    text = body.content.decode()
+    assert "and titlé" in text and "b&#x27;" not in text and "\\xc3" not in text
+
 def test_invalid_against_the_xsd_gives_line_column_and_reason(world, batch_storage):
     data = world.file(declarations=[world.training("T1"), world.training("T2")])
     data = data.replace(

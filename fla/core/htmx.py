@@ -1,0 +1,49 @@
+"""htmx requests whose session has ended.
+
+``login_required`` answers a redirect to the login page. An htmx request (a progress bar
+that polls, a search) follows it inside its XMLHttpRequest and swaps the whole login
+page into its target. For htmx, that redirect becomes ``HX-Redirect``: htmx then loads
+the login page as a page, which leads back, once logged in, to the page the user was on
+(htmx's ``HX-Current-URL``), not to the fragment it polled.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class HtmxLoginRedirectMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.headers.get("HX-Request") != "true"
+            or response.status_code not in REDIRECTS
+            or urlsplit(response.get("Location", "")).path != resolve_url(settings.LOGIN_URL)
+        ):
+            return response
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = "/"
+        if page.path and _same_site(request, page.geturl()):
+            back = page.path + ("?" + page.query if page.query else "")
+        login = redirect_to_login(back)["Location"]
+        # 401: not a fragment to swap; htmx follows HX-Redirect whatever the status.
+        answer = HttpResponse(status=401)
+        answer["HX-Redirect"] = login
+        return answer
+
+
+def _same_site(request, url: str) -> bool:
+    return url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
