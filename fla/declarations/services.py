@@ -222,6 +222,8 @@ def _in_one_transaction(
 # - before an employer-year that follows a training or rights of the same employer, and
 #   before a hire (a worker declaration) that follows a training or rights of the same
 #   worker: the training or rights would otherwise see it;
+# - before an employer-year that follows a hire of the same employer: the year's rights
+#   and credit are computed again from the employer-year once the hire's are stored;
 # - before rights that follow an employer-year, or the hire of the same worker: they are
 #   compared (W006) with the rights computed for that hire or size class, which a
 #   later chunk sees;
@@ -268,7 +270,7 @@ def in_order(declarations: Iterable[Declaration], size: int) -> Iterator[Ordered
         """Whether to cut before this declaration; None: no cut, on the assumption that
         the employer's size class holds."""
         if kind == "employer_year":
-            return employer in later
+            return employer in later or employer in hiring
         if kind == "worker":
             if employer not in later:
                 return False
@@ -603,6 +605,10 @@ class _Chunk:
         self.steady = {p.employer.pk for p in parsed
                        if p.employer is not None and p.employer.enterprise_number in steady}
         self.employment_changes: list[tuple[_Parsed, int, tuple | None, tuple, set[int]]] = []
+        # Employer id -> the size classes ``check_steady`` worked out for the chunk's end
+        # (year -> class in effect), and the positions of its changes of employment that
+        # follow a training or rights of the chunk.
+        self.foreseen: dict[int, tuple[dict[int, str | None], list[int]]] = {}
         self.caller = session.caller
         self.today = session.today
         self.parsed = parsed
@@ -614,9 +620,13 @@ class _Chunk:
         self.whole: set[tuple[int, str]] = set()
         self.rights_years: dict[int, set[tuple[str, int]]] = defaultdict(set)
         self.new_workers: list[tuple[_Parsed, Worker]] = []
-        self.renamed_workers: list[tuple[_Parsed, Worker, dict]] = []
+        self.renamed_workers: list[Worker] = []  # on file before the chunk
         self.new_employments: list[tuple[_Parsed, Employment]] = []
-        self.changed_employments: list[tuple[_Parsed, Employment, dict]] = []
+        self.changed_employments: list[Employment] = []  # on file before the chunk
+        # Each change of a worker or an employment as it was made, for the history:
+        # (declaration, entity, row, action, before, after); a row new to the chunk has
+        # its id once written.
+        self.changes: list[tuple[_Parsed, str, Worker | Employment, str, dict | None, dict]] = []
         self.recompute_years: dict[int, set[int]] = defaultdict(set)
         # Unchanged trainings sent again that were flagged with W003 when written.
         self.replayed_credit: list[tuple[_Parsed, Training]] = []
@@ -869,6 +879,7 @@ class _Chunk:
                             last_name=values["last_name"], birth_date=birth_date_from_insz(p.insz))
             self.workers[p.insz] = worker
             self.new_workers.append((p, worker))
+            self.changes.append((p, "worker", worker, "create", None, _worker_snapshot(worker)))
             changed = True
         elif (worker.first_name, worker.last_name) != (values["first_name"], values["last_name"]):
             if worker.pk is not None and self.employed_elsewhere(worker):
@@ -879,7 +890,9 @@ class _Chunk:
                 before = _worker_snapshot(worker)
                 worker.first_name, worker.last_name = values["first_name"], values["last_name"]
                 if worker.pk is not None:
-                    self.renamed_workers.append((p, worker, before))
+                    self.renamed_workers.append(worker)
+                self.changes.append((p, "worker", worker, "update", before,
+                                     _worker_snapshot(worker)))
                 changed = True
         if employment_values is not None:
             changed |= self.upsert_employment(p, worker, employment_values)
@@ -919,6 +932,8 @@ class _Chunk:
             current.append(match)
             current.sort(key=lambda e: e.start_date)
             self.new_employments.append((p, match))
+            self.changes.append((p, "employment", match, "create", None,
+                                 _employment_snapshot(match)))
         else:
             if all(getattr(match, k) == v for k, v in values.items()):
                 return False
@@ -927,7 +942,9 @@ class _Chunk:
             for name, value in values.items():
                 setattr(match, name, value)
             if match.pk is not None:
-                self.changed_employments.append((p, match, before))
+                self.changed_employments.append(match)
+            self.changes.append((p, "employment", match, "update", before,
+                                 _employment_snapshot(match)))
         new = (match.start_date, match.end_date, match.regime)
         years = {y for period in (old, new) if period for y in self.years_of(*period[:2])}
         self.employment_changes.append((p, employer.pk, old, new, years))
@@ -991,24 +1008,32 @@ class _Chunk:
                 if row[f"d{n}"] is not None:
                     fte[(row["employer_id"], day)] = Decimal(row[f"d{n}"]).quantize(REGIME)
         changed_by = {id(p): change[1:] for change in changes for p in change[:1]}
+        in_chunk: dict[int, list[tuple[int, _Parsed]]] = defaultdict(list)
+        for i, p in enumerate(self.parsed):
+            if p.employer is not None and p.employer.pk in years:
+                in_chunk[p.employer.pk].append((i, p))
         cuts: set[int] = set()
         for employer_id, employer_years in years.items():
             in_effect = {year: stored.get((employer_id, year), ("", ""))
                          for year in employer_years}
             seen = {year: in_effect[year][0] or in_effect[year][1] or None
                     for year in employer_years}
+            # Since the start of the piece the walk is in: a class moved, a training or
+            # rights declared. A cut starts a new piece, which is checked again anyway.
             moved = declared_before = False
-            for i, p in enumerate(self.parsed):
-                if p.employer is None or p.employer.pk != employer_id:
-                    continue
+            relaxed = []  # the positions of changes after a training or rights
+            for i, p in in_chunk[employer_id]:
                 if p.declaration.kind in ("training", "rights") and not p.blocked:
                     if p.declaration.kind == "rights" and moved:
                         cuts.add(i)
+                        moved = False
                     declared_before = True
                 change = changed_by.get(id(p))
                 if change is None or change[0] != employer_id:
                     continue
                 _, old, new, change_years = change
+                if declared_before:
+                    relaxed.append(i)
                 for sign, period in ((-1, old), (1, new)):
                     if period is None:
                         continue
@@ -1022,9 +1047,37 @@ class _Chunk:
                     now = in_effect[year][0] or rules.size_class_for_fte(average).value
                     if now != seen[year]:
                         seen[year] = now
-                        moved = True
                         if declared_before:
                             cuts.add(i)
+                            declared_before = False  # the new piece starts at this change
+                        moved = True
+            if relaxed:
+                # What the chunk's end must find, or a concurrent change of employment
+                # (committed since the rows were read) moved the class under it.
+                self.foreseen[employer_id] = (dict(seen), relaxed)
+        if cuts:
+            raise _Unsteady(cuts)
+
+    def check_foreseen(self) -> None:
+        """Raise ``_Unsteady``, cut before each change of employment that follows a
+        training or rights, should the size classes computed at the chunk's end not be
+        those ``check_steady`` worked out: another transaction changed an employment of
+        the employer in between (the rows were read without a lock)."""
+        if not self.foreseen:
+            return
+        found = {
+            (employer_id, year): declared or computed or None
+            for employer_id, year, declared, computed in EmployerYear.objects.filter(
+                employer_id__in=self.foreseen,
+                year__in={y for seen, _ in self.foreseen.values() for y in seen},
+            ).values_list("employer_id", "year", "declared_size_class", "computed_size_class")
+        }
+        cuts = {
+            i
+            for employer_id, (seen, relaxed) in self.foreseen.items()
+            if any(found.get((employer_id, year)) != cls for year, cls in seen.items())
+            for i in relaxed
+        }
         if cuts:
             raise _Unsteady(cuts)
 
@@ -1033,26 +1086,18 @@ class _Chunk:
         Worker.objects.bulk_create([w for _, w in self.new_workers], batch_size=1000)
         # Rows this transaction inserted are its own until it commits: no lock needed.
         self.locked.update(w.pk for _, w in self.new_workers)
-        for p, worker in self.new_workers:
-            self.record(p, "worker", worker.pk, "create", None, _worker_snapshot(worker))
         if self.renamed_workers:
-            Worker.objects.bulk_update([w for _, w, _ in self.renamed_workers],
-                                       ["first_name", "last_name"], batch_size=1000)
-        for p, worker, before in self.renamed_workers:
-            self.record(p, "worker", worker.pk, "update", before, _worker_snapshot(worker))
+            Worker.objects.bulk_update(self.renamed_workers, ["first_name", "last_name"],
+                                       batch_size=1000)
         for _, employment in self.new_employments:
             employment.worker_id = employment.worker.pk
         Employment.objects.bulk_create([e for _, e in self.new_employments], batch_size=1000)
-        for p, employment in self.new_employments:
-            self.record(p, "employment", employment.pk, "create", None,
-                        _employment_snapshot(employment))
         if self.changed_employments:
             Employment.objects.bulk_update(
-                [e for _, e, _ in self.changed_employments],
-                ["end_date", "regime", "joint_committee"], batch_size=1000)
-        for p, employment, before in self.changed_employments:
-            self.record(p, "employment", employment.pk, "update", before,
-                        _employment_snapshot(employment))
+                self.changed_employments, ["end_date", "regime", "joint_committee"],
+                batch_size=1000)
+        for p, entity, row, action, before, after in self.changes:
+            self.record(p, entity, row.pk, action, before, after)
         for p in self.parsed:
             if p.declaration.kind == "worker" and p.outcome is not None and p.insz:
                 p.outcome.object_id = self.workers[p.insz].pk
@@ -1121,12 +1166,17 @@ class _Chunk:
 
     def apply_employer_year(self, p: _Parsed) -> None:
         values, employer = p.values, p.employer
-        row, created = EmployerYear.objects.get_or_create(employer=employer, year=values["year"])
-        before = {"opt_out": row.opt_out, "size_class": row.declared_size_class}
+        row = EmployerYear.objects.filter(employer=employer, year=values["year"]).first()
+        before = {"opt_out": row.opt_out, "size_class": row.declared_size_class} if row else {
+            "opt_out": False, "size_class": ""}
         after = {"opt_out": values["opt_out"], "size_class": values["size_class"] or ""}
-        if before == after and not created:
-            p.outcome = self.outcome(p, object_id=row.pk, changed=False)
+        if before == after:
+            # No row is a year without opt-out nor declared class: nothing to write,
+            # whether or not the rights of the year were computed yet.
+            p.outcome = self.outcome(p, object_id=row.pk if row else None, changed=False)
             return
+        if row is None:
+            row = EmployerYear.objects.create(employer=employer, year=values["year"])
         row.opt_out, row.declared_size_class = after["opt_out"], after["size_class"]
         row.save(update_fields=["opt_out", "declared_size_class"])
         self.record(p, "employer_year", row.pk, "set", before, after)
@@ -1191,12 +1241,13 @@ class _Chunk:
 
         for employer_id, years in self.recompute_years.items():
             for year in sorted(years):
-                rights.compute_rights(year, employer_ids=[employer_id])
+                rights.compute_rights(year, employer_ids=[employer_id], today=self.today)
         for employer_id, pairs in self.rights_years.items():
             for year in sorted({y for _, y in pairs}):
                 workers = sorted({self.workers[i].pk for i, y in pairs if y == year})
                 rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers,
                                       today=self.today, refresh=False, record=False)
+        self.check_foreseen()
         touched = {self.workers[i].pk for inszs in self.touched.values() for i in inszs}
         unlocked = sorted(touched - self.locked)
         if unlocked:
