@@ -77,6 +77,19 @@ class Receipt:
     size_bytes: int = 0
     errors: list[receipt_scan.ReceiptError] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, batch: BatchFile) -> Receipt:
+        """The receipt of an accepted file."""
+        return cls(
+            accepted=True,
+            file_id=batch.pk,
+            reference=batch.reference,
+            sender=batch.sender,
+            environment=batch.environment,
+            declarations=batch.total,
+            size_bytes=batch.size_bytes,
+        )
+
     def as_dict(self) -> dict:
         return {
             "accepted": self.accepted,
@@ -277,15 +290,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
         except BaseException:
             default_storage.delete(stored)
             raise
-    return Receipt(
-        accepted=True,
-        file_id=batch.pk,
-        reference=batch.reference,
-        sender=batch.sender,
-        environment=batch.environment,
-        declarations=batch.total,
-        size_bytes=batch.size_bytes,
-    )
+    return Receipt.of(batch)
 
 
 def _duplicate(header: dict) -> receipt_scan.Rejected:

@@ -119,16 +119,7 @@ def receipt(request, file_id: int):
     """The receipt of an accepted file, where its upload redirects to; the form under it
     takes the next file."""
     batch = _file(request, file_id)
-    accepted = Receipt(
-        accepted=True,
-        file_id=batch.pk,
-        reference=batch.reference,
-        sender=batch.sender,
-        environment=batch.environment,
-        declarations=batch.total,
-        size_bytes=batch.size_bytes,
-    )
-    context = {"receipt": accepted, "environment": batch.environment}
+    context = {"receipt": Receipt.of(batch), "environment": batch.environment}
     return render(request, "batch/upload.html", context)
 
 
