@@ -11,7 +11,15 @@ from fla.accounts.access import Caller
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
 from fla.rights.services import refresh_accounts
-from tests.factories import grant, make_employer, make_user, make_worker
+from tests.factories import (
+    grant,
+    join,
+    make_employer,
+    make_mandatary,
+    make_user,
+    make_worker,
+    mandate,
+)
 
 
 def declare_training(caller, employer, worker, reference, **zones):
@@ -59,4 +67,21 @@ def world(db):
 def app(client, world):
     """A client logged in as an HR user of one employer."""
     client.force_login(world["user"])
+    return client
+
+
+@pytest.fixture
+def secretariat(world):
+    """A social secretariat with a mandate of the world's employer."""
+    found = make_mandatary("Sociaal Secretariaat Zuid")
+    mandate(found, world["employer"])
+    return found
+
+
+@pytest.fixture
+def boss(client, secretariat):
+    """A member of the secretariat with the role manage, who works on no employer."""
+    user = make_user("ssboss", first_name="Sam", last_name="Secretaris")
+    join(user, secretariat, "manage")
+    client.force_login(user)
     return client

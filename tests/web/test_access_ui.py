@@ -15,7 +15,7 @@ from django.utils import timezone
 from fla.accounts.models import EmployerAccess, Mandate
 from fla.api.models import ApiClient
 from fla.api.services import create_client
-from tests.factories import grant, join, make_employer, make_mandatary, make_user, mandate
+from tests.factories import grant, join, make_employer, make_mandatary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -27,22 +27,6 @@ NEW = reverse("web:access_client_new")
 def mgr(client, world):
     user = make_user("boss", first_name="Bea", last_name="Baas")
     grant(user, world["employer"], "manage")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def secretariat(world):
-    found = make_mandatary("Sociaal Secretariaat Zuid")
-    mandate(found, world["employer"])
-    return found
-
-
-@pytest.fixture
-def boss(client, secretariat):
-    """A manager of the mandatary, who works on no employer."""
-    user = make_user("ssboss", first_name="Sam", last_name="Secretaris")
-    join(user, secretariat, "manage")
     client.force_login(user)
     return client
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from fla.api.models import ApiClient
 from fla.api.services import create_client
 from fla.audit.models import HistoryEntry
-from tests.factories import join, make_mandatary, make_user, mandate
+from tests.factories import join, make_mandatary, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,22 +29,6 @@ def new_url(mandatary) -> str:
 
 def revoke_url(mandatary, client) -> str:
     return reverse("web:mandatary_client_revoke", args=[mandatary.pk, client.pk])
-
-
-@pytest.fixture
-def secretariat(world):
-    found = make_mandatary("Sociaal Secretariaat Zuid")
-    mandate(found, world["employer"])
-    return found
-
-
-@pytest.fixture
-def boss(client, secretariat):
-    """A member of the mandatary with the role manage (no access of his own to employers)."""
-    user = make_user("ssboss", first_name="Sam", last_name="Secretaris")
-    join(user, secretariat, "manage")
-    client.force_login(user)
-    return client
 
 
 def _token(client_id: str, secret: str):
