@@ -199,11 +199,18 @@ class OAuth2(AuthBase):
             )
         caller = authenticate_token(raw.strip())
         if caller.scopes.isdisjoint(self.scopes):
+            if len(self.scopes) == 1:
+                detail = text(
+                    _("Voor deze bewerking is de scope '%(scope)s' vereist."), scope=self.scope
+                )
+            else:
+                detail = text(
+                    _("Voor deze bewerking is de scope '%(scope)s' of '%(other)s' vereist."),
+                    scope=self.scope, other="' / '".join(self.scopes[1:]),
+                )
             raise Problem(
                 403,
-                text(
-                    _("Voor deze bewerking is de scope '%(scope)s' vereist."), scope=self.scope
-                ),
+                detail,
                 slug="insufficient-scope",
                 headers=_challenge("insufficient_scope", "", self.scope),
             )

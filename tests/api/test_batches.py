@@ -158,6 +158,9 @@ def test_a_token_with_neither_scope_is_403(world):
     api = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(world.employer_client, scopes='')}")
     body = assert_problem(api.get(f"{API}/batches/1"), 403)
     assert body["type"] == "urn:fla:problem:insufficient-scope"
+    assert body["detail"] == "Voor deze bewerking is de scope 'read' of 'declare' vereist."
+    english = api.get(f"{API}/batches/1", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["detail"] == "This operation needs the scope 'read' or 'declare'."
 
 
 def test_the_openapi_security_of_the_status_takes_read_or_declare():
