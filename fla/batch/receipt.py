@@ -410,7 +410,10 @@ def scan(
     try:
         parser.close()
     except etree.XMLSyntaxError as exc:
-        if root_closed:
+        # libxml2 reports some errors only now (a bare "&": "xmlParseEntityRef: no
+        # name"); one it places before the last line is in the file, not its end.
+        line = exc.position[0] if exc.position else 0
+        if root_closed or 0 < line < position.line:
             raise _classify(exc, parser, position) from None
     result.repeated = references.candidates
     if not root_closed:

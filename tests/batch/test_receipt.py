@@ -71,6 +71,20 @@ def test_not_well_formed_reason_is_readable_text(world, batch_storage, client):
     text = body.content.decode()
     assert "and titlé" in text and "b&#x27;" not in text and "\\xc3" not in text
 
+
+@pytest.mark.parametrize("text", [b"Safety & health", b"Safety &amp health"])
+def test_a_bare_ampersand_is_placed_where_it_is(world, batch_storage, text):
+    """libxml2 reports it only when the parser is closed: there, not at the file's end
+    as a document that ends before its root element is closed."""
+    data = world.file().replace(b"<title>Safety</title>", b"<title>" + text + b"</title>")
+    (error,) = receive(world.caller, data).errors
+    before = data[: data.index(b"&")]
+    assert error.code == "not_well_formed"
+    assert error.line == before.count(b"\n") + 1
+    assert "hoofdelement" not in error.reason
+    assert_nothing_stored(batch_storage)
+
+
 def test_invalid_against_the_xsd_gives_line_column_and_reason(world, batch_storage):
     data = world.file(declarations=[world.training("T1"), world.training("T2")])
     data = data.replace(
