@@ -133,3 +133,17 @@ def test_an_api_405_stays_problem_json(client):
     assert response.status_code == 405
     assert response["Content-Type"].startswith("application/problem+json")
     assert json.loads(response.content)["status"] == 405
+
+
+@pytest.mark.django_db
+def test_the_language_form_of_a_refused_language_change_leads_home(world):
+    """A language change whose CSRF token was refused answers at the language form's own
+    address: its language form must not send the user back there (a GET of it redirects
+    to itself, over and over)."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world["user"])
+    response = browser.post(reverse("set_language"), {"language": "fr", "next": HOME})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert f'name="next" type="hidden" value="{HOME}"' in body
+    assert f'value="{reverse("set_language")}"' not in body
