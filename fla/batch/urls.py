@@ -1,5 +1,6 @@
 from django.urls import path
 
+import fla.core.urlconverters  # noqa: F401  (registers <id:...>)
 from fla.batch import views
 
 app_name = "batch"
@@ -7,9 +8,9 @@ app_name = "batch"
 urlpatterns = [
     path("", views.file_list, name="list"),
     path("upload/", views.upload, name="upload"),
-    path("<int:file_id>/", views.detail, name="detail"),
-    path("<int:file_id>/receipt/", views.receipt, name="receipt"),
-    path("<int:file_id>/progress/", views.progress, name="progress"),
-    path("<int:file_id>/notification.xml", views.notification_xml, name="notification_xml"),
+    path("<id:file_id>/", views.detail, name="detail"),
+    path("<id:file_id>/receipt/", views.receipt, name="receipt"),
+    path("<id:file_id>/progress/", views.progress, name="progress"),
+    path("<id:file_id>/notification.xml", views.notification_xml, name="notification_xml"),
     path("schemas/<str:name>", views.schema, name="schema"),
 ]

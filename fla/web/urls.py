@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
+import fla.core.urlconverters  # noqa: F401  (registers <id:...>)
 from fla.web import oidc
 from fla.web.security import rate_limited_login
 from fla.web.views import access, app, declare, public
@@ -29,51 +30,51 @@ urlpatterns = [
     path("app/dashboard/", app.dashboard, name="dashboard"),
     path("app/search/", app.search, name="search"),
     path("app/workers/", app.workers, name="workers"),
-    path("app/workers/<int:worker_id>/", app.worker_detail, name="worker"),
-    path("app/workers/<int:worker_id>/rights/", declare.rights_edit, name="rights_edit"),
+    path("app/workers/<id:worker_id>/", app.worker_detail, name="worker"),
+    path("app/workers/<id:worker_id>/rights/", declare.rights_edit, name="rights_edit"),
     path(
-        "app/workers/<int:worker_id>/trainings/new/",
+        "app/workers/<id:worker_id>/trainings/new/",
         declare.training_new,
         name="worker_training_new",
     ),
-    path("app/workers/<int:worker_id>/export/", access.worker_export, name="worker_export"),
+    path("app/workers/<id:worker_id>/export/", access.worker_export, name="worker_export"),
     path("app/trainings/", app.trainings, name="trainings"),
     path("app/trainings/new/", declare.training_new, name="training_new"),
     path("app/trainings/bulk/", declare.training_bulk, name="training_bulk"),
-    path("app/trainings/<int:training_id>/", app.training_detail, name="training"),
-    path("app/trainings/<int:training_id>/edit/", declare.training_edit, name="training_edit"),
+    path("app/trainings/<id:training_id>/", app.training_detail, name="training"),
+    path("app/trainings/<id:training_id>/edit/", declare.training_edit, name="training_edit"),
     path(
-        "app/trainings/<int:training_id>/cancel/", declare.training_cancel, name="training_cancel"
+        "app/trainings/<id:training_id>/cancel/", declare.training_cancel, name="training_cancel"
     ),
     path("app/access/", access.users, name="access_users"),
     path("app/access/grant/", access.grant, name="access_grant"),
-    path("app/access/<int:access_id>/role/", access.change_role, name="access_role"),
-    path("app/access/<int:access_id>/revoke/", access.revoke, name="access_revoke"),
+    path("app/access/<id:access_id>/role/", access.change_role, name="access_role"),
+    path("app/access/<id:access_id>/revoke/", access.revoke, name="access_revoke"),
     path("app/access/mandates/", access.mandates, name="access_mandates"),
     path("app/access/mandates/new/", access.mandate_new, name="access_mandate_new"),
     path(
-        "app/access/mandates/<int:mandate_id>/end/", access.mandate_end, name="access_mandate_end"
+        "app/access/mandates/<id:mandate_id>/end/", access.mandate_end, name="access_mandate_end"
     ),
     path("app/access/api-clients/", access.clients, name="access_clients"),
     path("app/access/api-clients/new/", access.client_new, name="access_client_new"),
     path(
-        "app/access/api-clients/<int:client_pk>/revoke/",
+        "app/access/api-clients/<id:client_pk>/revoke/",
         access.client_revoke,
         name="access_client_revoke",
     ),
     path("app/access/history/", access.history, name="access_history"),
     path(
-        "app/mandataries/<int:mandatary_id>/api-clients/",
+        "app/mandataries/<id:mandatary_id>/api-clients/",
         access.mandatary_clients,
         name="mandatary_clients",
     ),
     path(
-        "app/mandataries/<int:mandatary_id>/api-clients/new/",
+        "app/mandataries/<id:mandatary_id>/api-clients/new/",
         access.mandatary_client_new,
         name="mandatary_client_new",
     ),
     path(
-        "app/mandataries/<int:mandatary_id>/api-clients/<int:client_pk>/revoke/",
+        "app/mandataries/<id:mandatary_id>/api-clients/<id:client_pk>/revoke/",
         access.mandatary_client_revoke,
         name="mandatary_client_revoke",
     ),

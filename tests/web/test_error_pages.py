@@ -147,3 +147,19 @@ def test_the_language_form_of_a_refused_language_change_leads_home(world):
     body = response.content.decode()
     assert f'name="next" type="hidden" value="{HOME}"' in body
     assert f'value="{reverse("set_language")}"' not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/app/workers/9223372036854775808/",
+        "/app/workers/99999999999999999999/rights/",
+        "/app/workers/9223372036854775808/trainings/new/",
+        "/app/trainings/99999999999999999999/",
+        "/batch/9223372036854775808/",
+    ],
+)
+def test_an_id_past_the_databases_integers_is_a_404(app, path):
+    assert app.get(path).status_code == 404
+    assert app.post(path).status_code == 404
