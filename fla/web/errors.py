@@ -1,5 +1,5 @@
-"""The error pages of the online application: 404, 403 (a refused CSRF token too), 405
-and 500, in the user's language and the application's layout, each with a way back to
+"""The error pages of the online application: 400 (a NUL character sent), 404, 403 (a
+refused CSRF token too), 405 and 500, in the user's language and the application's layout, each with a way back to
 the start page.
 
 The API keeps its own answers: under /api/ every error is ``application/problem+json``
@@ -18,6 +18,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from fla.web.current import current_context
 
 API_PREFIX = "/api/"
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -102,3 +103,29 @@ class ErrorPageMiddleware:
         ):
             return method_not_allowed(request, response)
         return response
+
+
+class RefuseNulMiddleware:
+    """Answers 400 with a page when a query or form value of the online application holds
+    a NUL character, which no field may hold and PostgreSQL cannot store nor compare (a
+    500 before). A multipart form's files are read by the same upload handlers as in
+    the view (a BATCH file's cap applies); the API checks its own input (E018)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _is_api(request) and (
+            _holds_nul(request.GET)
+            or (
+                request.method == "POST"
+                and request.content_type in FORMS
+                and _holds_nul(request.POST)
+            )
+        ):
+            return _page(request, "400.html", 400)
+        return self.get_response(request)
+
+
+def _holds_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values)

@@ -163,3 +163,26 @@ def test_the_language_form_of_a_refused_language_change_leads_home(world):
 def test_an_id_past_the_databases_integers_is_a_404(app, path):
     assert app.get(path).status_code == 404
     assert app.post(path).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_query_or_a_form_is_a_400_page_and_changes_nothing(client, world):
+    from fla.api.models import ApiClient
+    from tests.factories import grant, make_user
+
+    boss = make_user("boss")
+    grant(boss, world["employer"], "manage")
+    client.force_login(boss)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    answers = [
+        client.post(reverse("web:access_client_new"), {"name": "a\x00b", "scopes": ["read"]}),
+        client.get(reverse("web:access_history") + "?who=%00"),
+        client.get(reverse("web:workers") + "?q=a%00"),
+    ]
+    for response in answers:
+        assert response.status_code == 400
+        body = response.content.decode()
+        assert "Bad request" in body and 'data-testid="error-home"' in body
+    assert not ApiClient.objects.exists()
+    # the API answers for itself (E018 and the like), as problem+json
+    assert client.get("/api/v1/anomalies?x=%00")["Content-Type"].startswith("application/")
