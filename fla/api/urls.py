@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -117,8 +117,23 @@ def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     return problem_response(request, problem)
 
 
+def _read_only(view):
+    """The OpenAPI document and its page are read: any other method is a 405 (ninja's
+    views answered it with the document)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 _ninja_patterns, _app, _namespace = api.urls
 for _pattern in _ninja_patterns:
+    if _pattern.name in ("openapi-json", "openapi-view"):
+        _pattern.callback = _read_only(_pattern.callback)
     _pattern.callback = _problem_for_plain_errors(_pattern.callback)
 
 urlpatterns = [

@@ -66,6 +66,16 @@ def test_a_method_not_allowed_names_head(world, as_employer):
     assert response["Allow"] == "POST, OPTIONS"
 
 
+@pytest.mark.parametrize("path", ["openapi.json", "docs"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_the_openapi_document_and_its_page_are_only_read(db, path, method):
+    response = getattr(Client(), method)(f"{API}/{path}")
+    assert_problem(response, 405)
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert Client().get(f"{API}/{path}").status_code == 200
+    assert Client().head(f"{API}/{path}").status_code == 200
+
+
 # --- the token endpoint ----------------------------------------------------------------
 
 
