@@ -104,7 +104,7 @@ def test_a_manager_grants_access_mandates_and_creates_an_api_client(watched, wor
     assert ApiClient.objects.filter(employer=world["employer"]).count() == 1
 
     page.get_by_role("link", name="Historiek").click()
-    expect(page.get_by_test_id("history")).to_contain_text("api-client")
+    expect(page.get_by_test_id("history")).to_contain_text("API-client")
     page.get_by_label("Soort").select_option("mandate")
     page.get_by_test_id("history-filter").click()
     assert page.locator("[data-testid=history] > li").count() == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -326,6 +327,21 @@ def test_a_client_of_another_employer_cannot_be_revoked(mgr):
 
 
 # --- audit history -------------------------------------------------------------------
+
+
+def test_the_history_shows_values_and_labels_as_the_user_reads_them(mgr, world):
+    HistoryEntry.objects.create(
+        at=timezone.now(), employer=world["employer"], entity="employment", entity_id="7",
+        action="update", channel="web", actor="Bea Baas",
+        before={"end_date": None, "regime": "1.0000", "opt_out": False},
+        after={"end_date": "2027-12-31", "regime": "0.8000", "opt_out": True},
+    )  # fmt: skip
+    mgr.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = mgr.get(reverse("web:access_history"), {"entity": "employment"}).content.decode()
+    for shown in ("31/12/2027", "0.8", "yes", "no", "Employment", "changed"):
+        assert f">{shown}<" in page, shown
+    for raw in ("2027-12-31", "0.8000", "True", "False", ">update<", ">employment<"):
+        assert raw not in page, raw
 
 
 def test_the_history_shows_this_employers_entries_with_filters_and_csv(mgr, world, manager):

@@ -38,8 +38,9 @@ from fla.employers.models import Employer
 from fla.rights.models import Account
 from fla.web import queries
 from fla.web.current import Context, caller_for, chosen_employer_id, manager_view
+from fla.web.history import ACTION_LABELS, ENTITY_LABELS, diff
 from fla.web.tables import Column, Table
-from fla.web.views.app import _diff, page
+from fla.web.views.app import page
 
 ERRORS = {
     "invalid-insz": gettext_lazy("Dit INSZ is ongeldig (11 cijfers, controlegetal modulo 97)."),
@@ -65,18 +66,6 @@ ERRORS = {
     "bad-date": gettext_lazy("Geef een geldige datum (dd/mm/jjjj)."),
 }
 
-ENTITY_LABELS = {
-    "access": gettext_lazy("Toegang"),
-    "mandate": gettext_lazy("Mandaat"),
-    "api-client": gettext_lazy("API-client"),
-    "worker": gettext_lazy("Werknemer"),
-    "employment": gettext_lazy("Tewerkstelling"),
-    "rights": gettext_lazy("Rechten"),
-    "training": gettext_lazy("Opleiding"),
-    "employer_year": gettext_lazy("Werkgeversjaar"),
-    "rights-computation": gettext_lazy("Berekening van de rechten"),
-    "retention": gettext_lazy("Bewaartermijn"),
-}
 
 
 def _parse_date(text: str) -> dt.date | None:
@@ -617,8 +606,8 @@ HISTORY_PAGE_SIZE = 50
 def history_table() -> Table:
     def changes(entry):
         return "; ".join(
-            f"{c['zone']}: {_text(c['before'])} → {_text(c['after'])}"
-            for c in _diff(entry)["changes"]
+            f"{c['zone']}: {c['before']} → {c['after']}"
+            for c in diff(entry)["changes"]
         )
 
     return Table(
@@ -633,14 +622,6 @@ def history_table() -> Table:
         ],
         default_sort="at",
     )
-
-
-def _text(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
 
 
 def _history_filters(request: HttpRequest) -> tuple[dict, Q, dict]:
@@ -696,12 +677,12 @@ def history(request: HttpRequest, ctx: Context) -> HttpResponse:
         ctx,
         "web/access_history.html",
         {
-            "entries": [_diff(e) for e in current.object_list],
+            "entries": [diff(e) for e in current.object_list],
             "page_obj": current,
             "filters": filters,
             "errors": errors,
             "entities": sorted(ENTITY_LABELS.items()),
-            "actions": list(actions[:100]),
+            "actions": [(a, ACTION_LABELS.get(a, a)) for a in actions[:100]],
             "channels": Channel.choices,
             "tab": "history",
         },

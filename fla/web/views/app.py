@@ -15,6 +15,7 @@ from fla.rights.models import Account
 from fla.trainings.models import Training
 from fla.web import queries
 from fla.web.current import Context, employer_view, last_change_of
+from fla.web.history import diff
 from fla.web.tables import EXPORT_FORMATS, Column, Table, id_url, minutes_column
 from fla.workers.models import Worker
 
@@ -279,20 +280,8 @@ def training_detail(request: HttpRequest, ctx: Context, training_id: int) -> Htt
         request,
         ctx,
         "web/training_detail.html",
-        {"training": training, "history": [_diff(entry) for entry in history]},
+        {"training": training, "history": [diff(entry) for entry in history]},
     )
-
-
-def _diff(entry: HistoryEntry) -> dict:
-    before = entry.before or {}
-    after = entry.after or {}
-    keys = sorted(set(before) | set(after))
-    changes = [
-        {"zone": k, "before": before.get(k), "after": after.get(k)}
-        for k in keys
-        if before.get(k) != after.get(k)
-    ]
-    return {"entry": entry, "changes": changes}
 
 
 # --- large-enterprise version (seed §5) ----------------------------------------------
