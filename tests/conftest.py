@@ -25,3 +25,17 @@ def default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with an empty cache when it is the process's own memory (the
+    default without REDIS_URL): the login and API rate limits count per client address
+    in it, so that tests which try the limits would otherwise have the next tests of
+    their process refused (a browser test's login answered 429)."""
+    from django.conf import settings as django_settings
+    from django.core.cache import cache
+
+    if django_settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        cache.clear()
+    yield
