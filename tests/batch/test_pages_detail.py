@@ -274,3 +274,18 @@ def test_a_reference_used_twice_in_a_file_is_said_so(world, web, language, text)
     services.process(batch.pk)
     body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert text in body
+
+
+def test_enterprise_numbers_are_written_as_elsewhere_and_no_link_to_the_page_itself(world, web):
+    from fla.core.identifiers import format_enterprise_number
+
+    batch = _received(world, [world.training("T1")])
+    services.process(batch.pk)
+    body = web.get(f"/batch/{batch.pk}/").content.decode()
+    sender, employer = world.mandatary.enterprise_number, world.employer.enterprise_number
+    assert f"<dd>{format_enterprise_number(sender)}</dd>" in body
+    assert f"<td>{format_enterprise_number(employer)}</td>" in body
+    assert f">{employer}<" not in body
+    # the file's own page does not link to itself from its progress bar; the list does
+    assert f'href="/batch/{batch.pk}/"' not in body
+    assert f'href="/batch/{batch.pk}/"' in web.get("/batch/").content.decode()

@@ -20,6 +20,14 @@ def hm(minutes):
     return formatting.hours(minutes)
 
 
+@register.filter
+def enterprise_number(number):
+    """An enterprise number as it is written (0403.170.701); anything else as it is."""
+    from fla.core.identifiers import format_enterprise_number
+
+    return format_enterprise_number(str(number or ""))
+
+
 @register.simple_tag(takes_context=True)
 def query(context, **changes):
     """The current query string with some keys changed (None removes a key)."""
