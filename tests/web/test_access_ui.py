@@ -221,6 +221,10 @@ def test_ending_a_mandate_asks_first_with_the_date_typed(mgr, world):
     # Without a date: "at once".
     assert "onmiddellijk" in mgr.get(url).content.decode()
     assert mgr.get(url, {"end_date": "31/02/2025"}).status_code == 302  # not a date
+    # a date in the past is refused before the question, as ending would refuse it
+    refused = mgr.get(url, {"end_date": "1999-01-01"}, follow=True)
+    assert 'data-testid="confirm-end-mandate"' not in refused.content.decode()
+    assert "terugwerkende kracht" in refused.content.decode()
 
 
 # --- 5 and 6. dates, scopes, revocation date, the mandatary's menu ---------------------

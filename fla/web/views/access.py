@@ -321,6 +321,10 @@ def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate: Mandate) -
     except ValueError:
         messages.error(request, ERRORS["bad-date"])
         return redirect("web:access_mandates")
+    if end is not None and end < queries.today() - dt.timedelta(days=1):
+        # Refused before the question is asked, as ending it would be (end_mandate).
+        messages.error(request, ERRORS["end-in-past"])
+        return redirect("web:access_mandates")
     name = mandate.mandatary.name
     if end is None:
         question = _("Het mandaat van %(name)s onmiddellijk beëindigen?") % {"name": name}
