@@ -506,6 +506,12 @@ def _validity_error(parser, offset: int | None = None) -> Rejected:
 def _invalid(entry) -> str:
     # lxml's own words after ours: they name the element and the rule, and are not ours
     # to translate.
+    if "No matching global declaration available for the validation root" in entry.message:
+        # The root element is not ours: most often the namespace is missing or another.
+        return _(
+            "Niet geldig volgens de XSD: het hoofdelement moet batch_file zijn, in de "
+            "naamruimte %(namespace)s (%(detail)s)."
+        ) % {"namespace": BATCH_NS, "detail": _message(entry)}
     return _("Niet geldig volgens de XSD: %(detail)s") % {"detail": _message(entry)}
 
 

@@ -22,7 +22,7 @@ FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
+    return request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")
 
 
 def _api_problem(request: HttpRequest, status: int) -> HttpResponse:

@@ -118,7 +118,7 @@ def test_the_500_handler_answers_a_server_error_with_the_page(client, monkeypatc
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/no-such-version/"])
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/no-such-version/", "/api"])
 def test_the_api_keeps_problem_json_for_unknown_addresses(client, path):
     response = client.get(path, HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 404
