@@ -1,6 +1,8 @@
 """The history of changes as the online application shows it: what was changed, by
 which action, and each value before and after in the user's language and formats
-(dates dd/mm/yyyy, yes and no, numbers without trailing zeros), not as stored."""
+(dates dd/mm/yyyy, yes and no, regimes without trailing zeros), not as stored. Dates
+and numbers are reformatted in the zones that hold them only: a name or reference
+that looks like one is shown as it was typed."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ ACTION_LABELS = {
     "cancel": gettext_lazy("geannuleerd"),
     "set": gettext_lazy("ingesteld"),
     "grant": gettext_lazy("toegekend"),
-    "role": gettext_lazy("rol gewijzigd"),
+    "change": gettext_lazy("rol gewijzigd"),  # of an access (accounts.services)
     "revoke": gettext_lazy("ingetrokken"),
     "end": gettext_lazy("beëindigd"),
     "delete": gettext_lazy("verwijderd"),
@@ -44,35 +46,32 @@ ACTION_LABELS = {
     "login": gettext_lazy("aangemeld"),
 }
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_DECIMAL = re.compile(r"-?\d+\.\d+")
+# The zones whose stored text is a date (ISO) or a number with four decimals.
+_DATE_ZONES = re.compile(r"(^|_)(date|day|until|cutoff)$|^(start|end)_date$")
+_NUMBER_ZONES = frozenset({"regime", "average_fte", "days"})
 
 
-def shown(value) -> str:
-    """A stored value as the user reads it."""
+def shown(value, zone: str = "") -> str:
+    """A stored value of ``zone`` as the user reads it: dates and numbers reformatted
+    only in the zones that hold them, anything else as it was typed."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("ja") if value else _("nee")
     if isinstance(value, dict):
-        return ", ".join(f"{key}: {shown(item)}" for key, item in sorted(value.items()))
+        return ", ".join(f"{key}: {shown(item, key)}" for key, item in sorted(value.items()))
     if isinstance(value, list):
-        return ", ".join(shown(item) for item in value) or "—"
-    if isinstance(value, str):
-        if _DATE.fullmatch(value):
+        return ", ".join(shown(item, zone) for item in value) or "—"
+    if isinstance(value, str) and _DATE_ZONES.search(zone):
+        try:
             return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
-        if _DATETIME.match(value):
-            try:
-                moment = dt.datetime.fromisoformat(value)
-            except ValueError:
-                return value
-            return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
-        if _DECIMAL.fullmatch(value):
-            try:
-                return format(Decimal(value).normalize(), "f")
-            except InvalidOperation:
-                return value
+        except ValueError:
+            return value
+    if isinstance(value, str) and zone in _NUMBER_ZONES:
+        try:
+            return format(Decimal(value).normalize(), "f")
+        except InvalidOperation:
+            return value
     return str(value)
 
 
@@ -81,7 +80,7 @@ def diff(entry: HistoryEntry) -> dict:
     before = entry.before or {}
     after = entry.after or {}
     changes = [
-        {"zone": key, "before": shown(before.get(key)), "after": shown(after.get(key))}
+        {"zone": key, "before": shown(before.get(key), key), "after": shown(after.get(key), key)}
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     ]

@@ -394,3 +394,49 @@ def test_the_access_pages_speak_four_languages(mgr, settings, lang, title):
     mgr.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
     for name in ACCESS_PAGES:
         assert f"<h1>{title}</h1>" in mgr.get(reverse(name)).content.decode()
+
+
+def test_history_page_with_a_date_shaped_but_invalid_value_is_not_a_500(mgr, world):
+    # An API client named like a date that does not exist: the history entry stores it.
+    r = mgr.post(reverse("web:access_client_new"), {"name": "2026-13-45", "scopes": ["read"]})
+    assert r.status_code == 302
+    page = mgr.get(reverse("web:access_history"))
+    assert page.status_code == 200
+    assert "2026-13-45" in page.content.decode()
+
+
+
+@pytest.mark.django_db
+def test_history_shows_a_free_text_value_as_typed(mgr, world):
+    # A name is not a number: "12.50" must not become "12.5"; "2026-01-02" not 02/01/2026.
+    mgr.post(reverse("web:access_client_new"), {"name": "12.50", "scopes": ["read"]})
+    mgr.post(reverse("web:access_client_new"), {"name": "2026-01-02", "scopes": ["read"]})
+    body = mgr.get(reverse("web:access_history")).content.decode()
+    assert "12.50" in body
+    assert "2026-01-02" in body
+
+
+
+@pytest.mark.django_db
+def test_training_page_with_a_date_shaped_reference_is_not_a_500(app, world):
+    from fla.accounts.access import Caller
+    from fla.trainings.models import Training
+    from tests.web.conftest import declare_training
+
+    declare_training(Caller.for_system("t"), world["employer"], world["workers"][0], "2025-13-01")
+    training = Training.objects.get(reference="2025-13-01")
+    page = app.get(reverse("web:training", args=[training.pk]))
+    assert page.status_code == 200
+
+
+
+@pytest.mark.django_db
+def test_a_role_change_is_named_in_words_in_the_history(mgr, world):
+    from fla.accounts.models import EmployerAccess
+
+    access = EmployerAccess.objects.get(user=world["user"], employer=world["employer"])
+    r = mgr.post(reverse("web:access_role", args=[access.pk]), {"role": "read"})
+    assert r.status_code == 302
+    body = mgr.get(reverse("web:access_history"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="tag">change</span>' not in body
+    assert '<option value="change">change</option>' not in body
