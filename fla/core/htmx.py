@@ -32,10 +32,16 @@ class HtmxLoginRedirectMiddleware:
             or urlsplit(response.get("Location", "")).path != resolve_url(settings.LOGIN_URL)
         ):
             return response
-        page = urlsplit(request.headers.get("HX-Current-URL", ""))
         back = "/"
-        if page.path and _same_site(request, page.geturl()):
-            back = page.path + ("?" + page.query if page.query else "")
+        try:
+            page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        except ValueError:  # not a URL at all
+            page = None
+        if page is not None and page.path and _same_site(request, page.geturl()):
+            path = page.path + ("?" + page.query if page.query else "")
+            # The path alone must lead to this site too ("//elsewhere/" would not).
+            if _same_site(request, path):
+                back = path
         login = redirect_to_login(back)["Location"]
         # 401: not a fragment to swap; htmx follows HX-Redirect whatever the status.
         answer = HttpResponse(status=401)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.test import Client
 
 from fla.batch import services
@@ -64,3 +65,17 @@ def test_a_logged_in_poll_is_unchanged(world):
     response = client.get(f"/batch/{file_id}/progress/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "HX-Redirect" not in response
     assert b"<progress" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "current", ["http://[oops/batch/1/", "http://testserver//evil.example/x", "/\\evil.example/"]
+)
+def test_an_odd_current_url_leads_to_the_login_and_back_home(current):
+    """Not a URL, or a path that would lead to another site: back to the start page."""
+    response = Client().get(
+        "/batch/1/progress/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=current
+    )
+    assert response.status_code == 401
+    assert response["HX-Redirect"].startswith("/login/")
+    assert "evil" not in response["HX-Redirect"]
