@@ -115,10 +115,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "fla.core.htmx.HtmxLoginRedirectMiddleware",
-    # A page for a query or form value with a NUL character, before any view reads it.
-    "fla.web.errors.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A page for a query or form value with a NUL character, before any view reads it
+    # (inside the others: its page has their headers too).
+    "fla.web.errors.RefuseNulMiddleware",
     # A page for an empty 405 of the online application (its language and user are known).
     "fla.web.errors.ErrorPageMiddleware",
 ]

@@ -257,3 +257,18 @@ def test_the_new_secret_has_a_copy_button_for_scripts_only(mgr):
     button = re.search(r"<button[^>]*data-copy=\"client-secret\"[^>]*>", body).group(0)
     assert " hidden" in button  # shown by app.js where the browser can copy
     assert 'id="client-secret"' in body
+
+
+def test_ending_a_mandate_later_than_it_already_ends_is_neither_asked_nor_said_done(mgr, world):
+    from tests.factories import mandate
+
+    today = timezone.localdate()
+    given = mandate(make_mandatary("SS"), world["employer"], end=today + dt.timedelta(days=30))
+    later = (today + dt.timedelta(days=60)).isoformat()
+    url = reverse("web:access_mandate_end", args=[given.pk])
+    asked = mgr.get(url, {"end_date": later}, follow=True)
+    assert 'data-testid="confirm-end-mandate"' not in asked.content.decode()
+    answered = mgr.post(url, {"end_date": later}, follow=True).content.decode()
+    assert "is beëindigd" not in answered and "eindigt al op" in answered
+    given.refresh_from_db()
+    assert given.end_date == today + dt.timedelta(days=30)

@@ -184,5 +184,7 @@ def test_a_nul_character_in_a_query_or_a_form_is_a_400_page_and_changes_nothing(
         body = response.content.decode()
         assert "Bad request" in body and 'data-testid="error-home"' in body
     assert not ApiClient.objects.exists()
+    # with the headers of every page (it may not be framed)
+    assert answers[1]["X-Frame-Options"] == client.get(reverse("web:home"))["X-Frame-Options"]
     # the API answers for itself (E018 and the like), as problem+json
     assert client.get("/api/v1/anomalies?x=%00")["Content-Type"].startswith("application/")

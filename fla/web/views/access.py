@@ -301,6 +301,9 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     try:
         end = _parse_date(request.POST.get("end_date", "")[:20])
+        if _ends_by(mandate, end):
+            messages.info(request, _already_ends(mandate))
+            return redirect("web:access_mandates")
         services.end_mandate(ctx.caller, mandate, end)
     except ValueError as exc:
         code = exc.code if isinstance(exc, services.AccessError) else "bad-date"
@@ -312,6 +315,20 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
     return redirect("web:access_mandates")
 
 
+def _ends_by(mandate: Mandate, end: dt.date | None) -> bool:
+    """Whether the mandate already ends on or before ``end`` (None: at once, yesterday),
+    so that ending it then changes nothing (``services.end_mandate``)."""
+    wanted = end if end is not None else queries.today() - dt.timedelta(days=1)
+    return mandate.end_date is not None and mandate.end_date <= wanted
+
+
+def _already_ends(mandate: Mandate) -> str:
+    return _("Het mandaat van %(name)s eindigt al op %(date)s.") % {
+        "name": mandate.mandatary.name,
+        "date": date_format(mandate.end_date, "SHORT_DATE_FORMAT"),
+    }
+
+
 def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate: Mandate) -> HttpResponse:
     if mandate.end_date is not None and mandate.end_date < queries.today():
         return redirect("web:access_mandates")  # already ended: nothing to ask
@@ -320,6 +337,9 @@ def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate: Mandate) -
         end = _parse_date(typed)
     except ValueError:
         messages.error(request, ERRORS["bad-date"])
+        return redirect("web:access_mandates")
+    if _ends_by(mandate, end):
+        messages.info(request, _already_ends(mandate))
         return redirect("web:access_mandates")
     if end is not None and end < queries.today() - dt.timedelta(days=1):
         # Refused before the question is asked, as ending it would be (end_mandate).
