@@ -115,11 +115,16 @@ def upload(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD"])
 def receipt(request, file_id: int):
     """The receipt of an accepted file, where its upload redirects to; the form under it
-    takes the next file."""
+    takes the next file, for a user who may send one."""
     batch = _file(request, file_id)
-    context = {"receipt": Receipt.of(batch), "environment": batch.environment}
+    context = {
+        "receipt": Receipt.of(batch),
+        "environment": batch.environment,
+        "read_only": not may_send(_caller(request)),
+    }
     return render(request, "batch/upload.html", context)
 
 

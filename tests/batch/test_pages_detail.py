@@ -289,3 +289,17 @@ def test_enterprise_numbers_are_written_as_elsewhere_and_no_link_to_the_page_its
     # the file's own page does not link to itself from its progress bar; the list does
     assert f'href="/batch/{batch.pk}/"' not in body
     assert f'href="/batch/{batch.pk}/"' in web.get("/batch/").content.decode()
+
+
+def test_the_receipt_page_is_only_read_and_offers_no_upload_to_a_reader(world, web):
+    from tests.factories import join, make_user
+
+    batch = _received(world)
+    assert web.post(f"/batch/{batch.pk}/receipt/").status_code == 405
+    assert 'name="file"' in web.get(f"/batch/{batch.pk}/receipt/").content.decode()
+    reader = make_user("reader")
+    join(reader, world.mandatary, "read")
+    client = Client()
+    client.force_login(reader)
+    body = client.get(f"/batch/{batch.pk}/receipt/").content.decode()
+    assert 'data-testid="receipt"' in body and 'name="file"' not in body
