@@ -4,7 +4,8 @@
 application/xml``) and streams it through the same receipt as every other channel;
 the answer is the receipt. ``GET /batches/{id}`` gives status and progress,
 ``GET /batches/{id}/notification`` the notification XML. A connector that sends files
-reads the answers to them: those two take a token with ``read`` or ``declare``.
+reads the answers to them: those two take a token with ``read`` (the files the
+organisation may see) or ``declare`` (those it sent itself).
 """
 
 from __future__ import annotations
@@ -195,9 +196,19 @@ def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = Fals
 
 def _file(request: HttpRequest, file_id: int):
     caller = request.auth
-    if READ not in caller.scopes:  # a token of scope declare: the same files as read
-        caller = dataclasses.replace(caller, scopes=caller.scopes | {READ}, _cache={})
-    batch = files_for(caller).filter(pk=file_id).first()
+    files = None
+    if READ not in caller.scopes:
+        # A token of scope declare reads the answers to the files its own organisation
+        # sent, nothing more (not those a mandating employer sent itself).
+        files = files_for(dataclasses.replace(caller, scopes=caller.scopes | {READ}, _cache={}))
+        files = files.filter(
+            sender_employer_id=caller.employer_id, sender_mandatary_id=None
+        ) if caller.employer_id is not None else files.filter(
+            sender_mandatary_id=caller.mandatary_id
+        )
+    else:
+        files = files_for(caller)
+    batch = files.filter(pk=file_id).first()
     if batch is None:
         raise Problem(404, NOT_VISIBLE, slug="not-found")
     return batch

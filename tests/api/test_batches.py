@@ -135,7 +135,9 @@ def test_a_declare_only_token_sees_only_its_organisations_files(world):
     assert_problem(api.get(f"{API}/batches/{file_id}/notification"), 404)
 
 
-def test_a_declare_only_mandatary_token_sees_what_a_read_token_sees(world):
+def test_a_declare_only_mandatary_token_reads_only_the_files_it_sent(world):
+    """A read token sees the files of the employers it holds a mandate for; a declare
+    token only the answers to the files its own organisation sent."""
     mandated = world.mandated.employer
     zones = {**training_body(world.mandated.worker.insz), "reference": "B-M"}
     data = file_bytes(
@@ -148,10 +150,20 @@ def test_a_declare_only_mandatary_token_sees_what_a_read_token_sees(world):
     file_id = sender.post(f"{API}/batches", data=data, content_type="application/xml").json()[
         "file_id"
     ]
-    for scopes in ("read", "declare"):
+    for scopes, status in (("read", 200), ("declare", 404)):
         token = make_token(world.mandatary_client, scopes=scopes)
         response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(f"{API}/batches/{file_id}")
-        assert response.status_code == 200, (scopes, response.content)
+        assert response.status_code == status, (scopes, response.content)
+    # and the files it sent itself, whatever their employers
+    own = file_bytes(
+        reference="F-S",
+        sender=world.mandatary_client.mandatary.enterprise_number,
+        employers=[(mandated.enterprise_number, [("training", {**zones, "reference": "B-S"})])],
+    )
+    declare = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(world.mandatary_client, scopes='declare')}")
+    sent = declare.post(f"{API}/batches", data=own, content_type="application/xml")
+    assert sent.status_code == 202, sent.content
+    assert declare.get(sent["Location"]).status_code == 200
 
 
 def test_a_token_with_neither_scope_is_403(world):
