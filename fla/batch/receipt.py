@@ -411,9 +411,10 @@ def scan(
         parser.close()
     except etree.XMLSyntaxError as exc:
         # libxml2 reports some errors only now (a bare "&": "xmlParseEntityRef: no
-        # name"); one it places before the last line is in the file, not its end.
-        line = exc.position[0] if exc.position else 0
-        if root_closed or 0 < line < position.line:
+        # name"); one it places before the end of the data is in the file, where a file
+        # cut short is reported at its very end.
+        line, column = exc.position if exc.position else (0, 0)
+        if root_closed or (line > 0 and (line, column) < (position.line, position.column)):
             raise _classify(exc, parser, position) from None
     result.repeated = references.candidates
     if not root_closed:

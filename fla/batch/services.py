@@ -255,7 +255,10 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
         except receipt_scan.Rejected as exc:
             spool.flush()
             error = receipt_scan.place(spool, exc.error)
-            logger.info("BATCH file rejected: %s", error.reason[:200])
+            # The code and the place only: the reason may quote a value of the file
+            # (an XSD message quotes the zone it refuses, an INSZ with a digit too many).
+            logger.info("BATCH file rejected: %s at line %s, column %s", error.code,
+                        error.line, error.column)
             return Receipt(accepted=False, errors=[error])
         spool.flush()
         spool.seek(0)

@@ -1,5 +1,6 @@
 import io
 import os
+import re
 
 import pytest
 
@@ -225,3 +226,32 @@ def test_empty_and_non_xml(world, batch_storage):
     assert receive(world.caller, b"hello").errors[0].code == "not_well_formed"
     assert receive(world.caller, b"\xff\xfe<\x00a\x00").errors[0].code == "forbidden"
     assert_nothing_stored(batch_storage)
+
+
+def test_a_bare_ampersand_in_a_one_line_file_is_placed_where_it_is(world, batch_storage):
+    # A generated file on one line, without a final newline (as many serializers write it).
+    data = re.sub(rb">\s*\n\s*<", b"><", world.file()).rstrip(b"\n")
+    data = data.replace(b"<title>Safety</title>", b"<title>Safety & health</title>")
+    assert b"\n" not in data
+    (error,) = receive(world.caller, data).errors
+    assert error.code == "not_well_formed"
+    assert "hoofdelement" not in error.reason, error.reason  # "ends before its root is closed"
+    assert error.line == 1 and error.column < len(data) - 100
+    assert_nothing_stored(batch_storage)
+
+
+def test_a_bare_ampersand_on_the_last_line_is_placed_where_it_is(world, batch_storage):
+    # The last line holds the & (and the root's end tag); no final newline.
+    data = world.file().rstrip(b"\n")
+    data = data.replace(b"\n</employer>\n</batch_file>", b"</employer></batch_file>")
+    data = data.replace(b"<title>Safety</title>", b"<title>Safety & health</title>")
+    (error,) = receive(world.caller, data).errors
+    assert "hoofdelement" not in error.reason, error.reason
+
+
+def test_an_insz_refused_by_the_xsd_is_not_written_to_the_log(world, batch_storage, caplog):
+    insz = world.workers[0].insz
+    data = world.file().replace(insz.encode(), insz.encode() + b"9")  # 12 digits
+    receipt = receive(world.caller, data)
+    assert not receipt.accepted
+    assert insz not in caplog.text
