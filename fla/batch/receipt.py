@@ -60,7 +60,8 @@ class ReceiptError:
 def too_large(limit: int, line: int | None = None, column: int | None = None) -> ReceiptError:
     """A file larger than ``limit`` bytes: said in GB or MB where the limit is a whole
     number of them (the default, 2 GB), else in bytes."""
-    for unit, size in (("GB", 1024**3), ("MB", 1024**2)):
+    # The units as the language writes them (French: Go, Mo).
+    for unit, size in ((_("GB"), 1024**3), (_("MB"), 1024**2)):
         if limit >= size and limit % size == 0:
             reason = _("Het bestand is groter dan de limiet van %(limit)s.") % {
                 "limit": f"{limit // size} {unit}"

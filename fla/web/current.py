@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property, wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -101,7 +102,7 @@ def employer_view(view):
         if employer_id is None:
             if not caller.employer_ids(READ):
                 return redirect("web:no_access")
-            return redirect(f"{_chooser_url()}?next={request.get_full_path()}")
+            return redirect(_chooser_url() + "?" + urlencode({"next": request.get_full_path()}))
         ctx = _context(request, employer_id)
         if ctx is None:
             raise Http404

@@ -181,7 +181,8 @@ def test_the_default_limit_is_said_in_gb():
         assert too_large(5 * 1024**2).reason == "Het bestand is groter dan de limiet van 5 MB."
         assert too_large(100_000).reason.endswith("100000 bytes.")
     with translation.override("fr"):
-        assert too_large(2 * 1024**3).reason == "Le fichier dépasse la limite de 2 GB."
+        assert too_large(2 * 1024**3).reason == "Le fichier dépasse la limite de 2 Go."
+        assert too_large(5 * 1024**2).reason == "Le fichier dépasse la limite de 5 Mo."
 
 
 def test_a_test_files_receipt_and_page_say_nothing_is_stored(world, client):

@@ -287,3 +287,22 @@ def test_dashboard_charts_follow_a_new_declaration(app, world, settings):
     declare_training(Caller.for_system("tests"), employer, workers[2], "T-THIRD")
     assert queries.charts(employer.pk, on, None).this_year_minutes == (
         fresh.this_year_minutes + 450)
+
+
+def test_an_address_with_several_query_parameters_comes_back_whole(client, world):
+    """Through the login and through choosing an employer, ``next`` keeps every query
+    parameter of the address asked for (it lost those after the first &)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    wanted = reverse("web:workers") + "?q=an&sort=name"
+    login = client.get(reverse("web:login"), {"next": wanted})
+    assert parse_qs(urlsplit(login["Location"]).query)["next"] == [wanted]
+    other, _ = build_employer(1, "Other Ltd", trainings=0)
+    secretariat = make_mandatary()
+    mandate(secretariat, world["employer"])
+    mandate(secretariat, other)
+    agent = make_user("agent")
+    join(agent, secretariat)
+    client.force_login(agent)
+    chooser = client.get(wanted)
+    assert parse_qs(urlsplit(chooser["Location"]).query)["next"] == [wanted]

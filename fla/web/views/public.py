@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -32,9 +34,9 @@ def login(request: HttpRequest) -> HttpResponse:
         return redirect("web:home")
     next_url = _safe_next(request)
     if oidc_configured():
-        return redirect(reverse("web:oidc_init") + f"?next={next_url}")
+        return redirect(reverse("web:oidc_init") + "?" + urlencode({"next": next_url}))
     if settings.DEMO_LOGIN:
-        return redirect(reverse("web:demo_login") + f"?next={next_url}")
+        return redirect(reverse("web:demo_login") + "?" + urlencode({"next": next_url}))
     return render(request, "web/login_unavailable.html", status=503)
 
 
