@@ -569,6 +569,18 @@ class _Session:
             self.references_seen.add(key)
 
 
+def _size_classes_on_file(
+    employer_ids: Iterable[int], years: Iterable[int]
+) -> dict[tuple[int, int], tuple[str, str]]:
+    """(employer id, year) -> (declared, computed) size class, as stored."""
+    return {
+        (employer_id, year): (declared, computed)
+        for employer_id, year, declared, computed in EmployerYear.objects.filter(
+            employer_id__in=list(employer_ids), year__in=list(years)
+        ).values_list("employer_id", "year", "declared_size_class", "computed_size_class")
+    }
+
+
 def _hm(minutes: int) -> str:
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
@@ -986,12 +998,7 @@ class _Chunk:
         dates = {year: rules.reference_dates(year) for year in every_year}
         first = min(d for ds in dates.values() for d in ds)
         last = max(d for ds in dates.values() for d in ds)
-        stored = {
-            (employer_id, year): (declared, computed)
-            for employer_id, year, declared, computed in EmployerYear.objects.filter(
-                employer_id__in=years, year__in=every_year
-            ).values_list("employer_id", "year", "declared_size_class", "computed_size_class")
-        }
+        stored = _size_classes_on_file(years, every_year)
         # The full-time equivalents on each reference date, summed by the database; a
         # sum of regimes has their four decimals (SQLite sums them as floats).
         days = sorted({d for ds in dates.values() for d in ds})
@@ -1007,7 +1014,7 @@ class _Chunk:
             for n, day in enumerate(days):
                 if row[f"d{n}"] is not None:
                     fte[(row["employer_id"], day)] = Decimal(row[f"d{n}"]).quantize(REGIME)
-        changed_by = {id(p): change[1:] for change in changes for p in change[:1]}
+        changed_by = {id(change[0]): change[1:] for change in changes}
         in_chunk: dict[int, list[tuple[int, _Parsed]]] = defaultdict(list)
         for i, p in enumerate(self.parsed):
             if p.employer is not None and p.employer.pk in years:
@@ -1028,8 +1035,8 @@ class _Chunk:
                         cuts.add(i)
                         moved = False
                     declared_before = True
-                change = changed_by.get(id(p))
-                if change is None or change[0] != employer_id:
+                change = changed_by.get(id(p))  # of this employer: p is one of its own
+                if change is None:
                     continue
                 _, old, new, change_years = change
                 if declared_before:
@@ -1066,11 +1073,10 @@ class _Chunk:
         if not self.foreseen:
             return
         found = {
-            (employer_id, year): declared or computed or None
-            for employer_id, year, declared, computed in EmployerYear.objects.filter(
-                employer_id__in=self.foreseen,
-                year__in={y for seen, _ in self.foreseen.values() for y in seen},
-            ).values_list("employer_id", "year", "declared_size_class", "computed_size_class")
+            key: declared or computed or None
+            for key, (declared, computed) in _size_classes_on_file(
+                self.foreseen, {y for seen, _ in self.foreseen.values() for y in seen}
+            ).items()
         }
         cuts = {
             i
