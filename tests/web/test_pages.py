@@ -77,14 +77,21 @@ def test_a_user_without_any_employer_sees_no_access(client):
     assert client.get(reverse("web:no_access")).status_code == 403
 
 
-def test_a_mandatary_picks_an_employer_and_switches(client, world):
-    other, _ = build_employer(2, "Other Ltd", trainings=0)
+def _agent_of_two_employers(client, world, workers: int = 2):
+    """A secretariat's member signed in, with mandates of the world's employer and of
+    another one, "Other Ltd": the employer to work on is to be chosen."""
+    other, _ = build_employer(workers, "Other Ltd", trainings=0)
     secretariat = make_mandatary()
     mandate(secretariat, world["employer"])
     mandate(secretariat, other)
     agent = make_user("agent")
     join(agent, secretariat)
     client.force_login(agent)
+    return other
+
+
+def test_a_mandatary_picks_an_employer_and_switches(client, world):
+    other = _agent_of_two_employers(client, world)
     response = client.get(reverse("web:home"))
     assert response["Location"].startswith(reverse("web:choose_employer"))
     chooser = client.get(reverse("web:choose_employer")).content.decode()
@@ -297,12 +304,6 @@ def test_an_address_with_several_query_parameters_comes_back_whole(client, world
     wanted = reverse("web:workers") + "?q=an&sort=name"
     login = client.get(reverse("web:login"), {"next": wanted})
     assert parse_qs(urlsplit(login["Location"]).query)["next"] == [wanted]
-    other, _ = build_employer(1, "Other Ltd", trainings=0)
-    secretariat = make_mandatary()
-    mandate(secretariat, world["employer"])
-    mandate(secretariat, other)
-    agent = make_user("agent")
-    join(agent, secretariat)
-    client.force_login(agent)
+    _agent_of_two_employers(client, world, workers=1)
     chooser = client.get(wanted)
     assert parse_qs(urlsplit(chooser["Location"]).query)["next"] == [wanted]
