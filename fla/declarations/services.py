@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
@@ -421,12 +422,12 @@ class _Session:
         outcomes: list[Outcome] = []
         bounds = [0, *sorted(c for c in cuts if 0 < c < len(parsed)), len(parsed)]
         assert len(bounds) > 2, cuts
-        for start, end in zip(bounds, bounds[1:], strict=False):
+        for start, end in pairwise(bounds):
             fresh = [p.fresh() for p in parsed[start:end]]
-            start = 0
+            at = 0
             for chunk in in_order([p.declaration for p in fresh], len(fresh)):
-                outcomes.extend(self.execute(fresh[start:start + len(chunk)], chunk.steady))
-                start += len(chunk)
+                outcomes.extend(self.execute(fresh[at:at + len(chunk)], chunk.steady))
+                at += len(chunk)
         return outcomes
 
     # -- form checks ------------------------------------------------------------------
