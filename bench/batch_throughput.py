@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from world import insz_of, prepare, seed_employer  # noqa: E402
+from world import insz_of, postgres_cpu, prepare, seed_employer  # noqa: E402
 
 
 def rss(field: str) -> int:
@@ -213,6 +213,7 @@ def main() -> int:
     reset_peak()
     base_rss = rss("VmRSS")
     t0, cpu0 = time.perf_counter(), time.process_time() + children_cpu()
+    server0 = postgres_cpu()
     with open(path, "rb") as stream:
         receipt = services.receive(caller, stream, production=not args.test)
     t_receive = time.perf_counter() - t0
@@ -248,6 +249,8 @@ def main() -> int:
         profiler.disable()
     t_process = time.perf_counter() - t0
     cpu = time.process_time() + children_cpu() - cpu0
+    server = postgres_cpu()
+    server = None if server is None or server0 is None else server - server0
     services.submit = shared_submit
     peak = rss("VmHWM")
     batch = BatchFile.objects.get(pk=receipt.file_id)
@@ -329,6 +332,11 @@ def main() -> int:
         f"({100 * submit_cpu / cpu:.0f} %), the BATCH channel's own code: "
         f"{cpu - submit_cpu:.2f} s = {1e6 * (cpu - submit_cpu) / n:.1f} µs per declaration"
     )
+    if server is not None:
+        print(
+            f"CPU time of the PostgreSQL server meanwhile (all its processes, so other "
+            f"clients' work too): {server:.2f} s = {server / floor:.1f} times the floor"
+        )
     print(
         f"peak memory: {peak / 1e6:.0f} MB RSS (of which {base_rss / 1e6:.0f} MB before "
         f"the receipt; Python heap and lxml included)"

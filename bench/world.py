@@ -86,3 +86,38 @@ def seed_employer(workers: int, today: dt.date | None = None):
     )
     compute_rights(2025, [employer.pk], today=today)
     return employer, ids
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds the local PostgreSQL server has spent, all its processes included
+    (live backends and helpers, and the backends that have ended, which the postmaster
+    has reaped); None where the server is not a process of this machine we may read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name_end = stat.rindex(")")
+        name = stat[stat.index("(") + 1 : name_end]
+        fields = stat[name_end + 2 :].split()
+        # After the name: state, ppid, ..., utime (14th field of the line), stime,
+        # cutime, cstime.
+        processes[int(entry.name)] = (name, int(fields[1]), [int(f) for f in fields[11:15]])
+    postmasters = [
+        pid
+        for pid, (name, ppid, _) in processes.items()
+        if name == "postgres" and processes.get(ppid, ("",))[0] != "postgres"
+    ]
+    if not postmasters:
+        return None
+    total = 0
+    for pid, (name, ppid, (utime, stime, cutime, cstime)) in processes.items():
+        if pid in postmasters:
+            total += utime + stime + cutime + cstime
+        elif ppid in postmasters:
+            total += utime + stime
+    return total / tick
