@@ -159,3 +159,41 @@ def test_form_declarations_equal_api_declarations(app, world):
     ).content.decode()
     for finding in outcome.findings:
         assert finding.code in body
+
+
+def test_a_new_training_does_not_replace_one_with_the_same_reference(app, world):
+    training = Training.objects.get(reference="T-0")
+    before = (training.title, training.duration_minutes, training.version)
+    url = reverse("web:worker_training_new", args=[training.worker_id])
+    response = app.post(url, dict(FORM, reference="T-0", confirm="on"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="issues-reference"' in body and "T-0" in body
+    assert 'data-testid="confirm-warnings"' not in body
+    training.refresh_from_db()
+    assert (training.title, training.duration_minutes, training.version) == before
+    french = app.post(url, dict(FORM, reference="T-0"), HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Une formation portant la référence T-0 existe déjà." in french.content.decode()
+
+
+def test_the_same_new_training_sent_twice_is_stored_once(app, world):
+    worker = world["workers"][4]
+    url = reverse("web:worker_training_new", args=[worker.pk])
+    data = dict(FORM, reference="TWICE-1", confirm="on")
+    first = app.post(url, data)
+    second = app.post(url, data)
+    training = Training.objects.get(reference="TWICE-1")
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == reverse("web:training", args=[training.pk])
+    assert training.version == 1
+
+
+def test_several_workers_do_not_replace_trainings_with_the_same_reference(app, world):
+    workers = world["workers"][:2]
+    first = dict(FORM, workers=[w.pk for w in workers], reference="EHBO", confirm="on")
+    assert app.post(reverse("web:training_bulk"), first).status_code == 302
+    again = dict(first, title="Something else")
+    body = app.post(reverse("web:training_bulk"), again).content.decode()
+    assert 'data-testid="issues-reference"' in body and "EHBO-1, EHBO-2" in body
+    titles = Training.objects.filter(reference__startswith="EHBO-").values_list("title", flat=True)
+    assert set(titles) == {"Brandveiligheid"}

@@ -8,6 +8,7 @@ are shown with a checkbox, and the declaration is stored once they are confirmed
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from fla.core.choices import RightSource, RightType, TrainingKind, TrainingStatu
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration, Outcome
 from fla.rights.models import TrainingRight, WorkerOptOut
+from fla.trainings.models import Training
 from fla.web import queries
 from fla.web.current import Context, employer_view
 from fla.web.formatting import hours
@@ -225,6 +227,62 @@ def run(caller, declarations: list[Declaration], confirmed: bool):
     return final, final
 
 
+def run_new(caller, employer_id: int, declarations: list[Declaration], confirmed: bool):
+    """``run`` for new trainings: a reference already on file is refused, not replaced,
+    unless the training on file already is what is declared (the same form sent twice).
+
+    Returns (stored outcomes or None, the outcomes to show, the references refused).
+    """
+    references = [d.data.get("reference", "") for d in declarations]
+    on_file = dict(
+        Training.objects.filter(employer_id=employer_id, reference__in=references).values_list(
+            "reference", "version"
+        )
+    )
+    if on_file:
+        trial = submit(caller, declarations, dry_run=True)
+        taken = [
+            d.data["reference"]
+            for d, outcome in zip(declarations, trial, strict=True)
+            if d.data["reference"] in on_file and (outcome.changed or not outcome.accepted)
+        ]
+        if taken:
+            return None, trial, taken
+    # Version 0 (must not exist yet) also refuses a training made meanwhile elsewhere.
+    declarations = [
+        dataclasses.replace(d, if_version=on_file.get(d.data.get("reference", ""), 0))
+        for d in declarations
+    ]
+    stored, outcomes = run(caller, declarations, confirmed)
+    taken = [
+        d.data["reference"]
+        for d, outcome in zip(declarations, outcomes, strict=True)
+        if any(f.code == "E024" for f in outcome.errors)
+    ]
+    return stored, outcomes, taken
+
+
+def refuse_taken(result: Review, taken: list[str]) -> Review:
+    """Show the references refused by ``run_new`` next to the reference field."""
+    if taken:
+        result.general = [item for item in result.general if item["code"] != "E024"]
+        result.by_field.setdefault("reference", []).insert(
+            0,
+            {
+                "code": "",
+                "blocking": True,
+                "message": _(
+                    "Er bestaat al een opleiding met de referentie %(reference)s. Kies een "
+                    "andere referentie of laat het veld leeg; een bestaande opleiding wijzig "
+                    "je vanuit haar detail."
+                )
+                % {"reference": ", ".join(taken)},
+            },
+        )
+        result.blocking = True
+    return result
+
+
 def _require_declare(ctx: Context) -> None:
     if not ctx.can_declare:
         raise Http404
@@ -258,11 +316,13 @@ def training_new(request: HttpRequest, ctx: Context, worker_id: int | None = Non
         declaration = Declaration(
             kind="training", employer=ctx.employer.enterprise_number, data=data, action="create"
         )
-        stored, outcomes = run(ctx.caller, [declaration], bool(request.POST.get("confirm")))
+        stored, outcomes, taken = run_new(
+            ctx.caller, ctx.employer.pk, [declaration], bool(request.POST.get("confirm"))
+        )
         if stored:
             messages.success(request, _("De opleiding is aangegeven."))
             return redirect("web:training", stored[0].object_id)
-        result = review(outcomes, {f.name for f in fields})
+        result = refuse_taken(review(outcomes, {f.name for f in fields}), taken)
     return page(
         request,
         ctx,
@@ -393,14 +453,16 @@ def training_bulk(request: HttpRequest, ctx: Context) -> HttpResponse:
                 )
             )
             labels[index] = f"{worker.first_name} {worker.last_name}"
-        stored, outcomes = run(ctx.caller, declarations, bool(request.POST.get("confirm")))
+        stored, outcomes, taken = run_new(
+            ctx.caller, ctx.employer.pk, declarations, bool(request.POST.get("confirm"))
+        )
         if stored:
             messages.success(
                 request,
                 _("De opleiding is aangegeven voor %(count)d werknemers.") % {"count": len(stored)},
             )
             return redirect(reverse("web:trainings") + "?sort=-updated")
-        result = review(outcomes, {f.name for f in fields}, labels)
+        result = refuse_taken(review(outcomes, {f.name for f in fields}, labels), taken)
     return page(
         request,
         ctx,
