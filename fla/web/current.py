@@ -12,11 +12,13 @@ from functools import cached_property, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from fla.accounts.access import DECLARE, MANAGE, READ, Caller
 from fla.core.statements import Statement, fields_of
@@ -24,6 +26,9 @@ from fla.employers.models import Employer
 from fla.rights.models import Account
 
 SESSION_KEY = "fla_employer_id"
+# The employer a form was shown for: a form sent after the employer was switched in
+# another window of the same session must not act for the new one.
+FORM_EMPLOYER = "for_employer"
 
 
 @dataclass
@@ -106,6 +111,18 @@ def employer_view(view):
         ctx = _context(request, employer_id)
         if ctx is None:
             raise Http404
+        if request.method == "POST" and request.POST.get(FORM_EMPLOYER, str(employer_id)) != str(
+            employer_id
+        ):
+            messages.error(
+                request,
+                _(
+                    "Dit formulier hoorde bij een andere werkgever: intussen werk je voor "
+                    "%(name)s (gewisseld in een ander venster). Er werd niets opgeslagen."
+                )
+                % {"name": ctx.employer.name},
+            )
+            return redirect("web:home")
         response = view(request, ctx, *args, **kwargs)
         if request.method == "POST" and response.status_code < 400:
             # This person may just have changed the employer's data: the dashboard's

@@ -307,3 +307,34 @@ def test_an_address_with_several_query_parameters_comes_back_whole(client, world
     _agent_of_two_employers(client, world, workers=1)
     chooser = client.get(wanted)
     assert parse_qs(urlsplit(chooser["Location"]).query)["next"] == [wanted]
+
+
+def test_a_form_shown_for_one_employer_does_not_act_for_the_one_switched_to(client, world):
+    other = _agent_of_two_employers(client, world)
+    client.post(reverse("web:choose_employer"), {"employer": world["employer"].pk})
+    form = client.get(reverse("web:training_new")).content.decode()
+    assert f'name="for_employer" value="{world["employer"].pk}"' in form
+    # Another window of the same session switches to the other employer meanwhile.
+    client.post(reverse("web:choose_employer"), {"employer": other.pk})
+    worker = other.account_set.select_related("worker").first().worker
+    data = {
+        "for_employer": world["employer"].pk,
+        "insz": worker.insz,
+        "reference": "WRONG-EMPLOYER",
+        "title": "EHBO",
+        "kind": "formal",
+        "start_date": "2025-03-10",
+        "end_date": "2025-03-10",
+        "duration_minutes": "3:00",
+        "status": "completed",
+        "counts_toward_account": "on",
+        "confirm": "on",
+    }
+    response = client.post(reverse("web:training_new"), data, follow=True)
+    assert response.redirect_chain[0][0] == reverse("web:home")
+    assert "Er werd niets opgeslagen" in response.content.decode()
+    assert not Training.objects.filter(reference="WRONG-EMPLOYER").exists()
+    # The same form shown for the employer worked on now is stored.
+    response = client.post(reverse("web:training_new"), dict(data, for_employer=other.pk))
+    assert response.status_code == 302
+    assert Training.objects.get(reference="WRONG-EMPLOYER").employer == other
