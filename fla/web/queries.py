@@ -82,6 +82,9 @@ class Tiles:
     overdue: int
     upcoming: int
     hours_this_year_minutes: int
+    # The workers employed this year, whom the chart's average divides by; the tile's
+    # average divides by them too (``workers`` also counts those who left before).
+    employed_this_year: int | None = None
 
     @property
     def rights_percent(self) -> int:
@@ -97,7 +100,8 @@ class Tiles:
 
     @property
     def average_minutes(self) -> int:
-        return round(self.hours_this_year_minutes / self.workers) if self.workers else 0
+        workers = self.workers if self.employed_this_year is None else self.employed_this_year
+        return round(self.hours_this_year_minutes / workers) if workers else 0
 
 
 _TILE_COLUMNS = ("workers", "rights_known", "with_training", "granted", "used_legal",
@@ -136,7 +140,12 @@ _TILES = Statement(
 )
 
 
-def tiles(employer_id: int, on: dt.date, hours_this_year_minutes: int) -> Tiles:
+def tiles(
+    employer_id: int,
+    on: dt.date,
+    hours_this_year_minutes: int,
+    employed_this_year: int | None = None,
+) -> Tiles:
     """Every tile of the dashboard in one statement (the hours come from ``charts``)."""
     first_of_year = dt.date(on.year, 1, 1)
     rows = _TILES.rows(
@@ -162,6 +171,7 @@ def tiles(employer_id: int, on: dt.date, hours_this_year_minutes: int) -> Tiles:
         overdue=warnings["overdue"] or 0,
         upcoming=warnings["upcoming"] or 0,
         hours_this_year_minutes=hours_this_year_minutes,
+        employed_this_year=employed_this_year,
     )
 
 
@@ -187,6 +197,8 @@ class Charts:
     per_year: dict
     per_month: dict
     this_year_minutes: int
+    # A class default: charts cached before the field existed still read.
+    this_year_workers: int | None = None
 
 
 _LATEST_CHANGE = Statement(
@@ -268,6 +280,7 @@ def compute_charts(employer_id: int, on: dt.date) -> Charts:
             "total": [round(total / 60, 1) for total in by_month],
         },
         this_year_minutes=by_year[-1],
+        this_year_workers=headcount[f"y{years[-1]}"],
     )
 
 

@@ -59,3 +59,28 @@ def test_tiles_count_what_is_on_file(db):
 def test_an_employer_with_nothing_has_zero_everywhere(db):
     employer = make_employer("Empty BV")
     assert set(shown(queries.tiles(employer.pk, timezone.localdate(), 0)).values()) == {0}
+
+
+def test_the_average_tile_divides_by_the_workers_of_this_year_as_the_chart_does(client, db):
+    from django.urls import reverse
+
+    from fla.rights.services import refresh_accounts
+    from tests.factories import grant, make_user, make_worker
+
+    employer, workers = build_employer(3, trainings=0)
+    today = timezone.localdate()
+    # A worker who left last year: in the list of the window, not employed this year.
+    make_worker(employer, end=dt.date(today.year - 1, 12, 31))
+    declare_training(Caller.for_system("tests"), employer, workers[0], "T-NOW",
+                     start_date=today.isoformat(), end_date=today.isoformat(),
+                     duration_minutes=450)
+    refresh_accounts(employer.pk)
+    user = make_user("hr")
+    grant(user, employer, "read")
+    client.force_login(user)
+    body = client.get(reverse("web:dashboard")).content.decode()
+    workers_tile = body.split('data-testid="tile-workers"')[1].split("</a>")[0]
+    average_tile = body.split('data-testid="tile-average"')[1].split("</div>")[0]
+    assert '<span class="tile-value">4</span>' in workers_tile
+    # 7:30 over the 3 workers employed this year (the chart's 2.5 hours), not over 4.
+    assert '<span class="tile-value">2:30</span>' in average_tile

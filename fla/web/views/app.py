@@ -146,7 +146,9 @@ def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
         ctx,
         "web/dashboard.html",
         {
-            "tiles": queries.tiles(employer_id, on, charts.this_year_minutes),
+            "tiles": queries.tiles(
+                employer_id, on, charts.this_year_minutes, charts.this_year_workers
+            ),
             "recent": recent,
             "per_year": charts.per_year,
             "per_month": charts.per_month,
