@@ -115,7 +115,7 @@ def postgres_cpu() -> float | None:
     if not postmasters:
         return None
     total = 0
-    for pid, (name, ppid, (utime, stime, cutime, cstime)) in processes.items():
+    for pid, (_name, ppid, (utime, stime, cutime, cstime)) in processes.items():
         if pid in postmasters:
             total += utime + stime + cutime + cstime
         elif ppid in postmasters:
