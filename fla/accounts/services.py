@@ -247,25 +247,35 @@ def grant_mandate(
     return mandate
 
 
+def mandate_end_date(mandate: Mandate, end_date: dt.date | None) -> dt.date | None:
+    """The last day ``mandate`` gets when it is ended on ``end_date``; without a date it
+    ends at once, so its last day is yesterday. None when it already ends by then:
+    ending it changes nothing. A day before yesterday is refused (``end-in-past``). A
+    mandate that had not started yet is withdrawn: it ends the day before it starts."""
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    last_day = end_date if end_date is not None else yesterday
+    if mandate.end_date is not None and mandate.end_date <= last_day:
+        return None  # already ends by then: nothing to shorten
+    if last_day < yesterday:
+        raise AccessError("end-in-past", "end_date")
+    return max(last_day, mandate.start_date - dt.timedelta(days=1))
+
+
 def end_mandate(caller: Caller, mandate: Mandate, end_date: dt.date | None = None) -> Mandate:
-    """End a mandate. Without a date it ends at once: its last day was yesterday.
+    """End a mandate on ``end_date`` (``mandate_end_date``); without a date, at once.
 
     Every channel checks the active mandates at each request, so the mandatary's
     users and API clients lose access with the next request they make.
     """
     employer = mandate.employer
     _require_manager(caller, employer)
-    today = timezone.localdate()
-    new_end = end_date if end_date is not None else today - dt.timedelta(days=1)
     with transaction.atomic():
         locked = Mandate.objects.select_for_update().select_related("mandatary").get(pk=mandate.pk)
-        if locked.end_date is not None and locked.end_date <= new_end:
-            return locked  # already ends by then: nothing to shorten
-        if end_date is not None and end_date < today - dt.timedelta(days=1):
-            raise AccessError("end-in-past", "end_date")
+        new_end = mandate_end_date(locked, end_date)
+        if new_end is None:
+            return locked
         before = _mandate_state(locked)
-        # A mandate that had not started yet is withdrawn: it ends the day before it starts.
-        locked.end_date = max(new_end, locked.start_date - dt.timedelta(days=1))
+        locked.end_date = new_end
         locked.save(update_fields=["end_date"])
         _record(caller, employer, "mandate", locked.pk, "end", before, _mandate_state(locked))
     return locked

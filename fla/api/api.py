@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -87,6 +88,31 @@ def _integer(text: str) -> int:
     return int(text)
 
 
+class NotAJsonNumber(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python's reader takes them, JSON (RFC 8259
+    §6) has no such literal. Where it stands in the body, as for any text that does not
+    parse."""
+
+    def __init__(self, literal: str, document: str) -> None:
+        super().__init__(f"{literal} is no JSON value.")
+        self.literal = literal
+        # The reader stops at the first one: before it, outside strings, valid JSON has
+        # no N or I (true, false, null, numbers and punctuation only).
+        position = _first_constant(document)
+        self.lineno = document.count("\n", 0, position) + 1
+        self.colno = position - document.rfind("\n", 0, position)
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _first_constant(document: str) -> int:
+    """Where the first ``NaN``, ``Infinity`` or ``-Infinity`` outside a string starts."""
+    outside = _STRING.sub(lambda m: " " * len(m.group()), document)
+    found = re.search(r"-?Infinity|NaN", outside)
+    return found.start() if found else 0
+
+
 class UnsupportedMediaType(ValueError):
     def __init__(self, detail) -> None:
         super().__init__(str(detail))
@@ -119,7 +145,8 @@ class ObjectBodyParser(Parser):
     with 422, rather than read as an object with no zones: a ``PUT`` of rights would
     otherwise take it for "no declared right" and clear them. Numbers with a fraction
     are read as decimals, exactly as written (a regime keeps every digit it was sent
-    with, as in a BATCH file)."""
+    with, as in a BATCH file). ``NaN``, ``Infinity`` and ``-Infinity``, which Python's
+    reader would take, are no JSON: the body does not parse (400)."""
 
     def parse_body(self, request: HttpRequest) -> dict:
         media_type = (request.content_type or "").strip().lower()
@@ -144,11 +171,17 @@ class ObjectBodyParser(Parser):
                     charset=charset[:40],
                 )
             )
+        document = request.body.decode("utf-8-sig")
+
+        def no_constant(literal: str):
+            raise NotAJsonNumber(literal, document)
+
         data = json.loads(
-            request.body.decode("utf-8-sig"),
+            document,
             object_pairs_hook=_without_duplicates,
             parse_float=Decimal,
             parse_int=_integer,
+            parse_constant=no_constant,
         )
         if not isinstance(data, dict):
             raise BodyNotAnObject("The body must be a JSON object.")
@@ -286,7 +319,18 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         errors = [{"in": "body", "zone": "", "error": str(cause), "message": NUMBER_TOO_LONG}]
         problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
         return problem_response(request, problem)
-    if isinstance(cause, ValueError):  # JSON that does not parse: where it stopped
+    if isinstance(cause, NotAJsonNumber):
+        detail = text(
+            _(
+                "De inhoud van het verzoek is geen geldige JSON (regel %(line)s, kolom "
+                "%(column)s): %(literal)s is geen JSON-waarde (JSON kent alleen eindige "
+                "getallen)."
+            ),
+            line=cause.lineno,
+            column=cause.colno,
+            literal=cause.literal,
+        )
+    elif isinstance(cause, ValueError):  # JSON that does not parse: where it stopped
         line, column = getattr(cause, "lineno", None), getattr(cause, "colno", None)
         if line is not None and column is not None:
             detail = text(

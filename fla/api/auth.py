@@ -167,6 +167,26 @@ def check_rate(client_id: int) -> None:
         )
 
 
+def insufficient_scope(scopes: tuple[str, ...]) -> Problem:
+    """A 403 for a token with none of ``scopes``, any one of which will do. The
+    challenge's ``scope`` attribute lists the scopes a token needs all of (RFC 6750
+    §3): it is there when one scope will do, and left out when any of several will,
+    which the ``error_description`` (in English, as for a 401) then names."""
+    scope, others = scopes[0], scopes[1:]
+    if others:
+        detail = text(
+            _("Voor deze bewerking is de scope '%(scope)s' of '%(other)s' vereist."),
+            scope=scope,
+            other="' / '".join(others),
+        )
+    else:
+        detail = text(_("Voor deze bewerking is de scope '%(scope)s' vereist."), scope=scope)
+    with translation.override("en"):
+        description = str(detail)
+    challenge = _challenge("insufficient_scope", description, "" if others else scope)
+    return Problem(403, detail, slug="insufficient-scope", headers=challenge)
+
+
 class OAuth2(AuthBase):
     """OAuth2 client credentials: a bearer token from ``/api/v1/oauth/token``."""
 
@@ -199,21 +219,7 @@ class OAuth2(AuthBase):
             )
         caller = authenticate_token(raw.strip())
         if caller.scopes.isdisjoint(self.scopes):
-            if len(self.scopes) == 1:
-                detail = text(
-                    _("Voor deze bewerking is de scope '%(scope)s' vereist."), scope=self.scope
-                )
-            else:
-                detail = text(
-                    _("Voor deze bewerking is de scope '%(scope)s' of '%(other)s' vereist."),
-                    scope=self.scope, other="' / '".join(self.scopes[1:]),
-                )
-            raise Problem(
-                403,
-                detail,
-                slug="insufficient-scope",
-                headers=_challenge("insufficient_scope", "", self.scope),
-            )
+            raise insufficient_scope(self.scopes)
         check_rate(caller.api_client_id)  # type: ignore[attr-defined]
         return caller
 

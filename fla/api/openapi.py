@@ -52,7 +52,11 @@ HEADERS = {
     },
     403: {
         "WWW-Authenticate": {
-            "description": 'Bearer realm="fla", error="insufficient_scope" and the scope.',
+            "description": (
+                'Bearer realm="fla", error="insufficient_scope", error_description naming '
+                "the scope needed, and scope when one scope will do (none when any of "
+                "several will)."
+            ),
             "required": True,
             "schema": _STRING,
         }

@@ -5,6 +5,11 @@ that polls, a search) follows it inside its XMLHttpRequest and swaps the whole l
 page into its target. For htmx, that redirect becomes ``HX-Redirect``: htmx then loads
 the login page as a page, which leads back, once logged in, to the page the user was on
 (htmx's ``HX-Current-URL``), not to the fragment it polled.
+
+The answer is 204 with ``HX-Redirect``: htmx follows that header whatever the status,
+and swaps nothing for a 204. Not 401, which HTTP (RFC 9110 §15.5.2) gives only with a
+``WWW-Authenticate`` challenge, and no HTTP authentication scheme describes a login
+page; a 204 claims nothing beyond "nothing to swap, go there".
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -43,9 +49,9 @@ class HtmxLoginRedirectMiddleware:
             if _same_site(request, path):
                 back = path
         login = redirect_to_login(back)["Location"]
-        # 401: not a fragment to swap; htmx follows HX-Redirect whatever the status.
-        answer = HttpResponse(status=401)
+        answer = HttpResponse(status=204)
         answer["HX-Redirect"] = login
+        add_never_cache_headers(answer)
         return answer
 
 

@@ -119,11 +119,15 @@ class Zones:
         return clean
 
     def reference(self, name: str = "reference") -> str | None:
+        """The declarant's reference exactly as sent, as in a BATCH file (the XSD's
+        pattern) and in the address of a training in the API: nothing is trimmed, so a
+        space or a control character around it is E021, never another training's
+        reference. (The online application trims what is typed in its form.)"""
         value = self.required(name)
         if value is None:
             return None
-        text = str(value).strip()
-        if not REFERENCE.match(text):
+        text = str(value)
+        if not REFERENCE.fullmatch(text):
             self.add("E021", name)
             return None
         return text

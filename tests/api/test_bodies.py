@@ -58,6 +58,47 @@ def test_json_that_does_not_parse_is_400_with_where(world, as_employer):
     )
 
 
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_no_json_on_any_endpoint(world, as_employer, literal):
+    """JSON (RFC 8259 §6) has no such literal: the body does not parse (400, where it
+    stands), rather than being read as a number its zone then refuses."""
+    en = world.own.employer.enterprise_number
+    worker = f"employers/{en}/workers/{world.own.worker.insz}"
+    training = json.dumps(training_body(world.own.worker.insz, title="NaN Infinity"))
+    training = training.replace('"duration_minutes": 450', f'"duration_minutes": {literal}')
+    # where the literal stands, not where the title holds the same letters
+    column = training.index(f": {literal}") + 3
+    declarations = '{"declarations": [{"kind": "training", "data": {"duration_minutes": %s}}]}'
+    for method, url, text in (
+        ("put", f"employers/{en}/trainings/NAN-1", training),
+        ("put", worker + "/rights/2025", f'{{\n  "legal_minutes": {literal}\n}}'),
+        ("post", f"employers/{en}/declarations/validate", declarations % literal),
+        ("post", f"employers/{en}/declarations", declarations % literal),
+    ):
+        response = getattr(as_employer.client, method)(
+            f"/api/v1/{url}",
+            text,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {as_employer.token}",
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        problem = assert_problem(response, 400)
+        assert problem["type"] == "urn:fla:problem:bad-request"
+        assert problem["detail"].endswith(
+            f"{literal} is not a JSON value (JSON has finite numbers only)."
+        ), url
+        assert "anomalies" not in problem and "errors" not in problem
+    assert problem["detail"].startswith("The body is not valid JSON (line 1, column")
+    response = _raw_put(as_employer, f"employers/{en}/trainings/NAN-1", training)
+    assert assert_problem(response, 400)["detail"] == (
+        f"De inhoud van het verzoek is geen geldige JSON (regel 1, kolom {column}): "
+        f"{literal} is geen JSON-waarde (JSON kent alleen eindige getallen)."
+    )
+    response = _raw_put(as_employer, worker + "/rights/2025", f'{{\n  "legal_minutes": {literal}}}')
+    assert "(regel 2, kolom 20)" in assert_problem(response, 400)["detail"]
+    assert not Training.objects.filter(reference="NAN-1").exists()
+
+
 @pytest.mark.parametrize(
     "zone,value,code",
     [

@@ -47,3 +47,29 @@ def test_the_openapi_security_names_the_scope_each_operation_checks():
                 continue
             wanted = "read" if method == "get" else "declare"
             assert operation["security"] == [{"OAuth2": [wanted]}], (method, path)
+
+
+def test_the_403_challenge_names_the_scope_only_when_one_will_do(world):
+    """RFC 6750 §3: the challenge's ``scope`` lists the scopes a token needs all of. A
+    file's status takes ``read`` or ``declare``: no ``scope`` is named there, the
+    ``error_description`` says either will do."""
+    client = ApiClient(make_token(world.employer_client, scopes=""), language="fr")
+    for path in ("batches/1", "batches/1/notification"):
+        response = client.get(path)
+        problem = assert_problem(response, 403)
+        assert problem["detail"] == "Cette opération requiert la portée (scope) « read » ou « declare »."
+        challenge = response["WWW-Authenticate"]
+        assert challenge == (
+            'Bearer realm="fla", error="insufficient_scope", '
+            "error_description=\"This operation needs the scope 'read' or 'declare'.\""
+        )
+        assert "scope=" not in challenge.replace("insufficient_scope", "")
+    # Elsewhere, one scope will do: the challenge names it.
+    en = world.own.employer.enterprise_number
+    response = client.get(f"employers/{en}/trainings/T-1")
+    assert_problem(response, 403)
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="fla", error="insufficient_scope", '
+        "error_description=\"This operation needs the scope 'read'.\", scope=\"read\""
+    )
+    assert response["WWW-Authenticate"].isascii()

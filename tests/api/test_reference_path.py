@@ -1,6 +1,9 @@
-"""A training reference in the path is taken exactly as it was sent."""
+"""A training reference is taken exactly as it was sent: in the path, and in the body of
+``POST …/declarations`` (as in a BATCH file, whose XSD pattern allows nothing around it)."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import pytest
 
@@ -46,3 +49,33 @@ def test_location_is_built_from_the_reference(world, as_employer):
     assert response.status_code == 201, response.content
     assert response["Location"] == f"/api/v1/employers/{en}/trainings/A.b_c-9"
     assert as_employer.get(response["Location"]).status_code == 200
+
+
+BODY_ODD = [" T-1", "T-1 ", "T-1\n", "\tT-1", "T-1\x1c", "\xa0T-1", "T-1\u2028"]
+
+
+@pytest.mark.parametrize("reference", BODY_ODD)
+def test_a_body_refuses_the_reference_the_path_refuses(world, as_employer, reference):
+    # T-1 exists; in a body, as in the path, the reference with something around it is
+    # refused, not trimmed into T-1 (which it would replace or cancel).
+    en = world.own.employer.enterprise_number
+    before = Training.objects.get(employer=world.own.employer, reference="T-1")
+    data = {**training_body(world.own.worker.insz, title="Other"), "reference": reference}
+    declarations = [
+        {"kind": "training", "data": data},
+        {"kind": "training", "action": "cancel", "data": {"reference": reference}},
+    ]
+    for url in ("declarations/validate", "declarations"):
+        response = as_employer.post(f"employers/{en}/{url}", {"declarations": declarations})
+        assert response.status_code == 200, response.content
+        outcomes = response.json()["outcomes"]
+        assert [o["status"] for o in outcomes] == ["rejected", "rejected"]
+        assert [[(a["code"], a["zone"]) for a in o["anomalies"]] for o in outcomes] == [
+            [("E021", "reference")]
+        ] * 2
+    after = Training.objects.get(pk=before.pk)
+    assert (after.title, after.status, after.version) == (before.title, before.status, before.version)
+    put = as_employer.put(_url(world, quote(reference)), training_body(world.own.worker.insz))
+    assert [(a["code"], a["zone"]) for a in assert_problem(put, 422)["anomalies"]] == [
+        ("E021", "reference")
+    ]

@@ -25,7 +25,10 @@ def test_a_poll_without_session_makes_htmx_load_the_login_page(world):
         HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL=f"http://testserver/batch/{file_id}/?status=rejected",
     )
-    assert response.status_code == 401
+    # Nothing to swap (204, which htmx does not swap), and where to go instead; not a
+    # 401, which HTTP gives only with a WWW-Authenticate challenge.
+    assert response.status_code == 204 and "WWW-Authenticate" not in response
+    assert "no-store" in response["Cache-Control"]
     # Back to the page the user was on once logged in, not to the polled fragment.
     assert response["HX-Redirect"] == f"/login/?next=/batch/{file_id}/%3Fstatus%3Drejected"
     assert response.content == b""
@@ -38,7 +41,7 @@ def test_the_list_poll_without_session_too(world):
         HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL="http://testserver/batch/",
     )
-    assert response.status_code == 401 and response["HX-Redirect"] == "/login/?next=/batch/"
+    assert response.status_code == 204 and response["HX-Redirect"] == "/login/?next=/batch/"
 
 
 def test_a_page_of_another_site_is_not_where_the_login_leads(world):
@@ -76,6 +79,6 @@ def test_an_odd_current_url_leads_to_the_login_and_back_home(current):
     response = Client().get(
         "/batch/1/progress/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=current
     )
-    assert response.status_code == 401
+    assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/login/")
     assert "evil" not in response["HX-Redirect"]

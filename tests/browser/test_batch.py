@@ -3,6 +3,8 @@ progress bar, and the notification appearing once a worker has applied the file.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 from playwright.sync_api import expect
 
@@ -98,3 +100,31 @@ def test_a_rejected_file_shows_line_and_reason(page, tmp_path):
     error = page.get_by_test_id("receipt-error").first
     expect(error).to_contain_text("lijn")
     assert axe_violations(page) == []
+
+
+def test_a_polling_page_whose_session_ended_goes_to_the_login_and_back(page, tmp_path):
+    employer, workers = build_employer(1, "Acme Logistics", trainings=0)
+    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
+    grant(hr, employer, "declare")
+    upload = tmp_path / "acme-2025-04.xml"
+    upload.write_bytes(
+        file_bytes(
+            reference="ACME-2025-04",
+            sender=employer.enterprise_number,
+            employers=[(employer.enterprise_number, [training("S-1", workers[0].insz)])],
+        )
+    )
+    upload_as_hr(page, upload)
+    file_id = int(page.get_by_test_id("file-id").inner_text())
+    page.get_by_role("link", name="Voortgang en notificatie").click()
+    expect(page.get_by_test_id(f"progress-{file_id}").locator("progress")).to_have_attribute(
+        "value", "0"
+    )
+    # The session ends while the page polls: the next poll loads the login page as a
+    # page (not into the progress bar), which leads back to this page.
+    page.context.clear_cookies()
+    page.wait_for_url(lambda url: "/login/" in url and unquote(url).endswith(f"/batch/{file_id}/"))
+    expect(page.locator(".batch-progress")).to_have_count(0)
+    page.get_by_test_id("demo-login-hr").click()
+    page.wait_for_url(f"**/batch/{file_id}/")
+    expect(page.get_by_test_id(f"progress-{file_id}")).to_be_visible()

@@ -94,8 +94,8 @@ class ReferenceZones:
         value = self.required(name)
         if value is None:
             return None
-        text = str(value).strip()
-        if not _REFERENCE.match(text):
+        text = str(value)  # exactly as sent: nothing trimmed
+        if not _REFERENCE.fullmatch(text):
             self.add("E021", name)
             return None
         return text

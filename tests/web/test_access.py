@@ -197,11 +197,14 @@ def test_services_refuse_a_caller_who_is_not_a_manager(world):
 
 def test_get_on_a_post_only_url_changes_nothing(mgr, world):
     access = EmployerAccess.objects.get(user=world["user"], employer=world["employer"])
-    response = mgr.get(reverse("web:access_revoke", args=[access.pk]))
+    response = mgr.get(reverse("web:access_role", args=[access.pk]), {"role": "manage"})
     assert response.status_code == 302 and response["Location"] == reverse("web:access_users")
-    assert EmployerAccess.objects.filter(pk=access.pk).exists()
-    assert mgr.put(reverse("web:access_revoke", args=[access.pk])).status_code == 405
-    assert EmployerAccess.objects.filter(pk=access.pk).exists()
+    # Revoking asks first (tests/web/test_access_ui.py): its GET is the question.
+    assert mgr.get(reverse("web:access_revoke", args=[access.pk])).status_code == 200
+    for name in ("web:access_role", "web:access_revoke"):
+        assert mgr.put(reverse(name, args=[access.pk])).status_code == 405
+    access.refresh_from_db()
+    assert access.role == "declare"
 
 
 # --- mandates ------------------------------------------------------------------------

@@ -166,6 +166,27 @@ def test_a_secretariats_client_names_are_checked_too(boss, secretariat):
     assert ApiClient.objects.filter(mandatary=secretariat).count() == 1
 
 
+def test_revoking_an_access_asks_first(mgr, world):
+    access = EmployerAccess.objects.get(user=world["user"], employer=world["employer"])
+    url = reverse("web:access_revoke", args=[access.pk])
+    users = reverse("web:access_users")
+    listing = mgr.get(users).content.decode()
+    row_form = listing[listing.index(f'action="{url}"') - 40 :]
+    assert 'method="get"' in row_form[:60]  # the row's button only asks
+    question = mgr.get(url)
+    assert question.status_code == 200
+    body = question.content.decode()
+    assert 'data-testid="confirm-revoke-access"' in body
+    assert "De toegang van Hilde Ranst intrekken?" in body and world["employer"].name in body
+    assert f'method="post" action="{url}"' in body and f'href="{users}"' in body
+    assert EmployerAccess.objects.filter(pk=access.pk).exists()  # asking changed nothing
+    mgr.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    assert "Retirer l&#x27;accès de Hilde Ranst ?" in mgr.get(url).content.decode()
+    assert mgr.post(url).status_code == 302
+    assert not EmployerAccess.objects.filter(pk=access.pk).exists()
+    assert mgr.get(url).status_code == 404  # revoked: nothing left to ask about
+
+
 def test_revoking_a_client_asks_first(mgr, world):
     new = create_client(name="Payroll", employer=world["employer"])
     url = reverse("web:access_client_revoke", args=[new.client.pk])

@@ -80,17 +80,18 @@ def _parse_date(text: str) -> dt.date | None:
     raise ValueError(text)
 
 
-def form_target(back):
-    """A view that changes something, reached by a form's POST. A GET of its address (a
-    reload after switching the language, a bookmark, the address typed again) changes
-    nothing and lands on the page of the form, ``back``: a URL name, or a function of
-    the view's arguments that gives the URL. Other methods get 405."""
+def asks_first(question):
+    """A view that changes something, reached by a form's POST. A GET of its address
+    changes nothing: ``question``, called as the view is, answers it, with the page
+    that asks before an action that cannot be undone (its form POSTs the answer to the
+    same address), or with a redirect when there is nothing to ask. Other methods get
+    405."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method in ("GET", "HEAD"):
-                return redirect(back(*args, **kwargs) if callable(back) else reverse(back))
+                return question(request, *args, **kwargs)
             if request.method != "POST":
                 return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
             return view(request, *args, **kwargs)
@@ -98,6 +99,18 @@ def form_target(back):
         return wrapper
 
     return decorator
+
+
+def form_target(back):
+    """A view that changes something, reached by a form's POST, with nothing to ask
+    first: a GET of its address (a reload after switching the language, a bookmark, the
+    address typed again) lands on the page of the form, ``back``: a URL name, or a
+    function of the view's arguments that gives the URL. Other methods get 405."""
+
+    def to_the_form(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return redirect(back(*args, **kwargs) if callable(back) else reverse(back))
+
+    return asks_first(to_the_form)
 
 
 def _access(ctx: Context, access_id: int) -> EmployerAccess:
@@ -179,7 +192,7 @@ def grant(request: HttpRequest, ctx: Context) -> HttpResponse:
         request,
         _("%(name)s heeft nu de rol %(role)s.")
         % {
-            "name": access.user.get_full_name() or mask_insz(access.user.insz),
+            "name": _user_name(access),
             "role": access.get_role_display(),
         },
     )
@@ -199,9 +212,37 @@ def change_role(request: HttpRequest, ctx: Context, access_id: int) -> HttpRespo
     return redirect("web:access_users")
 
 
+def _user_name(access: EmployerAccess) -> str:
+    return access.user.get_full_name() or mask_insz(access.user.insz)
+
+
+def _confirm_revoke_access(request: HttpRequest, ctx: Context, access_id: int) -> HttpResponse:
+    access = _access(ctx, access_id)
+    return page(
+        request,
+        ctx,
+        "web/access_confirm.html",
+        {
+            "tab": "users",
+            "question": _("De toegang van %(name)s intrekken?") % {"name": _user_name(access)},
+            "explanation": _(
+                "Deze gebruiker verliest dan onmiddellijk de toegang tot de gegevens van "
+                "%(employer)s. Om opnieuw toegang te geven, ken je opnieuw een rol toe."
+            )
+            % {"employer": ctx.employer.name},
+            "action": reverse("web:access_revoke", args=[access.pk]),
+            "hidden": {},
+            "confirm_label": _("Toegang intrekken"),
+            "cancel_url": reverse("web:access_users"),
+            "testid": "confirm-revoke-access",
+        },
+    )
+
+
 @manager_view
-@form_target("web:access_users")
+@asks_first(_confirm_revoke_access)
 def revoke(request: HttpRequest, ctx: Context, access_id: int) -> HttpResponse:
+    """GET: the question "revoke this access?"; POST, the answer: the access is revoked."""
     access = _access(ctx, access_id)
     try:
         services.revoke_access(ctx.caller, access)
@@ -290,38 +331,6 @@ def _mandate(ctx: Context, mandate_id: int) -> Mandate:
     return mandate
 
 
-@manager_view
-def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResponse:
-    """GET: the question "end this mandate?" (the row's button asks it, with the end date
-    typed there); POST, the answer: the mandate ends."""
-    mandate = _mandate(ctx, mandate_id)
-    if request.method in ("GET", "HEAD"):
-        return _confirm_mandate_end(request, ctx, mandate)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    try:
-        end = _parse_date(request.POST.get("end_date", "")[:20])
-        if _ends_by(mandate, end):
-            messages.info(request, _already_ends(mandate))
-            return redirect("web:access_mandates")
-        services.end_mandate(ctx.caller, mandate, end)
-    except ValueError as exc:
-        code = exc.code if isinstance(exc, services.AccessError) else "bad-date"
-        messages.error(request, ERRORS[code])
-    else:
-        messages.success(
-            request, _("Het mandaat van %(name)s is beëindigd.") % {"name": mandate.mandatary.name}
-        )
-    return redirect("web:access_mandates")
-
-
-def _ends_by(mandate: Mandate, end: dt.date | None) -> bool:
-    """Whether the mandate already ends on or before ``end`` (None: at once, yesterday),
-    so that ending it then changes nothing (``services.end_mandate``)."""
-    wanted = end if end is not None else queries.today() - dt.timedelta(days=1)
-    return mandate.end_date is not None and mandate.end_date <= wanted
-
-
 def _already_ends(mandate: Mandate) -> str:
     return _("Het mandaat van %(name)s eindigt al op %(date)s.") % {
         "name": mandate.mandatary.name,
@@ -329,7 +338,8 @@ def _already_ends(mandate: Mandate) -> str:
     }
 
 
-def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate: Mandate) -> HttpResponse:
+def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResponse:
+    mandate = _mandate(ctx, mandate_id)
     if mandate.end_date is not None and mandate.end_date < queries.today():
         return redirect("web:access_mandates")  # already ended: nothing to ask
     typed = request.GET.get("end_date", "")[:20]
@@ -338,12 +348,14 @@ def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate: Mandate) -
     except ValueError:
         messages.error(request, ERRORS["bad-date"])
         return redirect("web:access_mandates")
-    if _ends_by(mandate, end):
-        messages.info(request, _already_ends(mandate))
+    try:
+        # What ending it would do; refused before the question is asked as it would be.
+        ends = services.mandate_end_date(mandate, end)
+    except services.AccessError as exc:
+        messages.error(request, ERRORS[exc.code])
         return redirect("web:access_mandates")
-    if end is not None and end < queries.today() - dt.timedelta(days=1):
-        # Refused before the question is asked, as ending it would be (end_mandate).
-        messages.error(request, ERRORS["end-in-past"])
+    if ends is None:
+        messages.info(request, _already_ends(mandate))
         return redirect("web:access_mandates")
     name = mandate.mandatary.name
     if end is None:
@@ -372,6 +384,28 @@ def _confirm_mandate_end(request: HttpRequest, ctx: Context, mandate: Mandate) -
             "testid": "confirm-end-mandate",
         },
     )
+
+
+@manager_view
+@asks_first(_confirm_mandate_end)
+def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResponse:
+    """GET: the question "end this mandate?" (the row's button asks it, with the end date
+    typed there); POST, the answer: the mandate ends."""
+    mandate = _mandate(ctx, mandate_id)
+    try:
+        end = _parse_date(request.POST.get("end_date", "")[:20])
+        if services.mandate_end_date(mandate, end) is None:
+            messages.info(request, _already_ends(mandate))
+            return redirect("web:access_mandates")
+        services.end_mandate(ctx.caller, mandate, end)
+    except ValueError as exc:
+        code = exc.code if isinstance(exc, services.AccessError) else "bad-date"
+        messages.error(request, ERRORS[code])
+    else:
+        messages.success(
+            request, _("Het mandaat van %(name)s is beëindigd.") % {"name": mandate.mandatary.name}
+        )
+    return redirect("web:access_mandates")
 
 
 # --- API clients ---------------------------------------------------------------------
@@ -550,24 +584,30 @@ def client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     return redirect("web:access_clients")
 
 
+def _client(client_pk: int, **owner) -> ApiClient:
+    """The API client ``client_pk`` of the owner (``employer=`` or ``mandatary=``); 404
+    for any other."""
+    client = ApiClient.objects.filter(pk=client_pk, **owner).select_related("application")
+    found = client.first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _ask_client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
+    client = _client(client_pk, employer=ctx.employer)
+    action = reverse("web:access_client_revoke", args=[client.pk])
+    data = _confirm_revoke(client, action, reverse("web:access_clients"))
+    if not data:
+        return redirect("web:access_clients")
+    return page(request, ctx, "web/access_confirm.html", {"tab": "clients", **data})
+
+
 @manager_view
+@asks_first(_ask_client_revoke)
 def client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
     """GET: the question "revoke this client?"; POST, the answer: the client is revoked."""
-    client = (
-        ApiClient.objects.filter(pk=client_pk, employer=ctx.employer)
-        .select_related("application")
-        .first()
-    )
-    if client is None:
-        raise Http404
-    if request.method in ("GET", "HEAD"):
-        action = reverse("web:access_client_revoke", args=[client.pk])
-        data = _confirm_revoke(client, action, reverse("web:access_clients"))
-        if not data:
-            return redirect("web:access_clients")
-        return page(request, ctx, "web/access_confirm.html", {"tab": "clients", **data})
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    _client(client_pk, employer=ctx.employer)
     client = services.revoke_api_client(ctx.caller, ctx.employer, client_pk)
     messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
     return redirect("web:access_clients")
@@ -597,29 +637,28 @@ def mandatary_client_new(request: HttpRequest, mandatary: Mandatary) -> HttpResp
     return redirect("web:mandatary_clients", mandatary_id=mandatary.pk)
 
 
+def _ask_mandatary_client_revoke(
+    request: HttpRequest, mandatary: Mandatary, client_pk: int
+) -> HttpResponse:
+    client = _client(client_pk, mandatary=mandatary)
+    back = reverse("web:mandatary_clients", args=[mandatary.pk])
+    action = reverse("web:mandatary_client_revoke", args=[mandatary.pk, client.pk])
+    data = _confirm_revoke(client, action, back)
+    if not data:
+        return redirect(back)
+    return _mandatary_page(request, mandatary, "web/access_confirm.html", data)
+
+
 @mandatary_manager_view
+@asks_first(_ask_mandatary_client_revoke)
 def mandatary_client_revoke(
     request: HttpRequest, mandatary: Mandatary, client_pk: int
 ) -> HttpResponse:
-    client = (
-        ApiClient.objects.filter(pk=client_pk, mandatary=mandatary)
-        .select_related("application")
-        .first()
-    )
-    if client is None:
-        raise Http404
-    back = reverse("web:mandatary_clients", args=[mandatary.pk])
-    if request.method in ("GET", "HEAD"):
-        action = reverse("web:mandatary_client_revoke", args=[mandatary.pk, client.pk])
-        data = _confirm_revoke(client, action, back)
-        if not data:
-            return redirect(back)
-        return _mandatary_page(request, mandatary, "web/access_confirm.html", data)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    """GET: the question "revoke this client?"; POST, the answer: the client is revoked."""
+    _client(client_pk, mandatary=mandatary)
     client = services.revoke_mandatary_api_client(caller_for(request), mandatary, client_pk)
     messages.success(request, _("De API-client %(name)s is ingetrokken.") % {"name": client.name})
-    return redirect(back)
+    return redirect("web:mandatary_clients", mandatary_id=mandatary.pk)
 
 
 # --- audit history -------------------------------------------------------------------
