@@ -595,7 +595,6 @@ def employer_year_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
             "opt_out",
             _("De hele onderneming is dit jaar uitgesloten van de automatische berekening"),
             input="checkbox",
-            help=_("Dan tellen dat jaar alleen de aangegeven rechten, voor elke werknemer."),
         ),
     ]
     row = on_file.get(year)
