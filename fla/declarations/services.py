@@ -641,6 +641,9 @@ class _Chunk:
         # its id once written.
         self.changes: list[tuple[_Parsed, str, Worker | Employment, str, dict | None, dict]] = []
         self.recompute_years: dict[int, set[int]] = defaultdict(set)
+        # Employers whose opt-out of a year changed: the rights computed stay what they
+        # were, but whether they count changed, so every account is rebuilt.
+        self.opt_out_changed: set[int] = set()
         # Unchanged trainings sent again that were flagged with W003 when written.
         self.replayed_credit: list[tuple[_Parsed, Training]] = []
 
@@ -1188,6 +1191,8 @@ class _Chunk:
         row.save(update_fields=["opt_out", "declared_size_class"])
         self.record(p, "employer_year", row.pk, "set", before, after)
         self.recompute_years[employer.pk].add(values["year"])
+        if before["opt_out"] != after["opt_out"]:
+            self.opt_out_changed.add(employer.pk)
         p.outcome = self.outcome(p, object_id=row.pk, changed=True)
 
     # -- writing ----------------------------------------------------------------------
@@ -1249,6 +1254,8 @@ class _Chunk:
         for employer_id, years in self.recompute_years.items():
             for year in sorted(years):
                 rights.compute_rights(year, employer_ids=[employer_id], today=self.today)
+        for employer_id in sorted(self.opt_out_changed):
+            rights.refresh_accounts(employer_id, today=self.today)
         for employer_id, pairs in self.rights_years.items():
             for year in sorted({y for _, y in pairs}):
                 workers = sorted({self.workers[i].pk for i, y in pairs if y == year})

@@ -29,7 +29,7 @@ CHART_CACHE_SECONDS = 3600
 
 # Filters a tile opens; the keys travel in the URL (?filter=...).
 WORKER_FILTERS = ("no_rights", "no_training", "credit_open")
-TRAINING_FILTERS = ("overdue", "upcoming", "planned", "completed")
+TRAINING_FILTERS = ("overdue", "upcoming", "planned", "completed", "hours_year")
 
 
 def today() -> dt.date:
@@ -68,6 +68,16 @@ def filter_trainings(qs: QuerySet[Training], key: str, on: dt.date) -> QuerySet[
         return qs.filter(status=TrainingStatus.PLANNED)
     if key == "completed":
         return qs.filter(status=TrainingStatus.COMPLETED)
+    if key == "hours_year":
+        # What the tile "training hours in <year>" and the charts add up: the completed
+        # trainings that count toward the account and end this calendar year.
+        lo, hi = _year_span(on.year)
+        return qs.filter(
+            status=TrainingStatus.COMPLETED,
+            counts_toward_account=True,
+            end_date__gte=lo,
+            end_date__lte=hi,
+        )
     return qs
 
 
@@ -97,6 +107,11 @@ class Tiles:
     @property
     def credit_used_percent(self) -> int:
         return percent(self.used_minutes, self.granted_minutes)
+
+    @property
+    def credit_exceeded_minutes(self) -> int:
+        """How much more was used than granted (0 while the credit holds)."""
+        return max(0, self.used_minutes - self.granted_minutes)
 
     @property
     def average_minutes(self) -> int:
@@ -199,6 +214,9 @@ class Charts:
     this_year_minutes: int
     # A class default: charts cached before the field existed still read.
     this_year_workers: int | None = None
+    # Per year: (year, total minutes, average minutes per worker employed that year),
+    # the chart's figures in whole minutes, for the table shown beside it in h:mm.
+    year_rows: list[tuple[int, int, int]] | None = None
 
 
 _LATEST_CHANGE = Statement(
@@ -269,6 +287,10 @@ def compute_charts(employer_id: int, on: dt.date) -> Charts:
         round(by_year[i] / 60 / headcount[f"y{y}"], 2) if headcount[f"y{y}"] else 0
         for i, y in enumerate(years)
     ]
+    year_rows = [
+        (y, by_year[i], round(by_year[i] / headcount[f"y{y}"]) if headcount[f"y{y}"] else 0)
+        for i, y in enumerate(years)
+    ]
     return Charts(
         per_year={
             "labels": [str(y) for y in years],
@@ -281,6 +303,7 @@ def compute_charts(employer_id: int, on: dt.date) -> Charts:
         },
         this_year_minutes=by_year[-1],
         this_year_workers=headcount[f"y{years[-1]}"],
+        year_rows=year_rows,
     )
 
 

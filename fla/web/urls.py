@@ -46,6 +46,7 @@ urlpatterns = [
     path(
         "app/trainings/<id:training_id>/cancel/", declare.training_cancel, name="training_cancel"
     ),
+    path("app/employer-years/", declare.employer_year_edit, name="employer_year"),
     path("app/access/", access.users, name="access_users"),
     path("app/access/grant/", access.grant, name="access_grant"),
     path("app/access/<id:access_id>/role/", access.change_role, name="access_role"),

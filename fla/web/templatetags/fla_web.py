@@ -137,15 +137,6 @@ def detail_url(obj, table):
     return table.detail_url(obj)
 
 
-@register.simple_tag
-def cycle_item(values, index):
-    """values[index] in a template."""
-    try:
-        return values[index]
-    except (IndexError, KeyError, TypeError):
-        return ""
-
-
 @register.filter
 def get_item(mapping, key):
     if not mapping:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -675,7 +676,12 @@ def history_table() -> Table:
 
     return Table(
         columns=[
-            Column("at", gettext_lazy("Tijdstip"), lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
+            # In local time, as the page shows it (stored in UTC).
+            Column(
+                "at",
+                gettext_lazy("Tijdstip"),
+                lambda e: timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+            ),
             Column("entity", gettext_lazy("Soort"), lambda e: e.entity),
             Column("entity_id", gettext_lazy("Id"), lambda e: e.entity_id),
             Column("action", gettext_lazy("Handeling"), lambda e: e.action),

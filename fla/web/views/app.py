@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -141,6 +142,8 @@ def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
     table.rows_per_page = 10
     table.bind(request, queries.accounts(employer_id), count=ctx.worker_count)
     charts = queries.charts(employer_id, on, last_change_of(request, employer_id))
+    if charts.year_rows is None:  # cached before the table's figures were kept
+        charts = queries.compute_charts(employer_id, on)
     return page(
         request,
         ctx,
@@ -152,6 +155,7 @@ def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
             "recent": recent,
             "per_year": charts.per_year,
             "per_month": charts.per_month,
+            "year_rows": charts.year_rows,
             "table": table,
             "upcoming_days": queries.UPCOMING_DAYS,
         },
@@ -242,20 +246,27 @@ TRAINING_FILTER_LABELS = {
 }
 
 
+def _training_filter_label(key: str, on) -> str:
+    if key == "hours_year":
+        return _(
+            "Gevolgde opleidingen die meetellen voor de opleidingsrekening, "
+            "met een einddatum in %(year)s"
+        ) % {"year": on.year}
+    return TRAINING_FILTER_LABELS.get(key, "")
+
+
 @employer_view
 def trainings(request: HttpRequest, ctx: Context) -> HttpResponse:
     key = request.GET.get("filter", "")
     if key and key not in queries.TRAINING_FILTERS:
         key = ""
-    qs = queries.filter_trainings(queries.trainings(ctx.employer.pk), key, queries.today())
+    on = queries.today()
+    qs = queries.filter_trainings(queries.trainings(ctx.employer.pk), key, on)
+    data = {"filter": key, "filter_label": _training_filter_label(key, on)}
+    if key == "hours_year" and request.GET.get("format") not in EXPORT_FORMATS:
+        data["total_minutes"] = qs.aggregate(total=Sum("duration_minutes"))["total"] or 0
     return _export_or_page(
-        request,
-        ctx,
-        training_table(),
-        qs,
-        "web/trainings.html",
-        {"filter": key, "filter_label": TRAINING_FILTER_LABELS.get(key, "")},
-        "trainings",
+        request, ctx, training_table(), qs, "web/trainings.html", data, "trainings"
     )
 
 

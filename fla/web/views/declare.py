@@ -21,9 +21,10 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from fla.core.choices import RightSource, RightType, TrainingKind, TrainingStatus
+from fla.core.choices import RightSource, RightType, SizeClass, TrainingKind, TrainingStatus
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration, Outcome
+from fla.employers.models import EmployerYear
 from fla.rights.models import TrainingRight, WorkerOptOut
 from fla.trainings.models import Training
 from fla.web import queries
@@ -559,6 +560,89 @@ def rights_edit(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRespo
             "values": values,
             "review": result,
             "computed": computed_rows,
+            "employer_opt_out": EmployerYear.objects.filter(
+                employer=ctx.employer, year=year, opt_out=True
+            ).exists(),
             "cancel_url": reverse("web:worker", args=[worker.pk]),
+        },
+    )
+
+
+# --- the employer's year: declared size class and company-wide opt-out ---------------
+
+
+@employer_view
+def employer_year_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
+    """The size class the employer declares for a year (else the computed one holds) and
+    its opt-out of the automatic computation for the whole company that year."""
+    _require_declare(ctx)
+    years = _years()
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        year = int(source.get("year", queries.today().year))
+    except ValueError:
+        year = queries.today().year
+    on_file = {row.year: row for row in EmployerYear.objects.filter(employer=ctx.employer)}
+    fields = [
+        Field(
+            "size_class",
+            _("Aangegeven grootteklasse"),
+            input="select",
+            choices=[("", _("Geen: de berekende klasse geldt"))]
+            + [(v, str(lbl)) for v, lbl in SizeClass.choices],
+        ),
+        Field(
+            "opt_out",
+            _("De hele onderneming is dit jaar uitgesloten van de automatische berekening"),
+            input="checkbox",
+        ),
+    ]
+    row = on_file.get(year)
+    values = {
+        "size_class": row.declared_size_class if row else "",
+        "opt_out": bool(row and row.opt_out),
+    }
+    result = None
+    if request.method == "POST" and request.POST.get("step") == "declare":
+        values = _form_values(request.POST, fields)
+        data = {
+            "year": request.POST.get("year", ""),
+            "opt_out": "true" if values["opt_out"] else "false",
+        }
+        if values["size_class"]:
+            data["size_class"] = values["size_class"]
+        declaration = Declaration(
+            kind="employer_year", employer=ctx.employer.enterprise_number, data=data
+        )
+        stored, outcomes = run(ctx.caller, [declaration], bool(request.POST.get("confirm")))
+        if stored:
+            messages.success(
+                request, _("De gegevens van %(year)s zijn aangegeven.") % {"year": year}
+            )
+            return redirect(reverse("web:employer_year") + f"?year={year}")
+        result = review(outcomes, {f.name for f in fields} | {"year"})
+    labels = dict(SizeClass.choices)
+    overview = [
+        {
+            "year": y,
+            "computed": labels.get(on_file[y].computed_size_class, "") if y in on_file else "",
+            "average_fte": on_file[y].average_fte if y in on_file else None,
+            "declared": labels.get(on_file[y].declared_size_class, "") if y in on_file else "",
+            "opt_out": bool(y in on_file and on_file[y].opt_out),
+            "current": y == year,
+        }
+        for y in years
+    ]
+    return page(
+        request,
+        ctx,
+        "web/employer_year_form.html",
+        {
+            "year": year,
+            "years": years,
+            "fields": fields,
+            "values": values,
+            "review": result,
+            "overview": overview,
         },
     )
