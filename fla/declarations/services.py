@@ -641,9 +641,9 @@ class _Chunk:
         # its id once written.
         self.changes: list[tuple[_Parsed, str, Worker | Employment, str, dict | None, dict]] = []
         self.recompute_years: dict[int, set[int]] = defaultdict(set)
-        # Employers whose opt-out of a year changed: the rights computed stay what they
-        # were, but whether they count changed, so every account is rebuilt.
-        self.opt_out_changed: set[int] = set()
+        # Employers whose opt-out of a year changed: the effective rights of that year
+        # of every one of their workers changed with it, so all their credit is rebuilt.
+        self.opt_outs: set[int] = set()
         # Unchanged trainings sent again that were flagged with W003 when written.
         self.replayed_credit: list[tuple[_Parsed, Training]] = []
 
@@ -1192,7 +1192,7 @@ class _Chunk:
         self.record(p, "employer_year", row.pk, "set", before, after)
         self.recompute_years[employer.pk].add(values["year"])
         if before["opt_out"] != after["opt_out"]:
-            self.opt_out_changed.add(employer.pk)
+            self.opt_outs.add(employer.pk)
         p.outcome = self.outcome(p, object_id=row.pk, changed=True)
 
     # -- writing ----------------------------------------------------------------------
@@ -1253,9 +1253,9 @@ class _Chunk:
 
         for employer_id, years in self.recompute_years.items():
             for year in sorted(years):
-                rights.compute_rights(year, employer_ids=[employer_id], today=self.today)
-        for employer_id in sorted(self.opt_out_changed):
-            rights.refresh_accounts(employer_id, today=self.today)
+                # An employer whose opt-out changed has all its credit rebuilt below.
+                rights.compute_rights(year, employer_ids=[employer_id], today=self.today,
+                                      refresh=employer_id not in self.opt_outs)
         for employer_id, pairs in self.rights_years.items():
             for year in sorted({y for _, y in pairs}):
                 workers = sorted({self.workers[i].pk for i, y in pairs if y == year})
@@ -1270,7 +1270,11 @@ class _Chunk:
                  .order_by("pk").values_list("pk", flat=True))
         ledgers: dict[tuple[int, int], Ledger] = {}
         appended = self.appended()
+        for employer_id in sorted(self.opt_outs):
+            rights.refresh_accounts(employer_id, today=self.today, ledgers=ledgers)
         for employer_id, inszs in self.touched.items():
+            if employer_id in self.opt_outs:
+                continue  # rebuilt with all the employer's workers
             worker_ids = sorted(self.workers[i].pk for i in inszs)
             rights.refresh_accounts(employer_id, worker_ids, today=self.today, ledgers=ledgers,
                                     appended=appended.get(employer_id))

@@ -675,15 +675,16 @@ def _continues(
     """May the stored lines be continued with ``new`` alone (see ``rules.charge``)?
 
     Only where the stored rows were built from the same rights (each right has its line
-    with that many minutes granted, and no other line grants any) and every new training
-    ends after the last completed one on file.
+    with that many minutes granted, and every other line grants nothing and holds what
+    no credit covered, as charging from scratch leaves them: a line of nothing granted
+    and nothing used that is no right is left from rights since gone) and every new
+    training ends after the last completed one on file.
     """
     if account is None:
         return False
     count, last_end = account[-2], account[-1]
     if count and new.ends and (last_end is None or min(new.ends) <= last_end):
         return False
-    granting = {key for key, (granted, _used) in stored_lines.items() if granted}
     rights = set()
     for year, by_type in effective.items():
         for right_type, minutes in by_type.items():
@@ -691,7 +692,10 @@ def _continues(
             if line is None or line[0] != minutes:
                 return False
             rights.add((year, right_type))
-    return granting <= rights
+    return all(
+        key in rights or (not granted and used > 0)
+        for key, (granted, used) in stored_lines.items()
+    )
 
 
 _STORED_LINES = _per_scope(

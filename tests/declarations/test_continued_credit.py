@@ -184,3 +184,22 @@ def test_a_cancel_written_with_other_trainings_counts_from_where_it_was_declared
     # Before the cancel the credit is 2:00 over; after it, 6:00 is left.
     expected = [] if cancel_first else [("W003", "-2:00")]
     assert [(f.code, f.params["remaining"]) for f in judged.findings] == expected
+
+
+def test_a_line_of_nothing_granted_nor_used_that_is_no_right_is_not_continued(employer, caller):
+    """A line left from a right that no longer counts (an opt-out stored without its
+    credit rebuilt) is not continued: the worker's credit is rebuilt from scratch."""
+    from fla.employers.models import EmployerYear
+    from fla.rights.services import compute_rights
+
+    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
+    for year in (2024, 2025):
+        compute_rights(year, [employer.pk], today=TODAY)
+    assert (worker.pk, 2024, "legal", 0, 0) in derived(employer)[0]
+    EmployerYear.objects.filter(employer=employer, year=2024).update(opt_out=True)
+    [outcome] = submit(caller, [training(employer, worker, start_date="2025-01-10",
+                                         end_date="2025-01-10", duration_minutes=120)],
+                       today=TODAY)  # fmt: skip
+    assert outcome.accepted
+    assert derived(employer)[0] == [(worker.pk, 2025, "legal", 0, 120)]
+    assert_same_as_rebuilt(employer)
