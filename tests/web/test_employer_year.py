@@ -105,16 +105,17 @@ def test_a_form_of_another_employer_declares_nothing(client, big):
 
 
 @pytest.mark.parametrize(
-    ("lang", "title"),
+    ("lang", "title", "submit"),
     [
-        ("nl", "Grootteklasse en opt-out"),
-        ("fr", "Classe de taille et opt-out"),
-        ("de", "Größenklasse und Opt-out"),
-        ("en", "Size class and opt-out"),
+        ("nl", "Grootteklasse en opt-out", "Gegevens van {} aangeven"),
+        ("fr", "Classe de taille et opt-out", "Déclarer les données de {}"),
+        ("de", "Größenklasse und Opt-out", "Angaben für {} melden"),
+        ("en", "Size class and opt-out", "Declare the data of {}"),
     ],
 )
-def test_the_page_speaks_four_languages(hr, lang, title):
+def test_the_page_speaks_four_languages(hr, lang, title, submit):
     hr.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
     body = hr.get(reverse("web:employer_year")).content.decode()
     assert f"<h1>{title}</h1>" in body
+    assert submit.format(timezone.localdate().year) + "</button>" in body
     assert 'data-testid="nav-employer-year"' in body

@@ -488,6 +488,16 @@ RIGHT_ZONES = (
 )
 
 
+def _chosen_year(request: HttpRequest) -> int:
+    """The year a year's form is for: sent with the form, asked in the address, else this
+    year."""
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        return int(source.get("year", queries.today().year))
+    except ValueError:
+        return queries.today().year
+
+
 def _years() -> list[int]:
     this_year = queries.today().year
     return list(range(min(settings.FLA_FIRST_YEAR, this_year), this_year + 2))
@@ -500,11 +510,7 @@ def rights_edit(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRespo
         raise Http404
     worker = Worker.objects.get(pk=worker_id)
     years = _years()
-    source = request.POST if request.method == "POST" else request.GET
-    try:
-        year = int(source.get("year", queries.today().year))
-    except ValueError:
-        year = queries.today().year
+    year = _chosen_year(request)
     fields = [
         Field(name, str(label), input="duration", help=_("Leeg: geen aangegeven recht."))
         for name, _type, label in RIGHT_ZONES
@@ -577,11 +583,7 @@ def employer_year_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
     its opt-out of the automatic computation for the whole company that year."""
     _require_declare(ctx)
     years = _years()
-    source = request.POST if request.method == "POST" else request.GET
-    try:
-        year = int(source.get("year", queries.today().year))
-    except ValueError:
-        year = queries.today().year
+    year = _chosen_year(request)
     on_file = {row.year: row for row in EmployerYear.objects.filter(employer=ctx.employer)}
     fields = [
         Field(
