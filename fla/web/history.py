@@ -172,6 +172,13 @@ def shown(value, zone: str = "") -> str:
     return str(value)
 
 
+_ZONE_ORDER = {zone: index for index, zone in enumerate(ZONE_LABELS)}
+
+
+def _zone_order(zone: str) -> tuple[int, str]:
+    return _ZONE_ORDER.get(zone, len(_ZONE_ORDER)), zone
+
+
 def _right_order(right_type: str) -> int:
     order = list(RightType.values)
     return order.index(right_type) if right_type in order else len(order)
@@ -188,7 +195,8 @@ def diff(entry: HistoryEntry) -> dict:
             "before": shown(before.get(key), key),
             "after": shown(after.get(key), key),
         }
-        for key in sorted(set(before) | set(after))
+        # In the order the forms give the zones; any other zone after them.
+        for key in sorted(set(before) | set(after), key=_zone_order)
         if before.get(key) != after.get(key)
     ]
     return {
