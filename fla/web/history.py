@@ -185,20 +185,20 @@ def _right_order(right_type: str) -> int:
 
 
 def diff(entry: HistoryEntry) -> dict:
-    """An entry with its labels and the zones it changed, each before and after."""
+    """An entry with its labels and the zones it changed, each before and after. A zone
+    whose two values read the same (none and empty: "—" both) is no change to show."""
     before = entry.before or {}
     after = entry.after or {}
-    changes = [
-        {
-            "zone": zone_label(key, entry.entity),
-            "name": key,
-            "before": shown(before.get(key), key),
-            "after": shown(after.get(key), key),
-        }
-        # In the order the forms give the zones; any other zone after them.
-        for key in sorted(set(before) | set(after), key=_zone_order)
-        if before.get(key) != after.get(key)
-    ]
+    changes = []
+    # In the order the forms give the zones; any other zone after them.
+    for key in sorted(set(before) | set(after), key=_zone_order):
+        if before.get(key) == after.get(key):
+            continue
+        old, new = shown(before.get(key), key), shown(after.get(key), key)
+        if old != new:
+            changes.append(
+                {"zone": zone_label(key, entry.entity), "name": key, "before": old, "after": new}
+            )
     return {
         "entry": entry,
         "entity": ENTITY_LABELS.get(entry.entity, entry.entity),

@@ -117,3 +117,14 @@ def test_declared_rights_and_regimes_read_in_the_users_formats(client, world):
     assert ">Aangegeven rechten<" in page and ">Wettelijk: 38:00, Werkgever: 8:00<" in page
     assert ">Arbeidsregime<" in page and ">0,8<" in page
     assert "declared" not in page and ">regime<" not in page
+
+
+def test_a_zone_without_a_value_before_or_after_is_no_change_and_zones_keep_form_order():
+    from fla.web.history import diff
+
+    entry = HistoryEntry(
+        entity="training", action="create", before=None,
+        after={"version": 1, "description": "", "title": "Excel", "reference": "R-1",
+               "certificate_valid_until": None},
+    )  # fmt: skip
+    assert [c["name"] for c in diff(entry)["changes"]] == ["reference", "title", "version"]
