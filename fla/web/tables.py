@@ -2,6 +2,12 @@
 
 A ``Table`` names its columns once; the HTML page, the CSV file and the XLSX sheet
 are all built from the same columns, so an export always matches what is shown.
+
+Hours are exported as decimal numbers: numeric cells in the XLSX sheet; in the CSV file,
+whose cells are separated by ";" as a spreadsheet set to Belgian (Dutch, French or
+German) conventions expects, with the decimal mark of the user's language ("7,5" in
+Dutch, French and German, "7.5" in English), so that such a spreadsheet reads them as
+numbers rather than as text or dates.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import csv
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -20,7 +27,7 @@ from django.utils import formats
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, override
 
 from fla.web.formatting import hours
 
@@ -140,15 +147,22 @@ class Table:
         return value
 
     def export(self, fmt: str, queryset: QuerySet, filename: str) -> HttpResponse:
-        header = [str(c.label) + (" (h)" if c.minutes else "") for c in self.columns]
+        unit = gettext("uren")
+        header = [str(c.label) + (f" ({unit})" if c.minutes else "") for c in self.columns]
+        # The CSV file is written while it is sent, after the view returned: in the
+        # language of the request, whatever the thread's language is by then.
+        language = get_language()
 
         def records():
-            for obj in queryset.iterator(chunk_size=2000):
-                yield [self.export_value(c, obj) for c in self.columns]
+            with override(language):
+                for obj in queryset.iterator(chunk_size=2000):
+                    yield [self.export_value(c, obj) for c in self.columns]
 
         if fmt == "xlsx":
             return _xlsx_response(header, records(), filename)
-        return _csv_response(header, records(), filename)
+        with override(language):
+            decimal_mark = formats.get_format("DECIMAL_SEPARATOR")
+        return _csv_response(header, records(), filename, decimal_mark)
 
 
 def _text(value: Any) -> str:
@@ -192,7 +206,10 @@ class _Echo:
         return value
 
 
-def _csv_text(value: Any) -> str:
+def _csv_text(value: Any, decimal_mark: str = ".") -> str:
+    if isinstance(value, float | Decimal):
+        # A number as the spreadsheet of the user's language reads one.
+        return str(value).replace(".", decimal_mark)
     text = "" if value is None else str(value)
     # Keep spreadsheet programs from running a cell as a formula.
     if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
@@ -208,13 +225,15 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _csv_response(header, records, filename: str) -> StreamingHttpResponse:
+def _csv_response(
+    header, records, filename: str, decimal_mark: str = "."
+) -> StreamingHttpResponse:
     writer = csv.writer(_Echo(), delimiter=";")
 
     def lines():
         yield "\ufeff" + writer.writerow(header)
         for record in records:
-            yield writer.writerow([_csv_text(v) for v in record])
+            yield writer.writerow([_csv_text(v, decimal_mark) for v in record])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

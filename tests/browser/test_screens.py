@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -230,3 +231,38 @@ def test_axe_finds_no_serious_violations(page, world, settings, path):
             page.get_by_test_id("submit").click()
             page.get_by_test_id("review").wait_for()
     assert axe_violations(page) == []
+
+
+def _tooltip_of_the_tallest_bar(page, selector: str) -> list[str]:
+    """Hover over the tallest bar of the chart and read the lines of its tooltip."""
+    canvas = page.locator(selector)
+    canvas.scroll_into_view_if_needed()
+    point = canvas.evaluate(
+        """c => {
+            const chart = Chart.getChart(c);
+            const values = chart.data.datasets[0].data;
+            const i = values.indexOf(Math.max(...values));
+            const bar = chart.getDatasetMeta(0).data[i];
+            return {x: bar.x, y: (bar.y + bar.base) / 2};
+        }"""
+    )
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_function(
+        "c => Chart.getChart(c).tooltip.opacity > 0", arg=canvas.element_handle()
+    )
+    return canvas.evaluate(
+        "c => Chart.getChart(c).tooltip.body.flatMap(b => b.lines)"
+    )
+
+
+def test_the_charts_tooltips_tell_hours_as_h_mm(page, world):
+    login_as(page, "hr")
+    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 2")
+    for line in _tooltip_of_the_tallest_bar(page, "canvas[data-source='chart-per-year']"):
+        assert re.fullmatch(r".+: \d+:[0-5]\d", line), line
+    # The worker's own chart: one training of 7:30 in its year.
+    page.goto(f"/app/workers/{world['workers'][0].pk}/")
+    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 1")
+    lines = _tooltip_of_the_tallest_bar(page, "canvas[data-source='chart-worker']")
+    assert lines == ["Totaal uren: 7:30"]

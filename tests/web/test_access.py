@@ -368,7 +368,9 @@ def test_the_history_shows_this_employers_entries_with_filters_and_csv(mgr, worl
     csv = mgr.get(reverse("web:access_history"), {"format": "csv", "entity": "access"})
     assert csv["Content-Type"].startswith("text/csv")
     lines = b"".join(csv.streaming_content).decode("utf-8-sig").strip().splitlines()
-    assert len(lines) == 2 and "grant" in lines[1] and "Someone Else" not in lines[1]
+    # The kind and the action in words, as the page shows them.
+    assert len(lines) == 2 and ";toegekend;" in lines[1] and "Someone Else" not in lines[1]
+    assert ";Toegang;" in lines[1] and "Rol: — → Raadplegen" in lines[1]
 
 
 def test_the_history_is_paginated(mgr, world):

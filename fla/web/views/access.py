@@ -39,7 +39,7 @@ from fla.employers.models import Employer
 from fla.rights.models import Account
 from fla.web import queries
 from fla.web.current import Context, caller_for, chosen_employer_id, manager_view
-from fla.web.history import ACTION_LABELS, ENTITY_LABELS, diff
+from fla.web.history import ACTION_LABELS, ENTITY_LABELS, SCOPE_LABELS, diff
 from fla.web.tables import Column, Table
 from fla.web.views.app import page
 
@@ -422,7 +422,6 @@ def mandate_end(request: HttpRequest, ctx: Context, mandate_id: int) -> HttpResp
 # reloading the page, or going back and forth, neither creates another client nor shows
 # the secret again.
 
-SCOPE_LABELS = {"read": gettext_lazy("Raadplegen"), "declare": gettext_lazy("Aangeven")}
 _NEW_SECRET_KEY = "fla_new_api_client"
 
 
@@ -682,9 +681,14 @@ def history_table() -> Table:
                 gettext_lazy("Tijdstip"),
                 lambda e: timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
             ),
-            Column("entity", gettext_lazy("Soort"), lambda e: e.entity),
+            # Kinds, actions, zones and values in words, as the page shows them.
+            Column(
+                "entity", gettext_lazy("Soort"), lambda e: ENTITY_LABELS.get(e.entity, e.entity)
+            ),
             Column("entity_id", gettext_lazy("Id"), lambda e: e.entity_id),
-            Column("action", gettext_lazy("Handeling"), lambda e: e.action),
+            Column(
+                "action", gettext_lazy("Handeling"), lambda e: ACTION_LABELS.get(e.action, e.action)
+            ),
             Column("channel", gettext_lazy("Kanaal"), lambda e: e.get_channel_display()),
             Column("actor", gettext_lazy("Door"), lambda e: e.actor),
             Column("changes", gettext_lazy("Wijzigingen"), changes),

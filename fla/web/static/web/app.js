@@ -9,6 +9,18 @@
     try { return JSON.parse(el.textContent); } catch (e) { return null; }
   }
 
+  /* Decimal hours as h:mm, as the pages write hours (fla/web/formatting.py: 7.5 → 7:30). */
+  function hoursMinutes(value) {
+    var minutes = Math.round(Math.abs(Number(value) || 0) * 60);
+    var rest = minutes % 60;
+    return (value < 0 && minutes ? "-" : "") + Math.floor(minutes / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function tooltipLabel(context) {
+    var label = context.dataset.label ? context.dataset.label + ": " : "";
+    return label + hoursMinutes(context.parsed.y);
+  }
+
   var BLUE = "#0b4f8a";
   var GREEN = "#1d6b3a";
 
@@ -34,7 +46,11 @@
       options: {
         responsive: true, maintainAspectRatio: true, aspectRatio: 2.2,
         animation: false, scales: scales,
-        plugins: { legend: { display: datasets.length > 1 } }
+        plugins: {
+          legend: { display: datasets.length > 1 },
+          // The data are decimal hours; the tooltip tells them as h:mm.
+          tooltip: { callbacks: { label: tooltipLabel } }
+        }
       }
     });
   }
