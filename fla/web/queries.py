@@ -263,6 +263,12 @@ def charts(employer_id: int, on: dt.date, changed_at: float | None = None) -> Ch
     return result
 
 
+def chart_hours(minutes: int) -> float:
+    """Minutes as a chart's decimal hours, precise enough that the tooltip, which tells
+    them as h:mm (app.js), gives back the very minutes the pages show."""
+    return round(minutes / 60, 4)
+
+
 def compute_charts(employer_id: int, on: dt.date) -> Charts:
     """Total and average training hours per year since the first accepted year, and hours
     per month over the last twelve months: one pass over the trainings, one over the
@@ -283,10 +289,6 @@ def compute_charts(employer_id: int, on: dt.date) -> Charts:
             for y in years
         }
     )
-    average = [
-        round(by_year[i] / 60 / headcount[f"y{y}"], 2) if headcount[f"y{y}"] else 0
-        for i, y in enumerate(years)
-    ]
     year_rows = [
         (y, by_year[i], round(by_year[i] / headcount[f"y{y}"]) if headcount[f"y{y}"] else 0)
         for i, y in enumerate(years)
@@ -294,12 +296,12 @@ def compute_charts(employer_id: int, on: dt.date) -> Charts:
     return Charts(
         per_year={
             "labels": [str(y) for y in years],
-            "total": [round(total / 60, 1) for total in by_year],
-            "average": average,
+            "total": [chart_hours(total) for total in by_year],
+            "average": [chart_hours(average) for _y, _total, average in year_rows],
         },
         per_month={
             "labels": [f"{lo.year}-{lo.month:02d}" for lo, _hi in months],
-            "total": [round(total / 60, 1) for total in by_month],
+            "total": [chart_hours(total) for total in by_month],
         },
         this_year_minutes=by_year[-1],
         this_year_workers=headcount[f"y{years[-1]}"],
@@ -385,7 +387,7 @@ def worker_hours_per_year(
     years = list(range(first, max([on.year, *per_year]) + 1))
     return {
         "labels": [str(y) for y in years],
-        "total": [round(per_year.get(y, 0) / 60, 1) for y in years],
+        "total": [chart_hours(per_year.get(y, 0)) for y in years],
     }
 
 
