@@ -100,3 +100,21 @@ def test_a_client_form_does_not_create_a_client_of_the_employer_switched_to(two)
     )
     assert not ApiClient.objects.filter(name="Payroll of the first").exists()
     assert "Er werd niets opgeslagen" in response.content.decode()
+
+
+def test_the_forms_sent_for_the_employer_worked_on_act_for_it(two):
+    client, first, second = two
+    insz = make_insz()
+    users = client.get(reverse("web:access_users")).content.decode()
+    hidden = _hidden(users, reverse("web:access_grant"))
+    assert hidden["for_employer"] == str(first.pk)
+    response = client.post(reverse("web:access_grant"), {**hidden, "insz": insz, "role": "read"})
+    assert response.status_code == 302
+    access = EmployerAccess.objects.get(user__insz=insz)
+    assert access.employer == first
+    # The question asked before revoking carries the employer too, and its answer acts.
+    url = reverse("web:access_revoke", args=[access.pk])
+    hidden = _hidden(client.get(url).content.decode(), url)
+    assert hidden["for_employer"] == str(first.pk)
+    assert client.post(url, hidden).status_code == 302
+    assert not EmployerAccess.objects.filter(pk=access.pk).exists()
