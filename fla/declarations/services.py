@@ -53,7 +53,7 @@ from fla.declarations.types import (
 from fla.employers.models import Employer, EmployerYear
 from fla.ops.metrics import count_outcomes
 from fla.rights import rules
-from fla.rights.models import CreditLine, TrainingRight, WorkerOptOut
+from fla.rights.models import Account, CreditLine, TrainingRight, WorkerOptOut
 from fla.rights.rules import Ledger, TrainingUse
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
@@ -1263,11 +1263,21 @@ class _Chunk:
                                       today=self.today, refresh=False, record=False)
         self.check_foreseen()
         touched = {self.workers[i].pk for inszs in self.touched.values() for i in inszs}
+        for employer_id in self.opt_outs:
+            # All its workers are rebuilt: locked first, so that a training of theirs
+            # that another transaction is writing is waited for and read, not written
+            # over with figures computed without it.
+            touched.update(Employment.objects.filter(employer_id=employer_id)
+                           .values_list("worker_id", flat=True))
+            touched.update(Account.objects.filter(employer_id=employer_id)
+                           .values_list("worker_id", flat=True))
         unlocked = sorted(touched - self.locked)
         if unlocked:
-            # Workers reached through a cancelled reference were not locked yet.
+            # Workers reached through a cancelled reference, or rebuilt with all their
+            # employer's, were not locked yet.
             list(Worker.objects.filter(bulk.Within(F("pk"), unlocked)).select_for_update()
                  .order_by("pk").values_list("pk", flat=True))
+            self.locked.update(unlocked)
         ledgers: dict[tuple[int, int], Ledger] = {}
         appended = self.appended()
         for employer_id in sorted(self.opt_outs):

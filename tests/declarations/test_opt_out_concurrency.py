@@ -1,0 +1,121 @@
+"""An employer's opt-out of a year rebuilds the credit of all its workers
+(``_Chunk.rebuild_credit``). A training of one of them, declared by another transaction
+that commits while the opt-out is applied, must end up in that worker's credit: the
+opt-out locks the workers before it reads them, so it waits for the training and reads
+it, instead of writing over it figures computed without it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from fla.accounts.access import Caller
+from fla.declarations import services
+from fla.declarations.types import Declaration
+from fla.rights.models import Account, CreditLine
+from fla.rights.services import refresh_accounts
+from tests import factories
+from tests.declarations.conftest import TODAY, training
+from tests.declarations.test_concurrency import run_concurrently
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class _Back(Exception):
+    pass
+
+
+def _year(employer, **zones) -> Declaration:
+    # Declared 20 FTE or more: each worker's computed legal right of 2025 is 38:00.
+    data = {"year": 2025, "size_class": "20plus", **zones}
+    return Declaration("employer_year", employer.enterprise_number, data)
+
+
+def _stored(employer):
+    lines = sorted(
+        CreditLine.objects.filter(employer=employer).values_list(
+            "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
+        )
+    )
+    accounts = sorted(
+        Account.objects.filter(employer=employer).values_list(
+            "worker_id", "granted_minutes", "remaining_minutes"
+        )
+    )
+    return lines, accounts
+
+
+def _rebuilt(employer):
+    """What a rebuild from scratch gives (rolled back)."""
+    try:
+        with transaction.atomic():
+            refresh_accounts(employer.pk, today=TODAY)
+            rebuilt = _stored(employer)
+            raise _Back
+    except _Back:
+        pass
+    return rebuilt
+
+
+def _waits_on_a_lock(timeout: float = 20) -> bool:
+    """Whether another backend of this database comes to wait on a lock."""
+    with connections["default"].cursor() as cursor:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def test_a_training_committed_while_an_opt_out_is_applied_is_counted(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    employer = factories.make_employer("Uitstap")
+    workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
+    caller = Caller.for_system("test")
+    assert services.submit(caller, [_year(employer)], today=TODAY)[0].accepted
+
+    # The training's transaction waits, its credit written, until the opt-out has begun.
+    written, go_on = threading.Event(), threading.Event()
+    rebuild = services._Chunk.rebuild_credit
+
+    def rebuild_then_wait(self):
+        rebuild(self)
+        if any(p.declaration.kind == "training" for p in self.parsed):
+            written.set()
+            go_on.wait(30)
+
+    monkeypatch.setattr(services._Chunk, "rebuild_credit", rebuild_then_wait)
+    answers = {}
+
+    def declare_training():
+        answers["training"] = services.submit(
+            caller, [training(employer, workers[1], duration_minutes=600)], today=TODAY
+        )
+
+    def opt_out():
+        written.wait(30)
+        answers["opt_out"] = services.submit(caller, [_year(employer, opt_out=True)],
+                                             today=TODAY)  # fmt: skip
+
+    def release():
+        written.wait(30)
+        # The opt-out is under way and waits for the training's transaction.
+        answers["waited"] = _waits_on_a_lock()
+        go_on.set()
+
+    assert run_concurrently([declare_training, opt_out, release]) == []
+    assert answers["waited"]
+    assert answers["training"][0].accepted and answers["opt_out"][0].accepted
+    lines, accounts = _stored(employer)
+    assert (workers[1].pk, 2025, "legal", 0, 600) in lines
+    assert (lines, accounts) == _rebuilt(employer)
