@@ -237,6 +237,7 @@ def test_a_worker_the_user_may_not_read_is_not_named(world, web):
     [
         ("rejected", {}, "Geen geweigerde aangiften."),  # accepted with a warning
         ("accepted_with_warnings", {"kind": "x"}, "Geen aangiften met waarschuwingen."),
+        ("accepted", {}, "Geen aanvaarde aangiften."),  # accepted with a warning
     ],
 )
 def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(
@@ -250,6 +251,43 @@ def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(
     body = web.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert f'data-testid="no-results">{expected}</td>' in body
     assert "Nog geen resultaten." not in body
+
+
+FILTERS = {
+    "nl": ("Alle", "Aanvaard", "Met waarschuwingen", "Geweigerd"),
+    "fr": ("Tous", "Acceptée", "Avec avertissements", "Refusée"),
+    "de": ("Alle", "Angenommen", "Mit Warnungen", "Abgelehnt"),
+    "en": ("All", "Accepted", "With warnings", "Rejected"),
+}
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "de", "en"])
+def test_the_results_can_be_filtered_on_each_status(world, web, language):
+    """Accepted results too have their link, beside the rejected and those with
+    warnings; the chosen one is marked current."""
+    batch = _received(
+        world,
+        [("employer_year", {"year": 2025, "size_class": "lt10"}),
+         world.training("T1"), world.training("T2", kind="x")],
+    )  # fmt: skip
+    services.process(batch.pk)
+    statuses = dict(batch.results.values_list("position", "status"))
+    assert sorted(statuses.values()) == ["accepted", "accepted_with_warnings", "rejected"]
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    links = body.split('<nav class="filters"')[1].split("</nav>")[0]
+    labels = FILTERS[language]
+    queries = ("", "accepted", "accepted_with_warnings", "rejected")
+    for query, label in zip(queries, labels, strict=True):
+        href = f"?status={query}" if query else "?"
+        current = ' aria-current="true"' if not query else ""
+        assert f'<a href="{href}"{current}>{label}</a>' in links, (href, links)
+    for only in ("accepted", "accepted_with_warnings", "rejected"):
+        url = f"/batch/{batch.pk}/?status={only}"
+        body = web.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f'<a href="?status={only}" aria-current="true">' in body
+        assert body.count('aria-current="true"') == 1
+        shown = body.split("<tbody>")[1].split("</tbody>")[0]
+        assert shown.count("<tr") == 1 and f'data-status="{only}"' in shown, only
 
 
 def test_an_empty_filter_in_english(world, web):
