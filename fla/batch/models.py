@@ -149,8 +149,9 @@ class BatchResult(models.Model):
     enterprise_number = models.CharField(max_length=16)
     reference = models.CharField(max_length=64, blank=True)
     insz = models.CharField(max_length=16, blank=True)
-    # The year of an employer-year or rights declaration: what identifies the former on
-    # the file's page (the notification does not repeat it).
+    # The year of an employer-year or rights declaration (what identifies the former on
+    # the file's page), or that of a training's end date (its start date without one);
+    # the notification does not repeat it.
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(max_length=24)
     # [{"code": "E001", "zone": "insz", "params": {...}}]: rendered in any language.

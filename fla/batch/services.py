@@ -665,17 +665,34 @@ GROWING_TABLES = (
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
                  "year", "status", "findings")  # fmt: skip
 _YEAR = re.compile(r"[0-9]{1,4}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # as the declarations read a date
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
     """One BatchResult row, in the order of RESULT_FIELDS, but for the findings."""
     data = declaration.data
-    reference = data.get("reference", "") if declaration.kind == "training" else ""
-    year = str(data.get("year", "") or "").strip() if declaration.kind != "training" else ""
+    if declaration.kind == "training":
+        reference, year = data.get("reference", ""), _training_year(data)
+    else:
+        text = str(data.get("year", "") or "").strip()
+        reference, year = "", int(text) if _YEAR.fullmatch(text) else None
     return (batch.pk, declaration.position, declaration.kind[:16],
             str(declaration.employer)[:16], str(reference or "")[:64],
-            str(data.get("insz", "") or "")[:16],
-            int(year) if _YEAR.fullmatch(year) else None, outcome.status)  # fmt: skip
+            str(data.get("insz", "") or "")[:16], year, outcome.status)  # fmt: skip
+
+
+def _training_year(data: dict) -> int | None:
+    """The year of a training, which has no year zone: that of its end date, or of its
+    start date when it gives no end date; none when that zone is not a date."""
+    text = str(data.get("end_date", "") or "").strip()
+    if not text:
+        text = str(data.get("start_date", "") or "").strip()
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text).year
+    except ValueError:  # 2025-02-30
+        return None
 
 
 def _findings_json(findings: list[Finding]) -> list[dict]:

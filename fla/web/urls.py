@@ -10,6 +10,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", public.welcome, name="welcome"),
+    path("favicon.ico", public.favicon, name="favicon"),
     path("login/", public.login, name="login"),
     path("login/failed/", public.login_failed, name="login_failed"),
     path("logout/", public.logout, name="logout"),

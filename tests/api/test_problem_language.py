@@ -170,7 +170,7 @@ KINDS = [
         _anomalies,
         "urn:fla:problem:anomalies",
         "Déclaration refusée",
-        "La déclaration a été refusée ; rien n'en a été enregistré.",
+        "La déclaration a été refusée\u00a0; rien n'en a été enregistré.",
     ),
     ("429", 429, _rate_limited, "urn:fla:problem:rate-limited", "Trop de requêtes", None),
 ]
@@ -208,7 +208,7 @@ def test_the_numbers_of_413_and_429_are_in_their_sentence(world, settings):
     }
     assert details["nl"].startswith("De inhoud van het verzoek telt ")
     assert details["nl"].endswith("bytes; hoogstens 1000 worden aanvaard.")
-    assert details["fr"].endswith("octets ; au plus 1000 sont acceptés.")
+    assert details["fr"].endswith("octets\u00a0; au plus 1000 sont acceptés.")
     assert details["de"].endswith("Bytes; höchstens 1000 werden angenommen.")
     assert details["en"].endswith("bytes; at most 1000 are accepted.")
     maximum = {"nl": "van 2 verzoeken", "fr": "de 2 requêtes", "de": "von 2 Anfragen"}
@@ -337,7 +337,7 @@ def test_an_unknown_error_type_still_gets_a_message():
     ]
     french = validation_errors(_request("fr"), errors)
     assert french[0]["message"] == "Cette valeur n'a pas la forme attendue."
-    assert french[1]["message"] == "Valeur inconnue : green. Admis : red, blue."
+    assert french[1]["message"] == "Valeur inconnue\u00a0: green. Admis\u00a0: red, blue."
     german = validation_errors(_request("de"), errors)
     assert german[1]["message"] == "Unbekannter Wert: green. Zulässig: red, blue."
     assert [e["error"] for e in french] == ["Whatever", "Input should be 'red' or 'blue'"]
@@ -393,9 +393,9 @@ def test_a_rejected_batch_file_is_explained_in_the_language(world):
         answers[language] = (problem["title"], problem["detail"], problem["errors"][0]["reason"])
     assert answers["fr"][:2] == (
         "Fichier refusé",
-        "Le fichier a été refusé intégralement ; rien n'en a été enregistré.",
+        "Le fichier a été refusé intégralement\u00a0; rien n'en a été enregistré.",
     )
-    assert answers["fr"][2].startswith("Non valide selon le XSD : ")
+    assert answers["fr"][2].startswith("Non valide selon le XSD\u00a0: ")
     assert answers["en"][2].startswith("Not valid against the XSD: ")
     for part in range(3):
         assert len({answer[part] for answer in answers.values()}) == 4, answers

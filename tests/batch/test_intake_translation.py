@@ -10,7 +10,7 @@ from fla.batch import receipt, services
 
 NOT_WELL_FORMED = {
     "nl": "Geen welgevormde XML: ",
-    "fr": "XML mal formé : ",
+    "fr": "XML mal formé\u00a0: ",
     "de": "Kein wohlgeformtes XML: ",
     "en": "Not well-formed XML: ",
 }
@@ -35,7 +35,7 @@ def test_not_well_formed_in_every_language(world, batch_storage, language):
 def test_a_rejection_under_french_is_french_with_lxmls_detail_kept(world, batch_storage):
     data = world.file().replace(b"<title>Safety</title>", b"<title>Safety</title><colour/>")
     text = reason(world, data, "fr")
-    assert text.startswith("Non valide selon le XSD : ")
+    assert text.startswith("Non valide selon le XSD\u00a0: ")
     assert "Element 'colour': This element is not expected." in text  # lxml's own words
 
 
@@ -44,7 +44,7 @@ def test_a_rejection_under_french_is_french_with_lxmls_detail_kept(world, batch_
     [
         (b"", "Le fichier est vide."),
         (b"\xff\xfe<\x00a\x00", "Le fichier doit être encodé en UTF-8."),
-        (b'<!DOCTYPE a [<!ENTITY e "x">]><a/>', "Un DOCTYPE n'est pas autorisé : pas de DTD"),
+        (b'<!DOCTYPE a [<!ENTITY e "x">]><a/>', "Un DOCTYPE n'est pas autorisé\u00a0: pas de DTD"),
         (b"<!-- not closed", "Le prologue du fichier n'est pas fermé."),
         (b"<!---->" * 20_000, "L'élément racine ne commence pas dans les 65536 premiers octets"),
         (b"<a>", "Le document se termine avant que son élément racine ne soit fermé."),
@@ -79,7 +79,7 @@ def test_the_upload_page_shows_the_reason_in_the_users_language(world, client):
         HTTP_ACCEPT_LANGUAGE="fr",
     )
     assert response.status_code == 400
-    assert "XML mal formé : " in response.content.decode()
+    assert "XML mal formé\u00a0: " in response.content.decode()
 
 
 def test_the_command_line_answers_in_english_as_the_rest_of_its_output(

@@ -216,8 +216,59 @@ def test_each_result_says_what_it_is_about_without_the_whole_insz(world, web):
     assert f"{known.first_name} {known.last_name}" in rights and f"{known.insz[:6]}*****" in rights
     assert '<td data-testid="year">2025</td>' in rights
     assert f"{known.insz[:6]}*****" in training and "<td>T1</td>" in training
+    assert '<td data-testid="year">2025</td>' in training
     for insz in (new, known.insz):
         assert insz not in body
+
+
+def test_a_training_result_shows_the_year_of_its_end_date_or_else_its_start_date(world, web):
+    """A training has no year zone: its row shows the year of its end date, or of its
+    start date when it gives none (a rejected training still says what it was about).
+    The notification, which does not repeat the year, stays valid."""
+    batch = _received(
+        world,
+        [
+            world.training("T1", start_date="2024-12-30", end_date="2025-01-02"),
+            world.training("T2", start_date="2023-05-01", end_date=None),
+            world.training("T3", action="cancel", title=None, kind=None, start_date=None,
+                           end_date=None, duration_minutes=None, status=None),
+        ],
+    )  # fmt: skip
+    services.process(batch.pk)
+    years = dict(batch.results.values_list("reference", "year"))
+    assert years == {"T1": 2025, "T2": 2023, "T3": None}
+    body = web.get(f"/batch/{batch.pk}/").content.decode()
+    rows = body.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    assert [row.split('<td data-testid="year">')[1].split("</td>")[0] for row in rows] == [
+        "2025",
+        "2023",
+        "",
+    ]
+    batch.refresh_from_db()
+    notification_schema().assertValid(notification(batch))
+
+
+@pytest.mark.parametrize(
+    "zones,year",
+    [
+        ({"start_date": "2024-12-30", "end_date": "2025-01-02"}, 2025),
+        ({"start_date": "2024-12-30", "end_date": " "}, 2024),
+        ({"start_date": "2024-12-30"}, 2024),
+        ({"start_date": "2024-02-29", "end_date": "2025-02-30"}, None),  # no such day
+        ({"start_date": "2024-12-30", "end_date": "20250102"}, None),
+        ({"start_date": "2024-13-01"}, None),
+        ({"start_date": "0000-01-01"}, None),
+        ({"start_date": "x", "end_date": None}, None),
+        ({}, None),
+    ],
+)
+def test_the_year_of_a_training_result_only_from_a_real_date(zones, year):
+    from fla.batch.services import _result
+    from fla.declarations.types import ACCEPTED, Declaration, Outcome
+
+    declaration = Declaration("training", "0123456749", {"reference": "T1", **zones}, position=1)
+    row = _result(BatchFile(pk=1), declaration, Outcome(declaration, ACCEPTED))
+    assert row[services.RESULT_FIELDS.index("year")] == year
 
 
 def test_a_worker_the_user_may_not_read_is_not_named(world, web):
@@ -237,6 +288,7 @@ def test_a_worker_the_user_may_not_read_is_not_named(world, web):
     [
         ("rejected", {}, "Geen geweigerde aangiften."),  # accepted with a warning
         ("accepted_with_warnings", {"kind": "x"}, "Geen aangiften met waarschuwingen."),
+        ("accepted", {}, "Geen aanvaarde aangiften."),  # accepted with a warning
     ],
 )
 def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(
@@ -250,6 +302,43 @@ def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(
     body = web.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert f'data-testid="no-results">{expected}</td>' in body
     assert "Nog geen resultaten." not in body
+
+
+FILTERS = {
+    "nl": ("Alle", "Aanvaard", "Met waarschuwingen", "Geweigerd"),
+    "fr": ("Tous", "Acceptée", "Avec avertissements", "Refusée"),
+    "de": ("Alle", "Angenommen", "Mit Warnungen", "Abgelehnt"),
+    "en": ("All", "Accepted", "With warnings", "Rejected"),
+}
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "de", "en"])
+def test_the_results_can_be_filtered_on_each_status(world, web, language):
+    """Accepted results too have their link, beside the rejected and those with
+    warnings; the chosen one is marked current."""
+    batch = _received(
+        world,
+        [("employer_year", {"year": 2025, "size_class": "lt10"}),
+         world.training("T1"), world.training("T2", kind="x")],
+    )  # fmt: skip
+    services.process(batch.pk)
+    statuses = dict(batch.results.values_list("position", "status"))
+    assert sorted(statuses.values()) == ["accepted", "accepted_with_warnings", "rejected"]
+    body = web.get(f"/batch/{batch.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    links = body.split('<nav class="filters"')[1].split("</nav>")[0]
+    labels = FILTERS[language]
+    queries = ("", "accepted", "accepted_with_warnings", "rejected")
+    for query, label in zip(queries, labels, strict=True):
+        href = f"?status={query}" if query else "?"
+        current = ' aria-current="true"' if not query else ""
+        assert f'<a href="{href}"{current}>{label}</a>' in links, (href, links)
+    for only in ("accepted", "accepted_with_warnings", "rejected"):
+        url = f"/batch/{batch.pk}/?status={only}"
+        body = web.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f'<a href="?status={only}" aria-current="true">' in body
+        assert body.count('aria-current="true"') == 1
+        shown = body.split("<tbody>")[1].split("</tbody>")[0]
+        assert shown.count("<tr") == 1 and f'data-status="{only}"' in shown, only
 
 
 def test_an_empty_filter_in_english(world, web):

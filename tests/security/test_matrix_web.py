@@ -36,6 +36,7 @@ PUBLIC = {
     "set_language": "Django's language switch: stores a preference in the session",
     "batch:schema": "the published XSDs of the BATCH channel",
     "web:welcome": "the public welcome page (seed §2)",
+    "web:favicon": "redirects to the static icon",
     "web:login": "starts the login",
     "web:login_failed": "the page shown after a failed login",
     "web:logout": "ends the caller's own session (POST only)",

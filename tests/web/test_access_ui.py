@@ -181,7 +181,7 @@ def test_revoking_an_access_asks_first(mgr, world):
     assert f'method="post" action="{url}"' in body and f'href="{users}"' in body
     assert EmployerAccess.objects.filter(pk=access.pk).exists()  # asking changed nothing
     mgr.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    assert "Retirer l&#x27;accès de Hilde Ranst ?" in mgr.get(url).content.decode()
+    assert "Retirer l&#x27;accès de Hilde Ranst\u00a0?" in mgr.get(url).content.decode()
     assert mgr.post(url).status_code == 302
     assert not EmployerAccess.objects.filter(pk=access.pk).exists()
     assert mgr.get(url).status_code == 404  # revoked: nothing left to ask about

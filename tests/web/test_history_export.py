@@ -75,8 +75,9 @@ def test_the_history_and_its_csv_name_zones_and_values_in_the_users_words(client
     [row] = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
     assert words[6] in row and words[7] in row
     changes = row[-1]
-    assert f"{words[0]}: 2:00 → 7:30" in changes
-    assert f"{words[1]}: {words[3]} → {words[2]}" in changes
+    colon = "\u00a0:" if lang == "fr" else ":"  # French: a no-break space before it
+    assert f"{words[0]}{colon} 2:00 → 7:30" in changes
+    assert f"{words[1]}{colon} {words[3]} → {words[2]}" in changes
     assert f"{words[5]}" in changes and "duration_minutes" not in changes
     assert "completed" not in changes and "120" not in changes
 

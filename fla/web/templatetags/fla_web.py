@@ -106,15 +106,17 @@ def gauge(remaining: int, used: int):
         '<text x="100" y="88" text-anchor="middle" class="gauge-value">{}</text>'
         '<text x="100" y="110" text-anchor="middle" class="gauge-caption">{}</text>'
         "</svg>"
-        '<figcaption><span class="legend legend-remaining">{}: {}</span> '
-        '<span class="legend legend-used">{}: {}</span></figcaption></figure>',
+        '<figcaption><span class="legend legend-remaining">{}{} {}</span> '
+        '<span class="legend legend-used">{}{} {}</span></figcaption></figure>',
         label,
         _safe("".join(parts)),
         formatting.hours(remaining),
         _("uur resterend"),
         _("Resterend"),
+        _(":"),
         formatting.hours(remaining),
         _("Gebruikt"),
+        _(":"),
         formatting.hours(used),
     )
 

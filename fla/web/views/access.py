@@ -668,8 +668,8 @@ HISTORY_PAGE_SIZE = 50
 
 def history_table() -> Table:
     def changes(entry):
-        return "; ".join(
-            f"{c['zone']}: {c['before']} → {c['after']}"
+        return f"{_(';')} ".join(
+            f"{c['zone']}{_(':')} {c['before']} → {c['after']}"
             for c in diff(entry)["changes"]
         )
 

@@ -204,7 +204,7 @@ def review(
                 continue
             seen.add(key)
             if who and (zone == "insz" or zone not in field_names):
-                item["message"] = f"{who}: {item['message']}"
+                item["message"] = f"{who}{_(':')} {item['message']}"
             if zone in field_names:
                 by_field.setdefault(zone, []).append(item)
             else:
