@@ -1255,12 +1255,12 @@ class _Chunk:
             for year in sorted(years):
                 # An employer whose opt-out changed has all its credit rebuilt below.
                 rights.compute_rights(year, employer_ids=[employer_id], today=self.today,
-                                      refresh=employer_id not in self.opt_outs)
+                                      refresh=employer_id not in self.opt_outs, lock=True)
         for employer_id, pairs in self.rights_years.items():
             for year in sorted({y for _, y in pairs}):
                 workers = sorted({self.workers[i].pk for i, y in pairs if y == year})
                 rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers,
-                                      today=self.today, refresh=False, record=False)
+                                      today=self.today, refresh=False, record=False, lock=True)
         self.check_foreseen()
         touched = {self.workers[i].pk for inszs in self.touched.values() for i in inszs}
         for employer_id in self.opt_outs:

@@ -35,7 +35,7 @@ from fla.rights.rules import (
     TrainingUse,
 )
 from fla.trainings.models import Training
-from fla.workers.models import Employment
+from fla.workers.models import Employment, Worker
 
 __all__ = [
     "EMPLOYER_CHUNK",
@@ -175,6 +175,7 @@ def compute_rights(
     today: dt.date | None = None,
     refresh: bool = True,
     record: bool = True,
+    lock: bool = False,
 ) -> dict[str, int]:
     """(Re)compute and store the computed rights of every worker employed in ``year``.
 
@@ -186,7 +187,10 @@ def compute_rights(
     deleted; declared rights are never touched. The accounts of the workers whose
     rights changed are rebuilt, and one HistoryEntry per employer records the run.
     The write path, which rebuilds the accounts it touched itself and records each
-    change it makes, passes ``refresh=False, record=False``. Returns the counts.
+    change it makes, passes ``refresh=False, record=False``, and ``lock=True``: the
+    workers whose accounts are rebuilt here are locked first (in the order every
+    declaration locks them), so that a training of theirs that another transaction is
+    writing is waited for and read, not written over. Returns the counts.
     """
     ids = sorted(set(employer_ids)) if employer_ids is not None else employers_for_year(year)
     workers = None if worker_ids is None else sorted(set(worker_ids))
@@ -210,7 +214,8 @@ def compute_rights(
         # that whole transaction back anyway, and a savepoint costs two round trips.
         with transaction.atomic(savepoint=False):
             counts = _compute_rights_chunk(
-                year, chunk, workers, sector_table, today, refresh=refresh, record=record
+                year, chunk, workers, sector_table, today, refresh=refresh, record=record,
+                lock=lock,
             )
         for key, value in counts.items():
             totals[key] += value
@@ -226,6 +231,7 @@ def _compute_rights_chunk(
     *,
     refresh: bool = True,
     record: bool = True,
+    lock: bool = False,
 ) -> dict[str, int]:
     widened = False
     if worker_ids is None:
@@ -263,6 +269,10 @@ def _compute_rights_chunk(
         )
 
     if affected and (refresh or widened):
+        if lock:
+            ids = sorted(set().union(*affected.values()))
+            list(Worker.objects.filter(bulk.Within(F("pk"), ids)).select_for_update()
+                 .order_by("pk").values_list("pk", flat=True))  # fmt: skip
         # Where most of an employer's workers changed in a run over all of them (a first
         # run), rebuild all of its accounts: cheaper than long lists of worker ids.
         _refresh(
