@@ -57,3 +57,41 @@ def training(employer, worker, reference="T-1", action="create", **zones):
     }
     data.update(zones)
     return Declaration("training", employer.enterprise_number, data, action=action)
+
+
+def stored_credit(employer):
+    """The employer's credit lines (worker, year, type, granted, used) and accounts
+    (worker, granted, used legal, remaining), sorted."""
+    from fla.rights.models import Account, CreditLine
+
+    lines = sorted(
+        CreditLine.objects.filter(employer=employer).values_list(
+            "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
+        )
+    )
+    accounts = sorted(
+        Account.objects.filter(employer=employer).values_list(
+            "worker_id", "granted_minutes", "used_legal_minutes", "remaining_minutes"
+        )
+    )
+    return lines, accounts
+
+
+class _Back(Exception):
+    pass
+
+
+def rebuilt_credit(employer):
+    """``stored_credit`` as a rebuild from scratch leaves it (rolled back)."""
+    from django.db import transaction
+
+    from fla.rights.services import refresh_accounts
+
+    try:
+        with transaction.atomic():
+            refresh_accounts(employer.pk, today=TODAY)
+            rebuilt = stored_credit(employer)
+            raise _Back
+    except _Back:
+        pass
+    return rebuilt

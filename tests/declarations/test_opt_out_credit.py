@@ -10,10 +10,10 @@ from django.db import transaction
 
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from fla.rights.models import Account, CreditLine, TrainingRight
-from fla.rights.services import compute_rights, refresh_accounts
+from fla.rights.models import TrainingRight
+from fla.rights.services import compute_rights
 from tests import factories
-from tests.declarations.conftest import TODAY, training
+from tests.declarations.conftest import TODAY, rebuilt_credit, stored_credit, training
 
 
 class _Back(Exception):
@@ -25,31 +25,11 @@ def _year(employer, year: int, **zones) -> Declaration:
 
 
 def _lines(employer):
-    return sorted(
-        CreditLine.objects.filter(employer=employer).values_list(
-            "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
-        )
-    )
+    return stored_credit(employer)[0]
 
 
 def _accounts(employer):
-    return sorted(
-        Account.objects.filter(employer=employer).values_list(
-            "worker_id", "granted_minutes", "used_legal_minutes", "remaining_minutes"
-        )
-    )
-
-
-def _rebuilt(employer):
-    """The credit lines and accounts a rebuild from scratch gives (rolled back)."""
-    try:
-        with transaction.atomic():
-            refresh_accounts(employer.pk, today=TODAY)
-            rebuilt = _lines(employer), _accounts(employer)
-            raise _Back
-    except _Back:
-        pass
-    return rebuilt
+    return stored_credit(employer)[1]
 
 
 def test_an_opt_out_takes_the_computed_rights_of_every_worker_out_of_the_credit(employer, caller):
@@ -68,14 +48,14 @@ def test_an_opt_out_takes_the_computed_rights_of_every_worker_out_of_the_credit(
     assert _lines(employer) == [(workers[2].pk, 2025, "legal", 600, 0)]
     granted = {w: g for w, g, *_ in _accounts(employer)}
     assert granted == {workers[0].pk: 0, workers[1].pk: 0, workers[2].pk: 600}
-    assert (_lines(employer), _accounts(employer)) == _rebuilt(employer)
+    assert (_lines(employer), _accounts(employer)) == rebuilt_credit(employer)
 
     # Opting in again gives the computed rights back.
     [outcome] = submit(caller, [_year(employer, 2025, size_class="20plus")], today=TODAY)
     assert outcome.accepted and outcome.changed
     granted = {w: g for w, g, *_ in _accounts(employer)}
     assert granted == {workers[0].pk: 2280, workers[1].pk: 2280, workers[2].pk: 600}
-    assert (_lines(employer), _accounts(employer)) == _rebuilt(employer)
+    assert (_lines(employer), _accounts(employer)) == rebuilt_credit(employer)
 
 
 def test_an_opt_out_and_a_training_store_the_same_one_at_a_time_or_together(employer, caller):
@@ -100,7 +80,7 @@ def test_an_opt_out_and_a_training_store_the_same_one_at_a_time_or_together(empl
                 outcomes = submit(caller, declarations, today=TODAY, chunk_size=chunk_size)
                 assert [o.status for o in outcomes] == ["accepted", "accepted_with_warnings"]
                 stored[name] = _lines(employer), _accounts(employer)
-                assert stored[name] == _rebuilt(employer)
+                assert stored[name] == rebuilt_credit(employer)
                 raise _Back
         except _Back:
             pass

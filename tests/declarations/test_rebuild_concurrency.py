@@ -11,55 +11,24 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 
 from fla.accounts.access import Caller
 from fla.declarations import services
 from fla.declarations.types import Declaration
 from fla.employers.models import EmployerYear
-from fla.rights.models import Account, CreditLine
-from fla.rights.services import compute_rights, refresh_accounts
+from fla.rights.services import compute_rights
 from tests import factories
-from tests.declarations.conftest import TODAY, training
+from tests.declarations.conftest import TODAY, rebuilt_credit, stored_credit, training
 from tests.declarations.test_concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class _Back(Exception):
-    pass
 
 
 def _year(employer, **zones) -> Declaration:
     # Declared 20 FTE or more: each worker's computed legal right of 2025 is 38:00.
     data = {"year": 2025, "size_class": "20plus", **zones}
     return Declaration("employer_year", employer.enterprise_number, data)
-
-
-def _stored(employer):
-    lines = sorted(
-        CreditLine.objects.filter(employer=employer).values_list(
-            "worker_id", "year", "right_type", "granted_minutes", "used_minutes"
-        )
-    )
-    accounts = sorted(
-        Account.objects.filter(employer=employer).values_list(
-            "worker_id", "granted_minutes", "remaining_minutes"
-        )
-    )
-    return lines, accounts
-
-
-def _rebuilt(employer):
-    """What a rebuild from scratch gives (rolled back)."""
-    try:
-        with transaction.atomic():
-            refresh_accounts(employer.pk, today=TODAY)
-            rebuilt = _stored(employer)
-            raise _Back
-    except _Back:
-        pass
-    return rebuilt
 
 
 def _waits_on_a_lock(timeout: float = 20) -> bool:
@@ -122,9 +91,9 @@ def test_a_training_committed_while_an_opt_out_is_applied_is_counted(monkeypatch
     assert run_concurrently([declare_training, opt_out, release]) == []
     assert answers["waited"]
     assert answers["training"][0].accepted and answers["opt_out"][0].accepted
-    lines, accounts = _stored(employer)
+    lines, accounts = stored_credit(employer)
     assert (workers[1].pk, 2025, "legal", 0, 600) in lines
-    assert (lines, accounts) == _rebuilt(employer)
+    assert (lines, accounts) == rebuilt_credit(employer)
 
 
 def _hire(employer, insz, regime):
@@ -169,6 +138,6 @@ def test_a_training_committed_while_a_hire_moves_the_size_class_is_counted(monke
     assert answers["waited"]
     assert all(o.accepted for o in answers["training"] + answers["hires"])
     assert EmployerYear.objects.get(employer=employer, year=2025).computed_size_class == "10to19"
-    lines, accounts = _stored(employer)
+    lines, accounts = stored_credit(employer)
     assert [line[-1] for line in lines if line[0] == known[0].pk and line[1] == 2025] == [600]
-    assert (lines, accounts) == _rebuilt(employer)
+    assert (lines, accounts) == rebuilt_credit(employer)
