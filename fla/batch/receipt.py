@@ -36,6 +36,8 @@ from fla.batch.parsing import (
 from fla.batch.schemas import BATCH_NS, batch_schema
 
 READ_SIZE = 64 * 1024
+# The header is looked for tag by tag in the first bytes of a file only (``scan``).
+HEADER_SPLIT = 64 * 1024
 MAX_PROLOG = 64 * 1024
 HEADER_TAG = NS + "header"
 ROOT_TAG = NS + "batch_file"
@@ -369,9 +371,18 @@ def scan(
             sink.write(data)
         if not prolog.done:
             data = prolog.feed(data, complete=eof)
-        if data:
+        # Until the header is checked the parser is given one tag at a time (pieces
+        # that end after a ">"), so that an error further on in the same block, such as
+        # an invalid declaration, cannot hide a refused header (wrong sender, duplicate
+        # reference, wrong environment): the answer does not depend on where a block ends.
+        start = 0
+        while start < len(data):
+            end = len(data)
+            if not header_done and fed < HEADER_SPLIT:
+                end = data.find(b">", start) + 1 or end
+            piece, start = data[start:end], end
             try:
-                parser.feed(data)
+                parser.feed(piece)
                 for _event, element in parser.read_events():
                     tag = element.tag
                     parent = element.getparent()  # None for the root, whatever its name
@@ -404,8 +415,8 @@ def scan(
                 raise _classify(exc, parser, position, fed) from None
             if _errors(parser):
                 raise _validity_error(parser, fed)
-            position.advance(data)
-            fed += len(data)
+            position.advance(piece)
+            fed += len(piece)
         if eof:
             break
     try:

@@ -263,6 +263,9 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
         spool.flush()
         spool.seek(0)
         header = scan.header
+        created_at = parse_datetime(header.get("created_at", ""))
+        if created_at is not None and timezone.is_naive(created_at):
+            created_at = timezone.make_aware(created_at)  # without an offset: Belgian time
         name = f"batch/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xml"
         stored = default_storage.save(name, File(spool, name=name))
         try:
@@ -276,7 +279,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
                     caller=caller_to_json(caller),
                     test=header.get("environment") == "test",
                     language=header.get("language") or "nl",
-                    created_at=parse_datetime(header.get("created_at", "")),
+                    created_at=created_at,
                     received_at=timezone.now(),
                     storage_name=stored,
                     size_bytes=scan.size,

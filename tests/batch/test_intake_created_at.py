@@ -53,3 +53,12 @@ def test_a_creation_time_within_the_pattern_is_stored(world, batch_storage, valu
     data = with_created_at(world.file(), value)
     assert services.receive(world.caller, io.BytesIO(data), production=True).accepted
     assert BatchFile.objects.get().created_at == stored
+
+
+def test_a_creation_time_without_offset_is_belgian_time_without_a_warning(
+    world, batch_storage, recwarn
+):
+    data = with_created_at(world.file(), "2026-07-09T10:30:00")
+    assert services.receive(world.caller, io.BytesIO(data), production=True).accepted
+    assert BatchFile.objects.get().created_at == dt.datetime(2026, 7, 9, 8, 30, tzinfo=dt.UTC)
+    assert [str(w.message) for w in recwarn if "naive datetime" in str(w.message)] == []
