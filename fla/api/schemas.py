@@ -4,6 +4,7 @@ fla/declarations/types.py and the glossary)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -14,9 +15,17 @@ from pydantic_core import PydanticCustomError
 Minutes = Field(..., description="Whole minutes.")
 
 
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_as_text(value: Any) -> Any:
-    """A date is written ``YYYY-MM-DD``: a number is not read as seconds since 1970."""
-    if isinstance(value, int | float):
+    """A date is written ``YYYY-MM-DD``: a number is not read as seconds since 1970, nor
+    text with a time of day or a time zone as its date (lax pydantic takes
+    ``2025-03-10T00:00`` and ``"1741564800"``), as the write path of every channel
+    refuses them (E010)."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and not _DATE_TEXT.fullmatch(value)
+    ):
         raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
     return value
 
