@@ -113,6 +113,10 @@ def test_nan_and_infinity_are_no_json_on_any_endpoint(world, as_employer, litera
         ("certificate_valid_until", "1741564800", "E010"),
         ("duration_minutes", False, "E019"),
         ("duration_minutes", True, "E019"),
+        # As the dry run reads them (E019): no fraction, even .0, nor Python's 6_0.
+        ("duration_minutes", 450.0, "E019"),
+        ("duration_minutes", "450.0", "E019"),
+        ("duration_minutes", "4_50", "E019"),
         ("counts_toward_account", 0, "E020"),
         ("counts_toward_account", "no", "E020"),
         ("certificate_obtained", "yes", "E020"),
