@@ -110,6 +110,9 @@ MIDDLEWARE = [
     "fla.web.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Accept-Language without the languages it refuses (q=0), which LocaleMiddleware
+    # would take.
+    "fla.core.language.RefusedLanguagesMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

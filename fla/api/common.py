@@ -121,12 +121,16 @@ def check_if_match(request: HttpRequest, current: str | None) -> None:
     tags = entity_tags(header)
     if current is not None and (tags is None or (False, current) in tags):
         return
-    raise Problem(
-        412,
-        _(
+    if current is None:
+        detail = _("Deze resource bestaat niet; If-Match vraagt een bestaande versie ervan.")
+    else:
+        detail = _(
             "If-Match noemt geen actuele versie van deze resource (een zwakke tag komt "
             "nooit overeen)."
-        ),
+        )
+    raise Problem(
+        412,
+        detail,
         slug="stale-version",
         current_etag=current,
     )

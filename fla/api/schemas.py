@@ -4,6 +4,7 @@ fla/declarations/types.py and the glossary)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -14,9 +15,17 @@ from pydantic_core import PydanticCustomError
 Minutes = Field(..., description="Whole minutes.")
 
 
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_as_text(value: Any) -> Any:
-    """A date is written ``YYYY-MM-DD``: a number is not read as seconds since 1970."""
-    if isinstance(value, int | float):
+    """A date is written ``YYYY-MM-DD``: a number is not read as seconds since 1970, nor
+    text with a time of day or a time zone as its date (lax pydantic takes
+    ``2025-03-10T00:00`` and ``"1741564800"``), as the write path of every channel
+    refuses them (E010)."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and not _DATE_TEXT.fullmatch(value)
+    ):
         raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
     return value
 
@@ -28,10 +37,25 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
+_WHOLE_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _whole_number(value: Any) -> Any:
+    """A whole number as the write path of every channel reads it: not ``true``, and no
+    fraction, not even ``.0``, nor Python's ``4_50`` (lax pydantic takes 450.0,
+    ``"450.0"`` and ``"4_50"`` for 450)."""
+    value = _not_a_boolean(value)
+    if isinstance(value, float | Decimal) or (
+        isinstance(value, str) and not _WHOLE_TEXT.fullmatch(value)
+    ):
+        raise PydanticCustomError("int_parsing", "Input should be a whole number")
+    return value
+
+
 # The zones of request bodies, without the lax readings of pydantic that would turn a
 # client's mistake into a value: 0 as 1970-01-01, false as 0 minutes, "no" as false.
 DateIn = Annotated[dt.date, BeforeValidator(_date_as_text)]
-IntIn = Annotated[int, BeforeValidator(_not_a_boolean)]
+IntIn = Annotated[int, BeforeValidator(_whole_number)]
 # A decimal as it was written (a JSON number or a string): handed to the write path with
 # every digit, which judges it as it judges the same zone of any channel.
 DecimalIn = Annotated[Decimal, BeforeValidator(_not_a_boolean)]

@@ -98,7 +98,7 @@ def format_enterprise_number(number: str) -> str:
     return f"{c[0:4]}.{c[4:7]}.{c[7:10]}" if len(c) == 10 else number
 
 
-_JOINT_COMMITTEE = re.compile(r"^[1-9]\d{2}(\.\d{2}){0,2}$")
+_JOINT_COMMITTEE = re.compile(r"^[1-9][0-9]{2}(\.[0-9]{2}){0,2}$")  # ASCII digits only
 
 
 def clean_joint_committee(value: str) -> str:
@@ -109,7 +109,7 @@ def clean_joint_committee(value: str) -> str:
     return text
 
 
-_NSSO = re.compile(r"^\d{9,10}$")
+_NSSO = re.compile(r"^[0-9]{9,10}$")
 
 
 def clean_nsso_number(value: str) -> str:

@@ -24,7 +24,8 @@ _BIDI_AND_INVISIBLE = {
 # A declarant's reference of a training (the API checks its path segment with it too).
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 # At most 12 digits, not counting leading zeros (a fixed-width field: 0000000000000060).
-_INTEGER = re.compile(r"([+-]?)0*(\d{1,12})")
+# ASCII digits only: \d and int() also take those of other scripts ("\u0666\u0660" is 60).
+_INTEGER = re.compile(r"([+-]?)0*([0-9]{1,12})")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TRUE = {"true", "1", "yes", "y", "on", "ja", "oui", "j"}
 _FALSE = {"false", "0", "no", "n", "off", "nee", "non", "nein", ""}
@@ -191,8 +192,11 @@ class Zones:
             return None
         text = str(value).strip()
         try:
-            number = Decimal(text)
+            # Decimal() also reads the digits of other scripts: ASCII ones only.
+            number = Decimal(text) if text.isascii() else None
         except InvalidOperation:
+            number = None
+        if number is None:
             self.add("E019", name, value=text[:40])
             return None
         if not number.is_finite() or len(_significant(text)) > 20:

@@ -105,8 +105,18 @@ def test_nan_and_infinity_are_no_json_on_any_endpoint(world, as_employer, litera
         ("start_date", 0, "E010"),
         ("end_date", 20250311, "E010"),
         ("certificate_valid_until", 1.5, "E010"),
+        # Text that is no YYYY-MM-DD date, as the dry run and BATCH refuse it (E010):
+        # a time of day, a time zone, or seconds since 1970 written as text.
+        ("start_date", "2025-03-10T00:00", "E010"),
+        ("start_date", "2025-03-10 00:00", "E010"),
+        ("end_date", "2025-03-11T00:00:00Z", "E010"),
+        ("certificate_valid_until", "1741564800", "E010"),
         ("duration_minutes", False, "E019"),
         ("duration_minutes", True, "E019"),
+        # As the dry run reads them (E019): no fraction, even .0, nor Python's 6_0.
+        ("duration_minutes", 450.0, "E019"),
+        ("duration_minutes", "450.0", "E019"),
+        ("duration_minutes", "4_50", "E019"),
         ("counts_toward_account", 0, "E020"),
         ("counts_toward_account", "no", "E020"),
         ("certificate_obtained", "yes", "E020"),
@@ -131,6 +141,11 @@ def test_rights_and_workers_refuse_booleans_for_numbers(world, as_employer):
     }
     problem = assert_problem(as_employer.put(base, worker), 422)
     assert {e["zone"] for e in problem["errors"]} == {"employment.start_date", "employment.regime"}
+    worker["employment"] = {"start_date": "2024-01-01T00:00", "joint_committee": "200"}
+    problem = assert_problem(as_employer.put(base, worker), 422)
+    assert [(e["zone"], e.get("code")) for e in problem["errors"]] == [
+        ("employment.start_date", "E010")
+    ]
 
 
 def test_a_dry_run_refuses_a_boolean_version(world, as_employer):

@@ -38,10 +38,33 @@ def test_put_training_fails_when_no_strong_tag_is_current(world, as_employer, if
     assert Training.objects.get(employer=world.own.employer, reference="T-1").version == 1
 
 
-def test_if_match_star_needs_a_current_training(world, as_employer):
+@pytest.mark.parametrize("if_match", ["*", '"1"'])
+def test_if_match_star_needs_a_current_training(world, as_employer, if_match):
     body = training_body(world.own.worker.insz)
-    assert_problem(as_employer.put(_training(world, "NEW"), body, headers={"If-Match": "*"}), 412)
+    response = as_employer.put(_training(world, "NEW"), body, headers={"If-Match": if_match})
+    problem = assert_problem(response, 412)
+    # The detail says what failed: there is no version at all, not a tag that was wrong.
+    assert problem["detail"] == (
+        "Deze resource bestaat niet; If-Match vraagt een bestaande versie ervan."
+    )
+    assert problem["current_etag"] is None
     assert not Training.objects.filter(reference="NEW").exists()
+
+
+def test_if_match_on_a_worker_not_on_file_says_so(world, as_employer):
+    url = f"employers/{world.own.employer.enterprise_number}/workers/85073003328"
+    body = {
+        "first_name": "An",
+        "last_name": "Peeters",
+        "employment": {"start_date": "2025-01-01", "joint_committee": "200"},
+    }
+    response = as_employer.put(
+        url, body, headers={"If-Match": "*", "Accept-Language": "en"}
+    )
+    problem = assert_problem(response, 412)
+    assert problem["detail"] == (
+        "This resource does not exist; If-Match asks for an existing version of it."
+    )
 
 
 @pytest.mark.parametrize(

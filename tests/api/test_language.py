@@ -19,6 +19,10 @@ NEGOTIATED = [
     ("de-CH", "de"),
     ("en-GB, nl;q=0.2", "en"),
     ("x" * 600, "nl"),
+    # q=0: a language the client does not accept (RFC 9110 §12.4.2)
+    ("fr;q=0", "nl"),
+    ("en;q=0.000, de;q=0.1", "de"),
+    ("fr-BE;q=0, fr;Q=0.0, en;q=0.5", "en"),
 ]
 
 

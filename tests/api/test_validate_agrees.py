@@ -110,3 +110,49 @@ def test_a_zone_the_kind_does_not_have_is_refused_by_both(world, as_employer):
     full = {**training_body(insz), "reference": "V-3", "certificate_valid_until": "2026-01-01",
             "certificate_obtained": True, "right_type": "sector", "description": "d"}
     assert _validate(as_employer, world, "training", full).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "kind,zones",
+    [
+        ("training", {"duration_minutes": "\u0666\u0660"}),  # Arabic-Indic 60
+        ("training", {"duration_minutes": "\uff16\uff10"}),  # fullwidth 60
+        ("rights", {"year": "\u0968\u0966\u0968\u096b", "legal_minutes": 60}),  # 2025
+        ("rights", {"year": 2025, "legal_minutes": "\u0661\u0662\u0660"}),
+        ("worker", {"employment": {"start_date": "2024-01-01", "joint_committee": "200",
+                                   "regime": "\u0660.\u0665"}}),
+    ],
+)  # fmt: skip
+def test_digits_other_than_ascii_are_no_number_in_any_declaration(world, as_employer, kind, zones):
+    """Python's int() and Decimal() read every script's digits; the XSD of a BATCH file
+    and the resources' bodies read 0-9 only, and so do the dry run and the declarations."""
+    insz = world.own.worker.insz
+    data = {
+        "training": {**training_body(insz), "reference": "DIGITS-1"},
+        "rights": {"insz": insz},
+        "worker": {"insz": insz, "first_name": "An", "last_name": "X"},
+    }[kind]
+    data.update(zones)
+    [zone] = [z for z in zones if z not in ("legal_minutes", "year")] or [
+        z for z, v in zones.items() if isinstance(v, str)
+    ]
+    zone = "employment.regime" if zone == "employment" else zone
+    outcome = _validate(as_employer, world, kind, data).json()["outcomes"][0]
+    assert outcome["status"] == "rejected"
+    assert [(a["code"], a["zone"]) for a in outcome["anomalies"]] == [("E019", zone)]
+    en = world.own.employer.enterprise_number
+    response = as_employer.post(
+        f"employers/{en}/declarations", {"declarations": [{"kind": kind, "data": data}]}
+    )
+    assert response.status_code == 200, response.content
+    [written] = response.json()["outcomes"]
+    assert (written["status"], written["changed"]) == ("rejected", False)
+
+
+def test_a_joint_committee_in_other_digits_is_refused(world, as_employer):
+    insz = world.own.worker.insz
+    employment = {"start_date": "2024-01-01", "joint_committee": "2\u0660\u0660"}
+    data = {"insz": insz, "first_name": "An", "last_name": "X", "employment": employment}
+    outcome = _validate(as_employer, world, "worker", data).json()["outcomes"][0]
+    assert outcome["status"] == "rejected"
+    assert [a["zone"] for a in outcome["anomalies"]] == ["employment.joint_committee"]
