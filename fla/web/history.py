@@ -179,9 +179,11 @@ def _zone_order(zone: str) -> tuple[int, str]:
     return _ZONE_ORDER.get(zone, len(_ZONE_ORDER)), zone
 
 
+_RIGHT_ORDER = {right_type: index for index, right_type in enumerate(RightType.values)}
+
+
 def _right_order(right_type: str) -> int:
-    order = list(RightType.values)
-    return order.index(right_type) if right_type in order else len(order)
+    return _RIGHT_ORDER.get(right_type, len(_RIGHT_ORDER))
 
 
 def diff(entry: HistoryEntry) -> dict:

@@ -624,17 +624,19 @@ def employer_year_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
             return redirect(reverse("web:employer_year") + f"?year={year}")
         result = review(outcomes, {f.name for f in fields} | {"year"})
     labels = dict(SizeClass.choices)
-    overview = [
-        {
-            "year": y,
-            "computed": labels.get(on_file[y].computed_size_class, "") if y in on_file else "",
-            "average_fte": on_file[y].average_fte if y in on_file else None,
-            "declared": labels.get(on_file[y].declared_size_class, "") if y in on_file else "",
-            "opt_out": bool(y in on_file and on_file[y].opt_out),
-            "current": y == year,
-        }
-        for y in years
-    ]
+    overview = []
+    for y in years:
+        row = on_file.get(y)
+        overview.append(
+            {
+                "year": y,
+                "computed": labels.get(row.computed_size_class, "") if row else "",
+                "average_fte": row.average_fte if row else None,
+                "declared": labels.get(row.declared_size_class, "") if row else "",
+                "opt_out": bool(row and row.opt_out),
+                "current": y == year,
+            }
+        )
     return page(
         request,
         ctx,
