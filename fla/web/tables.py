@@ -160,8 +160,7 @@ class Table:
 
         if fmt == "xlsx":
             return _xlsx_response(header, records(), filename)
-        with override(language):
-            decimal_mark = formats.get_format("DECIMAL_SEPARATOR")
+        decimal_mark = formats.get_format("DECIMAL_SEPARATOR")
         return _csv_response(header, records(), filename, decimal_mark)
 
 

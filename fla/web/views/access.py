@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -587,11 +587,7 @@ def client_new(request: HttpRequest, ctx: Context) -> HttpResponse:
 def _client(client_pk: int, **owner) -> ApiClient:
     """The API client ``client_pk`` of the owner (``employer=`` or ``mandatary=``); 404
     for any other."""
-    client = ApiClient.objects.filter(pk=client_pk, **owner).select_related("application")
-    found = client.first()
-    if found is None:
-        raise Http404
-    return found
+    return get_object_or_404(ApiClient.objects.select_related("application"), pk=client_pk, **owner)
 
 
 def _ask_client_revoke(request: HttpRequest, ctx: Context, client_pk: int) -> HttpResponse:
