@@ -6,7 +6,9 @@ import logging
 import re
 from urllib.parse import quote, unquote
 
-# 11 digits not part of a longer number, compact or written with separators between
+# 11 digits not part of a longer word (no letter or digit right before or after them:
+# the digits inside a UUID, a hex task id or a reference like ``ab12345678901`` are not
+# an INSZ and stay readable), compact or written with separators between
 # any of them: the API accepts every form the INSZ check does (python-stdnum strips
 # spaces, dots and dashes, Unicode dashes and spaces included, and reads full-width
 # digits), so log lines hold them too: 85.07.30-033.28, 850.730.033.28, 850730–03328,
@@ -23,7 +25,8 @@ _HIDDEN = "\ue000"
 _ESCAPE = re.compile(r"\\(?:[tnrvf]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
 _SEP = f"[\\s.+_\\-\u2010-\u2015\u2212{_HIDDEN}]*+"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_INSZ = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{10}}(?!\d)")
+_ALPHANUMERIC = r"[^\W_]"  # a letter or a digit, in any script
+_INSZ = re.compile(rf"(?<!{_ALPHANUMERIC})\d(?:{_SEP}\d){{10}}(?!{_ALPHANUMERIC})")
 
 
 def _masked(found: str) -> str:

@@ -137,6 +137,35 @@ def test_log_masking_keeps_other_numbers(kept):
     assert mask_text(f"see {kept} here") == f"see {kept} here"
 
 
+@pytest.mark.parametrize("kept", [
+    "3f2a12345678901bc",                      # a hex task id with an 11-digit run in it
+    "1234567a-8901-4bcd-8123-456789012345",   # digits of a UUID across its dashes
+    "00000000-000a-4000-8000-000000000000",
+    "c0ffee12345678901", "12345678901deadbeef", "ab12345678901", "REF12345678901X",
+    "1234567-8901abc",
+])  # fmt: skip
+def test_log_masking_keeps_ids_that_hold_eleven_digits(kept):
+    """Eleven digits with a letter or a digit right before or after them are part of an
+    id, not an INSZ."""
+    assert mask_text(f"task {kept} failed") == f"task {kept} failed"
+
+
+@given(st.uuids())
+def test_log_masking_keeps_every_uuid(value):
+    for written in (str(value), value.hex):
+        assert mask_text(f"task {written} done") == f"task {written} done"
+
+
+@pytest.mark.parametrize("written", [
+    "85073003328", "85.07.30-033.28", "850730 033 28", "850730-03328", "85 07 30 033 28",
+])  # fmt: skip
+@pytest.mark.parametrize("before, after", [
+    ("", ""), ("(", ")"), ("insz=", "&x=1"), ("'", "'"), ("/", "/"), ("_", "_"), ("-", "."),
+])  # fmt: skip
+def test_log_masking_hides_an_insz_between_non_alphanumerics(written, before, after):
+    assert mask_text(f"{before}{written}{after}") == f"{before}850730*****{after}"
+
+
 def test_a_decoded_line_gains_no_line_break():
     """A line is written decoded when only its decoded copy shows an INSZ: a %0A in it
     must not become a forged second log line."""
