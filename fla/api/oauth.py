@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
+from oauthlib.oauth2.rfc6749.errors import InvalidScopeError
 
 
 def _client_scopes(application) -> list[str]:
@@ -39,3 +40,21 @@ class ApiClientValidator(OAuth2Validator):
             request.client = None
             return None
         return application
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        """The scope asked for is a set (RFC 6749 §3.3): a scope named twice is one scope,
+        and the token says each once; a run of spaces separates nothing more than one
+        space does. A scope this client may not ask for, or a scope parameter that names
+        none, is ``invalid_scope``, with the scopes the client may ask for."""
+        folded = list(dict.fromkeys(scope for scope in scopes if scope))
+        available = _client_scopes(client)
+        if not folded or not set(folded) <= set(available):
+            raise InvalidScopeError(
+                description=(
+                    f"This client may ask for the scopes {', '.join(available)}, "
+                    "separated by a space."
+                ),
+                request=request,
+            )
+        request.scopes = folded
+        return True

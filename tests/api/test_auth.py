@@ -55,6 +55,34 @@ def test_a_client_gets_only_the_scopes_it_was_registered_with(world):
     assert_problem(denied, 403)
 
 
+@pytest.mark.parametrize("asked, granted", [
+    ("read read", "read"),
+    ("declare read read declare", "declare read"),
+    ("read  declare", "read declare"),   # a run of spaces separates as one space does
+    (" read ", "read"),
+])  # fmt: skip
+def test_a_scope_asked_twice_is_granted_once(world, asked, granted):
+    new = create_client(name="Payroll", employer=world.own.employer)
+    response = ask_token(new.client_id, new.client_secret, asked)
+    assert response.status_code == 200, response.content
+    assert response.json()["scope"] == granted
+    stored = AccessToken.objects.get(application=new.client.application)
+    assert stored.scope == granted
+
+
+@pytest.mark.parametrize("asked", ["bogus", "read bogus", "read\tdeclare", "READ", "   "])
+def test_a_scope_the_client_may_not_ask_for_is_invalid_scope(world, asked):
+    """RFC 6749 §5.2: 400 ``invalid_scope``; the scope is space-delimited, a tab is part
+    of a scope name (§3.3), so ``read<TAB>declare`` names one unknown scope."""
+    new = create_client(name="Payroll", employer=world.own.employer, scopes=["read"])
+    response = ask_token(new.client_id, new.client_secret, asked)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["error"] == "invalid_scope"
+    assert body["error_description"] == "This client may ask for the scopes read, separated by a space."
+    assert not AccessToken.objects.filter(application=new.client.application).exists()
+
+
 def test_wrong_secret_gets_no_token(world):
     new = create_client(name="Payroll", employer=world.own.employer)
     assert ask_token(new.client_id, "wrong").status_code == 401
