@@ -229,6 +229,17 @@ _ERROR_MESSAGES = {
     "list_type": _("Deze zone moet een lijst (JSON-array) zijn."),
     "too_long": _("De lijst telt te veel elementen (hoogstens %(max)s)."),
     "extra_forbidden": _("Deze zone is onbekend."),
+    # ``if_version`` where there is no version to compare: what to send instead.
+    "if_version_in_body": _(
+        "Deze zone is onbekend: om enkel te schrijven wat sinds je GET niet veranderde, "
+        "stuur je de ETag van die GET in de header If-Match."
+    ),
+    "if_version_not_versioned": _(
+        "Alleen een opleiding heeft een versie (if_version). Rechten en een werknemer "
+        "schrijf je voorwaardelijk met hun eigen PUT en de header If-Match (de ETag van "
+        "hun GET)."
+    ),
+    "if_version_in_data": _("if_version staat in de aangifte naast kind en data, niet in data."),
 }
 SHAPE_MESSAGE = _("Deze waarde heeft niet de verwachte vorm.")
 BODY_NOT_AN_OBJECT = _("De inhoud van het verzoek moet een JSON-object zijn.")
@@ -257,6 +268,10 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
         path = loc[2:] if where == "body" and len(loc) > 1 else loc[1:]
         zone = next((p for p in reversed(path) if not p.isdigit()), "")
         kind = str(error.get("type", ""))
+        if kind == "extra_forbidden" and path == ["if_version"] and request.method == "PUT":
+            # A resource's body: rights, a worker, a training have no version zone, the
+            # ETag of their GET is their version, sent in If-Match.
+            kind = "if_version_in_body"
         code = _ERROR_CODES.get(kind)
         if code is None and kind in {"literal_error", "enum"}:
             code = _LITERAL_CODES.get(zone)

@@ -43,6 +43,21 @@ def _error(loc: tuple, kind: str, message: str) -> dict:
     return {"loc": ("body", "body", *loc), "type": kind, "msg": message, "ctx": {}, "value": ""}
 
 
+def _if_version_error(kind: str, loc: tuple) -> dict:
+    """``if_version`` where it does nothing: beside ``kind`` and ``data`` of a declaration
+    other than a training's, or inside ``data``. Only a training has a version; rights
+    and a worker are versioned by the ETag of their ``GET``, sent as ``If-Match`` with
+    their own ``PUT``."""
+    if kind == "training" and loc[-2] == "data":
+        return _error(loc, "if_version_in_data", "if_version is beside kind and data")
+    return _error(
+        loc,
+        "if_version_not_versioned",
+        "if_version is for trainings only: rights and workers are written conditionally "
+        "by their own PUT with If-Match (the ETag of their GET)",
+    )
+
+
 def zone_shape_errors(kind: str, data: dict[str, Any], loc: tuple) -> list[dict]:
     """The zones of ``data`` that no channel could take: one the kind does not have
     (``ZONES``; a typo the typed bodies refuse too, and the BATCH schema), a list or an
@@ -55,7 +70,9 @@ def zone_shape_errors(kind: str, data: dict[str, Any], loc: tuple) -> list[dict]
     known = ZONES.get(kind)
     for zone, value in data.items():
         block = BLOCKS.get((kind, zone))
-        if known is not None and zone not in known:
+        if zone == "if_version" and loc[-1] == "data" and known is not None and zone not in known:
+            errors.append(_if_version_error(kind, (*loc, zone)))
+        elif known is not None and zone not in known:
             errors.append(_error((*loc, zone), "extra_forbidden", "Extra inputs are not permitted"))
         elif block is not None:
             if isinstance(value, dict):
@@ -95,11 +112,7 @@ def _declarations(employer: Employer, body: ValidateIn | DeclarationsIn) -> list
         for position, item in enumerate(body.declarations)
         for error in zone_shape_errors(item.kind, item.data, ("declarations", position, "data"))
     ] + [
-        _error(
-            ("declarations", position, "if_version"),
-            "extra_forbidden",
-            "if_version is for trainings only",
-        )
+        _if_version_error(item.kind, ("declarations", position, "if_version"))
         for position, item in enumerate(body.declarations)
         if item.if_version is not None and item.kind != "training"
     ]

@@ -92,6 +92,8 @@ def put_rights(
     """Declare the rights of a worker-year (a declaration of kind ``rights``).
 
     A type left out (or null) has no declared right: the computed one counts again.
+    Rights have no version number: to write them only if they are still as read, send
+    the ``ETag`` of their ``GET`` as ``If-Match`` (412 otherwise).
     """
     employer = get_employer(request, enterprise_number, DECLARE)
     worker = get_worker(employer, insz)
