@@ -28,7 +28,7 @@ UPCOMING_DAYS = 30
 CHART_CACHE_SECONDS = 3600
 
 # Filters a tile opens; the keys travel in the URL (?filter=...).
-WORKER_FILTERS = ("no_rights", "no_training", "credit_open")
+WORKER_FILTERS = ("no_rights", "no_training", "credit_open", "over_credit")
 TRAINING_FILTERS = ("overdue", "upcoming", "planned", "completed", "hours_year")
 
 
@@ -48,6 +48,8 @@ def filter_accounts(qs: QuerySet[Account], key: str, on: dt.date) -> QuerySet[Ac
         return qs.filter(Q(last_training_end__isnull=True) | Q(last_training_end__lt=first_of_year))
     if key == "credit_open":
         return qs.filter(remaining_minutes__gt=0)
+    if key == "over_credit":
+        return qs.filter(remaining_minutes__lt=0)
     return qs
 
 
@@ -92,6 +94,9 @@ class Tiles:
     overdue: int
     upcoming: int
     hours_this_year_minutes: int
+    # Workers who used more than their own credit: counted one by one, as the totals
+    # net one worker's overspending against the credit others have left.
+    over_credit: int = 0
     # The workers employed this year, whom the chart's average divides by; the tile's
     # average divides by them too (``workers`` also counts those who left before).
     employed_this_year: int | None = None
@@ -120,7 +125,8 @@ class Tiles:
 
 
 _TILE_COLUMNS = ("workers", "rights_known", "with_training", "granted", "used_legal",
-                 "used_sector", "used_employer", "overdue", "upcoming")  # fmt: skip
+                 "used_sector", "used_employer", "over_credit", "overdue",
+                 "upcoming")  # fmt: skip
 _TILES = Statement(
     lambda p: {
         # The accounts' figures (one group: the employer's), then the planned trainings'.
@@ -135,9 +141,10 @@ _TILES = Statement(
                 used_legal=Sum("used_legal_minutes"),
                 used_sector=Sum("used_sector_minutes"),
                 used_employer=Sum("used_employer_minutes"),
+                over_credit=Count("id", filter=Q(remaining_minutes__lt=0)),
             )
-            .values_list(*_TILE_COLUMNS[:7]),
-            (*_TILE_COLUMNS[:7], None, None),
+            .values_list(*_TILE_COLUMNS[:8]),
+            (*_TILE_COLUMNS[:8], None, None),
         ),
         "t": (
             Training.objects.filter(employer_id=p.employer, status=TrainingStatus.PLANNED)
@@ -149,7 +156,7 @@ _TILES = Statement(
                 ),
             )
             .values_list("overdue", "upcoming"),
-            (None, None, None, None, None, None, None, "overdue", "upcoming"),
+            (None, None, None, None, None, None, None, None, "overdue", "upcoming"),
         ),
     }
 )
@@ -183,6 +190,7 @@ def tiles(
         with_training=account_totals["with_training"] or 0,
         granted_minutes=account_totals["granted"] or 0,
         used_minutes=used,
+        over_credit=account_totals["over_credit"] or 0,
         overdue=warnings["overdue"] or 0,
         upcoming=warnings["upcoming"] or 0,
         hours_this_year_minutes=hours_this_year_minutes,

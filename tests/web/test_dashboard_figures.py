@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fla.accounts.access import Caller
+from fla.declarations.services import submit
+from fla.declarations.types import Declaration
 from fla.rights.services import refresh_accounts
 from fla.trainings.models import Training
 from tests.factories import grant, make_user
@@ -156,3 +158,73 @@ def test_a_credit_that_holds_shows_its_share(client, db):
     tile = _tile(client.get(reverse("web:dashboard")).content.decode(), "tile-credit")
     assert "exceeded" not in tile and "0 of 0 hours" not in tile
     assert "0:00 of 0:00 hours" in tile
+
+
+def _one_overspent_among_others(workers_with_credit: int = 2):
+    """Fewer than 10 workers: no legal right. Each worker but the last is declared 10
+    hours of rights and uses none of them; the last has no right and uses 7:30."""
+    employer, workers = build_employer(workers_with_credit + 1, trainings=0)
+    caller = Caller.for_system("tests")
+    year = timezone.localdate().year
+    declarations = [
+        Declaration(
+            "rights",
+            employer.enterprise_number,
+            {"insz": worker.insz, "year": year, "legal_minutes": 600},
+        )
+        for worker in workers[:-1]
+    ]
+    assert all(outcome.accepted for outcome in submit(caller, declarations))
+    declare_training(caller, employer, workers[-1], "OVER-1")
+    refresh_accounts(employer.pk)
+    return employer, workers
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("nl", "1 werknemer gebruikte meer dan zijn krediet"),
+        ("fr", "1 travailleur a utilisé plus que son crédit"),
+        ("de", "1 Arbeitnehmer hat mehr als sein Guthaben genutzt"),
+        ("en", "1 worker used more than their credit"),
+    ],
+)
+def test_one_overspent_worker_is_flagged_though_the_others_have_credit_left(
+    client, db, lang, words
+):
+    """The totals hold (7:30 used of 20 hours), so netted they show nothing wrong:
+    the tile counts the worker who used more than his own credit and opens him."""
+    employer, workers = _one_overspent_among_others()
+    _login(client, employer, lang)
+    body = client.get(reverse("web:dashboard")).content.decode()
+    tile = _tile(body, "tile-credit")
+    opening = body.split('data-testid="tile-credit"')[0].rsplit("<a ", 1)[1]
+    assert "tile-alert" in opening
+    assert "filter=over_credit" in opening
+    assert words in unescape(tile)
+    assert 'data-testid="credit-exceeded"' not in tile  # the totals are not exceeded
+    listed = client.get(reverse("web:workers") + "?filter=over_credit").content.decode()
+    assert workers[-1].last_name in listed
+    assert all(worker.last_name not in listed for worker in workers[:-1])
+
+
+def test_overspent_workers_are_counted_one_by_one(client, db):
+    employer, workers = _one_overspent_among_others(workers_with_credit=1)
+    for reference in ("MORE-1", "MORE-2"):  # 15:00 of his 10 hours
+        declare_training(Caller.for_system("tests"), employer, workers[0], reference)
+    declare_training(Caller.for_system("tests"), employer, workers[-1], "OVER-2")
+    refresh_accounts(employer.pk)
+    _login(client, employer, "en")
+    tile = _tile(client.get(reverse("web:dashboard")).content.decode(), "tile-credit")
+    assert "2 workers used more than their credit" in unescape(tile)
+
+
+def test_no_worker_over_his_credit_flags_nothing(client, db):
+    employer, workers = _one_overspent_among_others()
+    Training.objects.filter(employer=employer).delete()
+    refresh_accounts(employer.pk)
+    _login(client, employer, "en")
+    body = client.get(reverse("web:dashboard")).content.decode()
+    opening = body.split('data-testid="tile-credit"')[0].rsplit("<a ", 1)[1]
+    assert "tile-alert" not in opening and "filter=credit_open" in opening
+    assert 'data-testid="over-credit"' not in _tile(body, "tile-credit")

@@ -168,6 +168,7 @@ WORKER_FILTER_LABELS = {
     "no_rights": gettext_lazy("Werknemers zonder rechten voor dit jaar"),
     "no_training": gettext_lazy("Werknemers zonder opleiding dit jaar"),
     "credit_open": gettext_lazy("Werknemers met ongebruikt krediet"),
+    "over_credit": gettext_lazy("Werknemers die meer gebruikten dan hun krediet"),
 }
 
 
