@@ -27,6 +27,11 @@ keepalive = 5
 # warm one's). At 100 req/s a process this is one replacement every 8 minutes or so.
 max_requests = 50_000
 max_requests_jitter = 5_000
+# The longest request line (method, path and query string, version) gunicorn passes on:
+# its maximum, twice its default of 4094, so that a long but legal API query reaches
+# Django, which answers anything wrong in it with problem+json. Beyond it gunicorn
+# answers 414 itself (docs/api.md, "Errors and limits").
+limit_request_line = 8190
 # The TLS proxy (or load balancer) in front sets X-Forwarded-Proto / -For.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"

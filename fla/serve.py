@@ -27,6 +27,9 @@ def main() -> int:
             os.environ.get("WEB_WORKERS", "2"),
             "--threads",
             os.environ.get("WEB_THREADS", "16"),
+            # As deploy/gunicorn.conf.py: gunicorn's maximum request line, not its 4094.
+            "--limit-request-line",
+            "8190",
             "--access-logfile",
             "-",
             # The INSZ in API paths and query strings is masked in these logs too.

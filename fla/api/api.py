@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
@@ -350,6 +351,22 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem_response(request, Problem(404, _("Niet gevonden."), slug="not-found"))
+
+
+@api.exception_handler(SuspiciousOperation)
+def _on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    """400, as Django answers one outside the API, and logged where Django logs it. A
+    query string of more parameters than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fits in the
+    request line gunicorn passes on."""
+    logging.getLogger(f"django.security.{exc.__class__.__name__}").error("%s", exc)
+    if isinstance(exc, TooManyFieldsSent):
+        detail = text(
+            _("Het verzoek telt meer dan %(max)s parameters."),
+            max=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        )
+    else:
+        detail = _("Het verzoek kan niet gelezen worden.")
+    return problem_response(request, Problem(400, detail, slug="bad-request"))
 
 
 @api.exception_handler(Exception)

@@ -217,3 +217,18 @@ def test_a_worker_search_by_the_start_of_an_insz_as_written(world, as_employer):
     response = as_employer.get(f"employers/{en}/workers?insz={written}")
     assert response.status_code == 200, response.content
     assert [w["insz"] for w in response.json()["items"]] == [insz]
+
+
+@pytest.mark.parametrize("lang, detail", [
+    ("nl", "Het verzoek telt meer dan 1000 parameters."),
+    ("en", "The request has more than 1000 parameters."),
+])  # fmt: skip
+def test_a_query_of_too_many_parameters_is_a_400(world, as_employer, lang, detail):
+    """1,001 parameters fit in the request line gunicorn passes on (8190 bytes): more
+    than Django reads (DATA_UPLOAD_MAX_NUMBER_FIELDS), a 400 with the reason."""
+    as_employer.language = lang
+    en = world.own.employer.enterprise_number
+    query = "&".join(["a=1"] * 1001)
+    assert len(f"GET /api/v1/employers/{en}/trainings?{query} HTTP/1.1") <= 8190
+    problem = assert_problem(as_employer.get(f"employers/{en}/trainings?{query}"), 400)
+    assert problem["detail"] == detail
