@@ -144,3 +144,15 @@ def get_item(mapping, key):
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def chart_rows(data):
+    """A chart's data (labels and decimal hours, queries.chart_hours) as the rows of the
+    table that is its text alternative: (label, minutes)."""
+    if not data:
+        return []
+    return [
+        (label, round(hours * 60))
+        for label, hours in zip(data.get("labels", []), data.get("total", []), strict=False)
+    ]

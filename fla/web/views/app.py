@@ -329,7 +329,8 @@ def search(request: HttpRequest, ctx: Context) -> HttpResponse:
         results = list(
             qs.order_by("worker__last_name", "worker__first_name", "pk")[: SEARCH_LIMIT + 1]
         )
-    template = "web/search_results.html" if request.headers.get("HX-Request") else "web/search.html"
+    partial = bool(request.headers.get("HX-Request"))
+    template = "web/search_results.html" if partial else "web/search.html"
     return page(
         request,
         ctx,
@@ -342,5 +343,6 @@ def search(request: HttpRequest, ctx: Context) -> HttpResponse:
             "insz": insz_raw,
             "error": error,
             "limit": SEARCH_LIMIT,
+            "partial": partial,
         },
     )

@@ -1,4 +1,5 @@
-/* FLA online application: charts from json_script data, a select-all checkbox, copy buttons.
+/* FLA online application: charts from json_script data, a select-all checkbox, copy buttons,
+   the focus on a form's findings.
    No inline script anywhere: pages pass data through data- attributes and json_script. */
 (function () {
   "use strict";
@@ -90,8 +91,37 @@
     });
   }
 
+  // A form sent back with findings: the focus goes to their summary, or else to the first
+  // field in error, so that keyboard and screen reader users start where the work is.
+  function focusFindings() {
+    var target = document.querySelector("[data-review]") ||
+      document.querySelector('main [aria-invalid="true"]');
+    if (target) { target.focus(); }
+  }
+
+  // The search answers with its results only (htmx): the field named by an error in them
+  // is marked invalid and described by it, and unmarked once the error is gone.
+  function markInvalidFields(target) {
+    document.querySelectorAll("form[data-results]").forEach(function (form) {
+      if (form.dataset.results !== target.id) { return; }
+      form.querySelectorAll("input[data-error-id]").forEach(function (input) {
+        var error = document.getElementById(input.dataset.errorId);
+        if (error) {
+          input.setAttribute("aria-invalid", "true");
+          input.setAttribute("aria-describedby", error.id);
+        } else {
+          input.removeAttribute("aria-invalid");
+          input.removeAttribute("aria-describedby");
+        }
+      });
+    });
+  }
+
   function init(root) { drawCharts(root); bindSelectAll(root); bindCopy(root); }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { init(document); focusFindings(); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    init(event.target);
+    markInvalidFields(event.target);
+  });
 })();
