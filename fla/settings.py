@@ -28,25 +28,48 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def envbool(name: str, default: bool = False) -> bool:
+    """A yes/no setting; any other value is refused (a misspelt ``SECURE_SSL_REDIRECT=ture``
+    must not quietly turn a protection off)."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(
+            f"{name} must be one of 1, true, yes, on, 0, false, no, off; not {value!r}."
+        )
+    return word in _TRUE
 
 
 def envint(name: str, default: int) -> int:
+    """A whole-number setting; anything else is refused with the setting's name."""
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be {' or '.join(repr(c) for c in choices)}, not {value!r}."
+        )
+    return value
 
 
 def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-PROFILE = env("FLA_PROFILE", "embedded")
-if PROFILE not in {"embedded", "production"}:
-    raise ImproperlyConfigured(f"FLA_PROFILE must be 'embedded' or 'production', not {PROFILE!r}")
+PROFILE = envchoice("FLA_PROFILE", "embedded", ("embedded", "production"))
 PRODUCTION = PROFILE == "production"
 
 if PRODUCTION:
@@ -74,6 +97,9 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env("SECRET_KEY", "embedded-only-secret-key-not-for-production")
 DEBUG = envbool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    # Debug pages show settings, SQL and tracebacks to anyone who causes an error.
+    raise ImproperlyConfigured("The production profile refuses DEBUG: unset it or set it false.")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
@@ -174,6 +200,8 @@ if env("DATABASE_REPLICA_URL"):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["fla.core.dbrouter.ReplicaRouter"]
+# With a replica: seconds a client that wrote reads from the primary (fla.core.replica).
+FLA_REPLICA_PIN_SECONDS = envint("FLA_REPLICA_PIN_SECONDS", 5)
 
 # --- Cache, sessions, rate-limit counters: Redis when REDIS_URL is set (production) ----
 REDIS_URL = env("REDIS_URL")
@@ -215,11 +243,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded BATCH files and notifications (the default storage): "database" keeps them in
 # PostgreSQL (fla.ops.storage), seen by every node; "filesystem" keeps them under
 # FLA_MEDIA_ROOT, which must then be a shared (network) folder when there are several nodes.
-FLA_STORAGE = env("FLA_STORAGE", "database" if PRODUCTION else "filesystem")
-if FLA_STORAGE not in {"database", "filesystem"}:
-    raise ImproperlyConfigured(
-        f"FLA_STORAGE must be 'database' or 'filesystem', not {FLA_STORAGE!r}"
-    )
+FLA_STORAGE = envchoice(
+    "FLA_STORAGE", "database" if PRODUCTION else "filesystem", ("database", "filesystem")
+)
 STORAGES = {
     "default": {
         "BACKEND": "fla.ops.storage.DatabaseStorage"
@@ -318,9 +344,11 @@ DEMO_LOGIN = (not PRODUCTION) and envbool("FLA_DEMO_LOGIN", True)
 
 # --- Domain settings ------------------------------------------------------------------
 # Credit policy: "carry-over" (no reset, the default) or "window" (FLA window).
-FLA_CREDIT_POLICY = env("FLA_CREDIT_POLICY", "carry-over")
+FLA_CREDIT_POLICY = envchoice("FLA_CREDIT_POLICY", "carry-over", ("carry-over", "window"))
 FLA_WINDOW_START = envint("FLA_WINDOW_START", 2024)
 FLA_WINDOW_LENGTH = envint("FLA_WINDOW_LENGTH", 5)
+if FLA_WINDOW_LENGTH < 1:
+    raise ImproperlyConfigured(f"FLA_WINDOW_LENGTH must be at least 1, not {FLA_WINDOW_LENGTH}.")
 # Employers with at least this many workers get the large-enterprise version.
 FLA_LARGE_ENTERPRISE_THRESHOLD = envint("FLA_LARGE_ENTERPRISE_THRESHOLD", 1000)
 # Accepted range of training dates.
@@ -389,7 +417,7 @@ FLA_WORKER_NICE = envint("FLA_WORKER_NICE", 10)
 # Employers per step of the yearly rights computation run in the background.
 FLA_RIGHTS_RUN_CHUNK = envint("FLA_RIGHTS_RUN_CHUNK", 200)
 # "json" (one JSON object a line, the default in production) or "plain".
-FLA_LOG_FORMAT = env("FLA_LOG_FORMAT", "json" if PRODUCTION else "plain")
+FLA_LOG_FORMAT = envchoice("FLA_LOG_FORMAT", "json" if PRODUCTION else "plain", ("json", "plain"))
 
 LOGGING = {
     "version": 1,
