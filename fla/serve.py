@@ -27,6 +27,8 @@ def main() -> int:
             os.environ.get("WEB_WORKERS", "2"),
             "--threads",
             os.environ.get("WEB_THREADS", "16"),
+            "--timeout",
+            os.environ.get("WEB_TIMEOUT", "60"),
             "--access-logfile",
             "-",
             # The INSZ in API paths and query strings is masked in these logs too.
