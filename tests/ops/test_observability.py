@@ -188,3 +188,23 @@ def test_debug_does_not_add_a_log_handler_without_the_mask(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2, lines
     assert "85073003328" not in result.stderr and result.stderr.count("850730*****") == 2
+
+
+def test_a_missing_metrics_folder_is_made_not_fatal(tmp_path):
+    # A worker or the release step started before the web node (which makes the folder)
+    # failed at start with FileNotFoundError.
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "run" / "metrics"
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'fla.settings';"
+        "django.setup(); from fla.ops import metrics;"
+        "metrics.observe_request('/healthz', 'GET', 200, 0.01); print('counted')"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder), "FLA_DATA_DIR": str(tmp_path)}
+    env.pop("FLA_PROFILE", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "counted" and any(folder.glob("*.db"))
