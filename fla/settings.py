@@ -13,6 +13,7 @@ Every setting is documented in docs/configuration.md.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
@@ -54,6 +55,20 @@ def envint(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def envnetworks(name: str) -> list[str]:
+    """Comma-separated addresses or networks; one that is neither is refused at start
+    (it failed every request that reads the list)."""
+    entries = envlist(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} holds {entry!r}, which is not an address or a network."
+            ) from None
+    return entries
 
 
 def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -315,7 +330,7 @@ FLA_CONTENT_SECURITY_POLICY = env(
 # Logins started per minute per client address (demo login, OIDC start and callback).
 FLA_LOGIN_RATE_LIMIT = envint("FLA_LOGIN_RATE_LIMIT", 10)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
-FLA_TRUSTED_PROXIES = envlist("FLA_TRUSTED_PROXIES")
+FLA_TRUSTED_PROXIES = envnetworks("FLA_TRUSTED_PROXIES")
 # Error reports (debug page, mails to admins) mask every INSZ-like number.
 DEFAULT_EXCEPTION_REPORTER = "fla.core.privacy.InszExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fla.core.privacy.InszExceptionReporterFilter"
@@ -403,7 +418,7 @@ FLA_GROUP_COMMIT = envbool("FLA_GROUP_COMMIT", True)
 
 # --- Operations: metrics, worker heartbeats, logs -------------------------------------
 # /metrics answers only to these client addresses (empty: to everyone).
-FLA_METRICS_ALLOW = envlist("FLA_METRICS_ALLOW")
+FLA_METRICS_ALLOW = envnetworks("FLA_METRICS_ALLOW")
 # While an employer's data keeps changing, its dashboard charts are computed again at
 # most once in this many seconds (afresh for a user whose own change is newer than the
 # last computation). 0: computed again after every change.
