@@ -39,7 +39,7 @@ accesslog = "-"
 # mask it as Django's logs do (fla.core.logging.MaskInszFilter).
 logger_class = "fla.core.logging_gunicorn.MaskingLogger"
 access_log_format = (
-    '{"remote":"%(h)s","request":"%(r)s","status":%(s)s,"bytes":"%(B)s",'
+    '{"time":"%(t)s","remote":"%(h)s","request":"%(r)s","status":%(s)s,"bytes":"%(B)s",'
     '"duration_us":%(D)s,"request_id":"%({x-request-id}o)s"}'
 )
 errorlog = "-"

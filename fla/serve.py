@@ -30,6 +30,8 @@ def main() -> int:
             # As deploy/gunicorn.conf.py: gunicorn's maximum request line, not its 4094.
             "--limit-request-line",
             "8190",
+            "--timeout",
+            os.environ.get("WEB_TIMEOUT", "60"),
             "--access-logfile",
             "-",
             # The INSZ in API paths and query strings is masked in these logs too.

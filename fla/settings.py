@@ -13,6 +13,7 @@ Every setting is documented in docs/configuration.md.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
@@ -28,25 +29,62 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def envbool(name: str, default: bool = False) -> bool:
+    """A yes/no setting; any other value is refused (a misspelt ``SECURE_SSL_REDIRECT=ture``
+    must not quietly turn a protection off)."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(
+            f"{name} must be one of 1, true, yes, on, 0, false, no, off; not {value!r}."
+        )
+    return word in _TRUE
 
 
 def envint(name: str, default: int) -> int:
+    """A whole-number setting; anything else is refused with the setting's name."""
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def envnetworks(name: str) -> list[str]:
+    """Comma-separated addresses or networks; one that is neither is refused at start
+    (it failed every request that reads the list)."""
+    entries = envlist(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} holds {entry!r}, which is not an address or a network."
+            ) from None
+    return entries
+
+
+def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be {' or '.join(repr(c) for c in choices)}, not {value!r}."
+        )
+    return value
 
 
 def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-PROFILE = env("FLA_PROFILE", "embedded")
-if PROFILE not in {"embedded", "production"}:
-    raise ImproperlyConfigured(f"FLA_PROFILE must be 'embedded' or 'production', not {PROFILE!r}")
+PROFILE = envchoice("FLA_PROFILE", "embedded", ("embedded", "production"))
 PRODUCTION = PROFILE == "production"
 
 if PRODUCTION:
@@ -74,6 +112,9 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env("SECRET_KEY", "embedded-only-secret-key-not-for-production")
 DEBUG = envbool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    # Debug pages show settings, SQL and tracebacks to anyone who causes an error.
+    raise ImproperlyConfigured("The production profile refuses DEBUG: unset it or set it false.")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
@@ -174,6 +215,8 @@ if env("DATABASE_REPLICA_URL"):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["fla.core.dbrouter.ReplicaRouter"]
+# With a replica: seconds a client that wrote reads from the primary (fla.core.replica).
+FLA_REPLICA_PIN_SECONDS = envint("FLA_REPLICA_PIN_SECONDS", 5)
 
 # --- Cache, sessions, rate-limit counters: Redis when REDIS_URL is set (production) ----
 REDIS_URL = env("REDIS_URL")
@@ -215,11 +258,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded BATCH files and notifications (the default storage): "database" keeps them in
 # PostgreSQL (fla.ops.storage), seen by every node; "filesystem" keeps them under
 # FLA_MEDIA_ROOT, which must then be a shared (network) folder when there are several nodes.
-FLA_STORAGE = env("FLA_STORAGE", "database" if PRODUCTION else "filesystem")
-if FLA_STORAGE not in {"database", "filesystem"}:
-    raise ImproperlyConfigured(
-        f"FLA_STORAGE must be 'database' or 'filesystem', not {FLA_STORAGE!r}"
-    )
+FLA_STORAGE = envchoice(
+    "FLA_STORAGE", "database" if PRODUCTION else "filesystem", ("database", "filesystem")
+)
 STORAGES = {
     "default": {
         "BACKEND": "fla.ops.storage.DatabaseStorage"
@@ -289,7 +330,7 @@ FLA_CONTENT_SECURITY_POLICY = env(
 # Logins started per minute per client address (demo login, OIDC start and callback).
 FLA_LOGIN_RATE_LIMIT = envint("FLA_LOGIN_RATE_LIMIT", 10)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
-FLA_TRUSTED_PROXIES = envlist("FLA_TRUSTED_PROXIES")
+FLA_TRUSTED_PROXIES = envnetworks("FLA_TRUSTED_PROXIES")
 # Error reports (debug page, mails to admins) mask every INSZ-like number.
 DEFAULT_EXCEPTION_REPORTER = "fla.core.privacy.InszExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fla.core.privacy.InszExceptionReporterFilter"
@@ -318,9 +359,11 @@ DEMO_LOGIN = (not PRODUCTION) and envbool("FLA_DEMO_LOGIN", True)
 
 # --- Domain settings ------------------------------------------------------------------
 # Credit policy: "carry-over" (no reset, the default) or "window" (FLA window).
-FLA_CREDIT_POLICY = env("FLA_CREDIT_POLICY", "carry-over")
+FLA_CREDIT_POLICY = envchoice("FLA_CREDIT_POLICY", "carry-over", ("carry-over", "window"))
 FLA_WINDOW_START = envint("FLA_WINDOW_START", 2024)
 FLA_WINDOW_LENGTH = envint("FLA_WINDOW_LENGTH", 5)
+if FLA_WINDOW_LENGTH < 1:
+    raise ImproperlyConfigured(f"FLA_WINDOW_LENGTH must be at least 1, not {FLA_WINDOW_LENGTH}.")
 # Employers with at least this many workers get the large-enterprise version.
 FLA_LARGE_ENTERPRISE_THRESHOLD = envint("FLA_LARGE_ENTERPRISE_THRESHOLD", 1000)
 # Accepted range of training dates.
@@ -375,7 +418,7 @@ FLA_GROUP_COMMIT = envbool("FLA_GROUP_COMMIT", True)
 
 # --- Operations: metrics, worker heartbeats, logs -------------------------------------
 # /metrics answers only to these client addresses (empty: to everyone).
-FLA_METRICS_ALLOW = envlist("FLA_METRICS_ALLOW")
+FLA_METRICS_ALLOW = envnetworks("FLA_METRICS_ALLOW")
 # While an employer's data keeps changing, its dashboard charts are computed again at
 # most once in this many seconds (afresh for a user whose own change is newer than the
 # last computation). 0: computed again after every change.
@@ -389,7 +432,7 @@ FLA_WORKER_NICE = envint("FLA_WORKER_NICE", 10)
 # Employers per step of the yearly rights computation run in the background.
 FLA_RIGHTS_RUN_CHUNK = envint("FLA_RIGHTS_RUN_CHUNK", 200)
 # "json" (one JSON object a line, the default in production) or "plain".
-FLA_LOG_FORMAT = env("FLA_LOG_FORMAT", "json" if PRODUCTION else "plain")
+FLA_LOG_FORMAT = envchoice("FLA_LOG_FORMAT", "json" if PRODUCTION else "plain", ("json", "plain"))
 
 LOGGING = {
     "version": 1,
@@ -410,5 +453,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own handlers (a console handler when DEBUG is on, mail to ADMINS, the
+        # development server's) write without the INSZ mask: its loggers write through
+        # the root's handler only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }

@@ -9,12 +9,31 @@ masked once formatted, whatever atoms ``access_log_format`` uses.
 
 from __future__ import annotations
 
-from gunicorn.glogging import Logger
+import json
+
+from gunicorn.glogging import Logger, SafeAtoms
 
 from fla.core.logging import MaskInszFilter
 
 
+class EscapedAtoms(SafeAtoms):
+    """The request's own values (request line, path, query string, headers) escaped as
+    in a JSON string: gunicorn escapes only the quote, so a backslash or a control
+    character in a request made a line of deploy/gunicorn.conf.py's JSON format that
+    was not JSON, and let a request write a line break into the log."""
+
+    def __init__(self, atoms):
+        # Instead of SafeAtoms' own escaping (of the quote alone), not on top of it.
+        dict.__init__(self)
+        for key, value in atoms.items():
+            self[key] = (
+                json.dumps(value, ensure_ascii=False)[1:-1] if isinstance(value, str) else value
+            )
+
+
 class MaskingLogger(Logger):
+    atoms_wrapper_class = EscapedAtoms
+
     def setup(self, cfg):
         super().setup(cfg)
         # setup() runs again on a configuration reload (HUP): add the filter once.

@@ -23,7 +23,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -236,11 +237,10 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
             scope = {"employer_id": employer_id, "worker_id__in": worker_ids}
             training_ids = list(Training.objects.filter(**scope).values_list("pk", flat=True))
             employment_ids = list(Employment.objects.filter(**scope).values_list("pk", flat=True))
-            history = Q()
-            for worker_id in worker_ids:
-                history |= worker_history(employer_id, worker_id, training_ids, employment_ids)
             counts = per_employer[employer_id]
-            counts["history_anonymised"] += _anonymise(history)
+            counts["history_anonymised"] += _anonymise_about(
+                employer_id, worker_ids, training_ids, employment_ids
+            )
             counts["trainings"] += Training.objects.filter(**scope).delete()[0]
             counts["rights"] += TrainingRight.objects.filter(**scope).delete()[0]
             WorkerOptOut.objects.filter(**scope).delete()
@@ -251,13 +251,16 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
 
         # 2. Trainings that ended before the cut-off, of workers still kept.
         old = Training.objects.filter(end_date__lt=cutoff)
+        expired: dict[int, list[int]] = defaultdict(list)
         for employer_id, worker_id, training_id in old.values_list(
             "employer_id", "worker_id", "pk"
         ).iterator():
             per_employer[employer_id]["trainings"] += 1
             refresh[employer_id].add(worker_id)
-            per_employer[employer_id]["history_anonymised"] += _anonymise(
-                Q(employer_id=employer_id, entity="training", entity_id=str(training_id))
+            expired[employer_id].append(training_id)
+        for employer_id, training_ids in expired.items():
+            per_employer[employer_id]["history_anonymised"] += _anonymise_about(
+                employer_id, (), training_ids, ()
             )
         old.delete()
 
@@ -267,9 +270,9 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
         )
         orphan_ids = list(orphans.values_list("pk", flat=True))
         if orphan_ids:
-            totals["history_anonymised"] += _anonymise(
-                Q(entity="worker", entity_id__in=[str(i) for i in orphan_ids])
-            )
+            for start in range(0, len(orphan_ids), ERASE_CHUNK):
+                part = [str(i) for i in orphan_ids[start : start + ERASE_CHUNK]]
+                totals["history_anonymised"] += _anonymise(Q(entity="worker", entity_id__in=part))
             for model in (TrainingRight, WorkerOptOut, CreditLine, Account):
                 model.objects.filter(worker_id__in=orphan_ids).delete()
             totals["workers_removed"] = Worker.objects.filter(pk__in=orphan_ids).delete()[0]
@@ -303,14 +306,43 @@ def erase_expired(today: dt.date | None = None, years: int | None = None) -> dic
     return dict(totals)
 
 
-def _anonymise(query: Q) -> int:
+def _anonymise(query: Q, **aliases) -> int:
     """Drop the before/after states of these history entries; who, when and what stay."""
     return (
         _history()
-        .objects.filter(query)
+        .objects.alias(**aliases)
+        .filter(query)
         .exclude(before__isnull=True, after__isnull=True)
         .update(before=None, after=None)
     )
+
+
+# Ids per statement: each statement names at most this many (the erasure of a large
+# employer's leavers is many statements of one index lookup list each, not one
+# statement whose condition grows with workers x trainings).
+ERASE_CHUNK = 1000
+
+
+def _anonymise_about(employer_id: int, worker_ids, training_ids, employment_ids) -> int:
+    """``_anonymise`` the history entries of one employer about these workers (the
+    worker and his rights), trainings and employments, in statements of ERASE_CHUNK ids."""
+    done = 0
+    for entity, ids in (("training", training_ids), ("employment", employment_ids)):
+        ids = sorted(ids)
+        for start in range(0, len(ids), ERASE_CHUNK):
+            part = [str(i) for i in ids[start : start + ERASE_CHUNK]]
+            done += _anonymise(Q(employer_id=employer_id, entity=entity, entity_id__in=part))
+    workers = sorted(worker_ids)
+    for start in range(0, len(workers), ERASE_CHUNK):
+        part = [str(i) for i in workers[start : start + ERASE_CHUNK]]
+        done += _anonymise(Q(employer_id=employer_id, entity="worker", entity_id__in=part))
+        # A rights entry's id is "<worker id>:<year>".
+        done += _anonymise(
+            Q(employer_id=employer_id, entity="rights", entity_id__contains=":")
+            & Q(rights_worker__in=part),
+            rights_worker=Left("entity_id", StrIndex("entity_id", Value(":")) - 1),
+        )
+    return done
 
 
 # --------------------------------------------------------------------------------------

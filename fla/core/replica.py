@@ -16,7 +16,6 @@ own reads to the primary, and never for more than the configured seconds from no
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 
 from django.conf import settings
@@ -31,11 +30,8 @@ DEFAULT_SECONDS = 5
 
 
 def pin_seconds() -> int:
-    """``FLA_REPLICA_PIN_SECONDS`` from the settings, else the environment; 0 turns it off."""
-    value = getattr(settings, "FLA_REPLICA_PIN_SECONDS", None)
-    if value is None:
-        value = os.environ.get("FLA_REPLICA_PIN_SECONDS", DEFAULT_SECONDS)
-    return max(int(value), 0)
+    """``FLA_REPLICA_PIN_SECONDS`` (fla/settings.py); 0 turns it off."""
+    return max(int(getattr(settings, "FLA_REPLICA_PIN_SECONDS", DEFAULT_SECONDS)), 0)
 
 
 def _client_key(request) -> str | None:

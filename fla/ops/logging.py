@@ -15,10 +15,17 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "re
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``record.request_id``: the id of the request being served, or "-"."""
+    """Adds ``record.request_id``: the id of the request being served, or "-".
+
+    Django logs a 4xx or 5xx answer ("Not Found: …", logger ``django.request``) after the
+    middleware has answered, when no request is being served any more; such a record
+    carries the request, whose id is taken then."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
+        current = request_id.get()
+        if current == "-":
+            current = getattr(getattr(record, "request", None), "request_id", None) or "-"
+        record.request_id = current
         return True
 
 

@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 
+from fla.core.logging import mask_text
 from fla.ops import metrics
 from fla.ops.logging import request_id
 
@@ -15,16 +16,32 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
+def new_request_id() -> str:
+    """32 hexadecimal digits that the INSZ mask leaves as they are: about one random hex
+    id in ten has 11 decimal digits in a row, which every log line would mask, so the
+    access log and the application's log would no longer name the same request."""
+    while True:
+        rid = uuid.uuid4().hex
+        if mask_text(rid) == rid:
+            return rid
+
+
+def request_id_of(given: str) -> str:
+    """The proxy's well-formed ``X-Request-ID`` with any INSZ-like number in it masked
+    (as every log line shows it), or a new id."""
+    return mask_text(given) if _VALID_ID.match(given) else new_request_id()
+
+
 class RequestIdMiddleware:
     """Takes a well-formed ``X-Request-ID`` from the proxy or makes one; logs carry it,
-    and the response returns it."""
+    and the response returns it. The id is never INSZ-like: it is written in every log
+    line as it is, and must be the same in all of them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        given = request.headers.get("X-Request-ID", "")
-        rid = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        rid = request_id_of(request.headers.get("X-Request-ID", ""))
         request.request_id = rid
         token = request_id.set(rid)
         try:

@@ -167,3 +167,50 @@ def test_masking_logger_filters_the_access_record(line):
     message = record.getMessage()
     assert "850730*****" in message and "033" not in message
     assert "0403170701" in message or "0403170701" not in line
+
+
+def test_every_access_line_of_the_production_format_is_json(tmp_path):
+    """A request line with a backslash, a quote or a control character made an access
+    line that was not JSON (gunicorn escapes only the quote); each line has its time."""
+    import json
+
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        FLA_BIND=f"127.0.0.1:{port}",
+        WEB_WORKERS="1",
+        WEB_THREADS="2",
+        GUNICORN_CONTROL_SOCKET=str(tmp_path / "ctl"),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
+    command = [GUNICORN, "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), APP]
+    out = tmp_path / "out.log"
+    raw = ['/a"b\\c?x="y', "/back\\slash/85073003328", "/tab?q=a\tb"]
+    with out.open("wb") as sink:
+        server = _POPEN(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2).read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise AssertionError(out.read_text()) from None
+                    time.sleep(0.1)
+            for path in raw:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                    sock.sendall(
+                        f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                    )
+                    while sock.recv(4096):
+                        pass
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    lines = [line for line in out.read_text().splitlines() if line.startswith('{"')]
+    entries = [json.loads(line) for line in lines]
+    requests = [entry["request"] for entry in entries]
+    assert 'GET /a"b\\c?x="y HTTP/1.1' in requests, lines
+    assert "GET /back\\slash/850730***** HTTP/1.1" in requests, lines
+    assert all(entry["time"].startswith("[") for entry in entries)

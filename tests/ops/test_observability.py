@@ -126,3 +126,85 @@ def test_ops_page_shows_queues_failures_heartbeats_and_runs(client, db):
     assert heartbeat.worker_name() in page
     assert "5 / 10 (50 %)" in page
     assert "<td>rights</td><td>1</td>" in page
+
+
+def test_request_ids_are_never_masked_in_a_log_line(client, monkeypatch):
+    # A made-up id with 11 decimal digits in a row would be masked in the access log
+    # but not in the application's: ids that the mask changes are not handed out.
+    from fla.core.logging import mask_text
+    from fla.ops import middleware
+
+    ids = iter(["01234567890abc0123456789def01234", "d3b07384d113edec49eaa6238ad5ff00"])
+
+    class FakeUuid:
+        def __init__(self):
+            self.hex = next(ids)
+
+    monkeypatch.setattr(middleware.uuid, "uuid4", FakeUuid)
+    made = client.get("/healthz")["X-Request-ID"]
+    assert made == "d3b07384d113edec49eaa6238ad5ff00"
+    # A proxy's id with an INSZ in it is kept masked, as every log line writes it.
+    given = client.get("/healthz", HTTP_X_REQUEST_ID="req-85073003328-x")["X-Request-ID"]
+    assert given == "req-850730*****-x" == mask_text(given)
+
+
+def test_django_request_warnings_carry_the_request_id(client, db):
+    # Django logs "Not Found: …" after the middleware has answered; the line still names
+    # the request it is about.
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append((record.getMessage(), record.request_id))
+
+    handler = Keep()
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client.get("/no-such-page/", HTTP_X_REQUEST_ID="req-404")
+    finally:
+        logger.removeHandler(handler)
+    assert ("Not Found: /no-such-page/", "req-404") in seen
+
+
+def test_debug_does_not_add_a_log_handler_without_the_mask(tmp_path):
+    # With DEBUG on, Django's own console handler wrote django.* records as they came
+    # (an INSZ in a "Not Found" path unmasked), and each a second time.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, logging, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'fla.settings';"
+        "django.setup();"
+        "logging.getLogger('django.request').warning('Not Found: /api/v1/x/85073003328');"
+        "logging.getLogger('django.server').info('\"GET /x/85073003328 HTTP/1.1\" 404')"
+    )
+    env = {**os.environ, "DEBUG": "true", "FLA_DATA_DIR": str(tmp_path)}
+    env.pop("FLA_PROFILE", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "85073003328" not in result.stderr and result.stderr.count("850730*****") == 2
+
+
+def test_a_missing_metrics_folder_is_made_not_fatal(tmp_path):
+    # A worker or the release step started before the web node (which makes the folder)
+    # failed at start with FileNotFoundError.
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "run" / "metrics"
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'fla.settings';"
+        "django.setup(); from fla.ops import metrics;"
+        "metrics.observe_request('/healthz', 'GET', 200, 0.01); print('counted')"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder), "FLA_DATA_DIR": str(tmp_path)}
+    env.pop("FLA_PROFILE", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "counted" and any(folder.glob("*.db"))

@@ -1,8 +1,10 @@
 """The yearly rights computation as resumable background work."""
 
 import datetime as dt
+from io import StringIO
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 from django_tasks_db.models import DBTaskResult
 
 from fla.audit.models import HistoryEntry
@@ -70,3 +72,26 @@ def test_command_enqueues_on_the_rights_queue(db, capsys, django_capture_on_comm
     call_command("compute_rights", "--year", "2025", "--background")
     assert "resumed: 0/2" in capsys.readouterr().out
     assert RightsRun.objects.count() == 1
+
+
+def test_background_run_takes_its_step_from_the_setting_or_the_option(db, settings):
+    # Without --chunk-size a background run steps by FLA_RIGHTS_RUN_CHUNK (the command's
+    # own default for a computation in the foreground used to win).
+    employers(1)
+    settings.FLA_RIGHTS_RUN_CHUNK = 7
+    call_command("compute_rights", "--year", "2025", "--background", stdout=StringIO())
+    assert RightsRun.objects.get().chunk_size == 7
+    RightsRun.objects.all().delete()
+    call_command(
+        "compute_rights", "--year", "2025", "--background", "--chunk-size", "3", stdout=StringIO()
+    )
+    assert RightsRun.objects.get().chunk_size == 3
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_chunk_size_below_one_is_refused(db, background):
+    employers(1)
+    args = ["compute_rights", "--year", "2025", "--chunk-size", "0"]
+    with pytest.raises(CommandError, match="--chunk-size must be at least 1"):
+        call_command(*args, *(["--background"] if background else []), stdout=StringIO())
+    assert not RightsRun.objects.exists()

@@ -86,3 +86,52 @@ def test_production_keeps_cache_sessions_and_files_off_the_node():
 def test_unknown_storage_is_refused():
     result = load_settings({"FLA_STORAGE": "s3"})
     assert result.returncode != 0 and "FLA_STORAGE" in result.stderr
+
+
+def last_line(result: subprocess.CompletedProcess) -> str:
+    return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("FLA_BATCH_CHUNK", "2k", "FLA_BATCH_CHUNK must be a whole number, not '2k'."),
+        ("DB_CONN_MAX_AGE", "60s", "DB_CONN_MAX_AGE must be a whole number, not '60s'."),
+        ("SECURE_SSL_REDIRECT", "ture", "SECURE_SSL_REDIRECT must be one of"),
+        ("FLA_GROUP_COMMIT", "enabled", "FLA_GROUP_COMMIT must be one of"),
+        ("FLA_CREDIT_POLICY", "windows", "FLA_CREDIT_POLICY must be 'carry-over' or 'window'"),
+        ("FLA_LOG_FORMAT", "text", "FLA_LOG_FORMAT must be 'json' or 'plain', not 'text'."),
+        ("FLA_WINDOW_LENGTH", "0", "FLA_WINDOW_LENGTH must be at least 1, not 0."),
+        ("FLA_TRUSTED_PROXIES", "10.0.0.0/33", "FLA_TRUSTED_PROXIES holds '10.0.0.0/33'"),
+        ("FLA_METRICS_ALLOW", "10.0.0.1,prometheus", "FLA_METRICS_ALLOW holds 'prometheus'"),
+    ],
+)
+def test_a_malformed_setting_is_refused_by_its_name(name, value, says):
+    # A value that cannot be read stops the start with the setting's name, instead of a
+    # bare ValueError (numbers), a quietly false protection (yes/no settings) or a
+    # failure at the first request that uses it (the credit policy).
+    result = load_settings({**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in last_line(result) and says in last_line(result)
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes", "on", "0", "false", "no", "off", " "])
+def test_yes_no_settings_read_every_documented_spelling(value):
+    result = load_settings({"FLA_GROUP_COMMIT": value})
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_debug():
+    result = load_settings({**PRODUCTION, "DEBUG": "true"})
+    assert result.returncode != 0 and "refuses DEBUG" in last_line(result)
+    assert load_settings({**PRODUCTION, "DEBUG": "false"}).returncode == 0
+
+
+def test_replica_pin_seconds_is_a_setting():
+    code = "import fla.settings as s; print(s.FLA_REPLICA_PIN_SECONDS)"
+    for env, expected in (({}, "5"), ({"FLA_REPLICA_PIN_SECONDS": "12"}, "12")):
+        clean = {k: v for k, v in os.environ.items() if k != "FLA_REPLICA_PIN_SECONDS"}
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
+        )
+        assert result.stdout.strip() == expected, result.stderr

@@ -28,8 +28,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--chunk-size",
             type=int,
-            default=EMPLOYER_CHUNK,
-            help=f"employers per transaction (default {EMPLOYER_CHUNK})",
+            default=None,
+            help=f"employers per transaction (default {EMPLOYER_CHUNK}; with --background, "
+            "employers per step, default FLA_RIGHTS_RUN_CHUNK)",
         )
         parser.add_argument(
             "--background",
@@ -41,6 +42,8 @@ class Command(BaseCommand):
     def handle(self, *args, year: int, employer: list[list[str]], chunk_size: int, **options):
         if not 1900 <= year <= 2999:
             raise CommandError(f"year {year} is out of range")
+        if chunk_size is not None and chunk_size < 1:
+            raise CommandError("--chunk-size must be at least 1")
         if options["background"]:
             if employer:
                 raise CommandError("--background computes all employers; drop --employer")
@@ -66,7 +69,7 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"unknown employer(s): {', '.join(unknown)}")
             employer_ids = sorted(found.values())
-        counts = compute_rights(year, employer_ids, chunk_size=chunk_size)
+        counts = compute_rights(year, employer_ids, chunk_size=chunk_size or EMPLOYER_CHUNK)
         self.stdout.write(
             "year {year}: {employers} employers, {workers} workers; rights created {created}, "
             "updated {updated}, deleted {deleted}, unchanged {unchanged}".format(**counts)
