@@ -17,13 +17,10 @@ _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def new_request_id() -> str:
-    """32 hexadecimal digits that the INSZ mask leaves as they are: about one random hex
-    id in ten has 11 decimal digits in a row, which every log line would mask, so the
-    access log and the application's log would no longer name the same request."""
-    while True:
-        rid = uuid.uuid4().hex
-        if mask_text(rid) == rid:
-            return rid
+    """32 hexadecimal digits. The INSZ mask leaves them whole even where 11 decimal
+    digits stand in a row (it masks only digits with no letter or digit beside them), so
+    the access log and the application's log name the same request."""
+    return uuid.uuid4().hex
 
 
 def request_id_of(given: str) -> str:
