@@ -422,6 +422,13 @@ def scan(
     try:
         parser.close()
     except etree.XMLSyntaxError as exc:
+        if _errors(parser):
+            # A validity error found only now: libxml2's push parser starts on a document
+            # once it holds a few bytes past the root's start tag, so a file as short as
+            # "<x/>" is read, and validated, only when the parser is closed. Its
+            # validator then stops the parser: whether the file is well formed is
+            # learnt by reading the copy again without the XSD.
+            raise _malformed(sink) or _validity_error(parser, fed) from None
         # libxml2 reports some errors only now (a bare "&": "xmlParseEntityRef: no
         # name"); one it places before the end of the data is in the file, where a file
         # cut short is reported at its very end.
@@ -440,6 +447,36 @@ def scan(
             )
         )
     return result
+
+
+def _malformed(sink: IO[bytes]) -> Rejected | None:
+    """The rejection of the copy ``sink`` if it is not well formed, else None: read
+    again from its start without the XSD, keeping nothing of what is read. The copy is
+    one the receipt has walked up to its root, so without a DOCTYPE."""
+    sink.flush()
+    sink.seek(0)
+    parser = etree.XMLPullParser(
+        events=(),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    position = _Position()
+    try:
+        while block := sink.read(READ_SIZE):
+            parser.feed(block)
+            position.advance(block)
+        root = parser.close()
+        root.clear()
+    except etree.XMLSyntaxError as exc:
+        return _syntax_error(exc, position)
+    finally:
+        sink.seek(0, 2)
+    return None
 
 
 def _training_keys(element: etree._Element) -> tuple[str, bool]:
@@ -487,6 +524,9 @@ def _detail(exc: etree.XMLSyntaxError) -> str:
     """libxml2's words of a syntax error, as readable text."""
     message = str(exc.msg if hasattr(exc, "msg") else exc)
     message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
+    # A parser without the XSD (``_malformed``) adds the line and column the receipt
+    # gives on its own.
+    message = re.sub(r", line \d+, column \d+$", "", message)
     match = _FEED_ERROR.match(message.strip())
     if match:
         try:
