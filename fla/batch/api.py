@@ -53,12 +53,22 @@ class ReceiptError(Schema):
     reason: str
 
 
+_READ_OF_THE_HEADER = (
+    " On a rejected file (the `receipt` of a 422 `batch-rejected`), as the header says "
+    "it if the receipt read it, valid against the XSD, before the rejection; else empty."
+)
+
+
 class ReceiptOut(Schema):
     accepted: bool
     file_id: int | None
-    reference: str
-    sender: str
-    environment: str
+    reference: str = Field(..., description="The header's `file_reference`." + _READ_OF_THE_HEADER)
+    sender: str = Field(
+        ..., description="The header's `sender`, an enterprise number." + _READ_OF_THE_HEADER
+    )
+    environment: str = Field(
+        ..., description="The header's `environment`: `production` or `test`." + _READ_OF_THE_HEADER
+    )
     declarations: int
     size_bytes: int
     errors: list[ReceiptError]

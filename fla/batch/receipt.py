@@ -125,6 +125,8 @@ class Rejected(Exception):
     def __init__(self, error: ReceiptError) -> None:
         super().__init__(error.reason)
         self.error = error
+        # The header's zones read before the rejection (``scan``): its receipt says them.
+        self.header: dict[str, str] = {}
 
 
 @dataclass
@@ -350,7 +352,23 @@ def scan(
 ) -> Scan:
     """Read ``source`` to the end, copying it to ``sink`` and validating it as it goes.
 
-    The line and column of a rejection are completed by ``place`` from ``sink``."""
+    The line and column of a rejection are completed by ``place`` from ``sink``; its
+    ``header`` holds the header's zones read before it."""
+    header: dict[str, str] = {}
+    try:
+        return _scan(source, sink, max_bytes, check_header, header)
+    except Rejected as exc:
+        exc.header = dict(header)
+        raise
+
+
+def _scan(
+    source: IO[bytes],
+    sink: IO[bytes],
+    max_bytes: int,
+    check_header: Callable[[Scan], None],
+    header: dict[str, str],
+) -> Scan:
     parser = _new_parser(SCAN_TAGS)
     result = Scan()
     position = _Position()
@@ -358,7 +376,10 @@ def scan(
     fed = 0  # bytes given to the parser
     root_closed = False
     header_done = False
-    header: dict[str, str] = {}
+    # The header's zones read in the piece being fed: kept once the XSD accepts them,
+    # so that a rejection says only values of the form the XSD gives (not a zone of a
+    # megabyte refused for its length).
+    zones: dict[str, str] = {}
     employer = ""
     references = RepeatedReferences()
     while True:
@@ -406,15 +427,20 @@ def scan(
                         header_done = True
                         result.header = header
                         if parent is not None and not _errors(parser):
+                            header.update(zones)
+                            zones.clear()
                             check_header(result)
                     elif tag == ROOT_TAG:
                         root_closed = parent is None
                     elif not header_done and parent is not None and parent.tag == HEADER_TAG:
-                        header[tag[len(NS) :]] = _string(element).strip()
+                        zones[tag[len(NS) :]] = _string(element).strip()
             except etree.XMLSyntaxError as exc:
                 raise _classify(exc, parser, position, fed) from None
             if _errors(parser):
                 raise _validity_error(parser, fed)
+            if zones:
+                header.update(zones)
+                zones.clear()
             position.advance(piece)
             fed += len(piece)
         if eof:

@@ -90,6 +90,18 @@ class Receipt:
             size_bytes=batch.size_bytes,
         )
 
+    @classmethod
+    def rejected(cls, header: dict[str, str], error: receipt_scan.ReceiptError) -> Receipt:
+        """The receipt of a rejected file: with the header's zones read before the
+        rejection (each as the file writes it, stripped), empty where none was read."""
+        return cls(
+            accepted=False,
+            reference=header.get("file_reference", ""),
+            sender=header.get("sender", ""),
+            environment=header.get("environment", ""),
+            errors=[error],
+        )
+
     def as_dict(self) -> dict:
         return {
             "accepted": self.accepted,
@@ -108,7 +120,16 @@ class Receipt:
                 f"ACCEPTED file {self.file_id}: reference {self.reference}, sender "
                 f"{self.sender}, {self.environment}, {self.declarations} declarations"
             )
-        lines = ["REJECTED"]
+        read = [
+            f"{name} {value}"
+            for name, value in (
+                ("reference", self.reference),
+                ("sender", self.sender),
+                ("environment", self.environment),
+            )
+            if value
+        ]
+        lines = ["REJECTED" + (": " + ", ".join(read) if read else "")]
         for e in self.errors:
             where = f"line {e.line}" if e.line else "line ?"
             where += f", column {e.column}" if e.column else ""
@@ -259,7 +280,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
             # (an XSD message quotes the zone it refuses, an INSZ with a digit too many).
             logger.info("BATCH file rejected: %s at line %s, column %s", error.code,
                         error.line, error.column)
-            return Receipt(accepted=False, errors=[error])
+            return Receipt.rejected(exc.header, error)
         spool.flush()
         spool.seek(0)
         header = scan.header
@@ -292,7 +313,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
         except IntegrityError:
             default_storage.delete(stored)
             error = receipt_scan.place(spool, _duplicate(header).error)
-            return Receipt(accepted=False, errors=[error])
+            return Receipt.rejected(header, error)
         except BaseException:
             default_storage.delete(stored)
             raise
