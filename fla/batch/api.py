@@ -102,7 +102,9 @@ class BatchStatusOut(Schema):
         "(FLA_BATCH_TEST_CHUNK): the most declarations a part held. Each declaration was "
         "checked with the earlier ones of its own part only, so one that relies on a "
         "declaration of an earlier part (a training of a worker hired earlier in the "
-        "file) may be rejected here and accepted in production. Null for any other file.",
+        "file) may be rejected here and accepted in production. The size fixed when a "
+        "worker started on the file. Null for any other file, and for a test file not "
+        "started yet.",
     )
 
 

@@ -402,7 +402,7 @@ def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = 
     Returns "done" once the file is, "skipped" if this worker found nothing to do, and
     "partly" if other workers still hold partitions of it."""
     owner = owner or uuid.uuid4().hex
-    batch = _planned(file_id, owner)
+    batch = _planned(file_id, owner, chunk_size)
     if batch is None:
         return "skipped"
     worked = False
@@ -414,9 +414,10 @@ def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = 
     return "partly" if worked else "skipped"
 
 
-def _planned(file_id: int, owner: str) -> BatchFile | None:
+def _planned(file_id: int, owner: str, chunk_size: int | None = None) -> BatchFile | None:
     """The file, with its plan and partitions, made now if no worker has made them yet;
-    None if the file is finished, failed, or another worker is planning it."""
+    None if the file is finished, failed, or another worker is planning it. A test
+    file's rolled-back chunk size is fixed here, by the worker that starts on it."""
     batch = BatchFile.objects.filter(pk=file_id).first()
     if batch is None or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return None
@@ -436,7 +437,11 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
         batch.lease_until = _lease_until()
         batch.status = BatchStatus.PROCESSING
         batch.started_at = batch.started_at or now
-        batch.save(update_fields=["lease_owner", "lease_until", "status", "started_at"])
+        if batch.test and batch.test_chunk_size is None:
+            batch.test_chunk_size = rolled_back_chunk_size(chunk_size)
+        batch.save(
+            update_fields=["lease_owner", "lease_until", "status", "started_at", "test_chunk_size"]
+        )
         _schedule_watch(batch.lease_until + dt.timedelta(seconds=1), file_id)
     # A file that an earlier version (without partitions) began has declarations
     # applied and no plan: it is one partition, from the checkpoint it kept.
@@ -533,7 +538,10 @@ def _apply_partition(
     longer than a few seconds."""
     chunks = _sized if batch.test else in_order
     if batch.test:
-        chunk_size = rolled_back_chunk_size(chunk_size)
+        # The size fixed when the file was started, whatever this worker's settings: the
+        # file's page and notification say it. (A file started before it was stored: this
+        # worker's, as then.)
+        chunk_size = batch.test_chunk_size or rolled_back_chunk_size(chunk_size)
     with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
         remaining = read_declarations(source, plan.selector(partition.index, partition.checkpoint))
         for chunk in chunks(remaining, chunk_size):
@@ -1017,6 +1025,18 @@ def checked_in_parts(batch: BatchFile) -> int | None:
     """For a test file larger than one rolled-back chunk, the chunk's size: each of its
     declarations was checked with the earlier ones of its own chunk only (a training of
     a worker hired in an earlier chunk is rejected as of an unknown worker, where
-    production would accept it). None for any other file."""
-    size = rolled_back_chunk_size()
-    return size if batch.test and batch.total > size else None
+    production would accept it). None for any other file, and for a test file no worker
+    has started on yet (its size is not fixed).
+
+    The size is the one stored when a worker started on the file (``test_chunk_size``),
+    so every process says the same. A file started before the size was stored has none:
+    its size is this process's setting, as it was then worked out (the best guess, and
+    what its page said until then)."""
+    if not batch.test:
+        return None
+    size = batch.test_chunk_size
+    if size is None:
+        if batch.status == BatchStatus.RECEIVED:
+            return None
+        size = rolled_back_chunk_size()
+    return size if batch.total > size else None
