@@ -9,7 +9,7 @@ writes, so a worker killed mid-file is resumed from the last checkpoint by the n
 worker: every declaration is applied exactly once.
 
 Access: the caller must be the sender organisation (an API client of it, or a user
-who belongs to it); access to each employer of the file is checked per declaration by
+who belongs to it in their own right, not through a mandate); access to each employer of the file is checked per declaration by
 the write path (E003), so one lapsed mandate does not block the other employers.
 """
 
@@ -40,7 +40,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 
 from fla.accounts.access import DECLARE, READ, Caller, active_mandates
-from fla.accounts.models import Mandatary, MandataryAccess, Mandate
+from fla.accounts.models import EmployerAccess, Mandatary, MandataryAccess, Mandate
 from fla.batch import planning
 from fla.batch import receipt as receipt_scan
 from fla.batch.models import BatchFile, BatchPartition, BatchResult, BatchStatus
@@ -194,7 +194,17 @@ def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, 
         if caller.mandatary_id is not None and mandatary and mandatary.pk == caller.mandatary_id:
             return None, mandatary
         if caller.user_id is not None:
-            if employer and employer.pk in caller.employer_ids(DECLARE):
+            # An employer the person declares for in their own right: not one they reach
+            # through a mandatary's mandate, whose files the mandatary sends under its
+            # own number (the file would count as the employer's own).
+            if (
+                employer
+                and EmployerAccess.objects.filter(
+                    user_id=caller.user_id,
+                    employer=employer,
+                    role__in=[Role.DECLARE, Role.MANAGE],
+                ).exists()
+            ):
                 return employer, None
             if (
                 mandatary
@@ -220,9 +230,10 @@ def _wrong_sender(
     if caller.user_id is None:
         return receipt_scan.wrong_sender(number)
     memberships = MandataryAccess.objects.filter(user_id=caller.user_id)
-    if (employer and employer.pk in caller.employer_ids(READ)) or (
-        mandatary and memberships.filter(mandatary=mandatary).exists()
-    ):
+    if (
+        employer
+        and EmployerAccess.objects.filter(user_id=caller.user_id, employer=employer).exists()
+    ) or (mandatary and memberships.filter(mandatary=mandatary).exists()):
         return receipt_scan.read_only_sender(number)
     if employer:
         own = list(
