@@ -453,13 +453,21 @@ def _scan(
             # once it holds a few bytes past the root's start tag, so a file as short as
             # "<x/>" is read, and validated, only when the parser is closed. Its
             # validator then stops the parser: whether the file is well formed is
-            # learnt by reading the copy again without the XSD.
-            raise _malformed(sink) or _validity_error(parser, fed) from None
+            # learnt by reading the copy again without the XSD. A file cut short is
+            # reported as such below, at its end.
+            syntax = _malformed(sink)
+            if syntax is None:
+                raise _validity_error(parser, fed) from None
+            line, column = syntax.position if syntax.position else (0, 0)
+            if line > 0 and (line, column) < (position.line, position.column):
+                raise _syntax_error(syntax, position) from None
         # libxml2 reports some errors only now (a bare "&": "xmlParseEntityRef: no
         # name"); one it places before the end of the data is in the file, where a file
         # cut short is reported at its very end.
         line, column = exc.position if exc.position else (0, 0)
-        if root_closed or (line > 0 and (line, column) < (position.line, position.column)):
+        if not _errors(parser) and (
+            root_closed or (line > 0 and (line, column) < (position.line, position.column))
+        ):
             raise _classify(exc, parser, position) from None
     result.repeated = references.candidates
     if not root_closed:
@@ -475,10 +483,10 @@ def _scan(
     return result
 
 
-def _malformed(sink: IO[bytes]) -> Rejected | None:
-    """The rejection of the copy ``sink`` if it is not well formed, else None: read
-    again from its start without the XSD, keeping nothing of what is read. The copy is
-    one the receipt has walked up to its root, so without a DOCTYPE."""
+def _malformed(sink: IO[bytes]) -> etree.XMLSyntaxError | None:
+    """Why the copy ``sink`` is not well formed, or None if it is: read again from its
+    start without the XSD, keeping nothing of what is read. The copy is one the receipt
+    has walked up to its root, so without a DOCTYPE."""
     sink.flush()
     sink.seek(0)
     parser = etree.XMLPullParser(
@@ -491,15 +499,12 @@ def _malformed(sink: IO[bytes]) -> Rejected | None:
         remove_comments=True,
         remove_pis=True,
     )
-    position = _Position()
     try:
         while block := sink.read(READ_SIZE):
             parser.feed(block)
-            position.advance(block)
-        root = parser.close()
-        root.clear()
+        parser.close().clear()
     except etree.XMLSyntaxError as exc:
-        return _syntax_error(exc, position)
+        return exc
     finally:
         sink.seek(0, 2)
     return None
