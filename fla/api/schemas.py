@@ -112,6 +112,13 @@ class Problem(Schema):
     instance: str | None = None
     anomalies: list[Anomaly] | None = None
     errors: list[ProblemError] | None = None
+    receipt: dict[str, Any] | None = Field(
+        None,
+        description="`batch-rejected`: the receipt of the rejected file, as `ReceiptOut` "
+        "(`accepted` false, `file_id` null): its errors, and the `reference`, `sender` "
+        "and `environment` read of its header before the rejection (empty where none "
+        "was read).",
+    )
 
 
 # --- employers ---------------------------------------------------------------------

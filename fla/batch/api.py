@@ -53,12 +53,22 @@ class ReceiptError(Schema):
     reason: str
 
 
+_READ_OF_THE_HEADER = (
+    " On a rejected file (the `receipt` of a 422 `batch-rejected`), as the header says "
+    "it if the receipt read it, valid against the XSD, before the rejection; else empty."
+)
+
+
 class ReceiptOut(Schema):
     accepted: bool
     file_id: int | None
-    reference: str
-    sender: str
-    environment: str
+    reference: str = Field(..., description="The header's `file_reference`." + _READ_OF_THE_HEADER)
+    sender: str = Field(
+        ..., description="The header's `sender`, an enterprise number." + _READ_OF_THE_HEADER
+    )
+    environment: str = Field(
+        ..., description="The header's `environment`: `production` or `test`." + _READ_OF_THE_HEADER
+    )
     declarations: int
     size_bytes: int
     errors: list[ReceiptError]
@@ -92,7 +102,9 @@ class BatchStatusOut(Schema):
         "(FLA_BATCH_TEST_CHUNK): the most declarations a part held. Each declaration was "
         "checked with the earlier ones of its own part only, so one that relies on a "
         "declaration of an earlier part (a training of a worker hired earlier in the "
-        "file) may be rejected here and accepted in production. Null for any other file.",
+        "file) may be rejected here and accepted in production. The size fixed when a "
+        "worker started on the file. Null for any other file, and for a test file not "
+        "started yet.",
     )
 
 

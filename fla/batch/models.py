@@ -81,6 +81,12 @@ class BatchFile(Leased):
     # INSZ and names) was erased after FLA_BATCH_RETENTION_DAYS; the file's header and
     # counts are kept, so that its reference stays used.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # A test file: how many declarations each of its rolled-back chunks holds, fixed
+    # once, when a worker starts on it (``FLA_BATCH_TEST_CHUNK`` of that worker), and
+    # used by every partition; its page, status and notification say it from here
+    # (``services.checked_in_parts``). Null for a production file, a test file not
+    # started yet, and one started before it was stored.
+    test_chunk_size = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

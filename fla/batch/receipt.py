@@ -125,6 +125,8 @@ class Rejected(Exception):
     def __init__(self, error: ReceiptError) -> None:
         super().__init__(error.reason)
         self.error = error
+        # The header's zones read before the rejection (``scan``): its receipt says them.
+        self.header: dict[str, str] = {}
 
 
 @dataclass
@@ -350,7 +352,23 @@ def scan(
 ) -> Scan:
     """Read ``source`` to the end, copying it to ``sink`` and validating it as it goes.
 
-    The line and column of a rejection are completed by ``place`` from ``sink``."""
+    The line and column of a rejection are completed by ``place`` from ``sink``; its
+    ``header`` holds the header's zones read before it."""
+    header: dict[str, str] = {}
+    try:
+        return _scan(source, sink, max_bytes, check_header, header)
+    except Rejected as exc:
+        exc.header = dict(header)
+        raise
+
+
+def _scan(
+    source: IO[bytes],
+    sink: IO[bytes],
+    max_bytes: int,
+    check_header: Callable[[Scan], None],
+    header: dict[str, str],
+) -> Scan:
     parser = _new_parser(SCAN_TAGS)
     result = Scan()
     position = _Position()
@@ -358,7 +376,10 @@ def scan(
     fed = 0  # bytes given to the parser
     root_closed = False
     header_done = False
-    header: dict[str, str] = {}
+    # The header's zones read in the piece being fed: kept once the XSD accepts them,
+    # so that a rejection says only values of the form the XSD gives (not a zone of a
+    # megabyte refused for its length).
+    zones: dict[str, str] = {}
     employer = ""
     references = RepeatedReferences()
     while True:
@@ -406,15 +427,20 @@ def scan(
                         header_done = True
                         result.header = header
                         if parent is not None and not _errors(parser):
+                            header.update(zones)
+                            zones.clear()
                             check_header(result)
                     elif tag == ROOT_TAG:
                         root_closed = parent is None
                     elif not header_done and parent is not None and parent.tag == HEADER_TAG:
-                        header[tag[len(NS) :]] = _string(element).strip()
+                        zones[tag[len(NS) :]] = _string(element).strip()
             except etree.XMLSyntaxError as exc:
                 raise _classify(exc, parser, position, fed) from None
             if _errors(parser):
                 raise _validity_error(parser, fed)
+            if zones:
+                header.update(zones)
+                zones.clear()
             position.advance(piece)
             fed += len(piece)
         if eof:
@@ -422,11 +448,26 @@ def scan(
     try:
         parser.close()
     except etree.XMLSyntaxError as exc:
+        if _errors(parser):
+            # A validity error found only now: libxml2's push parser starts on a document
+            # once it holds a few bytes past the root's start tag, so a file as short as
+            # "<x/>" is read, and validated, only when the parser is closed. Its
+            # validator then stops the parser: whether the file is well formed is
+            # learnt by reading the copy again without the XSD. A file cut short is
+            # reported as such below, at its end.
+            syntax = _malformed(sink)
+            if syntax is None:
+                raise _validity_error(parser, fed) from None
+            line, column = syntax.position if syntax.position else (0, 0)
+            if line > 0 and (line, column) < (position.line, position.column):
+                raise _syntax_error(syntax, position) from None
         # libxml2 reports some errors only now (a bare "&": "xmlParseEntityRef: no
         # name"); one it places before the end of the data is in the file, where a file
         # cut short is reported at its very end.
         line, column = exc.position if exc.position else (0, 0)
-        if root_closed or (line > 0 and (line, column) < (position.line, position.column)):
+        if not _errors(parser) and (
+            root_closed or (line > 0 and (line, column) < (position.line, position.column))
+        ):
             raise _classify(exc, parser, position) from None
     result.repeated = references.candidates
     if not root_closed:
@@ -440,6 +481,33 @@ def scan(
             )
         )
     return result
+
+
+def _malformed(sink: IO[bytes]) -> etree.XMLSyntaxError | None:
+    """Why the copy ``sink`` is not well formed, or None if it is: read again from its
+    start without the XSD, keeping nothing of what is read. The copy is one the receipt
+    has walked up to its root, so without a DOCTYPE."""
+    sink.flush()
+    sink.seek(0)
+    parser = etree.XMLPullParser(
+        events=(),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        while block := sink.read(READ_SIZE):
+            parser.feed(block)
+        parser.close().clear()
+    except etree.XMLSyntaxError as exc:
+        return exc
+    finally:
+        sink.seek(0, 2)
+    return None
 
 
 def _training_keys(element: etree._Element) -> tuple[str, bool]:
@@ -487,6 +555,9 @@ def _detail(exc: etree.XMLSyntaxError) -> str:
     """libxml2's words of a syntax error, as readable text."""
     message = str(exc.msg if hasattr(exc, "msg") else exc)
     message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
+    # A parser without the XSD (``_malformed``) adds the line and column the receipt
+    # gives on its own.
+    message = re.sub(r", line \d+, column \d+$", "", message)
     match = _FEED_ERROR.match(message.strip())
     if match:
         try:

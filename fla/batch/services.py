@@ -9,7 +9,7 @@ writes, so a worker killed mid-file is resumed from the last checkpoint by the n
 worker: every declaration is applied exactly once.
 
 Access: the caller must be the sender organisation (an API client of it, or a user
-who belongs to it); access to each employer of the file is checked per declaration by
+who belongs to it in their own right, not through a mandate); access to each employer of the file is checked per declaration by
 the write path (E003), so one lapsed mandate does not block the other employers.
 """
 
@@ -40,7 +40,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 
 from fla.accounts.access import DECLARE, READ, Caller, active_mandates
-from fla.accounts.models import Mandatary, MandataryAccess, Mandate
+from fla.accounts.models import EmployerAccess, Mandatary, MandataryAccess, Mandate
 from fla.batch import planning
 from fla.batch import receipt as receipt_scan
 from fla.batch.models import BatchFile, BatchPartition, BatchResult, BatchStatus
@@ -90,6 +90,18 @@ class Receipt:
             size_bytes=batch.size_bytes,
         )
 
+    @classmethod
+    def rejected(cls, header: dict[str, str], error: receipt_scan.ReceiptError) -> Receipt:
+        """The receipt of a rejected file: with the header's zones read before the
+        rejection (each as the file writes it, stripped), empty where none was read."""
+        return cls(
+            accepted=False,
+            reference=header.get("file_reference", ""),
+            sender=header.get("sender", ""),
+            environment=header.get("environment", ""),
+            errors=[error],
+        )
+
     def as_dict(self) -> dict:
         return {
             "accepted": self.accepted,
@@ -108,7 +120,16 @@ class Receipt:
                 f"ACCEPTED file {self.file_id}: reference {self.reference}, sender "
                 f"{self.sender}, {self.environment}, {self.declarations} declarations"
             )
-        lines = ["REJECTED"]
+        read = [
+            f"{name} {value}"
+            for name, value in (
+                ("reference", self.reference),
+                ("sender", self.sender),
+                ("environment", self.environment),
+            )
+            if value
+        ]
+        lines = ["REJECTED" + (": " + ", ".join(read) if read else "")]
         for e in self.errors:
             where = f"line {e.line}" if e.line else "line ?"
             where += f", column {e.column}" if e.column else ""
@@ -173,7 +194,17 @@ def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, 
         if caller.mandatary_id is not None and mandatary and mandatary.pk == caller.mandatary_id:
             return None, mandatary
         if caller.user_id is not None:
-            if employer and employer.pk in caller.employer_ids(DECLARE):
+            # An employer the person declares for in their own right: not one they reach
+            # through a mandatary's mandate, whose files the mandatary sends under its
+            # own number (the file would count as the employer's own).
+            if (
+                employer
+                and EmployerAccess.objects.filter(
+                    user_id=caller.user_id,
+                    employer=employer,
+                    role__in=[Role.DECLARE, Role.MANAGE],
+                ).exists()
+            ):
                 return employer, None
             if (
                 mandatary
@@ -199,9 +230,10 @@ def _wrong_sender(
     if caller.user_id is None:
         return receipt_scan.wrong_sender(number)
     memberships = MandataryAccess.objects.filter(user_id=caller.user_id)
-    if (employer and employer.pk in caller.employer_ids(READ)) or (
-        mandatary and memberships.filter(mandatary=mandatary).exists()
-    ):
+    if (
+        employer
+        and EmployerAccess.objects.filter(user_id=caller.user_id, employer=employer).exists()
+    ) or (mandatary and memberships.filter(mandatary=mandatary).exists()):
         return receipt_scan.read_only_sender(number)
     if employer:
         own = list(
@@ -259,7 +291,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
             # (an XSD message quotes the zone it refuses, an INSZ with a digit too many).
             logger.info("BATCH file rejected: %s at line %s, column %s", error.code,
                         error.line, error.column)
-            return Receipt(accepted=False, errors=[error])
+            return Receipt.rejected(exc.header, error)
         spool.flush()
         spool.seek(0)
         header = scan.header
@@ -292,7 +324,7 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
         except IntegrityError:
             default_storage.delete(stored)
             error = receipt_scan.place(spool, _duplicate(header).error)
-            return Receipt(accepted=False, errors=[error])
+            return Receipt.rejected(header, error)
         except BaseException:
             default_storage.delete(stored)
             raise
@@ -381,7 +413,7 @@ def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = 
     Returns "done" once the file is, "skipped" if this worker found nothing to do, and
     "partly" if other workers still hold partitions of it."""
     owner = owner or uuid.uuid4().hex
-    batch = _planned(file_id, owner)
+    batch = _planned(file_id, owner, chunk_size)
     if batch is None:
         return "skipped"
     worked = False
@@ -393,9 +425,10 @@ def process(file_id: int, *, chunk_size: int | None = None, owner: str | None = 
     return "partly" if worked else "skipped"
 
 
-def _planned(file_id: int, owner: str) -> BatchFile | None:
+def _planned(file_id: int, owner: str, chunk_size: int | None = None) -> BatchFile | None:
     """The file, with its plan and partitions, made now if no worker has made them yet;
-    None if the file is finished, failed, or another worker is planning it."""
+    None if the file is finished, failed, or another worker is planning it. A test
+    file's rolled-back chunk size is fixed here, by the worker that starts on it."""
     batch = BatchFile.objects.filter(pk=file_id).first()
     if batch is None or batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return None
@@ -415,7 +448,11 @@ def _planned(file_id: int, owner: str) -> BatchFile | None:
         batch.lease_until = _lease_until()
         batch.status = BatchStatus.PROCESSING
         batch.started_at = batch.started_at or now
-        batch.save(update_fields=["lease_owner", "lease_until", "status", "started_at"])
+        if batch.test and batch.test_chunk_size is None:
+            batch.test_chunk_size = rolled_back_chunk_size(chunk_size)
+        batch.save(
+            update_fields=["lease_owner", "lease_until", "status", "started_at", "test_chunk_size"]
+        )
         _schedule_watch(batch.lease_until + dt.timedelta(seconds=1), file_id)
     # A file that an earlier version (without partitions) began has declarations
     # applied and no plan: it is one partition, from the checkpoint it kept.
@@ -512,7 +549,10 @@ def _apply_partition(
     longer than a few seconds."""
     chunks = _sized if batch.test else in_order
     if batch.test:
-        chunk_size = rolled_back_chunk_size(chunk_size)
+        # The size fixed when the file was started, whatever this worker's settings: the
+        # file's page and notification say it. (A file started before it was stored: this
+        # worker's, as then.)
+        chunk_size = batch.test_chunk_size or rolled_back_chunk_size(chunk_size)
     with _fewer_collections(), default_storage.open(batch.storage_name, "rb") as source:
         remaining = read_declarations(source, plan.selector(partition.index, partition.checkpoint))
         for chunk in chunks(remaining, chunk_size):
@@ -996,6 +1036,18 @@ def checked_in_parts(batch: BatchFile) -> int | None:
     """For a test file larger than one rolled-back chunk, the chunk's size: each of its
     declarations was checked with the earlier ones of its own chunk only (a training of
     a worker hired in an earlier chunk is rejected as of an unknown worker, where
-    production would accept it). None for any other file."""
-    size = rolled_back_chunk_size()
-    return size if batch.test and batch.total > size else None
+    production would accept it). None for any other file, and for a test file no worker
+    has started on yet (its size is not fixed).
+
+    The size is the one stored when a worker started on the file (``test_chunk_size``),
+    so every process says the same. A file started before the size was stored has none:
+    its size is this process's setting, as it was then worked out (the best guess, and
+    what its page said until then)."""
+    if not batch.test:
+        return None
+    size = batch.test_chunk_size
+    if size is None:
+        if batch.status == BatchStatus.RECEIVED:
+            return None
+        size = rolled_back_chunk_size()
+    return size if batch.total > size else None

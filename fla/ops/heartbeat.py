@@ -2,7 +2,10 @@
 
 A worker process writes its row (host:pid) when it starts and then every
 FLA_HEARTBEAT_SECONDS from a daemon thread, with the number of tasks it has run and the
-task it is running. The row is removed when the process exits normally; a killed worker
+task it is running. The thread is started from the app's ``ready()``, so that every way
+of starting the worker has it, but it writes its first row only once the app registry
+is ready: a query while the apps are being set up is discouraged by Django (it warns,
+"Accessing the database during app initialization"), and raced the other apps' set-up. The row is removed when the process exits normally; a killed worker
 leaves a row whose age keeps growing, which is what the alert watches.
 """
 
@@ -15,6 +18,7 @@ import socket
 import sys
 import threading
 
+from django.apps import apps
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
@@ -23,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 _state = {"done": 0, "failed": 0, "current": ""}
 _lock = threading.Lock()
+_stop = threading.Event()  # set at exit (or by ``stop``): the thread ends
 
 
 def worker_name() -> str:
@@ -95,9 +100,14 @@ def start() -> threading.Thread | None:
     task_started.connect(_on_started, dispatch_uid="fla.ops.heartbeat.started")
     task_finished.connect(_on_finished, dispatch_uid="fla.ops.heartbeat.finished")
     started_at = timezone.now()
-    stop = threading.Event()
+    _stop.clear()
 
     def loop() -> None:
+        # Started while the apps are set up (OpsConfig.ready): the database waits until
+        # they all are.
+        while not apps.ready_event.wait(0.1):
+            if _stop.is_set():
+                return
         while True:
             try:
                 close_old_connections()
@@ -106,11 +116,16 @@ def start() -> threading.Thread | None:
                 logger.warning("heartbeat not written", exc_info=True)
             finally:
                 connections.close_all()
-            if stop.wait(interval):
+            if _stop.wait(interval):
                 return
 
     thread = threading.Thread(target=loop, name="fla-heartbeat", daemon=True)
     thread.start()
     atexit.register(_forget)
-    atexit.register(stop.set)
+    atexit.register(_stop.set)
     return thread
+
+
+def stop() -> None:
+    """Stop the heartbeat thread (at exit, as ``start`` arranges; or a test's)."""
+    _stop.set()
