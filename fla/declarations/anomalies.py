@@ -297,7 +297,7 @@ _ENTRIES = [
     Anomaly("W010", WARNING, "employment.start_date",
             "De werknemer is jonger dan 15 jaar bij de start van de tewerkstelling "
             "(geboren op {birth}); de minimumleeftijd om te werken is 15 jaar.",
-            "Le travailleur a moins de 15 ans au début de l'occupation (né le {birth}) ; "
+            "Le travailleur a moins de 15 ans au début de l'occupation (né le {birth}) ; "
             "l'âge minimum pour travailler est de 15 ans.",
             "Der Arbeitnehmer ist zu Beginn der Beschäftigung jünger als 15 Jahre (geboren "
             "am {birth}); das Mindestalter für eine Beschäftigung ist 15 Jahre.",
