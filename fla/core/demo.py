@@ -187,6 +187,11 @@ def worker_declarations(
             end = dt.date(
                 rng.randrange(2024, this_year + 1), rng.randrange(1, 13), 1
             ) - dt.timedelta(days=1)
+        # No one starts before coming of age (the write path warns under 15: W010).
+        birth = birth_date_from_insz(insz)
+        if birth is not None and start < birth.replace(year=birth.year + 18, day=1):
+            adult = birth.replace(year=birth.year + 18, day=1)
+            start = dt.date(adult.year + adult.month // 12, adult.month % 12 + 1, 1)
         if end is not None and end < start:
             end = None
         yield Declaration(

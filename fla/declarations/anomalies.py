@@ -235,6 +235,11 @@ _ENTRIES = [
             "Type de déclaration inconnu : {value}.",
             "Unbekannte Meldungsart: {value}.",
             "Unknown kind of declaration: {value}."),
+    Anomaly("E032", BLOCKING, "employment.start_date",
+            "De tewerkstelling begint voor de geboortedatum van de werknemer ({birth}).",
+            "L'occupation commence avant la date de naissance du travailleur ({birth}).",
+            "Die Beschäftigung beginnt vor dem Geburtsdatum des Arbeitnehmers ({birth}).",
+            "The employment starts before the worker's date of birth ({birth})."),
     # --- warnings ------------------------------------------------------------------------
     Anomaly("W001", WARNING, "start_date",
             "De opleiding valt (deels) buiten de tewerkstellingsperiode.",
@@ -289,6 +294,15 @@ _ENTRIES = [
             "kennt; der bekannte Name bleibt.",
             "The name differs from the one another employer has on file for this worker; "
             "the name on file is kept."),
+    Anomaly("W010", WARNING, "employment.start_date",
+            "De werknemer is jonger dan 15 jaar bij de start van de tewerkstelling "
+            "(geboren op {birth}); de minimumleeftijd om te werken is 15 jaar.",
+            "Le travailleur a moins de 15 ans au début de l'occupation (né le {birth}) ; "
+            "l'âge minimum pour travailler est de 15 ans.",
+            "Der Arbeitnehmer ist zu Beginn der Beschäftigung jünger als 15 Jahre (geboren "
+            "am {birth}); das Mindestalter für eine Beschäftigung ist 15 Jahre.",
+            "The worker is younger than 15 when the employment starts (born on {birth}); "
+            "the minimum working age is 15."),
 ]
 
 CATALOGUE: dict[str, Anomaly] = {entry.code: entry for entry in _ENTRIES}

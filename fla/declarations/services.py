@@ -64,6 +64,9 @@ ATTEMPTS = 4
 TRAINING_ACTIONS = {"create", "replace", "cancel"}
 KINDS = {"training", "rights", "worker", "employer_year"}
 MAX_RIGHT_MINUTES = 200_000
+# The age from which one may work in Belgium (full-time compulsory schooling ends at 15;
+# a student may work from then): an employment starting younger gets W010.
+MINIMUM_WORKING_AGE = 15
 # The code lists, as sets once (building them per declaration cost more than the check).
 TRAINING_KINDS = frozenset(TrainingKind.values)
 TRAINING_STATUSES = frozenset(TrainingStatus.values)
@@ -446,7 +449,7 @@ class _Session:
             self.parse_rights(zones, parsed.values)
         elif kind == "worker":
             parsed.insz = zones.insz()
-            self.parse_worker(zones, parsed.values)
+            self.parse_worker(zones, parsed.values, parsed.insz)
         else:
             parsed.values["year"] = self.year(zones)
             parsed.values["opt_out"] = zones.boolean("opt_out", False)
@@ -509,7 +512,7 @@ class _Session:
             declared[right_type] = minutes
         values["declared"] = declared
 
-    def parse_worker(self, zones: Zones, values: dict) -> None:
+    def parse_worker(self, zones: Zones, values: dict, insz: str | None) -> None:
         values["first_name"] = zones.text("first_name", 100, required=True)
         values["last_name"] = zones.text("last_name", 100, required=True)
         employment = zones.data.get("employment")
@@ -528,6 +531,8 @@ class _Session:
         committee = sub.joint_committee("joint_committee")
         if start and end and end < start:
             sub.add("E006", "end_date")
+        if start and insz:
+            check_working_age(sub, insz, start)
         zones.findings.extend(sub.findings)
         values["employment"] = {"start_date": start, "end_date": end, "regime": regime,
                                 "joint_committee": committee}
@@ -568,6 +573,27 @@ class _Session:
             if key in self.references_seen:
                 p.reject("E022", "reference", value=reference)
             self.references_seen.add(key)
+
+
+def check_working_age(zones: Zones, insz: str, start: dt.date) -> None:
+    """E032 where an employment starts before the birth date the INSZ encodes, W010
+    where the worker is younger than ``MINIMUM_WORKING_AGE`` on its first day. Nothing
+    where the INSZ encodes no full birth date (a BIS number of a date partly unknown)."""
+    birth = birth_date_from_insz(insz)
+    if birth is None:
+        return
+    if start < birth:
+        zones.add("E032", "start_date", birth=birth.isoformat())
+    elif start < _birthday(birth, MINIMUM_WORKING_AGE):
+        zones.add("W010", "start_date", birth=birth.isoformat())
+
+
+def _birthday(birth: dt.date, age: int) -> dt.date:
+    """The day one born on ``birth`` turns ``age`` (born 29 February: 1 March)."""
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return dt.date(birth.year + age, 3, 1)
 
 
 def _size_classes_on_file(

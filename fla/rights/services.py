@@ -175,7 +175,7 @@ def compute_rights(
     today: dt.date | None = None,
     refresh: bool = True,
     record: bool = True,
-    lock: bool = False,
+    lock: bool = True,
 ) -> dict[str, int]:
     """(Re)compute and store the computed rights of every worker employed in ``year``.
 
@@ -187,10 +187,18 @@ def compute_rights(
     deleted; declared rights are never touched. The accounts of the workers whose
     rights changed are rebuilt, and one HistoryEntry per employer records the run.
     The write path, which rebuilds the accounts it touched itself and records each
-    change it makes, passes ``refresh=False, record=False``, and ``lock=True``: the
-    workers whose accounts are rebuilt here are locked first (in the order every
-    declaration locks them), so that a training of theirs that another transaction is
-    writing is waited for and read, not written over. Returns the counts.
+    change it makes, passes ``refresh=False, record=False``.
+
+    ``lock`` (the default): the workers are locked in pk order, as every declaration
+    locks them, ``WORKER_CHUNK`` at a time, so that a training, employment or right of
+    theirs that another transaction is writing is waited for and read, not written over
+    with figures computed without it. In a run over all the employers' workers (the
+    yearly computation) every worker of the chunk's employers is locked before anything
+    of theirs is read, in the chunk's transaction: a run holds the workers of one chunk
+    of employers at a time, never the whole country. With ``worker_ids`` (the write
+    path, which holds those workers already) only the other workers whose accounts are
+    rebuilt here are locked, before they are read. ``lock=False`` is for a caller that
+    runs alone (tests, the demo data). Returns the counts.
     """
     ids = sorted(set(employer_ids)) if employer_ids is not None else employers_for_year(year)
     workers = None if worker_ids is None else sorted(set(worker_ids))
@@ -234,6 +242,11 @@ def _compute_rights_chunk(
     lock: bool = False,
 ) -> dict[str, int]:
     widened = False
+    locked_all = lock and worker_ids is None
+    if locked_all:
+        # Every worker of the employers first, before their employments, rights and
+        # trainings are read (see ``_lock_workers_of``).
+        _lock_workers_of(employer_ids, year)
     if worker_ids is None:
         size_classes = compute_size_classes(employer_ids, year)
     else:
@@ -269,10 +282,8 @@ def _compute_rights_chunk(
         )
 
     if affected and (refresh or widened):
-        if lock:
-            ids = sorted(set().union(*affected.values()))
-            list(Worker.objects.filter(bulk.Within(F("pk"), ids)).select_for_update()
-                 .order_by("pk").values_list("pk", flat=True))  # fmt: skip
+        if lock and not locked_all:
+            _lock_workers(sorted(set().union(*affected.values())))
         # Where most of an employer's workers changed in a run over all of them (a first
         # run), rebuild all of its accounts: cheaper than long lists of worker ids.
         _refresh(
@@ -303,6 +314,31 @@ def _compute_rights_chunk(
         batch_size=BATCH_SIZE,
     )
     return counts
+
+
+def _lock_workers(worker_ids: Sequence[int]) -> None:
+    """Lock those workers (sorted ids), in pk order, ``WORKER_CHUNK`` at a time: the
+    order every declaration locks its workers in, so that the two wait for each other
+    instead of writing over each other's figures."""
+    for ids in _chunks(worker_ids, WORKER_CHUNK):
+        list(Worker.objects.filter(bulk.Within(F("pk"), ids)).select_for_update()
+             .order_by("pk").values_list("pk", flat=True))  # fmt: skip
+
+
+def _lock_workers_of(employer_ids: list[int], year: int) -> None:
+    """Lock every worker whose rights of ``year`` or credit with those employers a run
+    over all their workers may read or write: those with an employment, an account or a
+    computed right of the year with one of them. A training (or an employment, a right)
+    that another transaction is writing for one of them is then waited for and read,
+    not written over with figures computed without it."""
+    employers = bulk.Within(F("employer_id"), employer_ids)
+    ids = set(Employment.objects.filter(employers).values_list("worker_id", flat=True))
+    ids.update(Account.objects.filter(employers).values_list("worker_id", flat=True))
+    ids.update(
+        TrainingRight.objects.filter(employers, year=year, source=RightSource.COMPUTED)
+        .values_list("worker_id", flat=True)
+    )
+    _lock_workers(sorted(ids))
 
 
 def _compute_rights_part(
