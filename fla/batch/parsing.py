@@ -14,7 +14,7 @@ from typing import IO, NamedTuple
 
 from lxml import etree
 
-from fla.batch.schemas import BATCH_NS
+from fla.batch.schemas import BATCH_NS, SAFE_ELEMENTS
 from fla.declarations.types import Declaration
 
 NS = "{" + BATCH_NS + "}"
@@ -83,17 +83,7 @@ class RepeatedReferences:
 
 
 def safe_iterparse(source: IO[bytes], **kwargs) -> etree.iterparse:
-    return etree.iterparse(
-        source,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        **kwargs,
-    )
+    return etree.iterparse(source, **SAFE_ELEMENTS, **kwargs)
 
 
 def _zones(element: etree._Element, names: dict[str, str]) -> dict:

@@ -33,7 +33,7 @@ from fla.batch.parsing import (
     WORKER_TAG,
     RepeatedReferences,
 )
-from fla.batch.schemas import BATCH_NS, batch_schema
+from fla.batch.schemas import BATCH_NS, SAFE, SAFE_ELEMENTS, batch_schema
 
 READ_SIZE = 64 * 1024
 # The header is looked for tag by tag in the first bytes of a file only (``scan``).
@@ -318,10 +318,7 @@ def _new_parser(tags: tuple[str, ...] | None = None) -> etree.XMLPullParser:
         # (Prolog); external entities, DTDs and the
         # network stay off.
         resolve_entities="internal",
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
+        **SAFE,
     )
 
 
@@ -489,16 +486,7 @@ def _malformed(sink: IO[bytes]) -> etree.XMLSyntaxError | None:
     has walked up to its root, so without a DOCTYPE."""
     sink.flush()
     sink.seek(0)
-    parser = etree.XMLPullParser(
-        events=(),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser = etree.XMLPullParser(events=(), **SAFE_ELEMENTS)
     try:
         while block := sink.read(READ_SIZE):
             parser.feed(block)
@@ -703,10 +691,7 @@ def locate(spooled: IO[bytes], error: ReceiptError) -> ReceiptError | None:
         target=watcher,
         schema=batch_schema(),
         resolve_entities="internal",  # as the receipt's parser (_new_parser)
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
+        **SAFE,
     )
     watcher.parser = parser
     fed = 0

@@ -15,16 +15,17 @@ BATCH_NS = "urn:be:fla:batch:v1"
 NOTIFICATION_NS = "urn:be:fla:notification:v1"
 
 
+# What every parser of a file sent to FLA is given: no DTD is loaded or validated, no
+# byte is fetched from the network, and lxml's limits on depth and size stay on. Each
+# parser adds how it treats entities.
+SAFE = {"no_network": True, "load_dtd": False, "dtd_validation": False, "huge_tree": False}
+# A parser that keeps nothing but the elements and their text.
+SAFE_ELEMENTS = {**SAFE, "resolve_entities": False, "remove_comments": True, "remove_pis": True}
+
+
 def safe_parser(**kwargs) -> etree.XMLParser:
     """A parser with entities, DTDs and network access off."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        **kwargs,
-    )
+    return etree.XMLParser(resolve_entities=False, **SAFE, **kwargs)
 
 
 @cache
