@@ -65,7 +65,7 @@ def world(transactional_db, settings):
     mandate(secretariat, beta)
     agent = make_user("agent", first_name="Marc", last_name="Mandataris")
     join(agent, secretariat)
-    return {"acme": acme, "beta": beta, "workers": workers}
+    return {"acme": acme, "beta": beta, "workers": workers, "secretariat": secretariat}
 
 
 def login_as(page, username: str, employer=None, language: str = "nl") -> None:
@@ -92,13 +92,15 @@ def upload(page, path: Path | None) -> None:
     page.wait_for_load_state()
 
 
-def batch_file(tmp_path, world) -> Path:
+def batch_file(tmp_path, world, sender) -> Path:
+    """A file for Acme sent by ``sender`` (Acme itself, or the secretariat that holds its
+    mandate)."""
     acme, workers = world["acme"], world["workers"]
     path = tmp_path / "acme.xml"
     path.write_bytes(
         file_bytes(
             reference="ACME-A11Y",
-            sender=acme.enterprise_number,
+            sender=sender.enterprise_number,
             employers=[
                 (
                     acme.enterprise_number,
@@ -169,7 +171,7 @@ def visit_main_pages(page, world, tmp_path, manager: bool):
     yield "several workers"
     upload(page, None)
     yield "upload without file"
-    upload(page, batch_file(tmp_path, world))
+    upload(page, batch_file(tmp_path, world, world["acme" if manager else "secretariat"]))
     page.get_by_test_id("receipt").wait_for()
     yield "receipt"
     page.get_by_role("link", name=re.compile("notifica", re.I)).click()
