@@ -1,6 +1,7 @@
 """Known valid and invalid Belgian identifiers."""
 
 import datetime as dt
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given
@@ -148,6 +149,31 @@ def test_log_masking_keeps_ids_that_hold_eleven_digits(kept):
     """Eleven digits with a letter or a digit right before or after them are part of an
     id, not an INSZ."""
     assert mask_text(f"task {kept} failed") == f"task {kept} failed"
+
+
+@pytest.mark.parametrize("written, masked", [
+    ("W85073003328", "W850730*****"),
+    ("insz85073003328x", "insz850730*****x"),
+    ("REF85.07.30-033.28", "REF850730*****"),
+    ("85073003328abc", "850730*****abc"),
+    ("ab\uff18\uff15\uff10\uff17\uff13\uff10\uff10\uff13\uff13\uff12\uff18", "ab850730*****"),
+])  # fmt: skip
+def test_log_masking_hides_a_valid_insz_glued_to_letters(written, masked):
+    """A declarant's reference may be made of a worker's INSZ: where eleven digits glued
+    to letters check as an INSZ, they are one."""
+    assert mask_text(f"training {written} replaced") == f"training {masked} replaced"
+    assert mask_text(f"GET /x?ref={quote(written)}") == f"GET /x?ref={masked}"
+
+
+@pytest.mark.parametrize("kept", [
+    "1234abcd-8507-3003-328a-0123456789ab",          # a UUID whose digits check as an INSZ
+    "ab85073003328" + "c" * 19,                      # a 32-character hex id
+    "ab85073003328" + "c" * 27,                      # 40 (a SHA-1 digest)
+    "ab85073003328" + "c" * 51,                      # 64 (a SHA-256 digest)
+    "185073003328x",                                 # twelve digits: not an INSZ
+])  # fmt: skip
+def test_log_masking_keeps_hex_ids_whose_digits_check_as_an_insz(kept):
+    assert mask_text(f"task {kept} done") == f"task {kept} done"
 
 
 @given(st.uuids())
