@@ -1,6 +1,8 @@
 """Heartbeats of the background workers (``fla db_worker``).
 
-A worker process writes its row (host:pid) when it starts and then every
+A worker process writes its row, named by the id given to ``db_worker --worker-id``
+(the id django-tasks-db records on the tasks it claims; ``deploy/systemd`` gives
+``host-instance``), or ``host:pid`` when it was started without one, when it starts and then every
 FLA_HEARTBEAT_SECONDS from a daemon thread, with the number of tasks it has run and the
 task it is running. The thread is started from the app's ``ready()``, so that every way
 of starting the worker has it, but it writes its first row only once the app registry
@@ -11,6 +13,7 @@ leaves a row whose age keeps growing, which is what the alert watches.
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import logging
 import os
@@ -30,13 +33,29 @@ _lock = threading.Lock()
 _stop = threading.Event()  # set at exit (or by ``stop``): the thread ends
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def worker_name(argv: list[str] | None = None) -> str:
+    """The name of this worker's heartbeat row: its ``--worker-id``, else host:pid."""
+    return worker_id(argv) or f"{socket.gethostname()}:{os.getpid()}"
 
 
 def is_worker_process(argv: list[str] | None = None) -> bool:
     argv = sys.argv if argv is None else argv
     return len(argv) > 1 and argv[1].replace("-", "_") == "db_worker"
+
+
+def worker_id(argv: list[str] | None = None) -> str:
+    """The ``--worker-id`` of a ``db_worker`` command line ("" when none is given: the
+    command then makes up a random one, which names nothing an operator knows)."""
+    argv = sys.argv if argv is None else argv
+    if not is_worker_process(argv):
+        return ""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--worker-id", nargs="?", default="")
+    try:
+        known, _ = parser.parse_known_args(argv[2:])
+    except SystemExit:  # a command line db_worker itself refuses
+        return ""
+    return (known.worker_id or "").strip()
 
 
 def beat(started_at=None) -> None:
@@ -50,6 +69,8 @@ def beat(started_at=None) -> None:
         defaults={
             "host": socket.gethostname(),
             "pid": os.getpid(),
+            # A worker started again under the same id takes its row over.
+            **({"started_at": started_at} if started_at else {}),
             "seen_at": now,
             "tasks_done": state["done"],
             "tasks_failed": state["failed"],
