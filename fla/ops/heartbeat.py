@@ -8,13 +8,18 @@ task it is running. The thread is started from the app's ``ready()``, so that ev
 of starting the worker has it, but it writes its first row only once the app registry
 is ready: a query while the apps are being set up is discouraged by Django (it warns,
 "Accessing the database during app initialization"), and raced the other apps' set-up. The row is removed when the process exits normally; a killed worker
-leaves a row whose age keeps growing, which is what the alert watches.
+leaves a row whose age keeps growing, which is what the alert watches. After each of
+its own beats, a running worker deletes the rows not written for
+FLA_HEARTBEAT_FORGET_SECONDS (``forget_stale``): the row of a worker killed for good
+stops the alert after that long, while a worker merely late keeps its row, and its
+alert, and the rows of a whole fleet that died stay (no worker is left to delete them).
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import datetime as dt
 import logging
 import os
 import socket
@@ -88,6 +93,31 @@ def beat(started_at=None) -> None:
     )
 
 
+def forget_stale(now=None) -> list[str]:
+    """Delete the heartbeat rows of the workers not seen for FLA_HEARTBEAT_FORGET_SECONDS
+    (never this worker's own); returns their names."""
+    from fla.ops.models import WorkerHeartbeat
+
+    horizon = settings.FLA_HEARTBEAT_FORGET_SECONDS
+    if horizon <= 0:
+        return []
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=horizon)
+    stale = WorkerHeartbeat.objects.filter(seen_at__lt=cutoff).exclude(worker=worker_name())
+    gone = list(stale.values_list("worker", "seen_at"))
+    if gone:
+        WorkerHeartbeat.objects.filter(
+            worker__in=[name for name, _ in gone], seen_at__lt=cutoff
+        ).delete()
+        for name, seen_at in gone:
+            logger.warning(
+                "heartbeat of worker %s forgotten: not seen since %s",
+                name,
+                seen_at.isoformat(),
+                extra={"worker": name},
+            )
+    return [name for name, _ in gone]
+
+
 def _on_started(sender, task_result, **kwargs) -> None:
     with _lock:
         _state["current"] = task_result.task.module_path
@@ -133,6 +163,7 @@ def start() -> threading.Thread | None:
             try:
                 close_old_connections()
                 beat(started_at)
+                forget_stale()
             except Exception:
                 logger.warning("heartbeat not written", exc_info=True)
             finally:

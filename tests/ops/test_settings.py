@@ -104,6 +104,7 @@ def last_line(result: subprocess.CompletedProcess) -> str:
         ("FLA_WINDOW_LENGTH", "0", "FLA_WINDOW_LENGTH must be at least 1, not 0."),
         ("FLA_TRUSTED_PROXIES", "10.0.0.0/33", "FLA_TRUSTED_PROXIES holds '10.0.0.0/33'"),
         ("FLA_METRICS_ALLOW", "10.0.0.1,prometheus", "FLA_METRICS_ALLOW holds 'prometheus'"),
+        ("FLA_HEARTBEAT_FORGET_SECONDS", "30", "FLA_HEARTBEAT_FORGET_SECONDS must be 0 or at"),
     ],
 )
 def test_a_malformed_setting_is_refused_by_its_name(name, value, says):
