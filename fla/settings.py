@@ -427,7 +427,9 @@ FLA_CHART_REFRESH_SECONDS = envint("FLA_CHART_REFRESH_SECONDS", 10)
 FLA_HEARTBEAT_SECONDS = envint("FLA_HEARTBEAT_SECONDS", 15)
 # The running workers delete the heartbeat row of a worker not seen for this many
 # seconds (a killed worker that is not coming back): its alert stops. 0: never.
-FLA_HEARTBEAT_FORGET_SECONDS = envint("FLA_HEARTBEAT_FORGET_SECONDS", 3600)
+FLA_HEARTBEAT_FORGET_SECONDS = envint(
+    "FLA_HEARTBEAT_FORGET_SECONDS", max(3600, 4 * FLA_HEARTBEAT_SECONDS)
+)
 if 0 < FLA_HEARTBEAT_FORGET_SECONDS < 4 * FLA_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured(
         "FLA_HEARTBEAT_FORGET_SECONDS must be 0 or at least four heartbeat periods "

@@ -116,6 +116,17 @@ def test_a_malformed_setting_is_refused_by_its_name(name, value, says):
     assert "ImproperlyConfigured" in last_line(result) and says in last_line(result)
 
 
+def test_a_long_heartbeat_period_moves_the_default_forget_horizon():
+    code = "import fla.settings as s; print(s.FLA_HEARTBEAT_FORGET_SECONDS)"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FLA_HEARTBEAT")}
+    for period, horizon in (("15", "3600"), ("1800", "7200")):
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**clean, "FLA_HEARTBEAT_SECONDS": period},
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert result.stdout.strip() == horizon, result.stderr
+
+
 @pytest.mark.parametrize("value", ["1", "true", "yes", "on", "0", "false", "no", "off", " "])
 def test_yes_no_settings_read_every_documented_spelling(value):
     result = load_settings({"FLA_GROUP_COMMIT": value})
