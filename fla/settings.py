@@ -425,6 +425,17 @@ FLA_METRICS_ALLOW = envnetworks("FLA_METRICS_ALLOW")
 FLA_CHART_REFRESH_SECONDS = envint("FLA_CHART_REFRESH_SECONDS", 10)
 # How often each background worker writes its heartbeat row (0: never).
 FLA_HEARTBEAT_SECONDS = envint("FLA_HEARTBEAT_SECONDS", 15)
+# The running workers delete the heartbeat row of a worker not seen for this many
+# seconds (a killed worker that is not coming back): its alert stops. 0: never.
+FLA_HEARTBEAT_FORGET_SECONDS = envint(
+    "FLA_HEARTBEAT_FORGET_SECONDS", max(3600, 4 * FLA_HEARTBEAT_SECONDS)
+)
+if 0 < FLA_HEARTBEAT_FORGET_SECONDS < 4 * FLA_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "FLA_HEARTBEAT_FORGET_SECONDS must be 0 or at least four heartbeat periods "
+        f"(4 x FLA_HEARTBEAT_SECONDS = {4 * FLA_HEARTBEAT_SECONDS}), "
+        f"not {FLA_HEARTBEAT_FORGET_SECONDS}: a worker merely late would be forgotten."
+    )
 # How much each background worker lowers its own CPU priority (nice increment, 0-19):
 # on a machine it shares with a web node, requests are served first and files use the
 # rest. 0 leaves the priority as it is.

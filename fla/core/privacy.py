@@ -189,6 +189,20 @@ def retention_cutoff(today: dt.date | None = None, years: int | None = None) -> 
         return today.replace(year=today.year - years, day=28)
 
 
+# Every count ``erase_expired`` can return (``fla erase-expired`` prints them all, zeros
+# included).
+ERASE_COUNTS = (
+    "batch_files",
+    "workers",
+    "trainings",
+    "rights",
+    "credit_lines",
+    "employments",
+    "history_anonymised",
+    "workers_removed",
+)
+
+
 def erase_expired(today: dt.date | None = None, years: int | None = None) -> dict[str, int]:
     """Erase personal data older than the retention period; returns the counts.
 

@@ -8,7 +8,7 @@ from django.db import models
 class WorkerHeartbeat(models.Model):
     """One row per background worker process, rewritten every FLA_HEARTBEAT_SECONDS."""
 
-    worker = models.CharField(max_length=200, unique=True)  # host:pid
+    worker = models.CharField(max_length=200, unique=True)  # --worker-id, else host:pid
     host = models.CharField(max_length=200)
     pid = models.IntegerField()
     started_at = models.DateTimeField()

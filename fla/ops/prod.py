@@ -64,6 +64,10 @@ def ensure_redis(url: str) -> None:
 
 
 def production_env(args: argparse.Namespace, run_dir: Path) -> dict[str, str]:
+    """The environment of every process: the production profile, with this machine's
+    defaults for what the environment leaves unset (or empty). A value the user set is
+    kept; only the profile and the database and Redis addresses (the options, which
+    default to DATABASE_URL and REDIS_URL) are imposed."""
     key_file = run_dir / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -74,27 +78,28 @@ def production_env(args: argparse.Namespace, run_dir: Path) -> dict[str, str]:
             "FLA_PROFILE": "production",
             "DATABASE_URL": args.database_url,
             "REDIS_URL": args.redis_url,
-            "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE", "60"),
-            "SECRET_KEY": env.get("SECRET_KEY") or key_file.read_text().strip(),
-            "ALLOWED_HOSTS": env.get("ALLOWED_HOSTS", "127.0.0.1,localhost"),
-            "CSRF_TRUSTED_ORIGINS": ",".join(
-                f"http://{host}:{port}"
-                for port in args.ports
-                for host in ("127.0.0.1", "localhost")
-            ),
-            # Local value set: sign-in goes to this issuer; set the real one to log in.
-            "OIDC_ISSUER": env.get("OIDC_ISSUER", "http://127.0.0.1:9/local-oidc"),
-            "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "fla-local"),
-            "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", "fla-local-secret"),
-            # No TLS proxy in front on this machine.
-            "SECURE_SSL_REDIRECT": env.get("SECURE_SSL_REDIRECT", "false"),
-            "STATIC_ROOT": str(run_dir / "static"),
-            "FLA_DATA_DIR": str(run_dir),
-            "CACHE_KEY_PREFIX": env.get(
-                "CACHE_KEY_PREFIX", "fla-" + urlsplit(args.database_url).path.lstrip("/")
-            ),
         }
     )
+    defaults = {
+        "DB_CONN_MAX_AGE": "60",
+        "SECRET_KEY": key_file.read_text().strip(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CSRF_TRUSTED_ORIGINS": ",".join(
+            f"http://{host}:{port}" for port in args.ports for host in ("127.0.0.1", "localhost")
+        ),
+        # Local value set: sign-in goes to this issuer; set the real one to log in.
+        "OIDC_ISSUER": "http://127.0.0.1:9/local-oidc",
+        "OIDC_CLIENT_ID": "fla-local",
+        "OIDC_CLIENT_SECRET": "fla-local-secret",
+        # No TLS proxy in front on this machine.
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_ROOT": str(run_dir / "static"),
+        "FLA_DATA_DIR": str(run_dir),
+        "CACHE_KEY_PREFIX": "fla-" + urlsplit(args.database_url).path.lstrip("/"),
+    }
+    for name, value in defaults.items():
+        if not env.get(name, "").strip():
+            env[name] = value
     return env
 
 

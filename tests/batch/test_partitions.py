@@ -262,6 +262,63 @@ def test_a_worker_killed_in_one_partition_is_resumed_exactly_once(
     assert services.process(file_id) == "skipped"
 
 
+def test_a_file_running_when_the_backup_was_taken_is_requeued_and_done_once(
+    world, crowd, settings, monkeypatch
+):
+    """Restored from a backup taken while a worker applied the file: its task is RUNNING
+    and its partition leased by that worker. ``fla requeue-running`` puts the task back,
+    releases the lease, and the next worker finishes the file from the checkpoints."""
+    from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+
+    from fla.batch import tasks
+
+    def run_workers():
+        monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+        db_worker.Worker(
+            queue_names=["*"], interval=0, batch=True, backend_name="default",
+            startup_delay=False, max_tasks=None, worker_id="restored-1",
+            excluded_queue_names=[],
+        ).run()  # fmt: skip
+
+    settings.FLA_BATCH_PARTITIONS = 2
+    file_id = receive(world, crowd)
+    DBTaskResult.objects.all().delete()
+    tasks.process_file.enqueue(file_id)
+    task = DBTaskResult.objects.get()
+    task.claim("node1-1")
+    real_apply = services._apply_chunk
+
+    def crashing_apply(batch, partition, *args):
+        real_apply(batch, partition, *args)  # its first chunk commits, then the dump
+        raise KeyboardInterrupt("backup taken")
+
+    monkeypatch.setattr(services, "_apply_chunk", crashing_apply)
+    with pytest.raises(KeyboardInterrupt):
+        services.process(file_id, owner="node1-1")
+    monkeypatch.setattr(services, "_apply_chunk", real_apply)
+    held = BatchPartition.objects.get(file_id=file_id, lease_owner="node1-1")
+    assert held.checkpoint > 0 and not held.done
+
+    run_workers()  # the other partition is done; the held one waits for its lease
+    task.refresh_from_db()
+    assert task.status == "RUNNING"
+    assert BatchFile.objects.get(pk=file_id).status == "processing"
+
+    call_command("requeue_running", stdout=io.StringIO())
+    task.refresh_from_db()
+    assert task.status == "READY"
+    assert not BatchPartition.objects.filter(file_id=file_id).exclude(lease_owner="").exists()
+    run_workers()
+    task.refresh_from_db()
+    assert task.status == "SUCCESSFUL"
+    batch = BatchFile.objects.get(pk=file_id)
+    assert (batch.status, batch.processed, batch.total) == ("done", 54, 54)
+    positions = list(BatchResult.objects.filter(file=batch).values_list("position", flat=True))
+    assert positions == list(range(1, 55))
+    assert Training.objects.filter(reference__startswith="T").count() == 43
+
+
 def test_a_failed_partition_stops_the_others(world, crowd, settings, monkeypatch):
     settings.FLA_BATCH_PARTITIONS = 2
     file_id = receive(world, crowd)

@@ -1,9 +1,15 @@
 """Request ids, JSON logs with the INSZ masked, /metrics, heartbeats, the operators' page."""
 
+import datetime as dt
 import json
 import logging
+import os
+import shlex
+import socket
+from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from fla.ops import heartbeat, metrics
@@ -103,6 +109,40 @@ def test_heartbeat_row_is_written_and_updated(db):
 )  # fmt: skip
 def test_worker_process_detection(argv, expected):
     assert heartbeat.is_worker_process(argv) is expected
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [(["fla", "db_worker", "--queue-name", "*", "--worker-id", "node1-2"], "node1-2"),
+     (["fla", "db-worker", "--worker-id=prod-1", "--queue-name", "batch"], "prod-1"),
+     (["fla", "db_worker", "--queue-name", "*"], None),
+     (["fla", "db_worker", "--worker-id"], None),
+     (["fla", "runserver", "--worker-id", "x"], None)],
+)  # fmt: skip
+def test_heartbeat_is_named_by_the_worker_id_else_host_and_pid(argv, expected):
+    host_pid = f"{socket.gethostname()}:{os.getpid()}"
+    assert heartbeat.worker_name(argv) == (expected or host_pid)
+
+
+def test_the_systemd_worker_is_named_by_its_worker_id():
+    unit = (Path(__file__).resolve().parents[2] / "deploy/systemd/fla-worker@.service").read_text()
+    command = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    argv = shlex.split(command.removeprefix("ExecStart=").replace("${FLA_WORKER_QUEUES}", "*"))
+    assert heartbeat.worker_name(argv) == "%H-%i"
+
+
+def test_a_worker_started_again_under_its_id_takes_its_row_over(db, monkeypatch):
+    monkeypatch.setattr(heartbeat.sys, "argv", ["fla", "db_worker", "--worker-id", "node1-1"])
+    first_start = timezone.now() - dt.timedelta(hours=1)
+    heartbeat.beat(first_start)
+    heartbeat.beat(first_start)
+    row = WorkerHeartbeat.objects.get()
+    assert (row.worker, row.pid, row.started_at) == ("node1-1", os.getpid(), first_start)
+    WorkerHeartbeat.objects.update(pid=1)  # the killed process's row
+    again = timezone.now()
+    heartbeat.beat(again)
+    row = WorkerHeartbeat.objects.get()
+    assert (row.worker, row.pid, row.started_at) == ("node1-1", os.getpid(), again)
 
 
 def test_ops_page_is_for_staff_only(client, db):

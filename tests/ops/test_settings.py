@@ -104,6 +104,7 @@ def last_line(result: subprocess.CompletedProcess) -> str:
         ("FLA_WINDOW_LENGTH", "0", "FLA_WINDOW_LENGTH must be at least 1, not 0."),
         ("FLA_TRUSTED_PROXIES", "10.0.0.0/33", "FLA_TRUSTED_PROXIES holds '10.0.0.0/33'"),
         ("FLA_METRICS_ALLOW", "10.0.0.1,prometheus", "FLA_METRICS_ALLOW holds 'prometheus'"),
+        ("FLA_HEARTBEAT_FORGET_SECONDS", "30", "FLA_HEARTBEAT_FORGET_SECONDS must be 0 or at"),
     ],
 )
 def test_a_malformed_setting_is_refused_by_its_name(name, value, says):
@@ -113,6 +114,17 @@ def test_a_malformed_setting_is_refused_by_its_name(name, value, says):
     result = load_settings({**PRODUCTION, name: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in last_line(result) and says in last_line(result)
+
+
+def test_a_long_heartbeat_period_moves_the_default_forget_horizon():
+    code = "import fla.settings as s; print(s.FLA_HEARTBEAT_FORGET_SECONDS)"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FLA_HEARTBEAT")}
+    for period, horizon in (("15", "3600"), ("1800", "7200")):
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**clean, "FLA_HEARTBEAT_SECONDS": period},
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert result.stdout.strip() == horizon, result.stderr
 
 
 @pytest.mark.parametrize("value", ["1", "true", "yes", "on", "0", "false", "no", "off", " "])

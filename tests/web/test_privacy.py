@@ -17,6 +17,7 @@ from django.views.debug import get_exception_reporter_class, get_exception_repor
 from fla.accounts.access import Caller
 from fla.audit.models import HistoryEntry
 from fla.core.privacy import (
+    ERASE_COUNTS,
     InszExceptionReporter,
     InszExceptionReporterFilter,
     erase_expired,
@@ -178,6 +179,22 @@ def test_the_command_uses_the_retention_setting(aged, settings):
     result = json.loads(out.getvalue())
     assert result["cutoff"] == "2025-01-01" and result["trainings"] == 3
     assert not Worker.objects.filter(pk=aged["a"].pk).exists()
+
+
+def test_the_command_reports_zero_counts_when_nothing_expires(aged):
+    out = io.StringIO()
+    call_command("erase_expired", "--today", "2026-01-01", "--years", "10", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result == {"cutoff": "2016-01-01", **{key: 0 for key in ERASE_COUNTS}}
+    assert {"batch_files", "trainings", "workers", "workers_removed"} <= set(result)
+
+
+def test_the_command_reports_every_count_a_run_can_make(aged):
+    counts = erase_expired(today=dt.date(2035, 1, 1), years=10)
+    assert counts and set(counts) <= set(ERASE_COUNTS)
+    out = io.StringIO()
+    call_command("erase_expired", "--today", "2035-01-01", "--years", "10", stdout=out)
+    assert set(json.loads(out.getvalue())) == {"cutoff", *ERASE_COUNTS}
 
 
 def test_the_command_refuses_bad_arguments():

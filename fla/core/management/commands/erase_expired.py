@@ -8,13 +8,14 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from fla.core.privacy import erase_expired, retention_cutoff
+from fla.core.privacy import ERASE_COUNTS, erase_expired, retention_cutoff
 
 
 class Command(BaseCommand):
     help = (
         "Erase trainings that ended, and workers whose employment ended, more than "
-        "FLA_RETENTION_YEARS ago; prints the counts (no personal data)."
+        "FLA_RETENTION_YEARS ago, and BATCH files' content; prints every count, zeros "
+        "included (no personal data)."
     )
 
     def add_arguments(self, parser):
@@ -35,4 +36,6 @@ class Command(BaseCommand):
             raise CommandError("--today must be a date YYYY-MM-DD") from None
         counts = erase_expired(today=day, years=years)
         cutoff = retention_cutoff(day, years)
-        self.stdout.write(json.dumps({"cutoff": cutoff.isoformat(), **counts}, sort_keys=True))
+        # Every count, zeros included: a run that erased nothing says so.
+        report = {key: 0 for key in ERASE_COUNTS} | counts
+        self.stdout.write(json.dumps({"cutoff": cutoff.isoformat(), **report}, sort_keys=True))
