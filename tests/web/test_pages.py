@@ -231,6 +231,20 @@ def test_search_by_name_and_by_insz_in_a_post(app, world):
     assert "ongeldig" in body
 
 
+def test_a_search_with_more_results_than_shown_does_not_count_only_those_shown(
+    app, world, monkeypatch
+):
+    from fla.web.views import app as views
+
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 3)
+    body = app.post(reverse("web:search"), {"last_name": "Janssens"}).content.decode()
+    status = body.split('data-testid="search-status">')[1].split("</p>")[0]
+    # Five match; three are shown: "3 found" would be untrue.
+    assert status.strip().startswith("Meer dan 3 werknemers gevonden.")
+    body = app.post(reverse("web:search"), {"last_name": "Janssens001"}).content.decode()
+    assert "1 werknemer gevonden." in body.split('data-testid="search-status">')[1]
+
+
 def test_search_answers_a_fragment_to_htmx(app, world):
     response = app.post(reverse("web:search"), {"last_name": "Janssens"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
