@@ -191,6 +191,21 @@ def test_training_detail_shows_the_history(app, world):
     assert 'data-testid="history"' in body and "Excel voor gevorderden" in body
 
 
+def test_training_detail_says_what_its_warnings_mean(app, world):
+    """A bare code ("W003") tells the HR officer nothing: each warning has its text, in
+    the user's language, without the placeholders of values not kept with the code."""
+    training = Training.objects.get(reference="T-0")
+    Training.objects.filter(pk=training.pk).update(warnings=["W003", "W004"])
+    url = reverse("web:training", args=[training.pk])
+    body = app.get(url).content.decode()
+    assert "W003" in body and "Het krediet van de werknemer is overschreden." in body
+    assert "Waarschijnlijk dubbele opleiding" in body
+    assert "{remaining}" not in body and "{value}" not in body
+    app.post(reverse("set_language"), {"language": "fr"})
+    body = app.get(url).content.decode()
+    assert "Le crédit du travailleur est dépassé." in body
+
+
 def test_training_of_another_employer_is_404(app):
     other, _ = build_employer(1, "Elsewhere", trainings=1)
     training = Training.objects.get(employer=other)
