@@ -160,6 +160,21 @@ def test_worker_list_exports_csv_and_xlsx(app, world):
     assert sheet.max_row == 6 and sheet.cell(1, 1).value == "Naam"
 
 
+def test_the_dashboards_worker_list_exports_what_its_links_offer(app, world, settings):
+    """The export links of the dashboard's list of workers (zone 4) give the file, in the
+    order shown, all rows, not the dashboard page again."""
+    dashboard = app.get(reverse("web:dashboard") + "?sort=-last_name").content.decode()
+    assert 'href="?sort=-last_name&amp;format=csv"' in dashboard
+    response = app.get(reverse("web:dashboard") + "?sort=-last_name&format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][0] == "Naam" and len(rows) == 6 and rows[1][0] == "Janssens004"
+    response = app.get(reverse("web:dashboard") + "?format=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 6 and sheet.cell(2, 1).value == "Janssens000"
+
+
 def test_training_list_filters_and_exports(app, world):
     page = app.get(reverse("web:trainings")).content.decode()
     assert "T-0" in page and "T-1" in page
