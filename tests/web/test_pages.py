@@ -26,6 +26,22 @@ def test_welcome_has_description_channels_faq_and_the_login_button(client):
     assert "<script>" not in body  # no inline script, for the coming strict CSP
 
 
+@pytest.mark.django_db
+def test_welcome_links_the_documentation_the_application_publishes(client):
+    """The welcome page holds the channels' documentation (seed §2.1): the XSDs of the
+    BATCH channel and the OpenAPI document of the API, which anyone may fetch."""
+    body = client.get("/").content.decode()
+    links = [
+        reverse("batch:schema", args=["fla-batch-v1.xsd"]),
+        reverse("batch:schema", args=["fla-notification-v1.xsd"]),
+        reverse("api:openapi-json"),
+        reverse("api:openapi-view"),
+    ]
+    for link in links:
+        assert f'href="{link}"' in body, link
+        assert client.get(link).status_code == 200, link
+
+
 def test_application_pages_need_a_login(client, world):
     for name in ("web:dashboard", "web:workers", "web:trainings", "web:search"):
         response = client.get(reverse(name))
