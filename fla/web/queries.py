@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fla.audit.models import HistoryEntry
@@ -40,12 +40,29 @@ def accounts(employer_id: int) -> QuerySet[Account]:
     return Account.objects.filter(employer_id=employer_id).select_related("worker")
 
 
+def employed_in(first_of_year: dt.date, last_of_year: dt.date) -> Exists:
+    """The account's worker has an employment with the account's employer that year.
+
+    Who left before the year can get no right nor training in it: the progress tiles
+    and the lists they open leave him out, so that 100 % can be reached."""
+    return Exists(
+        Employment.objects.filter(
+            employer_id=OuterRef("employer_id"),
+            worker_id=OuterRef("worker_id"),
+            start_date__lte=last_of_year,
+        ).filter(Q(end_date__isnull=True) | Q(end_date__gte=first_of_year))
+    )
+
+
 def filter_accounts(qs: QuerySet[Account], key: str, on: dt.date) -> QuerySet[Account]:
     first_of_year = dt.date(on.year, 1, 1)
+    employed = employed_in(first_of_year, dt.date(on.year, 12, 31))
     if key == "no_rights":
-        return qs.filter(current_year_rights_declared=False)
+        return qs.filter(employed, current_year_rights_declared=False)
     if key == "no_training":
-        return qs.filter(Q(last_training_end__isnull=True) | Q(last_training_end__lt=first_of_year))
+        return qs.filter(
+            employed, Q(last_training_end__isnull=True) | Q(last_training_end__lt=first_of_year)
+        )
     if key == "credit_open":
         return qs.filter(remaining_minutes__gt=0)
     if key == "over_credit":
@@ -100,14 +117,17 @@ class Tiles:
     # The workers employed this year, whom the chart's average divides by; the tile's
     # average divides by them too (``workers`` also counts those who left before).
     employed_this_year: int | None = None
+    # The accounts of workers employed this year: the progress tiles' whole, counted with
+    # ``rights_known`` and ``with_training`` (who left before can get neither this year).
+    current_workers: int = 0
 
     @property
     def rights_percent(self) -> int:
-        return percent(self.rights_known, self.workers)
+        return percent(self.rights_known, self.current_workers)
 
     @property
     def training_percent(self) -> int:
-        return percent(self.with_training, self.workers)
+        return percent(self.with_training, self.current_workers)
 
     @property
     def credit_used_percent(self) -> int:
@@ -124,8 +144,8 @@ class Tiles:
         return round(self.hours_this_year_minutes / workers) if workers else 0
 
 
-_TILE_COLUMNS = ("workers", "rights_known", "with_training", "granted", "used_legal",
-                 "used_sector", "used_employer", "over_credit", "overdue",
+_TILE_COLUMNS = ("workers", "current_workers", "rights_known", "with_training", "granted",
+                 "used_legal", "used_sector", "used_employer", "over_credit", "overdue",
                  "upcoming")  # fmt: skip
 _TILES = Statement(
     lambda p: {
@@ -135,16 +155,27 @@ _TILES = Statement(
             .values("employer_id")
             .annotate(
                 workers=Count("id"),
-                rights_known=Count("id", filter=Q(current_year_rights_declared=True)),
-                with_training=Count("id", filter=Q(last_training_end__gte=p.first_of_year)),
+                current_workers=Count(
+                    "id", filter=Q(employed_in(p.first_of_year, p.last_of_year))
+                ),
+                rights_known=Count(
+                    "id",
+                    filter=Q(employed_in(p.first_of_year, p.last_of_year))
+                    & Q(current_year_rights_declared=True),
+                ),
+                with_training=Count(
+                    "id",
+                    filter=Q(employed_in(p.first_of_year, p.last_of_year))
+                    & Q(last_training_end__gte=p.first_of_year),
+                ),
                 granted=Sum("granted_minutes"),
                 used_legal=Sum("used_legal_minutes"),
                 used_sector=Sum("used_sector_minutes"),
                 used_employer=Sum("used_employer_minutes"),
                 over_credit=Count("id", filter=Q(remaining_minutes__lt=0)),
             )
-            .values_list(*_TILE_COLUMNS[:8]),
-            (*_TILE_COLUMNS[:8], None, None),
+            .values_list(*_TILE_COLUMNS[:9]),
+            (*_TILE_COLUMNS[:9], None, None),
         ),
         "t": (
             Training.objects.filter(employer_id=p.employer, status=TrainingStatus.PLANNED)
@@ -156,7 +187,7 @@ _TILES = Statement(
                 ),
             )
             .values_list("overdue", "upcoming"),
-            (None, None, None, None, None, None, None, None, "overdue", "upcoming"),
+            (*[None] * 9, "overdue", "upcoming"),
         ),
     }
 )
@@ -173,6 +204,7 @@ def tiles(
     rows = _TILES.rows(
         employer=employer_id,
         first_of_year=first_of_year,
+        last_of_year=dt.date(on.year, 12, 31),
         on=on,
         upcoming_until=on + dt.timedelta(days=UPCOMING_DAYS),
     )
@@ -186,6 +218,7 @@ def tiles(
     return Tiles(
         year=on.year,
         workers=account_totals["workers"] or 0,
+        current_workers=account_totals["current_workers"] or 0,
         rights_known=account_totals["rights_known"] or 0,
         with_training=account_totals["with_training"] or 0,
         granted_minutes=account_totals["granted"] or 0,

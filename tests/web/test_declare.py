@@ -133,6 +133,13 @@ def test_bulk_ignores_workers_of_other_employers(app, world):
     assert app.post(reverse("web:training_bulk"), {"workers": ["x"]}).status_code == 404
 
 
+@pytest.mark.parametrize("tampered", ["99999999999999999999", "9" * 19, "-1", "１"])
+def test_bulk_refuses_a_worker_id_no_row_can_have(app, world, tampered):
+    """A tampered id past the database's integers is a 404, as in an address, not a 500."""
+    ids = [world["workers"][0].pk, tampered]
+    assert app.post(reverse("web:training_bulk"), {"workers": ids}).status_code == 404
+
+
 def test_form_declarations_equal_api_declarations(app, world):
     """The form adds nothing of its own: a dry run of the same zones gives the same codes."""
     from fla.accounts.access import Caller

@@ -26,6 +26,22 @@ def test_welcome_has_description_channels_faq_and_the_login_button(client):
     assert "<script>" not in body  # no inline script, for the coming strict CSP
 
 
+@pytest.mark.django_db
+def test_welcome_links_the_documentation_the_application_publishes(client):
+    """The welcome page holds the channels' documentation (seed §2.1): the XSDs of the
+    BATCH channel and the OpenAPI document of the API, which anyone may fetch."""
+    body = client.get("/").content.decode()
+    links = [
+        reverse("batch:schema", args=["fla-batch-v1.xsd"]),
+        reverse("batch:schema", args=["fla-notification-v1.xsd"]),
+        reverse("api:openapi-json"),
+        reverse("api:openapi-view"),
+    ]
+    for link in links:
+        assert f'href="{link}"' in body, link
+        assert client.get(link).status_code == 200, link
+
+
 def test_application_pages_need_a_login(client, world):
     for name in ("web:dashboard", "web:workers", "web:trainings", "web:search"):
         response = client.get(reverse(name))
@@ -160,6 +176,21 @@ def test_worker_list_exports_csv_and_xlsx(app, world):
     assert sheet.max_row == 6 and sheet.cell(1, 1).value == "Naam"
 
 
+def test_the_dashboards_worker_list_exports_what_its_links_offer(app, world, settings):
+    """The export links of the dashboard's list of workers (zone 4) give the file, in the
+    order shown, all rows, not the dashboard page again."""
+    dashboard = app.get(reverse("web:dashboard") + "?sort=-last_name").content.decode()
+    assert 'href="?sort=-last_name&amp;format=csv"' in dashboard
+    response = app.get(reverse("web:dashboard") + "?sort=-last_name&format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][0] == "Naam" and len(rows) == 6 and rows[1][0] == "Janssens004"
+    response = app.get(reverse("web:dashboard") + "?format=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 6 and sheet.cell(2, 1).value == "Janssens000"
+
+
 def test_training_list_filters_and_exports(app, world):
     page = app.get(reverse("web:trainings")).content.decode()
     assert "T-0" in page and "T-1" in page
@@ -189,6 +220,21 @@ def test_training_detail_shows_the_history(app, world):
     body = app.get(reverse("web:training", args=[training.pk])).content.decode()
     assert HistoryEntry.objects.filter(entity="training", entity_id=str(training.pk)).exists()
     assert 'data-testid="history"' in body and "Excel voor gevorderden" in body
+
+
+def test_training_detail_says_what_its_warnings_mean(app, world):
+    """A bare code ("W003") tells the HR officer nothing: each warning has its text, in
+    the user's language, without the placeholders of values not kept with the code."""
+    training = Training.objects.get(reference="T-0")
+    Training.objects.filter(pk=training.pk).update(warnings=["W003", "W004"])
+    url = reverse("web:training", args=[training.pk])
+    body = app.get(url).content.decode()
+    assert "W003" in body and "Het krediet van de werknemer is overschreden." in body
+    assert "Waarschijnlijk dubbele opleiding" in body
+    assert "{remaining}" not in body and "{value}" not in body
+    app.post(reverse("set_language"), {"language": "fr"})
+    body = app.get(url).content.decode()
+    assert "Le crédit du travailleur est dépassé." in body
 
 
 def test_training_of_another_employer_is_404(app):
@@ -229,6 +275,20 @@ def test_search_by_name_and_by_insz_in_a_post(app, world):
     assert "Gelieve een zoekopdracht uit te voeren" in body
     body = app.post(reverse("web:search"), {"insz": "12345678901"}).content.decode()
     assert "ongeldig" in body
+
+
+def test_a_search_with_more_results_than_shown_does_not_count_only_those_shown(
+    app, world, monkeypatch
+):
+    from fla.web.views import app as views
+
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 3)
+    body = app.post(reverse("web:search"), {"last_name": "Janssens"}).content.decode()
+    status = body.split('data-testid="search-status">')[1].split("</p>")[0]
+    # Five match; three are shown: "3 found" would be untrue.
+    assert status.strip().startswith("Meer dan 3 werknemers gevonden.")
+    body = app.post(reverse("web:search"), {"last_name": "Janssens001"}).content.decode()
+    assert "1 werknemer gevonden." in body.split('data-testid="search-status">')[1]
 
 
 def test_search_answers_a_fragment_to_htmx(app, world):

@@ -84,3 +84,43 @@ def test_the_average_tile_divides_by_the_workers_of_this_year_as_the_chart_does(
     assert '<span class="tile-value">4</span>' in workers_tile
     # 7:30 over the 3 workers employed this year (the chart's 2.5 hours), not over 4.
     assert '<span class="tile-value">2:30</span>' in average_tile
+
+
+def test_progress_tiles_count_only_the_workers_employed_this_year(client, db):
+    """A worker who left before this year can get no right nor training this year: he is
+    in the list of the window, but not among those the progress tiles ask to act on, so
+    that 100 % can be reached."""
+    from django.urls import reverse
+
+    from fla.declarations.services import submit
+    from fla.declarations.types import Declaration
+    from fla.rights.services import refresh_accounts
+    from tests.factories import grant, make_user, make_worker
+
+    employer, workers = build_employer(2, trainings=0)
+    today = timezone.localdate()
+    leaver = make_worker(employer, last_name="Vertrokken", end=dt.date(today.year - 1, 6, 30))
+    caller = Caller.for_system("tests")
+    for i, worker in enumerate(workers):
+        declare_training(caller, employer, worker, f"NOW-{i}",
+                         start_date=today.isoformat(), end_date=today.isoformat())
+        data = {"insz": worker.insz, "year": str(today.year), "legal_minutes": 456}
+        [outcome] = submit(caller, [Declaration("rights", employer.enterprise_number, data)])
+        assert outcome.accepted, outcome.anomalies("en")
+    refresh_accounts(employer.pk)
+    tiles = queries.tiles(employer.pk, today, 0)
+    assert (tiles.workers, tiles.current_workers) == (3, 2)
+    assert (tiles.rights_known, tiles.rights_percent) == (2, 100)
+    assert (tiles.with_training, tiles.training_percent) == (2, 100)
+
+    user = make_user("hr")
+    grant(user, employer, "read")
+    client.force_login(user)
+    body = client.get(reverse("web:dashboard")).content.decode()
+    rights_tile = body.split('data-testid="tile-rights"')[1].split("</a>")[0]
+    assert "100&nbsp;%" in rights_tile and "2 van 2" in rights_tile
+    for key in ("no_rights", "no_training"):
+        listed = client.get(reverse("web:workers") + f"?filter={key}").content.decode()
+        assert leaver.last_name not in listed, key
+    # The list of every worker still names him.
+    assert leaver.last_name in client.get(reverse("web:workers")).content.decode()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from urllib.parse import urlencode
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from fla.web import formatting
@@ -137,6 +139,25 @@ def table_body(table):
 @register.filter
 def detail_url(obj, table):
     return table.detail_url(obj)
+
+
+# A parenthesis that only gives a value of the finding, and any other value's place.
+_VALUE_ASIDE = re.compile(r"\s*\([^()]*\{\w+\}[^()]*\)")
+_VALUE = re.compile(r"\{\w+\}")
+
+
+@register.filter
+def anomaly_text(code):
+    """The catalogue's text of an anomaly code in the user's language, for a code kept
+    without the values of the finding (a training's warnings): an aside that only gives
+    such a value is left out, any other value is written "…"."""
+    from fla.declarations.anomalies import CATALOGUE
+
+    anomaly = CATALOGUE.get(str(code))
+    if anomaly is None:
+        return ""
+    text = getattr(anomaly, (get_language() or "nl")[:2], None) or anomaly.en
+    return _VALUE.sub("…", _VALUE_ASIDE.sub("", text))
 
 
 @register.filter

@@ -137,8 +137,11 @@ def _export_or_page(request, ctx, table, queryset, template, data, filename, cou
 def dashboard(request: HttpRequest, ctx: Context) -> HttpResponse:
     on = queries.today()
     employer_id = ctx.employer.pk
-    recent = list(queries.trainings(employer_id).order_by("-updated_at", "-pk")[:8])
     table = worker_table()
+    fmt = request.GET.get("format")
+    if fmt in EXPORT_FORMATS:  # the export links of the list of workers (zone 4)
+        return table.export(fmt, table.ordered(request, queries.accounts(employer_id)), "workers")
+    recent = list(queries.trainings(employer_id).order_by("-updated_at", "-pk")[:8])
     table.rows_per_page = 10
     table.bind(request, queries.accounts(employer_id), count=ctx.worker_count)
     charts = queries.charts(employer_id, on, last_change_of(request, employer_id))

@@ -22,6 +22,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from fla.core.choices import RightSource, RightType, SizeClass, TrainingKind, TrainingStatus
+from fla.core.urlconverters import IdConverter
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration, Outcome
 from fla.employers.models import EmployerYear
@@ -34,6 +35,7 @@ from fla.web.views.app import page, training_in_scope
 from fla.workers.models import Worker
 
 MAX_BULK = 500
+_ROW_ID = re.compile(IdConverter.regex, re.ASCII)
 
 
 @dataclass
@@ -417,10 +419,12 @@ def training_cancel(request: HttpRequest, ctx: Context, training_id: int) -> Htt
 def training_bulk(request: HttpRequest, ctx: Context) -> HttpResponse:
     """One training for several workers at once: one declaration per worker."""
     _require_declare(ctx)
-    try:
-        ids = sorted({int(v) for v in request.POST.getlist("workers")})[:MAX_BULK]
-    except ValueError:
-        raise Http404 from None
+    # Row ids as in an address (``<id:…>``): a value that is no such id was tampered with,
+    # and one past the database's integers must not reach the query (a 500).
+    posted = request.POST.getlist("workers")
+    if not all(_ROW_ID.fullmatch(v) for v in posted):
+        raise Http404
+    ids = sorted({int(v) for v in posted})[:MAX_BULK]
     chosen = (
         list(
             Worker.objects.filter(pk__in=ids, account__employer_id=ctx.employer.pk)
