@@ -85,6 +85,12 @@ OPERATION_HEADERS = {
     ("put_training", 201): {
         "Location": {"description": "The training.", "required": True, "schema": _STRING}
     },
+    ("put_worker", 200): {
+        "Location": {"description": "The worker.", "required": True, "schema": _STRING}
+    },
+    ("put_worker", 201): {
+        "Location": {"description": "The worker.", "required": True, "schema": _STRING}
+    },
     ("submit_batch", 202): {
         "Location": {
             "description": "The file's status (`GET /api/v1/batches/{file_id}`).",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema, Status
 
@@ -145,4 +146,10 @@ def put_worker(
     worker = Worker.objects.get(insz=number)
     out = worker_out(worker, employer)
     with_etag(response, content_etag(out))
+    # Created or not, where the worker is read: built from the checked INSZ (11 digits,
+    # whatever separators the path had), never from the request's path.
+    response["Location"] = reverse(
+        "api:put_worker",
+        kwargs={"enterprise_number": employer.enterprise_number, "insz": number},
+    )
     return Status(200 if before else 201, {**result_body(request, outcome), "worker": out})
