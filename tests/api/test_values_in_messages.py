@@ -30,3 +30,25 @@ def test_the_dry_run_names_json_literals_as_json(world, as_employer, value, show
     [anomaly] = response.json()["outcomes"][0]["anomalies"]
     assert (anomaly["zone"], anomaly["code"]) == ("legal_minutes", "E019")
     assert anomaly["message"] == f"Ongeldig getal: {shown}."
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_an_empty_body_is_no_json_object_not_a_missing_zone(world, as_employer, language):
+    # Sent without -d: the object is missing, not a zone without a name.
+    response = as_employer.client.generic(
+        "PUT",
+        f"/api/v1/{_training(world)}",
+        b"",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {as_employer.token}",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    [error] = assert_problem(response, 422)["errors"]
+    assert error["zone"] == "" and "code" not in error
+    assert (
+        error["message"]
+        == {
+            "nl": "De inhoud van het verzoek moet een JSON-object zijn.",
+            "en": "The body must be a JSON object.",
+        }[language]
+    )
