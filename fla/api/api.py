@@ -189,6 +189,17 @@ class ObjectBodyParser(Parser):
         return data
 
 
+def _shown(value: object) -> str:
+    """A rejected value as a message names it: as the client wrote it in JSON (``null``,
+    ``true``, ``false``, not Python's ``None``, ``True``, ``False``), cut to 40
+    characters; nothing for an object or a list."""
+    if isinstance(value, dict | list):
+        return ""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return str(value)[:40]
+
+
 class FlaNinjaAPI(NinjaAPI):
     def validation_error_from_error_contexts(self, error_contexts):
         """As ninja's, but keeping a short form of the rejected value for the message."""
@@ -204,7 +215,7 @@ class FlaNinjaAPI(NinjaAPI):
                         "type": error["type"],
                         "msg": error["msg"],
                         "ctx": {k: str(v) for k, v in (error.get("ctx") or {}).items()},
-                        "value": "" if isinstance(value, dict | list) else str(value)[:40],
+                        "value": _shown(value),
                     }
                 )
         return ValidationError(errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -338,3 +339,35 @@ def result_body(request: HttpRequest, outcome: Outcome) -> dict[str, Any]:
         "status": outcome.status,
         "warnings": [finding.as_dict(language) for finding in outcome.warnings],
     }
+
+
+def unchanged_retry(
+    request: HttpRequest,
+    problem: Problem,
+    declaration: Declaration,
+    employer: Employer | None = None,
+) -> Outcome:
+    """The outcome of a write whose If-Match failed (``problem``) when the resource is
+    already what the write asks: a retry of a write that went through, whose answer the
+    client did not get. It is answered as a repeated write is (200, nothing changes),
+    as RFC 9110 §13.1.1 allows; anything else raises ``problem``. A dry run of the
+    declaration, without its condition, tells whether it would change anything."""
+    from fla.declarations.services import submit
+
+    retry = (
+        problem.status == 412
+        and request.META.get("HTTP_IF_MATCH") is not None
+        and request.META.get("HTTP_IF_NONE_MATCH") is None
+    )
+    if not retry:
+        raise problem
+    employers = [employer] if employer is not None else []
+    [outcome] = submit(
+        caller_of(request),
+        [dataclasses.replace(declaration, if_version=None)],
+        dry_run=True,
+        employers=employers,
+    )
+    if not outcome.accepted or outcome.changed:
+        raise problem
+    return outcome

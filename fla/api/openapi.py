@@ -30,8 +30,9 @@ DESCRIPTIONS = {
     409: "The file is not done yet: its notification is not ready",
     410: "The file's content (results, notification) was erased after the retention period",
     411: "A body sent chunked, without `Content-Length`",
-    412: "`If-Match` names no current version (weak tags never match), or "
-    "`If-None-Match` is `*` and the resource exists, or names its current version",
+    412: "`If-Match` names no current version (weak tags never match) and the resource "
+    "is not already what the request asks, or `If-None-Match` is `*` and the resource "
+    "exists, or names its current version",
     413: "The body is larger than the limit",
     415: "The body is not of the media type this operation takes (JSON: "
     "`application/json` or `application/…+json`, in UTF-8)",
@@ -83,6 +84,12 @@ OPERATION_HEADERS = {
     },
     ("put_training", 201): {
         "Location": {"description": "The training.", "required": True, "schema": _STRING}
+    },
+    ("put_worker", 200): {
+        "Location": {"description": "The worker.", "required": True, "schema": _STRING}
+    },
+    ("put_worker", 201): {
+        "Location": {"description": "The worker.", "required": True, "schema": _STRING}
     },
     ("submit_batch", 202): {
         "Location": {

@@ -247,6 +247,11 @@ DUPLICATE_ZONE = _("Deze zone komt meer dan eens voor.")
 NUMBER_TOO_LONG = _("Een getal in de inhoud van het verzoek telt te veel cijfers.")
 
 
+def _rendered_in(language: str, message: Any) -> str:
+    with translation.override(language):
+        return str(message)
+
+
 def _allowed(expected: str) -> str:
     """Pydantic's ``'a', 'b' or 'c'`` as ``a, b, c``: no English "or" in a message."""
     values = re.findall(r"'([^']*)'", expected)
@@ -272,6 +277,17 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
             # A resource's body: rights, a worker, a training have no version zone, the
             # ETag of their GET is their version, sent in If-Match.
             kind = "if_version_in_body"
+        if where == "body" and not path and kind == "missing":
+            # No body at all (an empty one): not a zone that is missing, the object is.
+            result.append(
+                {
+                    "in": where,
+                    "zone": "",
+                    "error": "The body must be a JSON object.",
+                    "message": _rendered_in(language, BODY_NOT_AN_OBJECT),
+                }
+            )
+            continue
         code = _ERROR_CODES.get(kind)
         if code is None and kind in {"literal_error", "enum"}:
             code = _LITERAL_CODES.get(zone)

@@ -171,8 +171,8 @@ class Zones:
         if value is None or (isinstance(value, str) and not value.strip()):
             self._missing(name, required)
             return None
-        if isinstance(value, bool):
-            self.add("E019", name, value=value)
+        if isinstance(value, bool):  # JSON's true or false, named as the client wrote it
+            self.add("E019", name, value="true" if value else "false")
             return None
         if isinstance(value, int):
             return value
@@ -187,8 +187,8 @@ class Zones:
         value = self.required(name) if required else self.data.get(name)
         if is_missing(value):
             return None
-        if isinstance(value, bool):
-            self.add("E019", name, value=value)
+        if isinstance(value, bool):  # JSON's true or false, named as the client wrote it
+            self.add("E019", name, value="true" if value else "false")
             return None
         text = str(value).strip()
         try:

@@ -175,5 +175,7 @@ def test_nothing_is_documented_that_cannot_happen(db):
             assert responses["401"]["headers"]["WWW-Authenticate"]["required"]
             assert responses["429"]["headers"]["Retry-After"]["required"]
     assert paths[TRAINING]["put"]["responses"]["201"]["headers"]["Location"]["required"]
+    worker = paths[f"{EMPLOYER}/workers/{INSZ}"]["put"]["responses"]
+    assert worker["201"]["headers"]["Location"]["required"]
     assert paths["/api/v1/batches"]["post"]["responses"]["202"]["headers"]["Location"]
     assert "Link" in paths["/api/v1/employers"]["get"]["responses"]["200"]["headers"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fla.rights.models import TrainingRight
 from fla.workers.models import Employment, Worker
 from tests import factories
-from tests.api.conftest import assert_problem, training_body
+from tests.api.conftest import API, assert_problem, training_body
 
 
 def _base(world):
@@ -164,3 +164,21 @@ def test_catalogue_in_the_asked_language(world, as_employer):
     fallback = as_employer.get("anomalies")
     assert fallback["Content-Language"] == "nl"
     assert {a["code"]: a for a in fallback.json()}["E016"]["message"] == "Verplichte zone ontbreekt."
+
+
+def test_put_worker_says_where_the_worker_is(world, as_employer):
+    # 201 Created names the new resource (RFC 9110 §15.3.2), as a training's PUT does;
+    # the URL carries the INSZ as stored, whatever separators the path had.
+    insz = factories.make_insz()
+    written = f"{insz[:2]}.{insz[2:4]}.{insz[4:6]}-{insz[6:9]}.{insz[9:]}"
+    body = {
+        "first_name": "Els",
+        "last_name": "Maes",
+        "employment": {"start_date": "2025-02-01", "joint_committee": "200"},
+    }
+    created = as_employer.put(_base(world) + f"/workers/{written}", body)
+    assert created.status_code == 201, created.content
+    assert created["Location"] == f"{API}/{_base(world)}/workers/{insz}"
+    assert as_employer.get(created["Location"]).json() == created.json()["worker"]
+    again = as_employer.put(_base(world) + f"/workers/{insz}", body)
+    assert (again.status_code, again["Location"]) == (200, created["Location"])

@@ -69,3 +69,17 @@ def test_generator_is_deterministic(db):
     assert snapshot() == first
     assert 60 <= len(first) <= 120
     assert Employer.objects.count() == 2
+
+
+def test_the_demo_secretariat_has_the_number_the_guides_name(db, small_demo):
+    # docs/api.md and docs/batch.md name it: whatever the demo's size or date, it is
+    # the same.
+    from django.conf import settings
+
+    from fla.accounts.models import Mandatary
+
+    demo.seed_demo(today=TODAY)
+    number = Mandatary.objects.get(name="Sociaal Secretariaat Horizon").enterprise_number
+    assert number == demo.DEMO_MANDATARY_NUMBER
+    for guide in ("api.md", "batch.md"):
+        assert number in (settings.BASE_DIR / "docs" / guide).read_text(encoding="utf-8")

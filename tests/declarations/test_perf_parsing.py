@@ -129,7 +129,7 @@ class ReferenceZones:
         if is_missing(value):
             return None
         if isinstance(value, bool):
-            self.add("E019", name, value=value)
+            self.add("E019", name, value="true" if value else "false")
             return None
         if isinstance(value, int):
             return value
@@ -144,7 +144,7 @@ class ReferenceZones:
         if is_missing(value):
             return None
         if isinstance(value, bool):
-            self.add("E019", name, value=value)
+            self.add("E019", name, value="true" if value else "false")
             return None
         text = str(value).strip()
         try:

@@ -14,9 +14,11 @@ from fla.api.common import (
     get_employer,
     get_worker,
     result_body,
+    unchanged_retry,
     with_etag,
     worker_locked,
 )
+from fla.api.problems import Problem
 from fla.api.schemas import RightsIn, RightsOut, RightsResult
 from fla.core.choices import RightSource
 from fla.declarations.types import Declaration
@@ -99,15 +101,16 @@ def put_rights(
     worker = get_worker(employer, insz)
     data = body.model_dump(mode="json", exclude_none=True)
     data.update(insz=worker.insz, year=year)
+    declaration = Declaration(kind="rights", employer=employer.enterprise_number, data=data)
     with worker_locked(worker.insz):
         current = content_etag(rights_out(employer, worker, year))
-        check_if_match(request, current)
-        check_if_none_match(request, current)
-        outcome = declare(
-            request,
-            Declaration(kind="rights", employer=employer.enterprise_number, data=data),
-            employer,
-        )
+        try:
+            check_if_match(request, current)
+            check_if_none_match(request, current)
+            outcome = declare(request, declaration, employer)
+        except Problem as problem:
+            # A retry whose first attempt went through: the rights are as it asks.
+            outcome = unchanged_retry(request, problem, declaration, employer)
     out = rights_out(employer, worker, year)
     with_etag(response, content_etag(out))
     return {**result_body(request, outcome), "rights": out}

@@ -17,7 +17,6 @@ from fla.api.common import (
     BAD_CURSOR,
     NOT_VISIBLE,
     bytes_etag,
-    caller_of,
     check_if_match,
     check_if_none_match,
     declare,
@@ -27,6 +26,7 @@ from fla.api.common import (
     if_match_version,
     not_modified,
     result_body,
+    unchanged_retry,
     utc_instant,
     version_etag,
     with_etag,
@@ -145,23 +145,9 @@ def training_location(employer: Employer, reference: str) -> str:
 
 
 def already_done(request: HttpRequest, problem: Problem, declaration: Declaration) -> Outcome:
-    """The outcome of a write whose If-Match failed (``problem``) when the training is
-    already what the write asks: a retry of a write that went through, whose answer the
-    client did not get. It is answered as a repeated write is (200, the version stays),
-    as RFC 9110 §13.1.1 allows; anything else raises ``problem``."""
-    from fla.declarations.services import submit
-
-    retry = (
-        problem.status == 412
-        and request.META.get("HTTP_IF_MATCH") is not None
-        and request.META.get("HTTP_IF_NONE_MATCH") is None
-    )
-    if not retry:
-        raise problem
-    [outcome] = submit(
-        caller_of(request), [dataclasses.replace(declaration, if_version=None)], dry_run=True
-    )
-    if not outcome.accepted or outcome.changed or outcome.written is None:
+    """``unchanged_retry`` for a training: the outcome carries it as it is on file."""
+    outcome = unchanged_retry(request, problem, declaration)
+    if outcome.written is None:
         raise problem
     return outcome
 

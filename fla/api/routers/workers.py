@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema, Status
 
@@ -19,10 +20,11 @@ from fla.api.common import (
     get_worker,
     parse_insz,
     result_body,
+    unchanged_retry,
     with_etag,
     worker_locked,
 )
-from fla.api.problems import validation_problem
+from fla.api.problems import Problem, validation_problem
 from fla.api.schemas import WorkerIn, WorkerOut, WorkerPage, WorkerResult
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
@@ -130,17 +132,24 @@ def put_worker(
     number = parse_insz(insz)
     data = body.model_dump(mode="json", exclude_none=True)
     data["insz"] = number
+    declaration = Declaration(kind="worker", employer=employer.enterprise_number, data=data)
     with worker_locked(number):
         before = Worker.objects.filter(insz=number, employments__employer=employer).first()
         current = content_etag(worker_out(before, employer)) if before else None
-        check_if_match(request, current)
-        check_if_none_match(request, current)
-        outcome = declare(
-            request,
-            Declaration(kind="worker", employer=employer.enterprise_number, data=data),
-            employer,
-        )
+        try:
+            check_if_match(request, current)
+            check_if_none_match(request, current)
+            outcome = declare(request, declaration, employer)
+        except Problem as problem:
+            # A retry whose first attempt went through: the worker is as it asks.
+            outcome = unchanged_retry(request, problem, declaration, employer)
     worker = Worker.objects.get(insz=number)
     out = worker_out(worker, employer)
     with_etag(response, content_etag(out))
+    # Created or not, where the worker is read: built from the checked INSZ (11 digits,
+    # whatever separators the path had), never from the request's path.
+    response["Location"] = reverse(
+        "api:put_worker",
+        kwargs={"enterprise_number": employer.enterprise_number, "insz": number},
+    )
     return Status(200 if before else 201, {**result_body(request, outcome), "worker": out})
