@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -159,8 +160,16 @@ def detail(request, file_id: int):
         "technical_error": batch.error if request.user.is_staff else "",
         "checked_in_parts": checked_in_parts(batch),
         "no_results": _no_results(batch, only),
+        "progress_step": _progress_step(batch),
     }
     return render(request, "batch/detail.html", context)
+
+
+def _progress_step(batch: BatchFile) -> str:
+    """The state of a file its page tells a screen reader of: its status and its progress
+    down to the ten per cent. The bar is polled every 2 seconds; said at every poll, the
+    progress would drown whatever else the user listens to."""
+    return f"{batch.status}-{batch.progress // 10 * 10}"
 
 
 def _no_results(batch: BatchFile, only: str | None) -> str:
@@ -206,19 +215,49 @@ def _about(result, names: dict[str, str]) -> dict:
 def progress(request, file_id: int):
     """The progress bar of one file, polled while the file is processed.
 
-    The detail page polls with ``?page=detail``: once the file is finished (done or
-    failed) it is reloaded whole (``HX-Refresh``), so that its counts, results and
-    download button are the final ones without the user reloading it.
+    The detail page polls with ``?page=detail&announced=`` the step (``_progress_step``)
+    its live region last said: the answer brings the region a new sentence only when the
+    step has changed, while the bar itself follows every poll. Once the file is finished
+    (done or failed) the page is reloaded whole (``HX-Refresh``), so that its counts,
+    results and download button are the final ones without the user reloading it; the
+    reloaded page says how it ended in its message.
     """
     batch = _file(request, file_id)
     finished = batch.status in (BatchStatus.DONE, BatchStatus.FAILED)
     from_detail = request.GET.get("page") == "detail"
-    response = django_render(
-        request, "batch/_progress.html", {"file": batch, "detail": from_detail}
-    )
+    step = _progress_step(batch)
+    context = {
+        "file": batch,
+        "detail": from_detail,
+        "step": step,
+        "announce": from_detail and not finished and request.GET.get("announced") != step,
+    }
+    response = django_render(request, "batch/_progress.html", context)
     if finished and from_detail and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
+        _say_the_end(request, batch)
     return response
+
+
+def _say_the_end(request, batch: BatchFile) -> None:
+    if batch.status == BatchStatus.DONE:
+        messages.success(
+            request,
+            _(
+                "Bestand %(id)s is verwerkt: %(accepted)s aanvaard, %(warnings)s aanvaard met "
+                "waarschuwingen, %(rejected)s geweigerd."
+            )
+            % {
+                "id": batch.pk,
+                "accepted": batch.accepted,
+                "warnings": batch.accepted_with_warnings,
+                "rejected": batch.rejected,
+            },
+        )
+    else:
+        messages.error(
+            request, _("De verwerking van bestand %(id)s is gestopt.") % {"id": batch.pk}
+        )
 
 
 @login_required
