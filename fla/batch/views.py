@@ -27,6 +27,7 @@ from fla.batch.services import (
     receive,
 )
 from fla.batch.uploads import upload_too_large
+from fla.batch.zones import zone_label
 from fla.core.choices import Channel
 from fla.core.identifiers import checked_insz, mask_insz
 from fla.web.current import current_context
@@ -144,7 +145,7 @@ def detail(request, file_id: int):
             result,
             _label(KIND_LABELS, result.kind),
             _label(RESULT_LABELS, result.status),
-            findings_of(result, language),
+            _findings(result, language),
             _about(result, names),
         )
         for result in page.object_list
@@ -170,6 +171,15 @@ def _progress_step(batch: BatchFile) -> str:
     down to the ten per cent. The bar is polled every 2 seconds; said at every poll, the
     progress would drown whatever else the user listens to."""
     return f"{batch.status}-{batch.progress // 10 * 10}"
+
+
+def _findings(result, language: str) -> list[dict]:
+    """A result's anomalies in the page's language, each zone by its label (the
+    glossary's) beside its XML name."""
+    return [
+        {**finding, "zone_label": zone_label(finding["zone"], result.kind)}
+        for finding in findings_of(result, language)
+    ]
 
 
 def _no_results(batch: BatchFile, only: str | None) -> str:
