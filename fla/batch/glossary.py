@@ -1,16 +1,20 @@
 """The glossaries of the BATCH channel, generated from the xs:documentation of the XSDs.
 
 ``fla batch glossary`` writes docs/glossary-batch.<lang>.md; a test fails when the
-committed files differ from what the schemas give, so the glossary cannot drift.
+committed files differ from what the schemas give, so the glossary cannot drift. The
+zones of a file are named by their labels in the online application (``zones``), the
+words a file's page shows for the zone of an anomaly.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils import translation
 from lxml import etree
 
-from fla.batch.schemas import SCHEMA_DIR, SCHEMAS
+from fla.batch.schemas import BATCH_XSD, SCHEMA_DIR, SCHEMAS
+from fla.batch.zones import zone_label
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -22,12 +26,16 @@ _TEXT = {
         "title": "Woordenlijst van het BATCH-kanaal",
         "intro": "Gegenereerd uit de `xs:documentation` van de XSD's in `schemas/` door "
         "`fla batch glossary`; niet met de hand aanpassen. De XSD's worden gepubliceerd "
-        "op `/batch/schemas/<naam>.xsd`.",
+        "op `/batch/schemas/<naam>.xsd`. De benaming van een zone van het bestand is die van "
+        "de online toepassing (`fla/batch/zones.py`, hier in het Nederlands, daar ook in het "
+        "Frans, Duits en Engels): zo noemt de pagina van een bestand de "
+        "zone van een anomalie, met haar XML-naam erbij; de notificatie geeft de XML-naam.",
         "namespace": "Namespace",
         "root": "Hoofdelement",
         "block": "Blok",
         "used_by": "Element",
         "zone": "Zone",
+        "label": "Benaming",
         "type": "Type",
         "occurs": "Aantal",
         "meaning": "Betekenis",
@@ -43,12 +51,16 @@ _TEXT = {
         "title": "Glossary of the BATCH channel",
         "intro": "Generated from the `xs:documentation` of the XSDs in `schemas/` by "
         "`fla batch glossary`; do not edit by hand. The XSDs are published at "
-        "`/batch/schemas/<name>.xsd`.",
+        "`/batch/schemas/<name>.xsd`. The label of a zone of the file is the online "
+        "application's (`fla/batch/zones.py`, here in Dutch or English, there also in French "
+        "and German): a file's page names the zone of an anomaly by it, with its XML name "
+        "beside it; the notification gives the XML name.",
         "namespace": "Namespace",
         "root": "Root element",
         "block": "Block",
         "used_by": "Element",
         "zone": "Zone",
+        "label": "Label",
         "type": "Type",
         "occurs": "Occurs",
         "meaning": "Meaning",
@@ -101,6 +113,8 @@ def _cell(text: str) -> str:
 
 def render_schema(path: Path, lang: str) -> list[str]:
     words = _TEXT[lang]
+    # The zones an anomaly can name are those of the file: named by their labels too.
+    labelled = path.name == BATCH_XSD
     root = etree.parse(
         str(path), etree.XMLParser(resolve_entities=False, no_network=True)
     ).getroot()
@@ -121,10 +135,11 @@ def render_schema(path: Path, lang: str) -> list[str]:
         doc = _doc(complex_type, lang)
         if doc:
             lines += [doc, ""]
-        lines += [
-            f"| {words['zone']} | {words['type']} | {words['occurs']} | {words['meaning']} |",
-            "|---|---|---|---|",
-        ]
+        heads = [words["zone"], words["type"], words["occurs"], words["meaning"]]
+        if labelled:
+            heads.insert(1, words["label"])
+        lines += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+        block = next(iter(users.get(name, [])), "")
         for element in complex_type.iter(f"{XS}element"):
             in_choice = element.getparent().tag == f"{XS}choice"
             type_name = element.get("type", "")
@@ -135,11 +150,12 @@ def render_schema(path: Path, lang: str) -> list[str]:
                 f"`{element.get('name')}`",
                 shown,
                 _occurs(element, in_choice, words),
-                _doc(element, lang),
+                _cell(_doc(element, lang)),
             ]
-            lines.append(
-                "| " + " | ".join(_cell(c) if i == 3 else c for i, c in enumerate(cells)) + " |"
-            )
+            if labelled:
+                with translation.override(lang):
+                    cells.insert(1, _cell(zone_label(element.get("name"), block)))
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if simple_types:
         lines += [

@@ -39,6 +39,9 @@ READ_SIZE = 64 * 1024
 # The header is looked for tag by tag in the first bytes of a file only (``scan``).
 HEADER_SPLIT = 64 * 1024
 MAX_PROLOG = 64 * 1024
+# A file the XSD refuses is read to its end, to judge first whether it is well formed,
+# when it is no longer than this.
+SHORT_FILE = 64 * 1024
 HEADER_TAG = NS + "header"
 ROOT_TAG = NS + "batch_file"
 
@@ -356,6 +359,15 @@ def scan(
         return _scan(source, sink, max_bytes, check_header, header)
     except Rejected as exc:
         exc.header = dict(header)
+        if exc.error.code == "invalid" and _read_whole(source, sink, max_bytes):
+            # Validity is a property of well-formed XML only (XML 1.0, section 2.8): a
+            # short file, which the receipt can read whole, is not well formed before it
+            # is invalid, whatever fault the pass met first ("<x>" and "<x>" with a
+            # newline after it are both not well formed, at their end).
+            malformed = _not_well_formed(sink)
+            if malformed is not None:
+                malformed.header = exc.header
+                raise malformed from None
         raise
 
 
@@ -452,12 +464,10 @@ def _scan(
             # validator then stops the parser: whether the file is well formed is
             # learnt by reading the copy again without the XSD. A file cut short is
             # reported as such below, at its end.
-            syntax = _malformed(sink)
-            if syntax is None:
+            malformed = _not_well_formed(sink)
+            if malformed is None:
                 raise _validity_error(parser, fed) from None
-            line, column = syntax.position if syntax.position else (0, 0)
-            if line > 0 and (line, column) < (position.line, position.column):
-                raise _syntax_error(syntax, position) from None
+            raise malformed from None
         # libxml2 reports some errors only now (a bare "&": "xmlParseEntityRef: no
         # name"); one it places before the end of the data is in the file, where a file
         # cut short is reported at its very end.
@@ -469,33 +479,77 @@ def _scan(
     result.repeated = references.candidates
     if not root_closed:
         # Checked here: lxml's validating parser may accept or misreport a truncated file.
-        raise Rejected(
-            ReceiptError(
-                "not_well_formed",
-                _("Het document eindigt voordat zijn hoofdelement afgesloten is."),
-                position.line,
-                position.column,
-            )
-        )
+        raise _unclosed_root(position)
     return result
 
 
-def _malformed(sink: IO[bytes]) -> etree.XMLSyntaxError | None:
-    """Why the copy ``sink`` is not well formed, or None if it is: read again from its
-    start without the XSD, keeping nothing of what is read. The copy is one the receipt
-    has walked up to its root, so without a DOCTYPE."""
+def _unclosed_root(end: _Position) -> Rejected:
+    return Rejected(
+        ReceiptError(
+            "not_well_formed",
+            _("Het document eindigt voordat zijn hoofdelement afgesloten is."),
+            end.line,
+            end.column,
+        )
+    )
+
+
+def _read_whole(source: IO[bytes], sink: IO[bytes], max_bytes: int) -> bool:
+    """Copy the rest of ``source`` to ``sink`` if the whole file is no longer than
+    ``SHORT_FILE`` bytes (and ``max_bytes``); True if the copy now holds all of it.
+
+    Called on a file the XSD refused: a longer one is not read to its end for a fault
+    that is already certain."""
+    sink.seek(0, 2)
+    size = sink.tell()
+    limit = min(SHORT_FILE, max_bytes)
+    while size <= limit:
+        data = source.read(limit + 1 - size)
+        if not data:
+            return True
+        size += len(data)
+        sink.write(data)
+    return False
+
+
+def _not_well_formed(sink: IO[bytes]) -> Rejected | None:
+    """The rejection of the copy ``sink`` if it is not well formed, or None if it is: at
+    its end for a file that ends inside its root, else where libxml2 found it so."""
+    syntax, root_closed = _malformed(sink)
+    if syntax is None:
+        return None
+    sink.seek(0)
+    end = _Position()
+    while block := sink.read(READ_SIZE):
+        end.advance(block)
+    if not root_closed and syntax.code == etree.ErrorTypes.ERR_TAG_NOT_FINISHED:
+        return _unclosed_root(end)  # libxml2's "Premature end of data in tag"
+    return _syntax_error(syntax, end)
+
+
+def _malformed(sink: IO[bytes]) -> tuple[etree.XMLSyntaxError | None, bool]:
+    """Why the copy ``sink`` is not well formed, or None if it is, and whether its root
+    element was closed: read again from its start without the XSD, keeping nothing of
+    what is read. The copy is one the receipt has walked up to its root, so without a
+    DOCTYPE."""
     sink.flush()
     sink.seek(0)
-    parser = etree.XMLPullParser(events=(), **SAFE_ELEMENTS)
+    parser = etree.XMLPullParser(events=("end",), **SAFE_ELEMENTS)
+    root_closed = False
     try:
         while block := sink.read(READ_SIZE):
             parser.feed(block)
+            for _event, element in parser.read_events():
+                if element.getparent() is None:
+                    root_closed = True
+                else:
+                    _drop(element)
         parser.close().clear()
     except etree.XMLSyntaxError as exc:
-        return exc
+        return exc, root_closed
     finally:
         sink.seek(0, 2)
-    return None
+    return None, root_closed
 
 
 def _training_keys(element: etree._Element) -> tuple[str, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -26,6 +27,7 @@ from fla.batch.services import (
     receive,
 )
 from fla.batch.uploads import upload_too_large
+from fla.batch.zones import zone_label
 from fla.core.choices import Channel
 from fla.core.identifiers import checked_insz, mask_insz
 from fla.web.current import current_context
@@ -143,7 +145,7 @@ def detail(request, file_id: int):
             result,
             _label(KIND_LABELS, result.kind),
             _label(RESULT_LABELS, result.status),
-            findings_of(result, language),
+            _findings(result, language),
             _about(result, names),
         )
         for result in page.object_list
@@ -159,8 +161,25 @@ def detail(request, file_id: int):
         "technical_error": batch.error if request.user.is_staff else "",
         "checked_in_parts": checked_in_parts(batch),
         "no_results": _no_results(batch, only),
+        "progress_step": _progress_step(batch),
     }
     return render(request, "batch/detail.html", context)
+
+
+def _progress_step(batch: BatchFile) -> str:
+    """The state of a file its page tells a screen reader of: its status and its progress
+    down to the ten per cent. The bar is polled every 2 seconds; said at every poll, the
+    progress would drown whatever else the user listens to."""
+    return f"{batch.status}-{batch.progress // 10 * 10}"
+
+
+def _findings(result, language: str) -> list[dict]:
+    """A result's anomalies in the page's language, each zone by its label (the
+    glossary's) beside its XML name."""
+    return [
+        {**finding, "zone_label": zone_label(finding["zone"], result.kind)}
+        for finding in findings_of(result, language)
+    ]
 
 
 def _no_results(batch: BatchFile, only: str | None) -> str:
@@ -206,19 +225,49 @@ def _about(result, names: dict[str, str]) -> dict:
 def progress(request, file_id: int):
     """The progress bar of one file, polled while the file is processed.
 
-    The detail page polls with ``?page=detail``: once the file is finished (done or
-    failed) it is reloaded whole (``HX-Refresh``), so that its counts, results and
-    download button are the final ones without the user reloading it.
+    The detail page polls with ``?page=detail&announced=`` the step (``_progress_step``)
+    its live region last said: the answer brings the region a new sentence only when the
+    step has changed, while the bar itself follows every poll. Once the file is finished
+    (done or failed) the page is reloaded whole (``HX-Refresh``), so that its counts,
+    results and download button are the final ones without the user reloading it; the
+    reloaded page says how it ended in its message.
     """
     batch = _file(request, file_id)
     finished = batch.status in (BatchStatus.DONE, BatchStatus.FAILED)
     from_detail = request.GET.get("page") == "detail"
-    response = django_render(
-        request, "batch/_progress.html", {"file": batch, "detail": from_detail}
-    )
+    step = _progress_step(batch)
+    context = {
+        "file": batch,
+        "detail": from_detail,
+        "step": step,
+        "announce": from_detail and not finished and request.GET.get("announced") != step,
+    }
+    response = django_render(request, "batch/_progress.html", context)
     if finished and from_detail and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
+        _say_the_end(request, batch)
     return response
+
+
+def _say_the_end(request, batch: BatchFile) -> None:
+    if batch.status == BatchStatus.DONE:
+        messages.success(
+            request,
+            _(
+                "Bestand %(id)s is verwerkt: %(accepted)s aanvaard, %(warnings)s aanvaard met "
+                "waarschuwingen, %(rejected)s geweigerd."
+            )
+            % {
+                "id": batch.pk,
+                "accepted": batch.accepted,
+                "warnings": batch.accepted_with_warnings,
+                "rejected": batch.rejected,
+            },
+        )
+    else:
+        messages.error(
+            request, _("De verwerking van bestand %(id)s is gestopt.") % {"id": batch.pk}
+        )
 
 
 @login_required

@@ -90,11 +90,11 @@ def test_the_detail_page_reloads_itself_when_processing_ends(world, web):
     progress = f"/batch/{batch.pk}/progress/"
     page = web.get(f"/batch/{batch.pk}/").content.decode()
     # While it is processed: the page polls its progress, no results, no download yet.
-    assert f'hx-get="{progress}?page=detail"' in page
+    assert f'hx-get="{progress}?page=detail&amp;announced=received-0"' in page
     assert 'data-testid="download-xml"' not in page
     polled = web.get(progress, {"page": "detail"}, HTTP_HX_REQUEST="true")
     assert "HX-Refresh" not in polled
-    assert f'hx-get="{progress}?page=detail"' in polled.content.decode()
+    assert f'hx-get="{progress}?page=detail&amp;announced=received-0"' in polled.content.decode()
 
     services.process(batch.pk)
     # The poll that sees the end makes htmx reload the page whole...

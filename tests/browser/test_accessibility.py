@@ -362,3 +362,39 @@ def test_every_chart_has_a_table_with_its_figures(page, world, path):
         assert [rows.nth(j).locator("td").first.text_content() for j in range(len(labels))] == [
             str(x) for x in labels
         ]
+
+
+GAUGE_CONTRAST = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const [r, g, b] = c.slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (x, y) => {
+    const a = lum(x), b = lum(y);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  };
+  const svg = document.querySelector("[data-testid=gauge] svg");
+  let node = svg.parentElement, around = [255, 255, 255];
+  while (node) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) { around = c; break; }
+    node = node.parentElement;
+  }
+  const track = rgb(getComputedStyle(svg.querySelector(".gauge-track")).stroke);
+  const used = rgb(getComputedStyle(svg.querySelector(".gauge-used")).stroke);
+  return {track: ratio(track, around), used: ratio(used, around), between: ratio(used, track)};
+}"""
+
+
+def test_the_arcs_of_the_credit_gauge_contrast_three_to_one(page, world):
+    """WCAG 1.4.11: the remaining and the used credit of the gauge each contrast 3:1 with
+    the panel around it, and with each other."""
+    login_as(page, "boss")
+    page.goto(f"/app/workers/{world['workers'][0].pk}/")
+    expect(page.locator("[data-testid=gauge] .gauge-used")).to_have_count(1)
+    ratios = page.evaluate(GAUGE_CONTRAST)
+    assert min(ratios.values()) >= 3, ratios

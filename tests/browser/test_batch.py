@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from fla.batch import services
 from fla.batch.builder import file_bytes
+from fla.batch.models import BatchFile, BatchStatus
 from tests.browser.conftest import axe_violations
 from tests.factories import grant, make_user
 from tests.web.conftest import build_employer
@@ -128,3 +129,70 @@ def test_a_polling_page_whose_session_ended_goes_to_the_login_and_back(page, tmp
     page.get_by_test_id("demo-login-hr").click()
     page.wait_for_url(f"**/batch/{file_id}/")
     expect(page.get_by_test_id(f"progress-{file_id}")).to_be_visible()
+
+
+# Everything the page's live regions are given while the page is open, in order: what a
+# screen reader would say. Set on the page before its first poll.
+RECORD_LIVE_REGIONS = """() => {
+  window.__said = [];
+  const live = '[aria-live], [role="status"], [role="alert"]';
+  new MutationObserver(records => {
+    // A swap is several records (the old text out, the new in): one change of a region.
+    const changed = new Set();
+    for (const record of records) {
+      const node = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+      const region = node && node.closest(live);
+      if (region) { changed.add(region); }
+    }
+    changed.forEach(region => window.__said.push(region.textContent.trim()));
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def test_the_progress_is_announced_at_each_ten_per_cent_while_the_bar_follows_every_poll(
+    page, tmp_path
+):
+    employer, workers = build_employer(1, "Acme Logistics", trainings=0)
+    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
+    grant(hr, employer, "declare")
+    upload = tmp_path / "acme-2025-05.xml"
+    upload.write_bytes(
+        file_bytes(
+            reference="ACME-2025-05",
+            sender=employer.enterprise_number,
+            employers=[
+                (
+                    employer.enterprise_number,
+                    [training(f"P-{i}", workers[0].insz) for i in range(100)],
+                )
+            ],
+        )
+    )
+    upload_as_hr(page, upload)
+    file_id = int(page.get_by_test_id("file-id").inner_text())
+    page.get_by_role("link", name="Voortgang en notificatie").click()
+    bar = page.get_by_test_id(f"progress-{file_id}").locator("progress")
+    expect(bar).to_have_attribute("value", "0")
+    page.evaluate(RECORD_LIVE_REGIONS)
+
+    # A worker advances through the file; the bar shows each state it is polled in.
+    files = BatchFile.objects.filter(pk=file_id)
+    files.update(status=BatchStatus.PROCESSING)
+    expect(page.locator(".batch-progress .status")).to_have_text("In verwerking")
+    for processed in (4, 8, 13, 17, 26):
+        files.update(processed=processed)
+        expect(bar).to_have_attribute("value", str(processed))
+    assert page.evaluate("window.__said") == [
+        f"Bestand {file_id}: In verwerking, 0%",
+        f"Bestand {file_id}: In verwerking, 13%",
+        f"Bestand {file_id}: In verwerking, 26%",
+    ]
+    region = page.get_by_test_id("progress-status")
+    expect(region).to_have_text(f"Bestand {file_id}: In verwerking, 26%")
+    assert axe_violations(page) == []
+
+    # The end: the page is reloaded with its final state and says how the file ended.
+    files.update(status=BatchStatus.DONE, processed=100, accepted=100)
+    expect(page.locator(".messages[role=status]")).to_have_text(
+        f"Bestand {file_id} is verwerkt: 100 aanvaard, 0 aanvaard met waarschuwingen, 0 geweigerd."
+    )
