@@ -197,25 +197,22 @@ def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, 
             # An employer the person declares for in their own right: not one they reach
             # through a mandatary's mandate, whose files the mandatary sends under its
             # own number (the file would count as the employer's own).
-            if (
-                employer
-                and EmployerAccess.objects.filter(
-                    user_id=caller.user_id,
-                    employer=employer,
-                    role__in=[Role.DECLARE, Role.MANAGE],
-                ).exists()
-            ):
+            if _declares_for(caller.user_id, employer):
                 return employer, None
-            if (
-                mandatary
-                and MandataryAccess.objects.filter(
-                    user_id=caller.user_id,
-                    mandatary=mandatary,
-                    role__in=[Role.DECLARE, Role.MANAGE],
-                ).exists()
-            ):
+            if _declares_for(caller.user_id, mandatary):
                 return None, mandatary
     raise receipt_scan.Rejected(_wrong_sender(caller, number, employer, mandatary))
+
+
+def _declares_for(user_id: int, organisation: Employer | Mandatary | None) -> bool:
+    """Whether the person may declare for ``organisation`` through their own access to it
+    (an ``EmployerAccess`` or ``MandataryAccess``, both reached as ``accesses``)."""
+    return (
+        organisation is not None
+        and organisation.accesses.filter(
+            user_id=user_id, role__in=[Role.DECLARE, Role.MANAGE]
+        ).exists()
+    )
 
 
 def _wrong_sender(
