@@ -49,6 +49,7 @@ from fla.batch.schemas import NOTIFICATION_NS
 from fla.core import bulk
 from fla.core.choices import Channel, Role
 from fla.declarations.anomalies import Finding
+from fla.declarations.parsing import iso_date
 from fla.declarations.services import in_order, submit
 from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
 from fla.employers.models import Employer
@@ -705,7 +706,6 @@ GROWING_TABLES = (
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
                  "year", "status", "findings")  # fmt: skip
 _YEAR = re.compile(r"[0-9]{1,4}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # as the declarations read a date
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
@@ -727,12 +727,8 @@ def _training_year(data: dict) -> int | None:
     text = str(data.get("end_date", "") or "").strip()
     if not text:
         text = str(data.get("start_date", "") or "").strip()
-    if not _DATE.fullmatch(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text).year
-    except ValueError:  # 2025-02-30
-        return None
+    day = iso_date(text)  # as the declarations read a date
+    return day.year if day else None
 
 
 def _findings_json(findings: list[Finding]) -> list[dict]:
