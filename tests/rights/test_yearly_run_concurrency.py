@@ -8,6 +8,9 @@ it figures computed without it."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +22,7 @@ from fla.employers.models import EmployerYear
 from fla.ops.models import RightsRun
 from fla.rights.models import TrainingRight
 from fla.rights.tasks import step
+from fla.workers.models import Worker
 from tests import factories
 from tests.declarations.conftest import rebuilt_credit, stored_credit, training
 from tests.declarations.test_concurrency import run_concurrently
@@ -85,3 +89,69 @@ def test_a_training_committed_while_the_year_is_computed_is_counted(monkeypatch,
         (workers[2].pk, 2025, "legal", 2280, 0),
     ]
     assert (lines, accounts) == rebuilt_credit(employer)
+
+
+@pytest.mark.parametrize("run_the_year", [_command, _task], ids=["command", "task"])
+def test_a_run_caught_in_a_deadlock_with_a_declaration_computes_its_chunk_again(
+    monkeypatch, caplog, run_the_year
+):
+    """A declaration that holds one worker of the employer and then locks another one
+    that the run, locking them in pk order, took before it: PostgreSQL breaks the
+    deadlock by rolling back the run's chunk (the run waited first, so its check finds
+    the deadlock first); the chunk is computed again, after the training, and counts it."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite runs one write transaction at a time: no deadlock")
+    factories.make_worker(factories.make_employer("Eerst"), start=dt.date(2024, 1, 1))
+    employer = factories.make_employer("Jaarlijks")
+    workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
+    EmployerYear.objects.create(employer=employer, year=2025, declared_size_class="20plus")
+    written, go_on = threading.Event(), threading.Event()
+    rebuild = services._Chunk.rebuild_credit
+
+    def rebuild_then_lock_the_first_worker(self):
+        rebuild(self)
+        if any(p.declaration.kind == "training" for p in self.parsed) and not written.is_set():
+            written.set()
+            go_on.wait(30)
+            # The first worker, in the other order: the run holds it and waits for the last.
+            list(Worker.objects.filter(pk=workers[0].pk).select_for_update().values_list("pk"))
+
+    monkeypatch.setattr(services._Chunk, "rebuild_credit", rebuild_then_lock_the_first_worker)
+    answers = {}
+
+    def declare_training():
+        answers["training"] = services.submit(
+            Caller.for_system("test"),
+            [training(employer, workers[2], duration_minutes=600)],
+            today=TODAY,
+        )
+
+    def compute_the_year():
+        written.wait(30)
+        run_the_year()
+
+    def release():
+        written.wait(30)
+        # The run holds the first two workers and waits for the last one. The
+        # declaration comes to wait well after it (PostgreSQL's deadlock_timeout, 1 s by
+        # default, runs out for the run first, whose check then rolls the run back).
+        answers["waited"] = _waits_on_a_lock()
+        time.sleep(0.5)
+        go_on.set()
+
+    with caplog.at_level(logging.WARNING, logger="fla.core.retry"):
+        assert run_concurrently([declare_training, compute_the_year, release]) == []
+    assert answers["waited"]
+    assert answers["training"][0].accepted
+    retries = [r.getMessage() for r in caplog.records if r.name == "fla.core.retry"]
+    assert len(retries) == 1, retries
+    assert "SQLSTATE 40P01" in retries[0] and "rights" in retries[0], retries
+    assert not any(w.insz in caplog.text for w in workers)
+    lines, accounts = stored_credit(employer)
+    assert [line for line in lines if line[1] == 2025] == [
+        (workers[0].pk, 2025, "legal", 2280, 0),
+        (workers[1].pk, 2025, "legal", 2280, 0),
+        (workers[2].pk, 2025, "legal", 2280, 600),
+    ]
+    assert (lines, accounts) == rebuilt_credit(employer)
+    assert RightsRun.objects.filter(status=RightsRun.Status.FAILED).count() == 0
