@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 
 import pytest
@@ -46,24 +45,28 @@ def _task():
         pass
 
 
-@pytest.mark.parametrize("run_the_year", [_command, _task], ids=["command", "task"])
-def test_a_training_committed_while_the_year_is_computed_is_counted(monkeypatch, run_the_year):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one write transaction at a time")
-    # Another employer first in the run: the training's is computed in a later chunk.
+def _world():
+    """Another employer first in the run (the training's is computed in a later chunk),
+    then the training's employer, with three workers and 20 FTE or more declared."""
     factories.make_worker(factories.make_employer("Eerst"), start=dt.date(2024, 1, 1))
     employer = factories.make_employer("Jaarlijks")
     workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
     EmployerYear.objects.create(employer=employer, year=2025, declared_size_class="20plus")
     assert not TrainingRight.objects.filter(employer=employer, year=2025).exists()
+    return employer, workers
 
-    written, go_on = _pause_after_the_training(monkeypatch)
+
+def _declare_while_the_year_is_computed(employer, worker, run_the_year, paused, *, lag=0.0):
+    """A training of ``worker`` declared and paused (``paused``: the events of
+    ``_pause_after_the_training``), the year computed meanwhile; the declaration goes on
+    ``lag`` seconds after the run comes to wait for it."""
+    written, go_on = paused
     answers = {}
 
     def declare_training():
         answers["training"] = services.submit(
             Caller.for_system("test"),
-            [training(employer, workers[1], duration_minutes=600)],
+            [training(employer, worker, duration_minutes=600)],
             today=TODAY,
         )
 
@@ -73,22 +76,34 @@ def test_a_training_committed_while_the_year_is_computed_is_counted(monkeypatch,
 
     def release():
         written.wait(30)
-        # The run is under way and waits for the training's transaction.
         answers["waited"] = _waits_on_a_lock()
+        time.sleep(lag)
         go_on.set()
 
     assert run_concurrently([declare_training, compute_the_year, release]) == []
     assert answers["waited"]
     assert answers["training"][0].accepted
-    # 20 FTE or more declared: a legal right of 5 days (38:00) each, of which the
-    # training used 10:00.
+
+
+def _assert_the_training_is_counted(employer, workers, trained):
+    """A legal right of 5 days (38:00) each, of which the training used 10:00 of the
+    ``trained`` worker's; the stored credit is what a rebuild makes."""
     lines, accounts = stored_credit(employer)
     assert [line for line in lines if line[1] == 2025] == [
-        (workers[0].pk, 2025, "legal", 2280, 0),
-        (workers[1].pk, 2025, "legal", 2280, 600),
-        (workers[2].pk, 2025, "legal", 2280, 0),
+        (worker.pk, 2025, "legal", 2280, 600 if worker == trained else 0) for worker in workers
     ]
     assert (lines, accounts) == rebuilt_credit(employer)
+
+
+@pytest.mark.parametrize("run_the_year", [_command, _task], ids=["command", "task"])
+def test_a_training_committed_while_the_year_is_computed_is_counted(monkeypatch, run_the_year):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    employer, workers = _world()
+    # The run is under way and waits for the training's transaction.
+    paused = _pause_after_the_training(monkeypatch)
+    _declare_while_the_year_is_computed(employer, workers[1], run_the_year, paused)
+    _assert_the_training_is_counted(employer, workers, workers[1])
 
 
 @pytest.mark.parametrize("run_the_year", [_command, _task], ids=["command", "task"])
@@ -101,57 +116,21 @@ def test_a_run_caught_in_a_deadlock_with_a_declaration_computes_its_chunk_again(
     the deadlock first); the chunk is computed again, after the training, and counts it."""
     if connection.vendor == "sqlite":
         pytest.skip("SQLite runs one write transaction at a time: no deadlock")
-    factories.make_worker(factories.make_employer("Eerst"), start=dt.date(2024, 1, 1))
-    employer = factories.make_employer("Jaarlijks")
-    workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
-    EmployerYear.objects.create(employer=employer, year=2025, declared_size_class="20plus")
-    written, go_on = threading.Event(), threading.Event()
-    rebuild = services._Chunk.rebuild_credit
+    employer, workers = _world()
 
-    def rebuild_then_lock_the_first_worker(self):
-        rebuild(self)
-        if any(p.declaration.kind == "training" for p in self.parsed) and not written.is_set():
-            written.set()
-            go_on.wait(30)
-            # The first worker, in the other order: the run holds it and waits for the last.
-            list(Worker.objects.filter(pk=workers[0].pk).select_for_update().values_list("pk"))
+    def lock_the_first_worker():
+        # In the other order: the run holds it and waits for the last worker.
+        list(Worker.objects.filter(pk=workers[0].pk).select_for_update().values_list("pk"))
 
-    monkeypatch.setattr(services._Chunk, "rebuild_credit", rebuild_then_lock_the_first_worker)
-    answers = {}
-
-    def declare_training():
-        answers["training"] = services.submit(
-            Caller.for_system("test"),
-            [training(employer, workers[2], duration_minutes=600)],
-            today=TODAY,
-        )
-
-    def compute_the_year():
-        written.wait(30)
-        run_the_year()
-
-    def release():
-        written.wait(30)
-        # The run holds the first two workers and waits for the last one. The
-        # declaration comes to wait well after it (PostgreSQL's deadlock_timeout, 1 s by
-        # default, runs out for the run first, whose check then rolls the run back).
-        answers["waited"] = _waits_on_a_lock()
-        time.sleep(0.5)
-        go_on.set()
-
+    paused = _pause_after_the_training(monkeypatch, then=lock_the_first_worker)
     with caplog.at_level(logging.WARNING, logger="fla.core.retry"):
-        assert run_concurrently([declare_training, compute_the_year, release]) == []
-    assert answers["waited"]
-    assert answers["training"][0].accepted
+        # The declaration comes to wait well after the run (PostgreSQL's
+        # deadlock_timeout, 1 s by default, runs out for the run first, whose check
+        # then rolls the run back).
+        _declare_while_the_year_is_computed(employer, workers[2], run_the_year, paused, lag=0.5)
     retries = [r.getMessage() for r in caplog.records if r.name == "fla.core.retry"]
     assert len(retries) == 1, retries
     assert "SQLSTATE 40P01" in retries[0] and "rights" in retries[0], retries
     assert not any(w.insz in caplog.text for w in workers)
-    lines, accounts = stored_credit(employer)
-    assert [line for line in lines if line[1] == 2025] == [
-        (workers[0].pk, 2025, "legal", 2280, 0),
-        (workers[1].pk, 2025, "legal", 2280, 0),
-        (workers[2].pk, 2025, "legal", 2280, 600),
-    ]
-    assert (lines, accounts) == rebuilt_credit(employer)
-    assert RightsRun.objects.filter(status=RightsRun.Status.FAILED).count() == 0
+    _assert_the_training_is_counted(employer, workers, workers[2])
+    assert not RightsRun.objects.filter(status=RightsRun.Status.FAILED).exists()
