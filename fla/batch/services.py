@@ -49,6 +49,7 @@ from fla.batch.schemas import NOTIFICATION_NS
 from fla.core import bulk
 from fla.core.choices import Channel, Role
 from fla.declarations.anomalies import Finding
+from fla.declarations.parsing import iso_date
 from fla.declarations.services import in_order, submit
 from fla.declarations.types import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Declaration, Outcome
 from fla.employers.models import Employer
@@ -197,25 +198,22 @@ def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, 
             # An employer the person declares for in their own right: not one they reach
             # through a mandatary's mandate, whose files the mandatary sends under its
             # own number (the file would count as the employer's own).
-            if (
-                employer
-                and EmployerAccess.objects.filter(
-                    user_id=caller.user_id,
-                    employer=employer,
-                    role__in=[Role.DECLARE, Role.MANAGE],
-                ).exists()
-            ):
+            if _declares_for(caller.user_id, employer):
                 return employer, None
-            if (
-                mandatary
-                and MandataryAccess.objects.filter(
-                    user_id=caller.user_id,
-                    mandatary=mandatary,
-                    role__in=[Role.DECLARE, Role.MANAGE],
-                ).exists()
-            ):
+            if _declares_for(caller.user_id, mandatary):
                 return None, mandatary
     raise receipt_scan.Rejected(_wrong_sender(caller, number, employer, mandatary))
+
+
+def _declares_for(user_id: int, organisation: Employer | Mandatary | None) -> bool:
+    """Whether the person may declare for ``organisation`` through their own access to it
+    (an ``EmployerAccess`` or ``MandataryAccess``, both reached as ``accesses``)."""
+    return (
+        organisation is not None
+        and organisation.accesses.filter(
+            user_id=user_id, role__in=[Role.DECLARE, Role.MANAGE]
+        ).exists()
+    )
 
 
 def _wrong_sender(
@@ -708,7 +706,6 @@ GROWING_TABLES = (
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
                  "year", "status", "findings")  # fmt: skip
 _YEAR = re.compile(r"[0-9]{1,4}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # as the declarations read a date
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
@@ -730,12 +727,8 @@ def _training_year(data: dict) -> int | None:
     text = str(data.get("end_date", "") or "").strip()
     if not text:
         text = str(data.get("start_date", "") or "").strip()
-    if not _DATE.fullmatch(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text).year
-    except ValueError:  # 2025-02-30
-        return None
+    day = iso_date(text)  # as the declarations read a date
+    return day.year if day else None
 
 
 def _findings_json(findings: list[Finding]) -> list[dict]:

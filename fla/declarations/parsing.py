@@ -26,7 +26,7 @@ REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 # At most 12 digits, not counting leading zeros (a fixed-width field: 0000000000000060).
 # ASCII digits only: \d and int() also take those of other scripts ("\u0666\u0660" is 60).
 _INTEGER = re.compile(r"([+-]?)0*([0-9]{1,12})")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TRUE = {"true", "1", "yes", "y", "on", "ja", "oui", "j"}
 _FALSE = {"false", "0", "no", "n", "off", "nee", "non", "nein", ""}
 
@@ -40,6 +40,19 @@ def _significant(number: str) -> str:
         whole, fraction = body.split(".", 1)
         return sign + whole.lstrip("0") + "." + fraction.rstrip("0")
     return sign + body.lstrip("0")
+
+
+def iso_date(text: str) -> dt.date | None:
+    """``text`` read as a date written ``YYYY-MM-DD``, or None: a real day only (not
+    2025-02-30), and none of the other forms ``date.fromisoformat`` takes (20250301,
+    2025-W09-6, 2025-060, digits of other scripts)."""
+    match = _DATE.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
 
 
 def is_missing(value: Any) -> bool:
@@ -152,14 +165,11 @@ class Zones:
         else:
             if value is not None:
                 text = str(value).strip()
-            try:
-                day = dt.date.fromisoformat(text)
-            except ValueError:
+            read = iso_date(text)
+            if read is None:
                 self.add("E010", name)
                 return None
-            if not _DATE.fullmatch(text):  # fromisoformat also takes 20250301, 2025-W09-6
-                self.add("E010", name)
-                return None
+            day = read
         if first is not None and last is not None and not first <= day <= last:
             self.add("E009", name, value=day.isoformat(), first=first.isoformat(),
                      last=last.isoformat())

@@ -39,6 +39,7 @@ from fla.core.identifiers import (
     checked_enterprise_number,
     checked_insz,
 )
+from fla.core.retry import ATTEMPTS, retried
 from fla.core.statements import Statement, fields_of
 from fla.declarations.anomalies import Finding
 from fla.declarations.parsing import Zones
@@ -60,7 +61,6 @@ from fla.workers.models import Employment, Worker
 
 CHUNK_SIZE = 2000
 REGIME = Decimal("0.0001")  # the places of a stored regime
-ATTEMPTS = 4
 TRAINING_ACTIONS = {"create", "replace", "cancel"}
 KINDS = {"training", "rights", "worker", "employer_year"}
 MAX_RIGHT_MINUTES = 200_000
@@ -198,8 +198,8 @@ def _in_one_transaction(
     such transaction, which holds the locks of its earlier chunks too; a concurrent
     write of the same reference) is rolled back whole and runs again from the start, on
     fresh data, up to ``ATTEMPTS`` times."""
-    attempts = ATTEMPTS if dry_run else 1
-    for attempt in range(attempts):
+
+    def attempt() -> list[Outcome]:
         session = new_session(True)
         outcomes: list[Outcome] = []
         try:
@@ -210,12 +210,15 @@ def _in_one_transaction(
                     raise _Rollback
         except _Rollback:
             pass
-        except DatabaseError:
-            if attempt == attempts - 1:
-                raise
-            continue
         return outcomes
-    raise AssertionError("unreachable")
+
+    return retried(attempt, what="dry run", retry_if=_race, attempts=ATTEMPTS if dry_run else 1)
+
+
+def _race(exc: DatabaseError) -> bool:
+    """A write rolled back by any database error may be tried again: a deadlock, and a
+    concurrent write of the same reference or worker (a unique key) too."""
+    return True
 
 
 # The write path applies a chunk's employer-years and workers before its rights and
@@ -396,27 +399,34 @@ class _Session:
 
     def execute(self, parsed: list[_Parsed], steady: frozenset[str] = frozenset()
                 ) -> list[Outcome]:
-        for attempt in range(ATTEMPTS):
+        current = parsed
+
+        def in_transaction() -> list[Outcome]:
+            nonlocal current
             try:
                 with transaction.atomic():
-                    _Chunk(self, parsed, steady).apply()
-                return [p.outcome for p in parsed if p.outcome is not None]
-            except _Unsteady as unsteady:
-                # A hire moves an employer to another size class, which a training or
-                # rights declared before it must not see (``in_order``): rolled back.
-                return self.in_pieces(parsed, unsteady.cuts)
+                    _Chunk(self, current, steady).apply()
             except DatabaseError:
-                if self.whole or (len(parsed) > 1 and not self.replay):
-                    raise
-                if len(parsed) > 1:
-                    # Replay alone: each declaration stands or falls by itself.
-                    return [self.execute([p.fresh()])[0] for p in parsed]
-                # A concurrent writer won a race (same reference, same worker, a
-                # deadlock): the transaction was rolled back; try again on fresh data.
-                if attempt == ATTEMPTS - 1:
-                    raise
-                parsed = [parsed[0].fresh()]
-        raise AssertionError("unreachable")
+                current = [p.fresh() for p in current]  # what a next attempt starts from
+                raise
+            return [p.outcome for p in current if p.outcome is not None]
+
+        # One declaration by itself: a concurrent writer won a race (same reference,
+        # same worker, a deadlock), the transaction was rolled back; try again on
+        # fresh data.
+        alone = len(parsed) == 1 and not self.whole
+        try:
+            return retried(in_transaction, what="declaration", retry_if=_race,
+                           attempts=ATTEMPTS if alone else 1)
+        except _Unsteady as unsteady:
+            # A hire moves an employer to another size class, which a training or
+            # rights declared before it must not see (``in_order``): rolled back.
+            return self.in_pieces(current, unsteady.cuts)
+        except DatabaseError:
+            if alone or self.whole or not self.replay:
+                raise
+            # Replay alone: each declaration stands or falls by itself.
+            return [self.execute([p.fresh()])[0] for p in parsed]
 
     def in_pieces(self, parsed: list[_Parsed], cuts: set[int]) -> list[Outcome]:
         """The declarations of a rolled-back chunk applied again in pieces cut before

@@ -21,7 +21,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from fla.audit.models import HistoryEntry
-from fla.core import bulk
+from fla.core import bulk, retry
 from fla.core.choices import Channel, RightSource, TrainingStatus
 from fla.core.statements import Statement
 from fla.employers.models import Employer, EmployerYear
@@ -198,7 +198,10 @@ def compute_rights(
     of employers at a time, never the whole country. With ``worker_ids`` (the write
     path, which holds those workers already) only the other workers whose accounts are
     rebuilt here are locked, before they are read. ``lock=False`` is for a caller that
-    runs alone (tests, the demo data). Returns the counts.
+    runs alone (tests, the demo data). A chunk in its own transaction that PostgreSQL
+    rolls back for a deadlock (a declaration locking two of its workers in the other
+    order) or a serialization failure is computed again (``fla.core.retry``); inside a
+    caller's transaction the failure is the caller's. Returns the counts.
     """
     ids = sorted(set(employer_ids)) if employer_ids is not None else employers_for_year(year)
     workers = None if worker_ids is None else sorted(set(worker_ids))
@@ -217,14 +220,27 @@ def compute_rights(
         "deleted": 0,
         "unchanged": 0,
     }
+    # A chunk in its own transaction is run again when PostgreSQL rolls it back for a
+    # deadlock with a declaration (or a serialization failure): inside a caller's
+    # transaction (the write path's, a background step's) that caller's to retry.
+    attempts = 1 if transaction.get_connection().in_atomic_block else retry.ATTEMPTS
     for chunk in _chunks(ids, max(chunk_size, 1)):
-        # No savepoint inside a caller's transaction (the write path's): a failure rolls
-        # that whole transaction back anyway, and a savepoint costs two round trips.
-        with transaction.atomic(savepoint=False):
-            counts = _compute_rights_chunk(
-                year, chunk, workers, sector_table, today, refresh=refresh, record=record,
-                lock=lock,
-            )
+
+        def compute_chunk(chunk: list[int] = chunk) -> dict[str, int]:
+            # No savepoint inside a caller's transaction (the write path's): a failure
+            # rolls that whole transaction back anyway, and a savepoint costs two round
+            # trips.
+            with transaction.atomic(savepoint=False):
+                return _compute_rights_chunk(
+                    year, chunk, workers, sector_table, today, refresh=refresh,
+                    record=record, lock=lock,
+                )
+
+        counts = retry.retried(
+            compute_chunk,
+            what=f"rights of {year}: chunk of employers {chunk[0]}..{chunk[-1]}",
+            attempts=attempts,
+        )
         for key, value in counts.items():
             totals[key] += value
     return totals

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from fla.core import retry
 from fla.core.choices import RightSource
 from fla.ops.models import RightsRun
 from fla.rights.models import TrainingRight
@@ -79,7 +80,13 @@ def next_employers(year: int, after: int, limit: int) -> list[int]:
 
 
 def step(run_id: int) -> bool:
-    """Compute the next chunk of the run; False when there was nothing left to do."""
+    """Compute the next chunk of the run; False when there was nothing left to do. A
+    step rolled back for a deadlock with a declaration (or a serialization failure) is
+    run again (``fla.core.retry``)."""
+    return retry.retried(lambda: _step(run_id), what=f"rights run {run_id}: step")
+
+
+def _step(run_id: int) -> bool:
     with transaction.atomic():
         run = RightsRun.objects.select_for_update().get(pk=run_id)
         if run.status == RightsRun.Status.DONE:

@@ -285,3 +285,27 @@ def test_a_date_is_written_yyyy_mm_dd_only(text):
     zones = Zones({"start_date": text})
     assert zones.date("start_date") is None
     assert [f.code for f in zones.findings] == ["E010"]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2025-03-01", dt.date(2025, 3, 1)),
+        ("2024-02-29", dt.date(2024, 2, 29)),
+        ("2025-02-29", None),
+        ("2025-13-01", None),
+        ("0000-01-01", None),
+        ("2025-3-1", None),
+        (" 2025-03-01", None),
+        ("2025-03-01T00:00", None),
+        ("2025-W09-6", None),
+        ("2025-060", None),
+        ("20250301", None),
+        ("２０２５-03-01", None),
+    ],
+)
+def test_iso_date_reads_a_real_day_written_yyyy_mm_dd_only(text, day):
+    """The one reading of a date that the zones and the BATCH results' year share."""
+    from fla.declarations.parsing import iso_date
+
+    assert iso_date(text) == day

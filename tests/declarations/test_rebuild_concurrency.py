@@ -46,8 +46,9 @@ def _waits_on_a_lock(timeout: float = 20) -> bool:
     return False
 
 
-def _pause_after_the_training(monkeypatch):
-    """The training's transaction waits, its credit written, until ``go_on``."""
+def _pause_after_the_training(monkeypatch, then=None):
+    """The training's transaction waits, its credit written, until ``go_on``; then does
+    ``then()`` (if given) in that transaction before it goes on."""
     written, go_on = threading.Event(), threading.Event()
     rebuild = services._Chunk.rebuild_credit
 
@@ -56,6 +57,8 @@ def _pause_after_the_training(monkeypatch):
         if any(p.declaration.kind == "training" for p in self.parsed):
             written.set()
             go_on.wait(30)
+            if then is not None:
+                then()
 
     monkeypatch.setattr(services._Chunk, "rebuild_credit", rebuild_then_wait)
     return written, go_on

@@ -2,31 +2,6 @@
 
 import pytest
 
-import fla.serve
-
-
-class Done:
-    returncode = 0
-
-    def poll(self):
-        return 0
-
-    def wait(self, timeout=None):
-        return 0
-
-
-def web_command(monkeypatch) -> list[str]:
-    started: list[list[str]] = []
-    monkeypatch.setattr(fla.serve.subprocess, "run", lambda *a, **k: None)
-    monkeypatch.setattr(
-        fla.serve.subprocess, "Popen", lambda args, **k: started.append(list(args)) or Done()
-    )
-    monkeypatch.setattr(fla.serve.time, "sleep", lambda s: None)
-    monkeypatch.setattr(fla.serve.signal, "signal", lambda *a: None)
-    fla.serve.main()
-    (web,) = [args for args in started if args[0].endswith("gunicorn")]
-    return web
-
 
 def option(command: list[str], name: str) -> str:
     return command[command.index(name) + 1]
@@ -43,11 +18,21 @@ def option(command: list[str], name: str) -> str:
     ],
 )
 def test_web_server_takes_workers_threads_and_timeout_from_the_environment(
-    monkeypatch, env, expected
+    monkeypatch, make_run_command, env, expected
 ):
     for name in ("WEB_WORKERS", "WEB_THREADS", "WEB_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    command = web_command(monkeypatch)
+    command = make_run_command()
     assert {name: option(command, name) for name in expected} == expected
+
+
+def test_a_server_that_cannot_start_fails_the_test(monkeypatch, gunicorn_server):
+    """The real-server tests fail, not skip, when gunicorn does not come up: here it
+    refuses the command line (a timeout that is not a number) and exits."""
+    monkeypatch.setenv("WEB_TIMEOUT", "soon")
+    with pytest.raises(AssertionError, match="gunicorn did not start") as failure:
+        with gunicorn_server("make_run"):
+            pass
+    assert "--timeout" in str(failure.value) or "timeout" in str(failure.value).lower()
