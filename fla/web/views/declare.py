@@ -627,8 +627,10 @@ def rights_edit(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRespo
             )
             return redirect("web:worker", worker.pk)
         result = present(request, ctx, outcomes, {f.name for f in fields} | {"year"})
+    # The unit is said once, by the line's label: each right by its type alone.
+    type_labels = dict(RightType.choices)
     computed_rows = [
-        (label, hours(computed[rt])) for _n, rt, label in RIGHT_ZONES if rt in computed
+        (type_labels[rt], hours(computed[rt])) for _n, rt, _l in RIGHT_ZONES if rt in computed
     ]
     return page(
         request,
