@@ -4,10 +4,12 @@ in a column, and a list below other content kept in view when sorted or paged.""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from fla.employers.models import EmployerYear
 from fla.rights.models import TrainingRight
 from fla.web import queries
 
@@ -34,3 +36,16 @@ def test_the_computed_right_names_its_unit_once(app, world):
     line = re.search(r'data-testid="computed-rights">(.*?)</p>', english, re.S)[1]
     assert line.startswith("Computed right (hours:minutes): Legal 40:00")
     assert "(hours:minutes)" not in line[len("Computed right (hours:minutes)") :]
+
+
+def test_the_average_fte_has_two_decimals_in_the_users_language(app, world):
+    year = queries.today().year
+    EmployerYear.objects.create(employer=world["employer"], year=year, average_fte=Decimal("13"))
+    EmployerYear.objects.create(
+        employer=world["employer"], year=year - 1, average_fte=Decimal("12.5")
+    )
+    body = app.get(reverse("web:employer_year")).content.decode()
+    assert "13,00" in body and "12,50" in body
+    assert not re.search(r'<td class="num">13</td>', body)
+    english = app.get(reverse("web:employer_year"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "13.00" in english and "12.50" in english
