@@ -12,6 +12,7 @@ from django.urls import reverse
 from fla.employers.models import EmployerYear
 from fla.rights.models import TrainingRight
 from fla.web import queries
+from tests.web.conftest import build_employer
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,22 @@ def test_the_average_fte_has_two_decimals_in_the_users_language(app, world):
     assert not re.search(r'<td class="num">13</td>', body)
     english = app.get(reverse("web:employer_year"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "13.00" in english and "12.50" in english
+
+
+def test_sorting_or_paging_the_dashboards_workers_stays_at_the_list(client, db):
+    from tests.factories import grant, make_user
+
+    employer, _ = build_employer(60, trainings=0)
+    user = make_user("many")
+    grant(user, employer, "declare")
+    client.force_login(user)
+    body = client.get(reverse("web:dashboard")).content.decode()
+    assert 'id="workers-title"' in body
+    table = body[body.index('id="workers-title"') :]
+    sorts = re.findall(r'<a href="([^"]*)" class="sort"', table)
+    assert sorts and all(href.endswith("#workers-title") for href in sorts)
+    following = re.search(r'<a href="([^"]*)" rel="next"', table)
+    assert following and following[1].endswith("#workers-title")
+    # The list on a page of its own opens at the top: no anchor there.
+    listing = client.get(reverse("web:workers")).content.decode()
+    assert "#workers-title" not in listing
