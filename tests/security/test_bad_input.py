@@ -28,6 +28,7 @@ from fla.declarations.anomalies import CATALOGUE
 from fla.trainings.models import Training
 from tests import factories
 from tests.security.conftest import TEST_SETTINGS, bearer, diff, snapshot
+from tests.web.conftest import post_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -220,9 +221,8 @@ def web_post(setup: Setup, data: dict):
     form = {k: str(v) for k, v in data.items()}
     if data.get("duration_minutes") == 450:  # the form takes hours:minutes
         form["duration_minutes"] = "7:30"
-    form["confirm"] = "on"
     form["counts_toward_account"] = "on"
-    return client.post("/app/trainings/new/", form)
+    return post_confirmed(client, "/app/trainings/new/", form)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "web" in c.channels], ids=lambda c: c.id)

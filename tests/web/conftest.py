@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from django.utils import timezone
@@ -39,6 +41,21 @@ def declare_training(caller, employer, worker, reference, **zones):
     [outcome] = submit(caller, [Declaration("training", employer.enterprise_number, data)])
     assert outcome.accepted, outcome.anomalies("en")
     return outcome
+
+
+_SHOWN = re.compile(r'name="warnings_shown" value="([^"]*)"')
+
+
+def post_confirmed(client, url, data, **extra):
+    """Post a declaration form as a user does: send it, and when it shows warnings, tick
+    the box and send it again with the warnings it showed."""
+    data = {k: v for k, v in data.items() if k not in {"confirm", "warnings_shown"}}
+    response = client.post(url, data, **extra)
+    found = _SHOWN.search(response.content.decode()) if response.status_code == 200 else None
+    if found is None:
+        return response
+    shown = html.unescape(found[1])
+    return client.post(url, dict(data, confirm="on", warnings_shown=shown), **extra)
 
 
 def build_employer(size: int, name: str = "Acme", trainings: int = 2):

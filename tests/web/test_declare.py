@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -10,6 +12,7 @@ from fla.declarations.types import Declaration
 from fla.rights.models import TrainingRight
 from fla.trainings.models import Training
 from fla.web.views.declare import parse_duration
+from tests.web.conftest import post_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +26,13 @@ FORM = {
     "status": "completed",
     "counts_toward_account": "on",
 }
+
+
+def shown_in(body: str) -> str:
+    """The warnings a form showed, as it sends them back with the confirmation."""
+    found = re.search(r'name="warnings_shown" value="([^"]*)"', body)
+    assert found, "the form shows no warnings to confirm"
+    return found[1]
 
 
 def test_parse_duration():
@@ -58,7 +68,7 @@ def test_warnings_must_be_confirmed_before_storing(app, world):
     body = app.post(url, FORM).content.decode()
     assert "W003" in body and 'data-testid="confirm-warnings"' in body
     assert not Training.objects.filter(title="Brandveiligheid").exists()
-    response = app.post(url, dict(FORM, confirm="on"))
+    response = app.post(url, dict(FORM, confirm="on", warnings_shown=shown_in(body)))
     training = Training.objects.get(title="Brandveiligheid")
     assert response["Location"] == reverse("web:training", args=[training.pk])
     assert training.channel == "web" and training.duration_minutes == 210
@@ -66,8 +76,8 @@ def test_warnings_must_be_confirmed_before_storing(app, world):
 
 def test_create_with_insz_field_from_the_general_form(app, world):
     worker = world["workers"][3]
-    data = dict(FORM, insz=worker.insz, reference="MY-REF-1", confirm="on")
-    response = app.post(reverse("web:training_new"), data)
+    data = dict(FORM, insz=worker.insz, reference="MY-REF-1")
+    response = post_confirmed(app, reverse("web:training_new"), data)
     assert response.status_code == 302
     assert Training.objects.get(reference="MY-REF-1").worker == worker
     body = app.post(reverse("web:training_new"), dict(FORM, insz="123")).content.decode()
@@ -78,11 +88,11 @@ def test_change_passes_the_version_and_a_stale_form_gets_e024(app, world):
     training = Training.objects.get(reference="T-0")
     url = reverse("web:training_edit", args=[training.pk])
     assert app.get(url).status_code == 200
-    form = dict(FORM, title="Excel (nieuw)", version=str(training.version), confirm="on")
-    assert app.post(url, form).status_code == 302
+    form = dict(FORM, title="Excel (nieuw)", version=str(training.version))
+    assert post_confirmed(app, url, form).status_code == 302
     training.refresh_from_db()
     assert training.title == "Excel (nieuw)" and training.version == 2
-    stale = app.post(url, dict(form, title="Te laat", version="1")).content.decode()
+    stale = post_confirmed(app, url, dict(form, title="Te laat", version="1")).content.decode()
     assert "E024" in stale
     training.refresh_from_db()
     assert training.title == "Excel (nieuw)"
@@ -115,8 +125,8 @@ def test_one_training_for_several_workers(app, world):
     ids = [w.pk for w in world["workers"][:3]]
     form = app.post(reverse("web:training_bulk"), {"workers": ids}).content.decode()
     assert 'data-testid="bulk-workers"' in form
-    data = dict(FORM, workers=ids, reference="EHBO", confirm="on")
-    response = app.post(reverse("web:training_bulk"), data)
+    data = dict(FORM, workers=ids, reference="EHBO")
+    response = post_confirmed(app, reverse("web:training_bulk"), data)
     assert response.status_code == 302
     refs = set(
         Training.objects.filter(reference__startswith="EHBO-").values_list("reference", flat=True)
@@ -186,9 +196,9 @@ def test_a_new_training_does_not_replace_one_with_the_same_reference(app, world)
 def test_the_same_new_training_sent_twice_is_stored_once(app, world):
     worker = world["workers"][4]
     url = reverse("web:worker_training_new", args=[worker.pk])
-    data = dict(FORM, reference="TWICE-1", confirm="on")
-    first = app.post(url, data)
-    second = app.post(url, data)
+    data = dict(FORM, reference="TWICE-1")
+    first = post_confirmed(app, url, data)
+    second = post_confirmed(app, url, data)
     training = Training.objects.get(reference="TWICE-1")
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"] == reverse("web:training", args=[training.pk])
@@ -197,10 +207,10 @@ def test_the_same_new_training_sent_twice_is_stored_once(app, world):
 
 def test_several_workers_do_not_replace_trainings_with_the_same_reference(app, world):
     workers = world["workers"][:2]
-    first = dict(FORM, workers=[w.pk for w in workers], reference="EHBO", confirm="on")
-    assert app.post(reverse("web:training_bulk"), first).status_code == 302
+    first = dict(FORM, workers=[w.pk for w in workers], reference="EHBO")
+    assert post_confirmed(app, reverse("web:training_bulk"), first).status_code == 302
     again = dict(first, title="Something else")
-    body = app.post(reverse("web:training_bulk"), again).content.decode()
+    body = post_confirmed(app, reverse("web:training_bulk"), again).content.decode()
     assert 'data-testid="issues-reference"' in body and "EHBO-1, EHBO-2" in body
     titles = Training.objects.filter(reference__startswith="EHBO-").values_list("title", flat=True)
     assert set(titles) == {"Brandveiligheid"}

@@ -99,6 +99,14 @@ def test_the_french_anomaly_texts_put_a_no_break_space_before_their_marks():
     assert not wrong, wrong
 
 
+def test_the_french_texts_write_one_apostrophe():
+    """The straight apostrophe, as most of the catalogue and the anomaly texts write it:
+    not the typographic one (U+2019) in a few strings."""
+    curly = {number: text for number, text in french_messages() if "\u2019" in text}
+    assert not curly, curly
+    assert not [code for code, a in ANOMALIES.items() if "\u2019" in a.fr]
+
+
 def _visible_text(template: str) -> str:
     """A template's own text, as a French page shows it around the translated words:
     comments, scripts and the bodies of {% blocktranslate %} (in the catalogue) left out;

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from fla.audit.models import HistoryEntry
 from fla.trainings.models import Training
 from tests.factories import grant, join, make_mandatary, make_user, mandate
-from tests.web.conftest import build_employer
+from tests.web.conftest import build_employer, post_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -330,8 +330,8 @@ def test_dashboard_charts_follow_a_new_declaration(app, world, settings):
     before = queries.compute_charts(employer.pk, on)
     # The HR user declares online, then another party declares for someone else.
     url = reverse("web:worker_training_new", args=[workers[4].pk])
-    form = dict(FORM, start_date=f"{on.year}-01-05", end_date=f"{on.year}-01-05", confirm="on")
-    assert app.post(url, form).status_code == 302
+    form = dict(FORM, start_date=f"{on.year}-01-05", end_date=f"{on.year}-01-05")
+    assert post_confirmed(app, url, form).status_code == 302
     declare_training(Caller.for_system("tests"), employer, workers[3], "T-OTHER")
     fresh = queries.compute_charts(employer.pk, on)
     assert fresh.this_year_minutes == before.this_year_minutes + 210 + 450
@@ -388,13 +388,12 @@ def test_a_form_shown_for_one_employer_does_not_act_for_the_one_switched_to(clie
         "duration_minutes": "3:00",
         "status": "completed",
         "counts_toward_account": "on",
-        "confirm": "on",
     }
-    response = client.post(reverse("web:training_new"), data, follow=True)
+    response = post_confirmed(client, reverse("web:training_new"), data, follow=True)
     assert response.redirect_chain[0][0] == reverse("web:home")
     assert "Er werd niets opgeslagen" in response.content.decode()
     assert not Training.objects.filter(reference="WRONG-EMPLOYER").exists()
     # The same form shown for the employer worked on now is stored.
-    response = client.post(reverse("web:training_new"), dict(data, for_employer=other.pk))
+    response = post_confirmed(client, reverse("web:training_new"), dict(data, for_employer=other.pk))
     assert response.status_code == 302
     assert Training.objects.get(reference="WRONG-EMPLOYER").employer == other

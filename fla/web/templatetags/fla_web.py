@@ -43,8 +43,9 @@ def query(context, **changes):
 
 
 @register.simple_tag(takes_context=True)
-def sort_link(context, table, column):
-    """A column heading that sorts, with aria-sort for screen readers."""
+def sort_link(context, table, column, anchor=""):
+    """A column heading that sorts, with aria-sort for screen readers; ``anchor``: where
+    on the page the sorted list opens (a list below others is not left for the top)."""
     current = table.sort
     key = column.key
     if current == key:
@@ -53,7 +54,7 @@ def sort_link(context, table, column):
         new, state, arrow = key, "descending", " ▼"
     else:
         new, state, arrow = key, "none", ""
-    href = query(context, sort=new, page=None)
+    href = query(context, sort=new, page=None) + (f"#{anchor}" if anchor else "")
     return format_html(
         '<a href="{}" class="sort" data-sort-state="{}">{}<span aria-hidden="true">{}</span></a>',
         href,

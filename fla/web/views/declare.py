@@ -4,17 +4,25 @@ The views only translate the form into ``Declaration``s and the ``Outcome``s bac
 HTML: every rule is checked by ``submit``. A form is first submitted as a dry run; a
 blocking anomaly shows next to the field its zone names and cannot be passed; warnings
 are shown with a checkbox, and the declaration is stored once they are confirmed.
+
+A confirmation covers the warnings the form showed, no others: the form carries them,
+signed, in a hidden field, and a submission whose data gives a warning not among them
+(a field changed in the same submission, a tampered field) is shown again with its
+warnings and the box unticked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -183,6 +191,10 @@ class Review:
     general: list[dict]
     blocking: bool
     warnings: bool
+    # The warnings shown, signed, for the form to send back with its confirmation.
+    shown: str = ""
+    # The box was ticked, but the data gives warnings the user had not been shown.
+    renewed: bool = False
 
 
 def review(
@@ -214,15 +226,73 @@ def review(
     return Review(by_field, general, blocking, warnings)
 
 
-def run(caller, declarations: list[Declaration], confirmed: bool):
-    """Dry run first; store only when nothing blocks and the warnings are confirmed.
+SHOWN_FIELD = "warnings_shown"
+_SHOWN_SALT = "fla.web.declare.warnings-shown"
+
+
+def warning_keys(outcomes: list[Outcome]) -> set[str]:
+    """One key per warning as the user reads it: of which declaration, its code, zone
+    and the values its message names (a credit exceeded by more is another warning)."""
+    keys = set()
+    for index, outcome in enumerate(outcomes):
+        for finding in outcome.warnings:
+            text = json.dumps(
+                [index, finding.code, finding.zone, finding.params], sort_keys=True, default=str
+            )
+            keys.add(hashlib.sha256(text.encode()).hexdigest()[:24])
+    return keys
+
+
+def _shown_scope(request: HttpRequest, ctx: Context) -> list:
+    # A list of warnings shown holds for this user, employer and form only.
+    return [request.user.pk, ctx.employer.pk, request.path]
+
+
+def shown_token(request: HttpRequest, ctx: Context, outcomes: list[Outcome]) -> str:
+    payload = {"scope": _shown_scope(request, ctx), "keys": sorted(warning_keys(outcomes))}
+    return signing.dumps(payload, salt=_SHOWN_SALT, compress=True)
+
+
+def acknowledged(request: HttpRequest, ctx: Context) -> set[str]:
+    """The warnings the user confirmed: those the form showed, if the box is ticked. A
+    missing, altered or foreign list confirms nothing."""
+    if not request.POST.get("confirm"):
+        return set()
+    try:
+        shown = signing.loads(request.POST.get(SHOWN_FIELD, ""), salt=_SHOWN_SALT)
+    except signing.BadSignature:
+        return set()
+    if not isinstance(shown, dict) or shown.get("scope") != _shown_scope(request, ctx):
+        return set()
+    keys = shown.get("keys")
+    return {k for k in keys if isinstance(k, str)} if isinstance(keys, list) else set()
+
+
+def present(
+    request: HttpRequest,
+    ctx: Context,
+    outcomes: list[Outcome],
+    field_names: set[str],
+    labels: dict[int, str] | None = None,
+) -> Review:
+    """``review``, with what the form needs to confirm exactly the warnings it shows."""
+    result = review(outcomes, field_names, labels)
+    if result.warnings and not result.blocking:
+        result.shown = shown_token(request, ctx, outcomes)
+        result.renewed = bool(request.POST.get("confirm"))
+    return result
+
+
+def run(caller, declarations: list[Declaration], confirmed: set[str]):
+    """Dry run first; store only when nothing blocks and each warning is among those
+    ``confirmed`` (see ``acknowledged``).
 
     Returns (stored outcomes or None, the review to show).
     """
     trial = submit(caller, declarations, dry_run=True)
     if any(not o.accepted for o in trial):
         return None, trial
-    if any(o.warnings for o in trial) and not confirmed:
+    if not warning_keys(trial) <= confirmed:
         return None, trial
     final = submit(caller, declarations)
     if any(not o.accepted for o in final):
@@ -230,7 +300,7 @@ def run(caller, declarations: list[Declaration], confirmed: bool):
     return final, final
 
 
-def run_new(caller, employer_id: int, declarations: list[Declaration], confirmed: bool):
+def run_new(caller, employer_id: int, declarations: list[Declaration], confirmed: set[str]):
     """``run`` for new trainings: a reference already on file is refused, not replaced,
     unless the training on file already is what is declared (the same form sent twice).
 
@@ -320,12 +390,12 @@ def training_new(request: HttpRequest, ctx: Context, worker_id: int | None = Non
             kind="training", employer=ctx.employer.enterprise_number, data=data, action="create"
         )
         stored, outcomes, taken = run_new(
-            ctx.caller, ctx.employer.pk, [declaration], bool(request.POST.get("confirm"))
+            ctx.caller, ctx.employer.pk, [declaration], acknowledged(request, ctx)
         )
         if stored:
             messages.success(request, _("De opleiding is aangegeven."))
             return redirect("web:training", stored[0].object_id)
-        result = refuse_taken(review(outcomes, {f.name for f in fields}), taken)
+        result = refuse_taken(present(request, ctx, outcomes, {f.name for f in fields}), taken)
     return page(
         request,
         ctx,
@@ -368,11 +438,11 @@ def training_edit(request: HttpRequest, ctx: Context, training_id: int) -> HttpR
             action="replace",
             if_version=version,
         )
-        stored, outcomes = run(ctx.caller, [declaration], bool(request.POST.get("confirm")))
+        stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
         if stored:
             messages.success(request, _("De opleiding is gewijzigd."))
             return redirect("web:training", training.pk)
-        result = review(outcomes, {f.name for f in fields})
+        result = present(request, ctx, outcomes, {f.name for f in fields})
     return page(
         request,
         ctx,
@@ -407,11 +477,11 @@ def training_cancel(request: HttpRequest, ctx: Context, training_id: int) -> Htt
             data={"reference": training.reference},
             if_version=version,
         )
-        stored, outcomes = run(ctx.caller, [declaration], bool(request.POST.get("confirm")))
+        stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
         if stored:
             messages.success(request, _("De opleiding is geannuleerd."))
             return redirect("web:training", training.pk)
-        result = review(outcomes, set())
+        result = present(request, ctx, outcomes, set())
     return page(request, ctx, "web/training_cancel.html", {"training": training, "review": result})
 
 
@@ -459,7 +529,7 @@ def training_bulk(request: HttpRequest, ctx: Context) -> HttpResponse:
             )
             labels[index] = f"{worker.first_name} {worker.last_name}"
         stored, outcomes, taken = run_new(
-            ctx.caller, ctx.employer.pk, declarations, bool(request.POST.get("confirm"))
+            ctx.caller, ctx.employer.pk, declarations, acknowledged(request, ctx)
         )
         if stored:
             messages.success(
@@ -467,7 +537,9 @@ def training_bulk(request: HttpRequest, ctx: Context) -> HttpResponse:
                 _("De opleiding is aangegeven voor %(count)d werknemers.") % {"count": len(stored)},
             )
             return redirect(reverse("web:trainings") + "?sort=-updated")
-        result = refuse_taken(review(outcomes, {f.name for f in fields}, labels), taken)
+        result = refuse_taken(
+            present(request, ctx, outcomes, {f.name for f in fields}, labels), taken
+        )
     return page(
         request,
         ctx,
@@ -548,15 +620,17 @@ def rights_edit(request: HttpRequest, ctx: Context, worker_id: int) -> HttpRespo
                 data[name] = parse_duration(raw)
         data["opt_out"] = "true" if request.POST.get("opt_out") else "false"
         declaration = Declaration(kind="rights", employer=ctx.employer.enterprise_number, data=data)
-        stored, outcomes = run(ctx.caller, [declaration], bool(request.POST.get("confirm")))
+        stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
         if stored:
             messages.success(
                 request, _("De rechten van %(year)s zijn aangegeven.") % {"year": year}
             )
             return redirect("web:worker", worker.pk)
-        result = review(outcomes, {f.name for f in fields} | {"year"})
+        result = present(request, ctx, outcomes, {f.name for f in fields} | {"year"})
+    # The unit is said once, by the line's label: each right by its type alone.
+    type_labels = dict(RightType.choices)
     computed_rows = [
-        (label, hours(computed[rt])) for _n, rt, label in RIGHT_ZONES if rt in computed
+        (type_labels[rt], hours(computed[rt])) for _n, rt, _l in RIGHT_ZONES if rt in computed
     ]
     return page(
         request,
@@ -620,13 +694,13 @@ def employer_year_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
         declaration = Declaration(
             kind="employer_year", employer=ctx.employer.enterprise_number, data=data
         )
-        stored, outcomes = run(ctx.caller, [declaration], bool(request.POST.get("confirm")))
+        stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
         if stored:
             messages.success(
                 request, _("De gegevens van %(year)s zijn aangegeven.") % {"year": year}
             )
             return redirect(reverse("web:employer_year") + f"?year={year}")
-        result = review(outcomes, {f.name for f in fields} | {"year"})
+        result = present(request, ctx, outcomes, {f.name for f in fields} | {"year"})
     labels = dict(SizeClass.choices)
     overview = []
     for y in years:
