@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from pydantic_core import PydanticCustomError
 
 from fla.accounts.access import READ, Caller
 from fla.api.problems import TITLES, Problem, anomalies_problem, request_language
@@ -251,6 +252,49 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def cursor_instant(text: str) -> dt.datetime:
+    """A moment a cursor carries (written with its offset), in UTC; 400 if it is not
+    one this API gave."""
+    try:
+        given = dt.datetime.fromisoformat(text)
+    except ValueError:
+        given = None
+    moment = utc_instant(given) if given is not None and given.tzinfo else None
+    if moment is None:
+        raise Problem(400, BAD_CURSOR, slug="bad-cursor")
+    return moment
+
+
+# --- a moment in a query ("changed since") -------------------------------------------
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def iso_8601_only(value: object) -> object:
+    """A moment in a query is ISO 8601: not a number of seconds, which pydantic would
+    also take (a validator run before pydantic's own)."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+    ):
+        raise PydanticCustomError(
+            "datetime_parsing", "Input should be a date and time in ISO 8601"
+        )
+    return value
+
+
+def since_in_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A "since" moment in UTC. One before the first moment UTC can hold (year 1 east
+    of Greenwich) is the first one, and one after the last the last one: the same rows
+    are at or after it."""
+    if value is None:
+        return None
+    instant = utc_instant(value)
+    if instant is None:
+        extreme = dt.datetime.min if value.year == 1 else dt.datetime.max
+        instant = extreme.replace(tzinfo=dt.UTC)
+    return instant
 
 
 def utc_instant(moment: dt.datetime) -> dt.datetime | None:

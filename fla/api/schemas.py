@@ -236,6 +236,8 @@ class CreditYear(Schema):
     granted_minutes: int
     used_minutes: int
     remaining_minutes: int
+    granted: str = Field(..., examples=["38:00"], description="h:mm")
+    used: str
     remaining: str
 
 

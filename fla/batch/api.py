@@ -2,31 +2,44 @@
 
 ``POST /batches`` takes the file as the raw request body (``Content-Type:
 application/xml``) and streams it through the same receipt as every other channel;
-the answer is the receipt. ``GET /batches/{id}`` gives status and progress,
-``GET /batches/{id}/notification`` the notification XML. A connector that sends files
-reads the answers to them: those two take a token with ``read`` (the files the
-organisation may see) or ``declare`` (those it sent itself).
+the answer is the receipt. ``GET /batches`` lists the files, newest first,
+``GET /batches/{id}`` gives status and progress, ``GET /batches/{id}/notification``
+the notification XML. A connector that sends files reads the answers to them: those
+three take a token with ``read`` (the files the organisation may see) or ``declare``
+(those it sent itself).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
+from typing import Literal
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from fla.accounts.access import READ
 from fla.api.auth import OAuth2
-from fla.api.common import etagged, not_modified
+from fla.api.common import (
+    cursor_instant,
+    decode_cursor,
+    encode_cursor,
+    etagged,
+    iso_8601_only,
+    not_modified,
+    since_in_utc,
+)
 from fla.api.problems import Problem, request_language, text
 from fla.api.schemas import Problem as ProblemSchema
-from fla.batch.models import BatchStatus
+from fla.batch.models import BatchFile, BatchStatus
 from fla.batch.services import ERASED, files_for, receive, status_dict
 from fla.core.choices import Channel
 
@@ -106,6 +119,45 @@ class BatchStatusOut(Schema):
         "worker started on the file. Null for any other file, and for a test file not "
         "started yet.",
     )
+
+
+class BatchSummary(BatchStatusOut):
+    url: str = Field(..., description="The file's status, `GET /api/v1/batches/{file_id}`.")
+
+
+class BatchPage(Schema):
+    items: list[BatchSummary]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page.")
+
+
+class BatchFilters(Schema):
+    status: Literal["received", "processing", "done", "failed"] | None = None
+    environment: Literal["production", "test"] | None = Field(
+        None, description="The environment the file was sent to."
+    )
+    reference: str | None = Field(
+        None,
+        description="The file with this `file_reference` (its header's), as it was sent.",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$",
+    )
+    received_since: dt.datetime | None = Field(
+        None,
+        description="Only files received at or after this moment (ISO 8601; without an "
+        "offset, Belgian time).",
+    )
+    limit: int = Field(100, ge=1, le=1000)
+    cursor: str | None = Field(None, max_length=200)
+
+    @field_validator("received_since", mode="before")
+    @classmethod
+    def _iso_8601(cls, value: object) -> object:
+        return iso_8601_only(value)
+
+    @field_validator("received_since")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return since_in_utc(value)
 
 
 # What a failed file's stored error (``"ExceptionType: text"``, for the operator) says to
@@ -206,24 +258,69 @@ def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = Fals
     return Status(202, receipt.as_dict())
 
 
-def _file(request: HttpRequest, file_id: int):
+def visible_files(request: HttpRequest) -> QuerySet[BatchFile]:
+    """The files the token may read: with ``read``, those its organisation may see
+    (``files_for``, as in the online application); with ``declare`` alone, those its
+    own organisation sent. The list and every file's status and notification."""
     caller = request.auth
-    files = None
-    if READ not in caller.scopes:
-        # A token of scope declare reads the answers to the files its own organisation
-        # sent, nothing more (not those a mandating employer sent itself).
-        files = files_for(dataclasses.replace(caller, scopes=caller.scopes | {READ}, _cache={}))
-        files = files.filter(
-            sender_employer_id=caller.employer_id, sender_mandatary_id=None
-        ) if caller.employer_id is not None else files.filter(
-            sender_mandatary_id=caller.mandatary_id
-        )
-    else:
-        files = files_for(caller)
-    batch = files.filter(pk=file_id).first()
+    if READ in caller.scopes:
+        return files_for(caller)
+    # A token of scope declare reads the answers to the files its own organisation
+    # sent, nothing more (not those a mandating employer sent itself).
+    files = files_for(dataclasses.replace(caller, scopes=caller.scopes | {READ}, _cache={}))
+    if caller.employer_id is not None:
+        return files.filter(sender_employer_id=caller.employer_id, sender_mandatary_id=None)
+    return files.filter(sender_mandatary_id=caller.mandatary_id)
+
+
+def _file(request: HttpRequest, file_id: int):
+    batch = visible_files(request).filter(pk=file_id).first()
     if batch is None:
         raise Problem(404, NOT_VISIBLE, slug="not-found")
     return batch
+
+
+def _status(batch: BatchFile) -> dict:
+    """What ``GET /batches/{file_id}`` shows of a file (in the active language)."""
+    return {**status_dict(batch), "error": failure_reason(batch)}
+
+
+@router.get("", auth=STATUS_AUTH, response=BatchPage, operation_id="list_batches")
+def list_batches(request: HttpRequest, filters: Query[BatchFilters], response: HttpResponse):
+    """The files the token may read (as for `GET /batches/{file_id}`), newest first,
+    with an opaque cursor for the next page.
+
+    Each item is what `GET /batches/{file_id}` gives of the file, with its `url`.
+    Following `next_cursor` until it is null visits every file once; a file received
+    during the walk comes before the first page, not in the following ones.
+    """
+    files = visible_files(request)
+    if filters.status:
+        files = files.filter(status=filters.status)
+    if filters.environment:
+        files = files.filter(test=filters.environment == "test")
+    if filters.reference:
+        files = files.filter(reference=filters.reference)
+    if filters.received_since:
+        files = files.filter(received_at__gte=filters.received_since)
+    if filters.cursor:
+        received_at, pk = decode_cursor(filters.cursor, (str, int))
+        moment = cursor_instant(received_at)
+        files = files.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))
+    page = list(files.order_by("-received_at", "-id")[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    base = request.path.rstrip("/")
+    with translation.override(request_language(request)):
+        items = [{**_status(batch), "url": f"{base}/{batch.pk}"} for batch in page]
+    last = page[-1] if page else None
+    data = {
+        "items": items,
+        "next_cursor": encode_cursor([last.received_at.isoformat(), last.pk])
+        if more and last
+        else None,
+    }
+    return etagged(request, response, data)
 
 
 @router.get("/{file_id}", auth=STATUS_AUTH, response=BatchStatusOut, operation_id="get_batch")
@@ -232,8 +329,8 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
     progress in %."""
     batch = _file(request, file_id)
     with translation.override(request_language(request)):
-        error = failure_reason(batch)
-    return etagged(request, response, {**status_dict(batch), "error": error})
+        data = _status(batch)
+    return etagged(request, response, data)
 
 
 @router.get(

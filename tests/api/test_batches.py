@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from fla.api.api import api as ninja_api
+from fla.api.common import encode_cursor
 from fla.api.services import create_client
 from fla.batch import services
 from fla.batch.builder import file_bytes
@@ -182,3 +183,183 @@ def test_the_openapi_security_of_the_status_takes_read_or_declare():
     notification = schema["paths"][f"{API}/batches/{{file_id}}/notification"]["get"]
     assert notification["security"] == either
     assert schema["paths"][f"{API}/batches"]["post"]["security"] == [{"OAuth2": ["declare"]}]
+
+
+# --- the list of files ---------------------------------------------------------------
+
+
+def _stored(employer=None, reference="L-1", received_at="2026-01-09T10:00:00Z", **fields):
+    """A file as the receipt stores it (sent by ``employer``, or by ``fields``'
+    ``sender_mandatary``), without its content."""
+    mandatary = fields.pop("sender_mandatary", None)
+    return BatchFile.objects.create(
+        reference=reference,
+        sender=(mandatary or employer).enterprise_number,
+        sender_employer=None if mandatary else employer,
+        sender_mandatary=mandatary,
+        received_at=received_at,
+        storage_name="none.xml",
+        **fields,
+    )
+
+
+def _listed(token: str, query: str = "") -> list[str]:
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(f"{API}/batches{query}")
+    assert response.status_code == 200, response.content[:500]
+    return [item["reference"] for item in response.json()["items"]]
+
+
+def test_the_list_gives_each_file_as_its_status_does_newest_first(world):
+    first, second = _submit(world, "F-1"), _submit(world, "F-2")
+    services.process(first)
+    BatchFile.objects.filter(pk=second).update(status=BatchStatus.FAILED, error="KeyError: x")
+    api = _api(world)
+    response = api.get(f"{API}/batches", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, response.content
+    assert response["Content-Language"] == "en"
+    page = response.json()
+    assert page["next_cursor"] is None
+    assert [item["file_id"] for item in page["items"]] == [second, first]
+    for item in page["items"]:
+        assert item["url"] == f"{API}/batches/{item['file_id']}"
+        status = api.get(item["url"], HTTP_ACCEPT_LANGUAGE="en").json()
+        assert item == {**status, "url": item["url"]}
+    assert page["items"][0]["error"].startswith("Processing stopped because of an internal")
+
+
+def test_the_list_has_an_etag_and_answers_304(world):
+    file_id = _submit(world)
+    api = _api(world)
+    first = api.get(f"{API}/batches")
+    assert first.status_code == 200 and first["ETag"]
+    cached = api.get(f"{API}/batches", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert cached.status_code == 304
+    services.process(file_id)
+    assert api.get(f"{API}/batches", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_a_client_lists_the_files_of_its_organisation_only(world):
+    """The same files as ``GET /batches/{file_id}`` shows: by the organisation of the
+    client (employer A never sees a file of employer B), and for a token of scope
+    ``declare`` alone, only those its organisation sent itself."""
+    own, mandated, foreign = world.own.employer, world.mandated.employer, world.foreign.employer
+    mandatary = world.mandatary_client.mandatary
+    _stored(own, "OWN-1", "2026-01-01T10:00:00Z")
+    _stored(own, "OWN-2", "2026-01-02T10:00:00Z")
+    _stored(mandated, "MANDATED-1", "2026-01-03T10:00:00Z")
+    _stored(foreign, "FOREIGN-1", "2026-01-04T10:00:00Z")
+    _stored(None, "SENT-BY-MANDATARY", "2026-01-05T10:00:00Z", sender_mandatary=mandatary)
+    foreign_client = create_client(name="Foreign payroll", employer=foreign).client
+    mandated_client = create_client(name="Mandated payroll", employer=mandated).client
+    cases = [
+        (world.employer_client, None, ["OWN-2", "OWN-1"]),
+        (world.employer_client, "declare", ["OWN-2", "OWN-1"]),
+        (world.read_only_client, None, ["OWN-2", "OWN-1"]),
+        (foreign_client, None, ["FOREIGN-1"]),
+        (mandated_client, None, ["MANDATED-1"]),
+        # its own files and those of the employer it holds a mandate for
+        (world.mandatary_client, "read", ["SENT-BY-MANDATARY", "MANDATED-1"]),
+        (world.mandatary_client, "declare", ["SENT-BY-MANDATARY"]),
+    ]
+    for client, scopes, expected in cases:
+        assert _listed(make_token(client, scopes=scopes)) == expected, (client.name, scopes)
+    # and nothing of the others' files, but for its own employer's number in its own
+    text = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(foreign_client)}").get(
+        f"{API}/batches"
+    ).content
+    for employer in (own, mandated):
+        assert employer.enterprise_number.encode() not in text
+
+
+def test_following_the_cursor_visits_every_file_once_newest_first(world):
+    own = world.own.employer
+    same = "2026-01-05T10:00:00Z"  # two files received at the same moment
+    files = [
+        _stored(own, "P-1", "2026-01-01T10:00:00Z"),
+        _stored(own, "P-2", same),
+        _stored(own, "P-3", same),
+        _stored(own, "P-4", "2026-01-06T10:00:00Z"),
+        _stored(own, "P-5", "2026-01-07T10:00:00+01:00"),
+    ]
+    expected = ["P-5", "P-4", "P-3", "P-2", "P-1"]
+    assert files[2].pk > files[1].pk
+    api, seen, url = _api(world), [], f"{API}/batches?limit=2"
+    pages = 0
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200, response.content
+        page = response.json()
+        assert len(page["items"]) <= 2
+        seen += [item["reference"] for item in page["items"]]
+        pages += 1
+        url = f"{API}/batches?limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+    assert seen == expected and pages == 3
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "bm9wZQ",  # "nope"
+        "!!!",
+        "W10",  # []
+        encode_cursor(["2026-01-01T10:00:00+00:00"]),
+        encode_cursor([1, 2]),
+        encode_cursor(["yesterday", 2]),
+        encode_cursor(["2026-01-01T10:00:00", 2]),  # no offset: not one this API gave
+        encode_cursor(["9999-12-31T23:59:59-14:00", 2]),  # beyond what UTC holds
+        encode_cursor(["2026-01-01T10:00:00+00:00", 0]),
+        encode_cursor(["2026-01-01T10:00:00+00:00", -1]),
+        encode_cursor(["2026-01-01T10:00:00+00:00", 2**63]),
+        encode_cursor(["2026-01-01T10:00:00+00:00", "2"]),
+        encode_cursor(["2026-01-01T10:00:00+00:00", 2.5]),
+        encode_cursor(["2026-01-01T10:00:00+00:00", True]),
+        encode_cursor(["2026-01-01T10:00:00\x00+00:00", 2]),
+        encode_cursor([{"received_at": "2026-01-01T10:00:00+00:00"}, 2]),
+    ],
+)
+def test_a_forged_cursor_is_400(world, cursor):
+    _stored(world.own.employer)
+    body = assert_problem(_api(world).get(f"{API}/batches?cursor={cursor}"), 400)
+    assert body["type"] == "urn:fla:problem:bad-cursor"
+
+
+def test_the_list_filters_by_status_environment_reference_and_moment(world):
+    own = world.own.employer
+    _stored(own, "Q-1", "2026-01-01T10:00:00Z", status=BatchStatus.DONE)
+    _stored(own, "Q-2", "2026-01-02T10:00:00Z", status=BatchStatus.FAILED)
+    _stored(own, "Q-3", "2026-01-03T10:00:00Z", status=BatchStatus.DONE, test=True)
+    _stored(own, "Q-1", "2026-01-04T10:00:00Z", status=BatchStatus.RECEIVED, test=True)
+    token = make_token(world.employer_client)
+    assert _listed(token, "?status=done") == ["Q-3", "Q-1"]
+    assert _listed(token, "?status=failed") == ["Q-2"]
+    assert _listed(token, "?status=processing") == []
+    assert _listed(token, "?environment=test") == ["Q-1", "Q-3"]
+    assert _listed(token, "?environment=production") == ["Q-2", "Q-1"]
+    assert _listed(token, "?reference=Q-1") == ["Q-1", "Q-1"]
+    assert _listed(token, "?reference=Q-1&environment=production&status=done") == ["Q-1"]
+    assert _listed(token, "?received_since=2026-01-03T10:00:00Z") == ["Q-1", "Q-3"]
+    # without an offset, Belgian time: 11:00 in Brussels is 10:00 UTC
+    assert _listed(token, "?received_since=2026-01-03T11:00:00") == ["Q-1", "Q-3"]
+    assert _listed(token, "?received_since=2026-01-03T11:00:01") == ["Q-1"]
+    assert _listed(token, "?received_since=0001-01-01T00:00:00") == ["Q-1", "Q-3", "Q-2", "Q-1"]
+    assert _listed(token, "?received_since=9999-12-31T23:59:59") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=finished",
+        "environment=acceptance",
+        "reference=a%20b",
+        "reference=-x",
+        "reference=" + "x" * 65,
+        "reference=x%00y",
+        "received_since=1767261600",
+        "received_since=yesterday",
+        "limit=0",
+        "limit=1001",
+        "cursor=" + "x" * 201,
+    ],
+)
+def test_a_filter_of_the_wrong_shape_is_422(world, query):
+    assert_problem(_api(world).get(f"{API}/batches?{query}"), 422)

@@ -176,7 +176,8 @@ def test_every_operation_declares_its_scope():
     for param in OPERATIONS:
         method, path, operation = param.values
         wanted = [{"OAuth2": ["declare" if _is_write(method) else "read"]}]
-        if method == "get" and path.startswith("/api/v1/batches/"):
-            # the status and notification of a file: also for the connector that sent it
+        if method == "get" and path.startswith("/api/v1/batches"):
+            # the files, their status and notification: also for the connector that
+            # sent them
             wanted.append({"OAuth2": ["declare"]})
         assert operation["security"] == wanted, path

@@ -119,6 +119,20 @@ def test_credit_per_year_and_type(world, as_employer):
     assert data["remaining"] == "30:30"
 
 
+def test_credit_year_shows_granted_used_and_remaining_as_the_totals_and_types_do(
+    world, as_employer
+):
+    url = _base(world) + f"/workers/{world.own.worker.insz}/credit"
+    data = as_employer.get(url).json()
+    [year] = [y for y in data["years"] if y["year"] == 2025]
+    # the same amounts, in minutes and in h:mm, at every level of the answer
+    amounts = set(data) - {"insz", "years"}
+    assert set(year) - {"year", "types"} == amounts
+    assert all(set(t) - {"right_type"} == amounts for t in year["types"])
+    assert (year["granted_minutes"], year["used_minutes"]) == (2280, 450)
+    assert (year["granted"], year["used"], year["remaining"]) == ("38:00", "7:30", "30:30")
+
+
 def test_validate_is_a_dry_run_of_any_kind(world, as_employer):
     from fla.trainings.models import Training
 

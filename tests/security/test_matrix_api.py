@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from oauth2_provider.models import AccessToken
 
 from fla.api.reference import openapi_document
 from fla.batch.builder import file_bytes
@@ -189,3 +190,44 @@ def test_rows_are_the_served_document(client):
     assert response.status_code == 200
     assert _rows(response.json()) == ROWS
     assert len(ROWS) >= 17
+
+
+@pytest.mark.parametrize(
+    "client_name,scopes,visible",
+    [
+        ("own_client", "read", ("own",)),
+        ("own_client", "declare", ("own",)),
+        ("mandatary_client", "read", ("mandated",)),  # not the file of the ended mandate
+        ("mandatary_client", "declare", ()),  # the mandatary sent none itself
+        ("home_client", "read", ("home",)),
+    ],
+)
+def test_the_batch_list_holds_the_files_of_the_clients_organisation_only(
+    world, client_name, scopes, visible
+):
+    """Every employer of the world sent a file: a client lists those it may see, as it
+    may read each of them by its id, and nothing of the others'."""
+    client = getattr(world, client_name)
+    token = bearer(client)
+    AccessToken.objects.filter(token=token).update(scope=scopes)
+    response = Client().get("/api/v1/batches", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200, response.content[:500]
+    listed = [item["file_id"] for item in response.json()["items"]]
+    assert sorted(listed) == sorted(getattr(world, n).batch_file.pk for n in visible)
+    for name in ORG_NAMES:
+        if name not in visible:
+            assert not getattr(world, name).leaks_in(response.content), name
+
+
+def test_the_batch_list_is_the_online_applications_list_of_the_same_organisation(world):
+    """The API's list and the page "Bestanden" of a user of the same organisation show
+    the same files."""
+    page = web_client(world.own_user).get("/batch/")
+    assert page.status_code == 200
+    shown = [file.pk for file in page.context["files"]]
+    response = Client().get(
+        "/api/v1/batches", HTTP_AUTHORIZATION=f"Bearer {bearer(world.own_client)}"
+    )
+    assert [item["file_id"] for item in response.json()["items"]] == shown == [
+        world.own.batch_file.pk
+    ]

@@ -80,6 +80,8 @@ def credit_body(
                 "granted_minutes": granted,
                 "used_minutes": used,
                 "remaining_minutes": granted - used,
+                "granted": format_minutes(granted),
+                "used": format_minutes(used),
                 "remaining": format_minutes(granted - used),
             }
         )

@@ -2,32 +2,31 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
-from pydantic_core import PydanticCustomError
 
 from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
-    BAD_CURSOR,
     NOT_VISIBLE,
     bytes_etag,
     check_if_match,
     check_if_none_match,
+    cursor_instant,
     declare,
     decode_cursor,
     encode_cursor,
     get_employer,
     if_match_version,
+    iso_8601_only,
     not_modified,
     result_body,
+    since_in_utc,
     unchanged_retry,
-    utc_instant,
     version_etag,
     with_etag,
     worker_locked,
@@ -51,7 +50,6 @@ from fla.rights.rules import format_minutes
 from fla.trainings.models import Training
 
 router = Router(tags=["trainings"])
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 REFERENCE_DOC = "The declarant's reference: 1 to 64 letters, digits, dots, dashes or underscores."
 
 
@@ -70,28 +68,12 @@ class TrainingFilters(Schema):
     @field_validator("updated_since", mode="before")
     @classmethod
     def _iso_8601(cls, value: object) -> object:
-        """ISO 8601 only: not a number of seconds, which pydantic would also take."""
-        if isinstance(value, int | float) or (
-            isinstance(value, str) and _NUMBER.fullmatch(value.strip())
-        ):
-            raise PydanticCustomError(
-                "datetime_parsing", "Input should be a date and time in ISO 8601"
-            )
-        return value
+        return iso_8601_only(value)
 
     @field_validator("updated_since")
     @classmethod
     def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
-        """The moment in UTC. One before the first moment UTC can hold (year 1 east of
-        Greenwich) is the first one, and one after the last the last one: the same
-        trainings changed at or after it."""
-        if value is None:
-            return None
-        instant = utc_instant(value)
-        if instant is None:
-            extreme = dt.datetime.min if value.year == 1 else dt.datetime.max
-            instant = extreme.replace(tzinfo=dt.UTC)
-        return instant
+        return since_in_utc(value)
 
 
 def training_out(training: Training) -> dict:
@@ -188,18 +170,6 @@ def find_training(employer: Employer, reference: str) -> Training | None:
     )
 
 
-def _instant(text: str) -> dt.datetime:
-    """A moment a cursor carries, in UTC; 400 if it is not one this API gave."""
-    try:
-        given = dt.datetime.fromisoformat(text)
-    except ValueError:
-        given = None
-    moment = utc_instant(given) if given is not None and given.tzinfo else None
-    if moment is None:
-        raise Problem(400, BAD_CURSOR, slug="bad-cursor")
-    return moment
-
-
 @router.get(
     "/employers/{enterprise_number}/trainings", response=TrainingPage, operation_id="list_trainings"
 )
@@ -236,7 +206,7 @@ def list_trainings(
         trainings = trainings.filter(updated_at__gte=filters.updated_since)
     if filters.cursor:
         updated_at, pk, sync_from = decode_cursor(filters.cursor, (str, int, str))
-        moment, sync_from = _instant(updated_at), _instant(sync_from)
+        moment, sync_from = cursor_instant(updated_at), cursor_instant(sync_from)
         trainings = trainings.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=pk))
     else:
         # Read before the rows, and carried by the cursor from the first page on: every
