@@ -385,6 +385,21 @@ def result_body(request: HttpRequest, outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def declare_if(
+    request: HttpRequest, declaration: Declaration, employer: Employer, current: str | None
+) -> Outcome:
+    """``declare`` under the request's If-Match and If-None-Match, checked against
+    ``current`` (the resource's ETag, None where there is none yet); a failed If-Match
+    on a resource already as the write asks is a retry (``unchanged_retry``)."""
+    try:
+        check_if_match(request, current)
+        check_if_none_match(request, current)
+        return declare(request, declaration, employer)
+    except Problem as problem:
+        # A retry whose first attempt went through: the resource is as it asks.
+        return unchanged_retry(request, problem, declaration, employer)
+
+
 def unchanged_retry(
     request: HttpRequest,
     problem: Problem,

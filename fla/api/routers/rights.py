@@ -6,19 +6,15 @@ from ninja import Path, Router
 from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
-    check_if_match,
-    check_if_none_match,
     content_etag,
-    declare,
+    declare_if,
     etagged,
     get_employer,
     get_worker,
     result_body,
-    unchanged_retry,
     with_etag,
     worker_locked,
 )
-from fla.api.problems import Problem
 from fla.api.schemas import RightsIn, RightsOut, RightsResult
 from fla.core.choices import RightSource
 from fla.declarations.types import Declaration
@@ -104,13 +100,7 @@ def put_rights(
     declaration = Declaration(kind="rights", employer=employer.enterprise_number, data=data)
     with worker_locked(worker.insz):
         current = content_etag(rights_out(employer, worker, year))
-        try:
-            check_if_match(request, current)
-            check_if_none_match(request, current)
-            outcome = declare(request, declaration, employer)
-        except Problem as problem:
-            # A retry whose first attempt went through: the rights are as it asks.
-            outcome = unchanged_retry(request, problem, declaration, employer)
+        outcome = declare_if(request, declaration, employer, current)
     out = rights_out(employer, worker, year)
     with_etag(response, content_etag(out))
     return {**result_body(request, outcome), "rights": out}

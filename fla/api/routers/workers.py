@@ -9,10 +9,8 @@ from ninja import Query, Router, Schema, Status
 from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
-    check_if_match,
-    check_if_none_match,
     content_etag,
-    declare,
+    declare_if,
     decode_cursor,
     encode_cursor,
     etagged,
@@ -20,11 +18,10 @@ from fla.api.common import (
     get_worker,
     parse_insz,
     result_body,
-    unchanged_retry,
     with_etag,
     worker_locked,
 )
-from fla.api.problems import Problem, validation_problem
+from fla.api.problems import validation_problem
 from fla.api.schemas import WorkerIn, WorkerOut, WorkerPage, WorkerResult
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
@@ -136,13 +133,7 @@ def put_worker(
     with worker_locked(number):
         before = Worker.objects.filter(insz=number, employments__employer=employer).first()
         current = content_etag(worker_out(before, employer)) if before else None
-        try:
-            check_if_match(request, current)
-            check_if_none_match(request, current)
-            outcome = declare(request, declaration, employer)
-        except Problem as problem:
-            # A retry whose first attempt went through: the worker is as it asks.
-            outcome = unchanged_retry(request, problem, declaration, employer)
+        outcome = declare_if(request, declaration, employer, current)
     worker = Worker.objects.get(insz=number)
     out = worker_out(worker, employer)
     with_etag(response, content_etag(out))
