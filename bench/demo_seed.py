@@ -29,8 +29,10 @@ def main() -> int:
         elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     verdict = "OK" if elapsed < TARGET_SECONDS else "OVER TARGET"
-    print(f"seed-demo: {elapsed:.1f} s (target < {TARGET_SECONDS} s) {verdict}; "
-          f"peak memory {peak_mb:.0f} MB")
+    print(
+        f"seed-demo: {elapsed:.1f} s (target < {TARGET_SECONDS} s) {verdict}; "
+        f"peak memory {peak_mb:.0f} MB"
+    )
     return 0 if elapsed < TARGET_SECONDS else 1
 
 

@@ -176,10 +176,6 @@ def cpu_seconds(sessions: dict[str, set[int]], database: str) -> dict[str, float
     return totals
 
 
-
-
-
-
 def python(code: str, env: dict, *args) -> dict:
     out = run(
         [str(VENV_BIN / "python"), "-c", code, *map(str, args)],

@@ -139,10 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers-data", type=int, default=1000)
     parser.add_argument("--trainings", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--profile", metavar="KIND", default="",
-                        help="profile the requests whose kind contains KIND (to stderr)")
-    parser.add_argument("--sql", action="store_true",
-                        help="with --profile: also print the SQL of one such request")
+    parser.add_argument(
+        "--profile",
+        metavar="KIND",
+        default="",
+        help="profile the requests whose kind contains KIND (to stderr)",
+    )
+    parser.add_argument(
+        "--sql", action="store_true", help="with --profile: also print the SQL of one such request"
+    )
     args = parser.parse_args(argv)
     python = str(VENV_BIN / "python")
     with scratch_database("fla_readcosts", DB_CONN_MAX_AGE="600", FLA_API_RATE_LIMIT="0") as env:

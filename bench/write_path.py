@@ -149,8 +149,11 @@ def main() -> int:
     for size in sizes:
         cpu, db, started = time.process_time(), cpu_seconds_of(backend), time.perf_counter()
         for start in range(first, first + count, size):
-            outcomes = submit(caller, [declaration(i, 60, "create")
-                                       for i in range(start, start + size)], today=today)
+            outcomes = submit(
+                caller,
+                [declaration(i, 60, "create") for i in range(start, start + size)],
+                today=today,
+            )
             assert all(o.status != "rejected" for o in outcomes)
         elapsed = time.perf_counter() - started
         first += count

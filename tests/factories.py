@@ -46,15 +46,28 @@ def make_employer(name: str = "Acme", **kwargs) -> Employer:
     return Employer.objects.create(name=name, enterprise_number=number, **kwargs)
 
 
-def make_worker(employer: Employer | None = None, *, start=dt.date(2020, 1, 1), end=None,
-                regime=Decimal("1"), joint_committee="200", **kwargs) -> Worker:
+def make_worker(
+    employer: Employer | None = None,
+    *,
+    start=dt.date(2020, 1, 1),
+    end=None,
+    regime=Decimal("1"),
+    joint_committee="200",
+    **kwargs,
+) -> Worker:
     kwargs.setdefault("first_name", "Jan")
     kwargs.setdefault("last_name", f"Peeters{next(_serial)}")
     kwargs.setdefault("insz", make_insz())
     worker = Worker.objects.create(**kwargs)
     if employer is not None:
-        Employment.objects.create(worker=worker, employer=employer, start_date=start,
-                                  end_date=end, regime=regime, joint_committee=joint_committee)
+        Employment.objects.create(
+            worker=worker,
+            employer=employer,
+            start_date=start,
+            end_date=end,
+            regime=regime,
+            joint_committee=joint_committee,
+        )
     return worker
 
 
@@ -73,8 +86,12 @@ def make_mandatary(name: str = "Social Secretariat", **kwargs) -> Mandatary:
     return Mandatary.objects.create(name=name, **kwargs)
 
 
-def mandate(mandatary: Mandatary, employer: Employer, start=dt.date(2024, 1, 1), end=None) -> Mandate:
-    return Mandate.objects.create(mandatary=mandatary, employer=employer, start_date=start, end_date=end)
+def mandate(
+    mandatary: Mandatary, employer: Employer, start=dt.date(2024, 1, 1), end=None
+) -> Mandate:
+    return Mandate.objects.create(
+        mandatary=mandatary, employer=employer, start_date=start, end_date=end
+    )
 
 
 def join(user: User, mandatary: Mandatary, role: str = "declare") -> MandataryAccess:

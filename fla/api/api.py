@@ -309,9 +309,7 @@ def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     cause = exc.__cause__
     if isinstance(cause, UnsupportedMediaType):
-        return problem_response(
-            request, Problem(415, cause.detail, slug="unsupported-media-type")
-        )
+        return problem_response(request, Problem(415, cause.detail, slug="unsupported-media-type"))
     if isinstance(cause, BodyNotAnObject):  # JSON, but of the wrong shape
         errors = [{"in": "body", "zone": "", "error": str(cause), "message": BODY_NOT_AN_OBJECT}]
         problem = Problem(422, INVALID_REQUEST, slug="invalid-request", errors=errors)
@@ -346,7 +344,9 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         line, column = getattr(cause, "lineno", None), getattr(cause, "colno", None)
         if line is not None and column is not None:
             detail = text(
-                _("De inhoud van het verzoek is geen geldige JSON (regel %(line)s, kolom %(column)s)."),
+                _(
+                    "De inhoud van het verzoek is geen geldige JSON (regel %(line)s, kolom %(column)s)."
+                ),
                 line=line,
                 column=column,
             )

@@ -33,9 +33,7 @@ def caller_of(request: HttpRequest) -> Caller:
     return request.auth  # type: ignore[attr-defined, return-value]
 
 
-def get_employer(
-    request: HttpRequest, enterprise_number: str, permission: str = READ
-) -> Employer:
+def get_employer(request: HttpRequest, enterprise_number: str, permission: str = READ) -> Employer:
     """The employer, if the client may act on it with ``permission`` (``READ`` for a
     read, ``DECLARE`` for a write: a token with the scope ``declare`` alone may write);
     404 otherwise (never 403: no leak)."""
@@ -50,9 +48,7 @@ def get_employer(
 
 
 _EMPLOYER = Statement(
-    lambda p: Employer.objects.filter(enterprise_number=p.number).values_list(
-        *fields_of(Employer)
-    )
+    lambda p: Employer.objects.filter(enterprise_number=p.number).values_list(*fields_of(Employer))
 )
 
 
@@ -278,9 +274,7 @@ def iso_8601_only(value: object) -> object:
     if isinstance(value, int | float) or (
         isinstance(value, str) and _NUMBER.fullmatch(value.strip())
     ):
-        raise PydanticCustomError(
-            "datetime_parsing", "Input should be a date and time in ISO 8601"
-        )
+        raise PydanticCustomError("datetime_parsing", "Input should be a date and time in ISO 8601")
     return value
 
 

@@ -36,8 +36,7 @@ DESCRIPTIONS = {
     413: "The body is larger than the limit",
     415: "The body is not of the media type this operation takes (JSON: "
     "`application/json` or `application/…+json`, in UTF-8)",
-    422: "A parameter or body of the wrong shape (`errors`), or blocking anomalies "
-    "(`anomalies`)",
+    422: "A parameter or body of the wrong shape (`errors`), or blocking anomalies (`anomalies`)",
     429: "Too many requests for this client: wait `Retry-After` seconds",
 }
 
@@ -103,8 +102,7 @@ _IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "description": "The strong ETag(s) the change is based on (or `*`): 412 when none "
-    "is current.",
+    "description": "The strong ETag(s) the change is based on (or `*`): 412 when none is current.",
     "schema": _STRING,
 }
 _IF_NONE_MATCH_WRITE = {

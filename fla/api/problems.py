@@ -62,9 +62,7 @@ def request_language(request: HttpRequest) -> str:
     LocaleMiddleware chose (the language cookie, else the first supported language of
     ``Accept-Language``, else ``LANGUAGE_CODE``, nl). Messages and ``Content-Language``
     both follow it."""
-    code = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(
-        request
-    )
+    code = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
     base = str(code).split("-")[0].lower()
     return base if base in LANGUAGES else settings.LANGUAGE_CODE
 

@@ -58,10 +58,15 @@ def create_client(
         # case): the lists, their buttons and the history tell them apart by it. The
         # owner's row is locked so that two creations at once cannot both pass the check.
         [(field, organisation)] = owner.items()
-        list(type(organisation).objects.select_for_update().filter(pk=organisation.pk)
-             .values_list("pk", flat=True))
-        if ApiClient.objects.filter(name__iexact=name, revoked_at__isnull=True,
-                                    **{field: organisation}).exists():
+        list(
+            type(organisation)
+            .objects.select_for_update()
+            .filter(pk=organisation.pk)
+            .values_list("pk", flat=True)
+        )
+        if ApiClient.objects.filter(
+            name__iexact=name, revoked_at__isnull=True, **{field: organisation}
+        ).exists():
             raise ClientNameTaken(f"An active client of this organisation is named {name!r}.")
         application = Application(
             name=name,

@@ -81,7 +81,6 @@ class RepeatedReferences:
             self.candidates.add(reference_digest(employer, reference))
 
 
-
 def safe_iterparse(source: IO[bytes], **kwargs) -> etree.iterparse:
     return etree.iterparse(source, **SAFE_ELEMENTS, **kwargs)
 

@@ -255,9 +255,12 @@ def may_send(caller: Caller) -> bool:
         return True
     if caller.user_id is None:
         return False
-    return bool(caller.employer_ids(DECLARE)) or MandataryAccess.objects.filter(
-        user_id=caller.user_id, role__in=[Role.DECLARE, Role.MANAGE]
-    ).exists()
+    return (
+        bool(caller.employer_ids(DECLARE))
+        or MandataryAccess.objects.filter(
+            user_id=caller.user_id, role__in=[Role.DECLARE, Role.MANAGE]
+        ).exists()
+    )
 
 
 def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
@@ -287,8 +290,12 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
             error = receipt_scan.place(spool, exc.error)
             # The code and the place only: the reason may quote a value of the file
             # (an XSD message quotes the zone it refuses, an INSZ with a digit too many).
-            logger.info("BATCH file rejected: %s at line %s, column %s", error.code,
-                        error.line, error.column)
+            logger.info(
+                "BATCH file rejected: %s at line %s, column %s",
+                error.code,
+                error.line,
+                error.column,
+            )
             return Receipt.rejected(exc.header, error)
         spool.flush()
         spool.seek(0)

@@ -162,9 +162,7 @@ class _Shape:
             (i, c) for i, f in enumerate(self.fields) if (c := _converter(f, self.copy))
         ]
         self.copy_makers = (
-            [(i, m) for i, f in enumerate(self.fields) if (m := _copy_text(f))]
-            if self.copy
-            else []
+            [(i, m) for i, f in enumerate(self.fields) if (m := _copy_text(f))] if self.copy else []
         )
         self.row_sql = f"({', '.join(['%s'] * len(self.fields))})"
         self.arrays = (
@@ -278,9 +276,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     meta = model._meta
     with connection.cursor() as cursor:
         if sequence is None:
-            cursor.execute(
-                "SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column]
-            )
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column])
             sequence = _sequences[key] = cursor.fetchone()[0]
         cursor.execute(
             "SELECT nextval(%s::regclass) FROM generate_series(1, %s) ORDER BY 1",

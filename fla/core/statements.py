@@ -196,7 +196,9 @@ class Statement:
         connection = connections[alias]
         if compiled.locks and connection.get_autocommit():
             # As the ORM refuses it: a lock outside a transaction would end at once.
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         params = list(compiled.params)
         for index in compiled.slots:
             slot = params[index]

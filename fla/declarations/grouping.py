@@ -114,8 +114,16 @@ _queues_lock = threading.Lock()
 
 
 def _caller_key(caller: Caller) -> tuple:
-    return (caller.channel, caller.label, caller.user_id, caller.employer_id,
-            caller.mandatary_id, caller.scopes, caller.system, caller.within)
+    return (
+        caller.channel,
+        caller.label,
+        caller.user_id,
+        caller.employer_id,
+        caller.mandatary_id,
+        caller.scopes,
+        caller.system,
+        caller.within,
+    )
 
 
 def _queue_of(caller: Caller) -> _Queue:
@@ -188,8 +196,9 @@ def _write(group: list[_Waiting]) -> None:
     try:
         # No replay one by one on failure: the group is written whole or not at all, so
         # that writing each alone afterwards never applies a declaration twice.
-        outcomes = submit(leader.caller, [w.declaration for w in group], employers=employers,
-                          replay=False)
+        outcomes = submit(
+            leader.caller, [w.declaration for w in group], employers=employers, replay=False
+        )
     except Exception:
         return
     GROUP_SIZE.observe(len(group))

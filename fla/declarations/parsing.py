@@ -93,8 +93,9 @@ class Zones:
         if required:
             self.add("E016", name)
 
-    def text(self, name: str, max_length: int, *, required: bool = False,
-             multiline: bool = False) -> str | None:
+    def text(
+        self, name: str, max_length: int, *, required: bool = False, multiline: bool = False
+    ) -> str | None:
         value = self.data.get(name)
         if value.__class__ is str:
             text = value.strip()
@@ -146,8 +147,14 @@ class Zones:
             return None
         return text
 
-    def date(self, name: str, *, required: bool = False, first: dt.date | None = None,
-             last: dt.date | None = None) -> dt.date | None:
+    def date(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        first: dt.date | None = None,
+        last: dt.date | None = None,
+    ) -> dt.date | None:
         value = self.data.get(name)
         if value.__class__ is str:
             text = value.strip()
@@ -171,8 +178,9 @@ class Zones:
                 return None
             day = read
         if first is not None and last is not None and not first <= day <= last:
-            self.add("E009", name, value=day.isoformat(), first=first.isoformat(),
-                     last=last.isoformat())
+            self.add(
+                "E009", name, value=day.isoformat(), first=first.isoformat(), last=last.isoformat()
+            )
             return None
         return day
 
@@ -228,8 +236,9 @@ class Zones:
         self.add("E020", name, value=str(value)[:40])
         return None
 
-    def choice(self, name: str, choices: set[str], code: str, *, required: bool = False,
-               default: str = "") -> str | None:
+    def choice(
+        self, name: str, choices: set[str], code: str, *, required: bool = False, default: str = ""
+    ) -> str | None:
         value = self.data.get(name)
         if value.__class__ is str:
             text = value.strip()

@@ -73,13 +73,32 @@ TRAINING_STATUSES = frozenset(TrainingStatus.values)
 RIGHT_TYPES = frozenset(RightType.values)
 SIZE_CLASSES = frozenset(SizeClass.values)
 RULE_TYPES = {t.value: t for t in rules.RightType}  # a right type as the rules engine has it
-HISTORY_FIELDS = ("at", "employer_id", "entity", "entity_id", "action", "channel", "actor",
-                  "actor_user_id", "before", "after")
+HISTORY_FIELDS = (
+    "at",
+    "employer_id",
+    "entity",
+    "entity_id",
+    "action",
+    "channel",
+    "actor",
+    "actor_user_id",
+    "before",
+    "after",
+)
 # A training's own zones, which its model stores as they are: all but its keys.
 TRAINING_FIELDS = tuple(z for z in ZONES["training"] if z not in ("reference", "insz"))
 CHANGED_TRAINING_FIELDS = (*TRAINING_FIELDS, "version", "warnings", "channel", "updated_at")
-NEW_TRAINING_FIELDS = ("employer_id", "worker_id", "reference", *TRAINING_FIELDS, "version",
-                       "warnings", "channel", "created_at", "updated_at")
+NEW_TRAINING_FIELDS = (
+    "employer_id",
+    "worker_id",
+    "reference",
+    *TRAINING_FIELDS,
+    "version",
+    "warnings",
+    "channel",
+    "created_at",
+    "updated_at",
+)
 _NEW_TRAINING_ROW = operator.attrgetter(*NEW_TRAINING_FIELDS)  # a new training's row, a tuple
 
 
@@ -99,8 +118,12 @@ class _NewTraining:
 
 # The reads of a chunk, compiled once (``fla.core.statements``).
 _LOCKED_WORKERS = Statement(
-    lambda p: Worker.objects.filter(bulk.Within(F("insz"), p.inszs))
-    .select_for_update().order_by("pk").values_list(*fields_of(Worker)),
+    lambda p: (
+        Worker.objects.filter(bulk.Within(F("insz"), p.inszs))
+        .select_for_update()
+        .order_by("pk")
+        .values_list(*fields_of(Worker))
+    ),
     needs=("inszs",),
 )
 _WORKERS = Statement(
@@ -108,24 +131,35 @@ _WORKERS = Statement(
     needs=("ids",),
 )
 _EMPLOYMENTS = Statement(
-    lambda p: Employment.objects.filter(
-        bulk.Within(F("employer_id"), p.employers), bulk.Within(F("worker_id"), p.workers)
-    ).order_by("start_date").values_list(*fields_of(Employment)),
+    lambda p: (
+        Employment.objects.filter(
+            bulk.Within(F("employer_id"), p.employers), bulk.Within(F("worker_id"), p.workers)
+        )
+        .order_by("start_date")
+        .values_list(*fields_of(Employment))
+    ),
     needs=("employers", "workers"),
 )
 _LOCKED_TRAININGS = Statement(
-    lambda p: Training.objects.filter(
-        bulk.Within(F("employer_id"), p.employers), bulk.Probe(F("reference"), p.references)
-    ).select_for_update().order_by("pk").values_list(*fields_of(Training)),
+    lambda p: (
+        Training.objects.filter(
+            bulk.Within(F("employer_id"), p.employers), bulk.Probe(F("reference"), p.references)
+        )
+        .select_for_update()
+        .order_by("pk")
+        .values_list(*fields_of(Training))
+    ),
     needs=("employers", "references"),
 )
 _SAME_DAY = Statement(
-    lambda p: Training.objects.filter(
-        bulk.Within(F("employer_id"), p.employers),
-        bulk.Within(F("worker_id"), p.workers),
-        bulk.Within(F("start_date"), p.starts),
-    ).exclude(status=TrainingStatus.CANCELLED).values_list(
-        "employer_id", "worker_id", "title", "start_date", "reference"
+    lambda p: (
+        Training.objects.filter(
+            bulk.Within(F("employer_id"), p.employers),
+            bulk.Within(F("worker_id"), p.workers),
+            bulk.Within(F("start_date"), p.starts),
+        )
+        .exclude(status=TrainingStatus.CANCELLED)
+        .values_list("employer_id", "worker_id", "title", "start_date", "reference")
     ),
     needs=("employers", "workers", "starts"),
 )
@@ -281,8 +315,13 @@ def in_order(declarations: Iterable[Declaration], size: int) -> Iterator[Ordered
         if kind == "worker":
             if employer not in later:
                 return False
-            return (worker is None or worker in declared or employer in unplaced
-                    or employer in years or None)
+            return (
+                worker is None
+                or worker in declared
+                or employer in unplaced
+                or employer in years
+                or None
+            )
         if kind == "rights":
             if worker in trained:
                 return True
@@ -330,9 +369,9 @@ def in_order(declarations: Iterable[Declaration], size: int) -> Iterator[Ordered
         yield close()
 
 
-
-def submit_one(caller: Caller, declaration: Declaration, *, dry_run: bool = False,
-               today: dt.date | None = None) -> Outcome:
+def submit_one(
+    caller: Caller, declaration: Declaration, *, dry_run: bool = False, today: dt.date | None = None
+) -> Outcome:
     return submit(caller, [declaration], dry_run=dry_run, today=today)[0]
 
 
@@ -397,8 +436,7 @@ class _Session:
             p.freeze()
         return self.execute(parsed, getattr(chunk, "steady", frozenset()))
 
-    def execute(self, parsed: list[_Parsed], steady: frozenset[str] = frozenset()
-                ) -> list[Outcome]:
+    def execute(self, parsed: list[_Parsed], steady: frozenset[str] = frozenset()) -> list[Outcome]:
         current = parsed
 
         def in_transaction() -> list[Outcome]:
@@ -416,8 +454,12 @@ class _Session:
         # fresh data.
         alone = len(parsed) == 1 and not self.whole
         try:
-            return retried(in_transaction, what="declaration", retry_if=_race,
-                           attempts=ATTEMPTS if alone else 1)
+            return retried(
+                in_transaction,
+                what="declaration",
+                retry_if=_race,
+                attempts=ATTEMPTS if alone else 1,
+            )
         except _Unsteady as unsteady:
             # A hire moves an employer to another size class, which a training or
             # rights declared before it must not see (``in_order``): rolled back.
@@ -439,7 +481,7 @@ class _Session:
             fresh = [p.fresh() for p in parsed[start:end]]
             at = 0
             for chunk in in_order([p.declaration for p in fresh], len(fresh)):
-                outcomes.extend(self.execute(fresh[at:at + len(chunk)], chunk.steady))
+                outcomes.extend(self.execute(fresh[at : at + len(chunk)], chunk.steady))
                 at += len(chunk)
         return outcomes
 
@@ -463,8 +505,7 @@ class _Session:
         else:
             parsed.values["year"] = self.year(zones)
             parsed.values["opt_out"] = zones.boolean("opt_out", False)
-            parsed.values["size_class"] = zones.choice(
-                "size_class", SIZE_CLASSES, "E029")
+            parsed.values["size_class"] = zones.choice("size_class", SIZE_CLASSES, "E029")
         return parsed
 
     def year(self, zones: Zones) -> int | None:
@@ -491,8 +532,9 @@ class _Session:
         values["status"] = zones.choice("status", TRAINING_STATUSES, "E012", required=True)
         values["right_type"] = zones.choice("right_type", RIGHT_TYPES, "E013")
         first, last = self.first_day, self.last_day
-        start = values["start_date"] = zones.date("start_date", required=True,
-                                                  first=first, last=last)
+        start = values["start_date"] = zones.date(
+            "start_date", required=True, first=first, last=last
+        )
         end = values["end_date"] = zones.date("end_date", required=True, first=first, last=last)
         minutes = values["duration_minutes"] = zones.integer("duration_minutes", required=True)
         values["counts_toward_account"] = zones.boolean("counts_toward_account", True)
@@ -530,8 +572,7 @@ class _Session:
             values["employment"] = None
             return
         sub = Zones(employment if isinstance(employment, dict) else {}, prefix="employment.")
-        start = sub.date("start_date", required=True,
-                         first=dt.date(1900, 1, 1), last=self.last_day)
+        start = sub.date("start_date", required=True, first=dt.date(1900, 1, 1), last=self.last_day)
         end = sub.date("end_date", first=dt.date(1900, 1, 1), last=dt.date(2199, 12, 31))
         regime = sub.decimal("regime", required=True)
         if regime is not None and Decimal(0) < regime <= Decimal(1):
@@ -544,8 +585,12 @@ class _Session:
         if start and insz:
             check_working_age(sub, insz, start)
         zones.findings.extend(sub.findings)
-        values["employment"] = {"start_date": start, "end_date": end, "regime": regime,
-                                "joint_committee": committee}
+        values["employment"] = {
+            "start_date": start,
+            "end_date": end,
+            "regime": regime,
+            "joint_committee": committee,
+        }
 
     # -- employer and access ----------------------------------------------------------
     def resolve_employers(self, parsed: list[_Parsed]) -> None:
@@ -559,8 +604,10 @@ class _Session:
             if number not in self.employers:
                 wanted.add(number)
         if wanted:
-            found = {e.enterprise_number: e for e in
-                     Employer.objects.filter(enterprise_number__in=wanted)}
+            found = {
+                e.enterprise_number: e
+                for e in Employer.objects.filter(enterprise_number__in=wanted)
+            }
             for number in wanted:
                 employer = found.get(number)
                 allowed = employer is not None and self.caller.can(employer.pk, DECLARE)
@@ -644,15 +691,19 @@ def training_snapshot(training: Training) -> dict[str, Any]:
 
 
 class _Chunk:
-    def __init__(self, session: _Session, parsed: list[_Parsed],
-                 steady: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, session: _Session, parsed: list[_Parsed], steady: frozenset[str] = frozenset()
+    ) -> None:
         self.session = session
         # Employers whose size class the chunk assumes its hires leave as the
         # declarations before them saw it (``in_order``), and the employments the chunk
         # changes: (declaration, employer id, (start, end, regime) before or None, after,
         # the years whose rights the chunk computes again for it).
-        self.steady = {p.employer.pk for p in parsed
-                       if p.employer is not None and p.employer.enterprise_number in steady}
+        self.steady = {
+            p.employer.pk
+            for p in parsed
+            if p.employer is not None and p.employer.enterprise_number in steady
+        }
         self.employment_changes: list[tuple[_Parsed, int, tuple | None, tuple, set[int]]] = []
         # Employer id -> the size classes ``check_steady`` worked out for the chunk's end
         # (year -> class in effect), and the positions of its changes of employment that
@@ -719,8 +770,13 @@ class _Chunk:
             training.worker = by_id[training.worker_id]
         # Other trainings of the same workers: for the probable-duplicate warning.
         self.signatures: dict[tuple[int, int, str, dt.date], set[str]] = defaultdict(set)
-        declared = [p for p in live if p.declaration.kind == "training"
-                    and p.insz in self.workers and p.values.get("start_date")]
+        declared = [
+            p
+            for p in live
+            if p.declaration.kind == "training"
+            and p.insz in self.workers
+            and p.values.get("start_date")
+        ]
         training_workers = {self.workers[p.insz].pk for p in declared}
         starts = {p.values["start_date"] for p in declared}
         for employer_id, worker_id, title, start, reference in _SAME_DAY.rows(
@@ -751,13 +807,30 @@ class _Chunk:
         status = ACCEPTED_WITH_WARNINGS if p.findings else ACCEPTED
         return Outcome(p.declaration, status, p.findings, **kwargs)
 
-    def record(self, p: _Parsed, entity: str, entity_id: Any, action: str,
-               before: dict | None, after: dict | None) -> None:
+    def record(
+        self,
+        p: _Parsed,
+        entity: str,
+        entity_id: Any,
+        action: str,
+        before: dict | None,
+        after: dict | None,
+    ) -> None:
         channel, actor, user_id = self.actor
-        self.history.append((
-            self.now, p.employer.pk, entity, str(entity_id), action, channel, actor, user_id,
-            before, after,
-        ))
+        self.history.append(
+            (
+                self.now,
+                p.employer.pk,
+                entity,
+                str(entity_id),
+                action,
+                channel,
+                actor,
+                user_id,
+                before,
+                after,
+            )
+        )
 
     def worker_of(self, p: _Parsed) -> Worker | None:
         worker = self.workers.get(p.insz) if p.insz else None
@@ -772,8 +845,7 @@ class _Chunk:
                 return True
         return False
 
-    def within_employment(self, p: _Parsed, worker: Worker, start: dt.date,
-                          end: dt.date) -> bool:
+    def within_employment(self, p: _Parsed, worker: Worker, start: dt.date, end: dt.date) -> bool:
         return any(
             e.start_date <= start and (e.end_date is None or e.end_date >= end)
             for e in self.employments[(p.employer.pk, worker.insz)]
@@ -814,7 +886,9 @@ class _Chunk:
                 return None
             wanted = declaration.if_version
             if current not in (wanted if isinstance(wanted, frozenset) else {wanted}):
-                given = ", ".join(map(str, sorted(wanted))) if isinstance(wanted, frozenset) else wanted
+                given = (
+                    ", ".join(map(str, sorted(wanted))) if isinstance(wanted, frozenset) else wanted
+                )
                 stale = Finding("E024", "version", {"current": current, "given": given})
         if declaration.action == "cancel":
             if stale is not None and existing.status != TrainingStatus.CANCELLED:
@@ -825,8 +899,9 @@ class _Chunk:
         self.apply_training_zones(p, existing, stale)
         return stale
 
-    def apply_training_zones(self, p: _Parsed, existing: Training | None,
-                             stale: Finding | None) -> None:
+    def apply_training_zones(
+        self, p: _Parsed, existing: Training | None, stale: Finding | None
+    ) -> None:
         values, employer_id = p.values, p.employer.pk
         reference = values["reference"]
         worker = self.worker_of(p)
@@ -842,18 +917,38 @@ class _Chunk:
             p.reject("E005", "insz", year=end.year)
             return
         self.training_warnings(p, worker, existing)
-        fields = {name: values[name] if values[name] is not None else "" for name in
-                  ("title", "description", "provider", "kind", "status", "right_type")}
-        fields.update({name: values[name] for name in (
-            "start_date", "end_date", "duration_minutes", "counts_toward_account",
-            "certificate_obtained", "certificate_valid_until")})
+        fields = {
+            name: values[name] if values[name] is not None else ""
+            for name in ("title", "description", "provider", "kind", "status", "right_type")
+        }
+        fields.update(
+            {
+                name: values[name]
+                for name in (
+                    "start_date",
+                    "end_date",
+                    "duration_minutes",
+                    "counts_toward_account",
+                    "certificate_obtained",
+                    "certificate_valid_until",
+                )
+            }
+        )
         warnings = [f.code for f in p.findings]
         if existing is None:
             training = _NewTraining(
-                employer_id=employer_id, worker_id=worker_id, worker=worker, pk=None,
-                reference=reference, version=1, warnings=warnings,
-                channel=self.caller.channel, created_at=self.now, updated_at=self.now,
-                **fields)
+                employer_id=employer_id,
+                worker_id=worker_id,
+                worker=worker,
+                pk=None,
+                reference=reference,
+                version=1,
+                warnings=warnings,
+                channel=self.caller.channel,
+                created_at=self.now,
+                updated_at=self.now,
+                **fields,
+            )
             self.trainings[(employer_id, reference)] = training
             self.new_trainings.append((p, training))
         else:
@@ -863,8 +958,13 @@ class _Chunk:
                     # on the worker's stored credit, once the chunk's writes are done.
                     self.replayed_credit.append((p, existing))
                     return
-                p.outcome = self.outcome(p, object_id=existing.pk, version=existing.version,
-                                         changed=False, written=existing)
+                p.outcome = self.outcome(
+                    p,
+                    object_id=existing.pk,
+                    version=existing.version,
+                    changed=False,
+                    written=existing,
+                )
                 return
             if stale is not None:
                 p.findings.append(stale)
@@ -879,8 +979,7 @@ class _Chunk:
             self.changed_trainings.append((p, existing, before, "replace"))
             self.whole.add((employer_id, worker.insz))
         self.touched[employer_id].add(worker.insz)
-        self.signatures[(employer_id, worker_id, values["title"].casefold(), start)].add(
-            reference)
+        self.signatures[(employer_id, worker_id, values["title"].casefold(), start)].add(reference)
 
     def training_warnings(self, p: _Parsed, worker: Worker, existing: Training | None) -> None:
         values = p.values
@@ -902,8 +1001,9 @@ class _Chunk:
     def cancel_training(self, p: _Parsed, training: Training) -> None:
         self.workers.setdefault(training.worker.insz, training.worker)
         if training.status == TrainingStatus.CANCELLED:
-            p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
-                                     changed=False, written=training)
+            p.outcome = self.outcome(
+                p, object_id=training.pk, version=training.version, changed=False, written=training
+            )
             return
         before = training_snapshot(training)
         training.status = TrainingStatus.CANCELLED
@@ -927,8 +1027,12 @@ class _Chunk:
             return
         changed = False
         if worker is None:
-            worker = Worker(insz=p.insz, first_name=values["first_name"],
-                            last_name=values["last_name"], birth_date=birth_date_from_insz(p.insz))
+            worker = Worker(
+                insz=p.insz,
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                birth_date=birth_date_from_insz(p.insz),
+            )
             self.workers[p.insz] = worker
             self.new_workers.append((p, worker))
             self.changes.append((p, "worker", worker, "create", None, _worker_snapshot(worker)))
@@ -943,8 +1047,9 @@ class _Chunk:
                 worker.first_name, worker.last_name = values["first_name"], values["last_name"]
                 if worker.pk is not None:
                     self.renamed_workers.append(worker)
-                self.changes.append((p, "worker", worker, "update", before,
-                                     _worker_snapshot(worker)))
+                self.changes.append(
+                    (p, "worker", worker, "update", before, _worker_snapshot(worker))
+                )
                 changed = True
         if employment_values is not None:
             changed |= self.upsert_employment(p, worker, employment_values)
@@ -965,7 +1070,9 @@ class _Chunk:
         declared = {
             self.workers[p.insz].pk
             for p in self.parsed
-            if p.declaration.kind == "worker" and not p.blocked and p.insz in self.workers
+            if p.declaration.kind == "worker"
+            and not p.blocked
+            and p.insz in self.workers
             and self.workers[p.insz].pk is not None
         }
         return set(
@@ -984,8 +1091,9 @@ class _Chunk:
             current.append(match)
             current.sort(key=lambda e: e.start_date)
             self.new_employments.append((p, match))
-            self.changes.append((p, "employment", match, "create", None,
-                                 _employment_snapshot(match)))
+            self.changes.append(
+                (p, "employment", match, "create", None, _employment_snapshot(match))
+            )
         else:
             if all(getattr(match, k) == v for k, v in values.items()):
                 return False
@@ -995,8 +1103,9 @@ class _Chunk:
                 setattr(match, name, value)
             if match.pk is not None:
                 self.changed_employments.append(match)
-            self.changes.append((p, "employment", match, "update", before,
-                                 _employment_snapshot(match)))
+            self.changes.append(
+                (p, "employment", match, "update", before, _employment_snapshot(match))
+            )
         new = (match.start_date, match.end_date, match.regime)
         years = {y for period in (old, new) if period for y in self.years_of(*period[:2])}
         self.employment_changes.append((p, employer.pk, old, new, years))
@@ -1061,10 +1170,10 @@ class _Chunk:
                 in_chunk[p.employer.pk].append((i, p))
         cuts: set[int] = set()
         for employer_id, employer_years in years.items():
-            in_effect = {year: stored.get((employer_id, year), ("", ""))
-                         for year in employer_years}
-            seen = {year: in_effect[year][0] or in_effect[year][1] or None
-                    for year in employer_years}
+            in_effect = {year: stored.get((employer_id, year), ("", "")) for year in employer_years}
+            seen = {
+                year: in_effect[year][0] or in_effect[year][1] or None for year in employer_years
+            }
             # Since the start of the piece the walk is in: a class moved, a training or
             # rights declared. A cut starts a new piece, which is checked again anyway.
             moved = declared_before = False
@@ -1133,15 +1242,16 @@ class _Chunk:
         # Rows this transaction inserted are its own until it commits: no lock needed.
         self.locked.update(w.pk for _, w in self.new_workers)
         if self.renamed_workers:
-            Worker.objects.bulk_update(self.renamed_workers, ["first_name", "last_name"],
-                                       batch_size=1000)
+            Worker.objects.bulk_update(
+                self.renamed_workers, ["first_name", "last_name"], batch_size=1000
+            )
         for _, employment in self.new_employments:
             employment.worker_id = employment.worker.pk
         Employment.objects.bulk_create([e for _, e in self.new_employments], batch_size=1000)
         if self.changed_employments:
             Employment.objects.bulk_update(
-                self.changed_employments, ["end_date", "regime", "joint_committee"],
-                batch_size=1000)
+                self.changed_employments, ["end_date", "regime", "joint_committee"], batch_size=1000
+            )
         for p, entity, row, action, before, after in self.changes:
             self.record(p, entity, row.pk, action, before, after)
         for p in self.parsed:
@@ -1158,14 +1268,20 @@ class _Chunk:
         if not self.employed_in(p, worker, dt.date(year, 1, 1), dt.date(year, 12, 31)):
             p.reject("E005", "insz", year=year)
             return
-        rows = {(r.right_type, r.source): r for r in TrainingRight.objects.filter(
-            employer=employer, worker=worker, year=year)}
+        rows = {
+            (r.right_type, r.source): r
+            for r in TrainingRight.objects.filter(employer=employer, worker=worker, year=year)
+        }
         declared = values["declared"]
         for right_type, minutes in declared.items():
             computed = rows.get((right_type, RightSource.COMPUTED))
             if minutes is not None and computed is not None and computed.minutes != minutes:
-                p.reject("W006", f"{right_type}_minutes", declared=_hm(minutes),
-                         computed=_hm(computed.minutes))
+                p.reject(
+                    "W006",
+                    f"{right_type}_minutes",
+                    declared=_hm(minutes),
+                    computed=_hm(computed.minutes),
+                )
         sector = declared.get(RightType.SECTOR)
         if sector is not None:
             floor = self.sector_floor(employer, worker, year)
@@ -1184,9 +1300,14 @@ class _Chunk:
             if minutes is None and row is not None:
                 row.delete()
             elif minutes is not None and row is None:
-                TrainingRight.objects.create(employer=employer, worker=worker, year=year,
-                                             right_type=right_type,
-                                             source=RightSource.DECLARED, minutes=minutes)
+                TrainingRight.objects.create(
+                    employer=employer,
+                    worker=worker,
+                    year=year,
+                    right_type=right_type,
+                    source=RightSource.DECLARED,
+                    minutes=minutes,
+                )
             elif minutes is not None and row.minutes != minutes:
                 row.minutes = minutes
                 row.save(update_fields=["minutes", "updated_at"])
@@ -1194,16 +1315,24 @@ class _Chunk:
             WorkerOptOut.objects.create(employer=employer, worker=worker, year=year)
         elif opted and not values["opt_out"]:
             WorkerOptOut.objects.filter(employer=employer, worker=worker, year=year).delete()
-        self.record(p, "rights", f"{worker.pk}:{year}", "set", before_state,
-                    {"year": year, "declared": after, "opt_out": values["opt_out"]})
+        self.record(
+            p,
+            "rights",
+            f"{worker.pk}:{year}",
+            "set",
+            before_state,
+            {"year": year, "declared": after, "opt_out": values["opt_out"]},
+        )
         self.touched[employer.pk].add(worker.insz)
         self.whole.add((employer.pk, worker.insz))
         p.outcome = self.outcome(p, object_id=worker.pk, changed=True)
 
     def sector_floor(self, employer: Employer, worker: Worker, year: int) -> int:
         """Two days, pro rata of the regime and the days employed in the year."""
-        periods = [rules.EmploymentPeriod(e.start_date, e.end_date, e.regime, e.joint_committee)
-                   for e in self.employments[(employer.pk, worker.insz)]]
+        periods = [
+            rules.EmploymentPeriod(e.start_date, e.end_date, e.regime, e.joint_committee)
+            for e in self.employments[(employer.pk, worker.insz)]
+        ]
         days_in_year = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
         share = sum((p.regime * rules.employed_days(p, year) for p in periods), Decimal(0))
         per_day = Decimal(employer.reference_weekly_minutes) / 5
@@ -1213,8 +1342,11 @@ class _Chunk:
     def apply_employer_year(self, p: _Parsed) -> None:
         values, employer = p.values, p.employer
         row = EmployerYear.objects.filter(employer=employer, year=values["year"]).first()
-        before = {"opt_out": row.opt_out, "size_class": row.declared_size_class} if row else {
-            "opt_out": False, "size_class": ""}
+        before = (
+            {"opt_out": row.opt_out, "size_class": row.declared_size_class}
+            if row
+            else {"opt_out": False, "size_class": ""}
+        )
         after = {"opt_out": values["opt_out"], "size_class": values["size_class"] or ""}
         if before == after:
             # No row is a year without opt-out nor declared class: nothing to write,
@@ -1243,45 +1375,58 @@ class _Chunk:
     def flush(self) -> None:
         if self.new_trainings:
             rows = [_NEW_TRAINING_ROW(t) for _, t in self.new_trainings]
-            reserved = None if len(rows) < bulk.COPY_FROM else bulk.reserve_ids(
-                Training, len(rows))
+            reserved = None if len(rows) < bulk.COPY_FROM else bulk.reserve_ids(Training, len(rows))
             if reserved is not None:
                 # Many, on PostgreSQL: the ids taken from the sequence first, then the
                 # rows streamed (COPY) with them: nothing to read back.
-                bulk.insert(Training, ("id", *NEW_TRAINING_FIELDS),
-                            ([pk, *row] for pk, row in zip(reserved, rows, strict=True)))
+                bulk.insert(
+                    Training,
+                    ("id", *NEW_TRAINING_FIELDS),
+                    ([pk, *row] for pk, row in zip(reserved, rows, strict=True)),
+                )
                 for (_, training), pk in zip(self.new_trainings, reserved, strict=True):
                     training.pk = pk
             else:
                 if len(rows) < bulk.COPY_FROM:
                     # A few (an API call's): one INSERT that returns the ids.
-                    returned = bulk.insert_returning(Training, NEW_TRAINING_FIELDS, rows,
-                                                     ("employer_id", "reference", "id"))
+                    returned = bulk.insert_returning(
+                        Training, NEW_TRAINING_FIELDS, rows, ("employer_id", "reference", "id")
+                    )
                 else:
                     # Many (SQLite): inserted, then the ids read back by reference.
                     bulk.insert(Training, NEW_TRAINING_FIELDS, rows)
                     returned = Training.objects.filter(
-                        bulk.Within(F("employer_id"),
-                                    {t.employer_id for _, t in self.new_trainings}),
+                        bulk.Within(
+                            F("employer_id"), {t.employer_id for _, t in self.new_trainings}
+                        ),
                         bulk.Within(F("reference"), {t.reference for _, t in self.new_trainings}),
                     ).values_list("employer_id", "reference", "id")
                 ids = {(employer_id, reference): pk for employer_id, reference, pk in returned}
                 for _, training in self.new_trainings:
                     training.pk = ids[(training.employer_id, training.reference)]
             for p, training in self.new_trainings:
-                self.record(p, "training", training.pk, "create", None,
-                            training_snapshot(training))
-                p.outcome = self.outcome(p, object_id=training.pk, version=1, changed=True,
-                                         written=training)
+                self.record(p, "training", training.pk, "create", None, training_snapshot(training))
+                p.outcome = self.outcome(
+                    p, object_id=training.pk, version=1, changed=True, written=training
+                )
         if self.changed_trainings:
-            bulk.update(Training, CHANGED_TRAINING_FIELDS, (
-                [t.pk, *(getattr(t, name) for name in CHANGED_TRAINING_FIELDS)]
-                for _, t, _, _ in self.changed_trainings))
+            bulk.update(
+                Training,
+                CHANGED_TRAINING_FIELDS,
+                (
+                    [t.pk, *(getattr(t, name) for name in CHANGED_TRAINING_FIELDS)]
+                    for _, t, _, _ in self.changed_trainings
+                ),
+            )
             for p, training, before, action in self.changed_trainings:
-                self.record(p, "training", training.pk, action, before,
-                            training_snapshot(training))
-                p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
-                                         changed=True, written=training)
+                self.record(p, "training", training.pk, action, before, training_snapshot(training))
+                p.outcome = self.outcome(
+                    p,
+                    object_id=training.pk,
+                    version=training.version,
+                    changed=True,
+                    written=training,
+                )
         bulk.insert(HistoryEntry, HISTORY_FIELDS, self.history)
 
     def rebuild_credit(self) -> None:
@@ -1290,29 +1435,49 @@ class _Chunk:
         for employer_id, years in self.recompute_years.items():
             for year in sorted(years):
                 # An employer whose opt-out changed has all its credit rebuilt below.
-                rights.compute_rights(year, employer_ids=[employer_id], today=self.today,
-                                      refresh=employer_id not in self.opt_outs, lock=True)
+                rights.compute_rights(
+                    year,
+                    employer_ids=[employer_id],
+                    today=self.today,
+                    refresh=employer_id not in self.opt_outs,
+                    lock=True,
+                )
         for employer_id, pairs in self.rights_years.items():
             for year in sorted({y for _, y in pairs}):
                 workers = sorted({self.workers[i].pk for i, y in pairs if y == year})
-                rights.compute_rights(year, employer_ids=[employer_id], worker_ids=workers,
-                                      today=self.today, refresh=False, record=False, lock=True)
+                rights.compute_rights(
+                    year,
+                    employer_ids=[employer_id],
+                    worker_ids=workers,
+                    today=self.today,
+                    refresh=False,
+                    record=False,
+                    lock=True,
+                )
         self.check_foreseen()
         touched = {self.workers[i].pk for inszs in self.touched.values() for i in inszs}
         for employer_id in self.opt_outs:
             # All its workers are rebuilt: locked first, so that a training of theirs
             # that another transaction is writing is waited for and read, not written
             # over with figures computed without it.
-            touched.update(Employment.objects.filter(employer_id=employer_id)
-                           .values_list("worker_id", flat=True))
-            touched.update(Account.objects.filter(employer_id=employer_id)
-                           .values_list("worker_id", flat=True))
+            touched.update(
+                Employment.objects.filter(employer_id=employer_id).values_list(
+                    "worker_id", flat=True
+                )
+            )
+            touched.update(
+                Account.objects.filter(employer_id=employer_id).values_list("worker_id", flat=True)
+            )
         unlocked = sorted(touched - self.locked)
         if unlocked:
             # Workers reached through a cancelled reference, or rebuilt with all their
             # employer's, were not locked yet.
-            list(Worker.objects.filter(bulk.Within(F("pk"), unlocked)).select_for_update()
-                 .order_by("pk").values_list("pk", flat=True))
+            list(
+                Worker.objects.filter(bulk.Within(F("pk"), unlocked))
+                .select_for_update()
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
             self.locked.update(unlocked)
         ledgers: dict[tuple[int, int], Ledger] = {}
         appended = self.appended()
@@ -1322,8 +1487,13 @@ class _Chunk:
             if employer_id in self.opt_outs:
                 continue  # rebuilt with all the employer's workers
             worker_ids = sorted(self.workers[i].pk for i in inszs)
-            rights.refresh_accounts(employer_id, worker_ids, today=self.today, ledgers=ledgers,
-                                    appended=appended.get(employer_id))
+            rights.refresh_accounts(
+                employer_id,
+                worker_ids,
+                today=self.today,
+                ledgers=ledgers,
+                appended=appended.get(employer_id),
+            )
         self.credit_warnings(ledgers)
 
     def appended(self) -> dict[int, dict[int, Any]]:
@@ -1335,16 +1505,24 @@ class _Chunk:
         for employer_id, inszs in self.touched.items():
             if employer_id in self.recompute_years:
                 continue  # every worker's rights of a year were computed again
-            result[employer_id] = {self.workers[i].pk: Appended() for i in inszs
-                                   if (employer_id, i) not in self.whole}
+            result[employer_id] = {
+                self.workers[i].pk: Appended() for i in inszs if (employer_id, i) not in self.whole
+            }
         for _, t in self.new_trainings:
             new = result.get(t.employer_id, {}).get(t.worker_id)
             if new is None or t.status != TrainingStatus.COMPLETED:
                 continue
             new.ends.append(t.end_date)
             if t.counts_toward_account:
-                new.uses.append(TrainingUse(t.reference, t.start_date, t.end_date,
-                                            t.duration_minutes, RULE_TYPES.get(t.right_type)))
+                new.uses.append(
+                    TrainingUse(
+                        t.reference,
+                        t.start_date,
+                        t.end_date,
+                        t.duration_minutes,
+                        RULE_TYPES.get(t.right_type),
+                    )
+                )
         return result
 
     def judge_replayed_credit(self) -> None:
@@ -1366,8 +1544,9 @@ class _Chunk:
             low = lowest.get((training.employer_id, training.worker_id), 0)
             if low < 0:
                 p.reject("W003", "duration_minutes", remaining=_hm(low))
-            p.outcome = self.outcome(p, object_id=training.pk, version=training.version,
-                                     changed=False, written=training)
+            p.outcome = self.outcome(
+                p, object_id=training.pk, version=training.version, changed=False, written=training
+            )
 
     def credit_warnings(self, ledgers: dict[tuple[int, int], Ledger]) -> None:
         """Flag the counting trainings of workers whose credit went below zero.
@@ -1376,9 +1555,13 @@ class _Chunk:
         counting training's worker is among them.
         """
         counting = [(p, t) for p, t in self.new_trainings] + [
-            (p, t) for p, t, _, _ in self.changed_trainings]
-        counting = [(p, t) for p, t in counting
-                    if t.status == TrainingStatus.COMPLETED and t.counts_toward_account]
+            (p, t) for p, t, _, _ in self.changed_trainings
+        ]
+        counting = [
+            (p, t)
+            for p, t in counting
+            if t.status == TrainingStatus.COMPLETED and t.counts_toward_account
+        ]
         if not counting:
             return
         # The most negative remaining of a year and type, per worker.
@@ -1392,8 +1575,8 @@ class _Chunk:
         # here: each is judged on the credit once it and those declared before it are
         # written, as if each had come alone (so a BATCH file's warnings do not depend
         # on how it is cut into chunks or partitions).
-        events: dict[tuple[int, int], list[tuple[_Parsed, Any, TrainingUse | None]]] = (
-            defaultdict(list)
+        events: dict[tuple[int, int], list[tuple[_Parsed, Any, TrainingUse | None]]] = defaultdict(
+            list
         )
         # New trainings only add to the credit used: if it is not exceeded after all of
         # them, it was not after any. A replace or cancel may have freed some.

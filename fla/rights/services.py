@@ -232,8 +232,14 @@ def compute_rights(
             # trips.
             with transaction.atomic(savepoint=False):
                 return _compute_rights_chunk(
-                    year, chunk, workers, sector_table, today, refresh=refresh,
-                    record=record, lock=lock,
+                    year,
+                    chunk,
+                    workers,
+                    sector_table,
+                    today,
+                    refresh=refresh,
+                    record=record,
+                    lock=lock,
                 )
 
         counts = retry.retried(
@@ -351,8 +357,9 @@ def _lock_workers_of(employer_ids: list[int], year: int) -> None:
     ids = set(Employment.objects.filter(employers).values_list("worker_id", flat=True))
     ids.update(Account.objects.filter(employers).values_list("worker_id", flat=True))
     ids.update(
-        TrainingRight.objects.filter(employers, year=year, source=RightSource.COMPUTED)
-        .values_list("worker_id", flat=True)
+        TrainingRight.objects.filter(employers, year=year, source=RightSource.COMPUTED).values_list(
+            "worker_id", flat=True
+        )
     )
     _lock_workers(sorted(ids))
 
@@ -755,8 +762,7 @@ def _continues(
                 return False
             rights.add((year, right_type))
     return all(
-        key in rights or (not granted and used > 0)
-        for key, (granted, used) in stored_lines.items()
+        key in rights or (not granted and used > 0) for key, (granted, used) in stored_lines.items()
     )
 
 

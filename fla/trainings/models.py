@@ -32,7 +32,9 @@ class Training(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["employer", "reference"], name="training_reference_unique")
+            models.UniqueConstraint(
+                fields=["employer", "reference"], name="training_reference_unique"
+            )
         ]
         indexes = [
             models.Index(fields=["employer", "worker"], name="training_emp_worker_idx"),

@@ -90,9 +90,11 @@ _account_count = (
 
 
 _EMPLOYER_AND_COUNT = Statement(
-    lambda p: Employer.objects.filter(pk=p.pk)
-    .annotate(fla_worker_count=Coalesce(Subquery(_account_count), 0))
-    .values_list(*fields_of(Employer), "fla_worker_count")
+    lambda p: (
+        Employer.objects.filter(pk=p.pk)
+        .annotate(fla_worker_count=Coalesce(Subquery(_account_count), 0))
+        .values_list(*fields_of(Employer), "fla_worker_count")
+    )
 )
 
 

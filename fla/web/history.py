@@ -138,10 +138,13 @@ def shown(value, zone: str = "") -> str:
     if zone == "declared" and isinstance(value, dict):
         # The declared rights of a worker-year: minutes per right type.
         labels = _CHOICE_ZONES["right_type"]
-        return ", ".join(
-            f"{labels.get(key, key)}{_(':')} {shown(item, 'minutes')}"
-            for key, item in sorted(value.items(), key=lambda kv: _right_order(kv[0]))
-        ) or "—"
+        return (
+            ", ".join(
+                f"{labels.get(key, key)}{_(':')} {shown(item, 'minutes')}"
+                for key, item in sorted(value.items(), key=lambda kv: _right_order(kv[0]))
+            )
+            or "—"
+        )
     if isinstance(value, dict):
         return ", ".join(
             f"{zone_label(key)}{_(':')} {shown(item, key)}" for key, item in sorted(value.items())

@@ -155,9 +155,7 @@ _TILES = Statement(
             .values("employer_id")
             .annotate(
                 workers=Count("id"),
-                current_workers=Count(
-                    "id", filter=Q(employed_in(p.first_of_year, p.last_of_year))
-                ),
+                current_workers=Count("id", filter=Q(employed_in(p.first_of_year, p.last_of_year))),
                 rights_known=Count(
                     "id",
                     filter=Q(employed_in(p.first_of_year, p.last_of_year))
@@ -261,9 +259,11 @@ class Charts:
 
 
 _LATEST_CHANGE = Statement(
-    lambda p: HistoryEntry.objects.filter(employer_id=p.employer)
-    .order_by("-at", "-id")
-    .values_list("id", "at")[:1]
+    lambda p: (
+        HistoryEntry.objects.filter(employer_id=p.employer)
+        .order_by("-at", "-id")
+        .values_list("id", "at")[:1]
+    )
 )
 
 

@@ -224,9 +224,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _csv_response(
-    header, records, filename: str, decimal_mark: str = "."
-) -> StreamingHttpResponse:
+def _csv_response(header, records, filename: str, decimal_mark: str = ".") -> StreamingHttpResponse:
     writer = csv.writer(_Echo(), delimiter=";")
 
     def lines():

@@ -44,9 +44,7 @@ urlpatterns = [
     path("app/trainings/bulk/", declare.training_bulk, name="training_bulk"),
     path("app/trainings/<id:training_id>/", app.training_detail, name="training"),
     path("app/trainings/<id:training_id>/edit/", declare.training_edit, name="training_edit"),
-    path(
-        "app/trainings/<id:training_id>/cancel/", declare.training_cancel, name="training_cancel"
-    ),
+    path("app/trainings/<id:training_id>/cancel/", declare.training_cancel, name="training_cancel"),
     path("app/employer-years/", declare.employer_year_edit, name="employer_year"),
     path("app/access/", access.users, name="access_users"),
     path("app/access/grant/", access.grant, name="access_grant"),
@@ -54,9 +52,7 @@ urlpatterns = [
     path("app/access/<id:access_id>/revoke/", access.revoke, name="access_revoke"),
     path("app/access/mandates/", access.mandates, name="access_mandates"),
     path("app/access/mandates/new/", access.mandate_new, name="access_mandate_new"),
-    path(
-        "app/access/mandates/<id:mandate_id>/end/", access.mandate_end, name="access_mandate_end"
-    ),
+    path("app/access/mandates/<id:mandate_id>/end/", access.mandate_end, name="access_mandate_end"),
     path("app/access/api-clients/", access.clients, name="access_clients"),
     path("app/access/api-clients/new/", access.client_new, name="access_client_new"),
     path(

@@ -79,7 +79,10 @@ def test_a_scope_the_client_may_not_ask_for_is_invalid_scope(world, asked):
     assert response.status_code == 400, response.content
     body = response.json()
     assert body["error"] == "invalid_scope"
-    assert body["error_description"] == "This client may ask for the scopes read, separated by a space."
+    assert (
+        body["error_description"]
+        == "This client may ask for the scopes read, separated by a space."
+    )
     assert not AccessToken.objects.filter(application=new.client.application).exists()
 
 

@@ -56,7 +56,12 @@ BAD_MOMENT_CURSORS = [  # (updated at, id, sync from) for trainings
     [GOOD_MOMENT, 1],  # a cursor of an earlier version, without its sync time
 ]
 BAD_EMPLOYER_CURSORS = [
-    [None], ["0403\u0000170701"], [403170701], [], ["a", "b"], ["\ud800"],
+    [None],
+    ["0403\u0000170701"],
+    [403170701],
+    [],
+    ["a", "b"],
+    ["\ud800"],
 ]
 NOT_BASE64 = ["!!!", "\u00e9", "%00", "a", "bm9wZQ", quote("\u0000")]
 
@@ -98,7 +103,9 @@ def test_the_cursors_the_api_gives_still_work(world, as_employer):
         declare_training(world.own.employer, world.own.worker, f"C-{n}")
     seen, next_cursor = [], None
     while True:
-        url = _base(world) + "/trainings?limit=1" + (f"&cursor={next_cursor}" if next_cursor else "")
+        url = (
+            _base(world) + "/trainings?limit=1" + (f"&cursor={next_cursor}" if next_cursor else "")
+        )
         data = as_employer.get(url).json()
         seen += [t["reference"] for t in data["items"]]
         next_cursor = data["next_cursor"]

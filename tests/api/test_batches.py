@@ -161,7 +161,9 @@ def test_a_declare_only_mandatary_token_reads_only_the_files_it_sent(world):
         sender=world.mandatary_client.mandatary.enterprise_number,
         employers=[(mandated.enterprise_number, [("training", {**zones, "reference": "B-S"})])],
     )
-    declare = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(world.mandatary_client, scopes='declare')}")
+    declare = Client(
+        HTTP_AUTHORIZATION=f"Bearer {make_token(world.mandatary_client, scopes='declare')}"
+    )
     sent = declare.post(f"{API}/batches", data=own, content_type="application/xml")
     assert sent.status_code == 202, sent.content
     assert declare.get(sent["Location"]).status_code == 200
@@ -264,9 +266,11 @@ def test_a_client_lists_the_files_of_its_organisation_only(world):
     for client, scopes, expected in cases:
         assert _listed(make_token(client, scopes=scopes)) == expected, (client.name, scopes)
     # and nothing of the others' files, but for its own employer's number in its own
-    text = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(foreign_client)}").get(
-        f"{API}/batches"
-    ).content
+    text = (
+        Client(HTTP_AUTHORIZATION=f"Bearer {make_token(foreign_client)}")
+        .get(f"{API}/batches")
+        .content
+    )
     for employer in (own, mandated):
         assert employer.enterprise_number.encode() not in text
 

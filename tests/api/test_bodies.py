@@ -43,7 +43,9 @@ def test_a_body_that_is_no_object_clears_no_rights(world, as_employer, text):
 def test_json_that_does_not_parse_is_400_with_where(world, as_employer):
     url = f"employers/{world.own.employer.enterprise_number}/trainings/J-1"
     problem = assert_problem(_raw_put(as_employer, url, '{"title": '), 400)
-    assert problem["detail"] == "De inhoud van het verzoek is geen geldige JSON (regel 1, kolom 11)."
+    assert (
+        problem["detail"] == "De inhoud van het verzoek is geen geldige JSON (regel 1, kolom 11)."
+    )
     # where, in the language asked, without the parser's own (English) words
     response = as_employer.client.put(
         f"/api/v1/{url}",

@@ -41,8 +41,11 @@ def test_if_match_waits_for_a_concurrent_write_of_the_same_worker(world, resourc
                                                 "legal_minutes": 1500})  # fmt: skip
     else:
         url = f"{API}/employers/{number}/workers/{worker.insz}"
-        mine = {"first_name": "An", "last_name": "Mine",
-                "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"}}
+        mine = {
+            "first_name": "An",
+            "last_name": "Mine",
+            "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
+        }
         theirs = Declaration("worker", number, {"insz": worker.insz, "first_name": "An",
                                                 "last_name": "Theirs"})  # fmt: skip
     etag = client.get(url)["ETag"]
@@ -123,8 +126,9 @@ def test_a_new_training_put_by_many_at_once_with_if_none_match_is_created_once(w
     def put():
         client = ApiClient(token)
         start.wait(10)
-        response = client.put(url, training_body(world.own.worker.insz),
-                              headers={"If-None-Match": "*"})
+        response = client.put(
+            url, training_body(world.own.worker.insz), headers={"If-None-Match": "*"}
+        )
         statuses.append(response.status_code)
 
     threads = [in_thread(put) for _ in range(8)]

@@ -16,8 +16,17 @@ def _training(world, reference="T-1") -> str:
 
 @pytest.mark.parametrize(
     "if_match",
-    ['"7", "1"', '"1", "7"', '"7","1"', 'W/"9", "1"', '"x", "1", W/"1"', "*", ' "1" ',
-     '"1", "\u00b2"', '"99999999999999999999", "1"'],
+    [
+        '"7", "1"',
+        '"1", "7"',
+        '"7","1"',
+        'W/"9", "1"',
+        '"x", "1", W/"1"',
+        "*",
+        ' "1" ',
+        '"1", "\u00b2"',
+        '"99999999999999999999", "1"',
+    ],
 )
 def test_put_training_holds_when_any_strong_tag_is_current(world, as_employer, if_match):
     body = training_body(world.own.worker.insz, title="Nieuw")
@@ -58,9 +67,7 @@ def test_if_match_on_a_worker_not_on_file_says_so(world, as_employer):
         "last_name": "Peeters",
         "employment": {"start_date": "2025-01-01", "joint_committee": "200"},
     }
-    response = as_employer.put(
-        url, body, headers={"If-Match": "*", "Accept-Language": "en"}
-    )
+    response = as_employer.put(url, body, headers={"If-Match": "*", "Accept-Language": "en"})
     problem = assert_problem(response, 412)
     assert problem["detail"] == (
         "This resource does not exist; If-Match asks for an existing version of it."

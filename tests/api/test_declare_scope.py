@@ -57,7 +57,10 @@ def test_the_403_challenge_names_the_scope_only_when_one_will_do(world):
     for path in ("batches/1", "batches/1/notification"):
         response = client.get(path)
         problem = assert_problem(response, 403)
-        assert problem["detail"] == "Cette opération requiert la portée (scope) « read » ou « declare »."
+        assert (
+            problem["detail"]
+            == "Cette opération requiert la portée (scope) « read » ou « declare »."
+        )
         challenge = response["WWW-Authenticate"]
         assert challenge == (
             'Bearer realm="fla", error="insufficient_scope", '
@@ -70,6 +73,6 @@ def test_the_403_challenge_names_the_scope_only_when_one_will_do(world):
     assert_problem(response, 403)
     assert response["WWW-Authenticate"] == (
         'Bearer realm="fla", error="insufficient_scope", '
-        "error_description=\"This operation needs the scope 'read'.\", scope=\"read\""
+        'error_description="This operation needs the scope \'read\'.", scope="read"'
     )
     assert response["WWW-Authenticate"].isascii()

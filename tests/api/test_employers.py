@@ -52,4 +52,6 @@ def test_a_page_has_its_own_etag(world, as_mandatary):
     first = as_mandatary.get("employers?limit=2")
     whole = as_mandatary.get("employers")
     assert first["ETag"] != whole["ETag"]
-    assert as_mandatary.get("employers", headers={"If-None-Match": whole["ETag"]}).status_code == 304
+    assert (
+        as_mandatary.get("employers", headers={"If-None-Match": whole["ETag"]}).status_code == 304
+    )

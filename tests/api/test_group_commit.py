@@ -72,8 +72,10 @@ class Groups:
 
 
 def new_workers(employer, count: int, name: str) -> list:
-    return [factories.make_worker(employer, first_name="Lea", last_name=f"{name} {n}")
-            for n in range(count)]
+    return [
+        factories.make_worker(employer, first_name="Lea", last_name=f"{name} {n}")
+        for n in range(count)
+    ]
 
 
 def employer_client(world) -> ApiClient:
@@ -125,8 +127,14 @@ def test_concurrent_puts_are_written_together_each_with_its_own_outcome(world, m
     employer = world.own.employer
     workers = [world.own.worker, *new_workers(employer, 3, "Maes")]
     for worker in workers[1:]:
-        TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                     right_type="legal", source="computed", minutes=2280)
+        TrainingRight.objects.create(
+            employer=employer,
+            worker=worker,
+            year=2025,
+            right_type="legal",
+            source="computed",
+            minutes=2280,
+        )
     groups = Groups(monkeypatch)
     client = employer_client(world)
     long = {"start_date": "2025-04-01", "end_date": "2025-04-03", "duration_minutes": 1500}
@@ -153,8 +161,12 @@ def test_concurrent_puts_are_written_together_each_with_its_own_outcome(world, m
     trainings = Training.objects.filter(employer=employer, reference__startswith="G-")
     assert sorted(t.reference for t in trainings) == ["G-0", "G-1", "G-2", "G-3"]
     assert trainings.get(reference="G-2").worker == workers[2]
-    history = HistoryEntry.objects.filter(employer=employer, entity="training", action="create",
-                                          entity_id__in=[str(t.pk) for t in trainings])
+    history = HistoryEntry.objects.filter(
+        employer=employer,
+        entity="training",
+        action="create",
+        entity_id__in=[str(t.pk) for t in trainings],
+    )
     assert history.count() == 4
     assert {h.actor for h in history} == {"Own payroll"}
     for (reference, _), response in zip(requests[:4], responses[:4], strict=True):
@@ -239,8 +251,7 @@ def test_a_rejected_and_a_valid_declaration_of_one_reference(world, monkeypatch,
         ("D-1", training_body("12345678901")),
         ("D-1", training_body(workers[1].insz)),
     ]
-    responses = put_in_order(employer_client(world), employer.enterprise_number, requests,
-                             groups)
+    responses = put_in_order(employer_client(world), employer.enterprise_number, requests, groups)
     assert groups.sizes == ([1, 2, 1] if backstop else [1, 1, 1])
     assert [r.status_code for r in responses] == [201, 422, 201]
     assert [a["code"] for a in responses[1].json()["anomalies"]] == ["E001"]
@@ -257,8 +268,9 @@ def test_a_request_arriving_while_a_write_is_stuck_is_written_alone(world, monke
 
     def put(reference: str, worker) -> None:
         try:
-            responses[reference] = client.put(f"{API}/employers/{number}/trainings/{reference}",
-                                              training_body(worker.insz))
+            responses[reference] = client.put(
+                f"{API}/employers/{number}/trainings/{reference}", training_body(worker.insz)
+            )
         finally:
             connection.close()
 
@@ -295,8 +307,9 @@ def test_inside_a_transaction_or_switched_off_a_declaration_is_written_alone(
     with transaction.atomic():
         assert grouping.submit_grouped(caller, None, employer) == "alone"
     # A caller who may not declare for the employer joins no group.
-    reader = Caller(channel="api", label="Own payroll", employer_id=employer.pk,
-                    scopes=frozenset({"read"}))
+    reader = Caller(
+        channel="api", label="Own payroll", employer_id=employer.pk, scopes=frozenset({"read"})
+    )
     assert grouping.submit_grouped(reader, None, employer) == "alone"
     settings.FLA_GROUP_COMMIT = False
     assert grouping.submit_grouped(caller, None, employer) == "alone"

@@ -14,9 +14,7 @@ def _put(world, body: bytes, content_type: str | None, reference="MT-1"):
     extra = {"HTTP_AUTHORIZATION": f"Bearer {make_token(world.employer_client)}"}
     if content_type is not None:
         extra["CONTENT_TYPE"] = content_type
-    return Client().generic(
-        "PUT", f"{API}/employers/{en}/trainings/{reference}", body, **extra
-    )
+    return Client().generic("PUT", f"{API}/employers/{en}/trainings/{reference}", body, **extra)
 
 
 def _body(world, duration='"duration_minutes": 450') -> str:
@@ -39,8 +37,12 @@ def test_a_body_that_is_not_sent_as_json_is_refused(world, content_type):
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json", "application/json; charset=utf-8", "Application/JSON; charset=UTF-8",
-     "application/merge-patch+json"],
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON; charset=UTF-8",
+        "application/merge-patch+json",
+    ],
 )
 def test_json_media_types_are_read(world, content_type):
     response = _put(world, _body(world).encode(), content_type)
@@ -66,8 +68,9 @@ def test_a_key_given_twice_is_refused(world):
 def test_a_number_too_long_to_be_any_zone_is_422(world, digits):
     """Valid JSON that Python will not read as an integer (over 4,300 digits) is no
     "invalid JSON" (400): it is a value no zone takes."""
-    response = _put(world, _body(world, f'"duration_minutes": -{"9" * digits}').encode(),
-                    "application/json")
+    response = _put(
+        world, _body(world, f'"duration_minutes": -{"9" * digits}').encode(), "application/json"
+    )
     body = assert_problem(response, 422)
     assert body["errors"][0]["message"] == (
         "Een getal in de inhoud van het verzoek telt te veel cijfers."
@@ -76,6 +79,7 @@ def test_a_number_too_long_to_be_any_zone_is_422(world, digits):
 
 
 def test_a_long_number_within_what_is_read_still_gets_its_anomaly(world):
-    response = _put(world, _body(world, f'"duration_minutes": {"9" * 4300}').encode(),
-                    "application/json")
+    response = _put(
+        world, _body(world, f'"duration_minutes": {"9" * 4300}').encode(), "application/json"
+    )
     assert_problem(response, 422)

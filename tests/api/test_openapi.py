@@ -159,7 +159,11 @@ def test_nothing_is_documented_that_cannot_happen(db):
     paths = doc["paths"]
     # a cancel takes no body and no typed parameter; its anomalies are 404 or 412
     assert "422" not in paths[TRAINING]["delete"]["responses"]
-    for path, method in [(EMPLOYER, "get"), (TRAINING, "get"), (f"{EMPLOYER}/workers/{INSZ}/credit", "get")]:
+    for path, method in [
+        (EMPLOYER, "get"),
+        (TRAINING, "get"),
+        (f"{EMPLOYER}/workers/{INSZ}/credit", "get"),
+    ]:
         assert "422" not in paths[path][method]["responses"], path  # plain path strings
     for path in ("/api/v1/employers", "/api/v1/anomalies", "/api/v1/batches"):
         method = "post" if path.endswith("batches") else "get"

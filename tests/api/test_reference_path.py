@@ -10,8 +10,17 @@ import pytest
 from fla.trainings.models import Training
 from tests.api.conftest import assert_problem, training_body
 
-ODD = ["NL-1%0A", "NL-1%0D", "NL-1%0B", "NL-1%1C", "NL-3%20", "%20NL-3", "x%09", "%C2%A0U-2",
-       "U-1%E2%80%A8"]
+ODD = [
+    "NL-1%0A",
+    "NL-1%0D",
+    "NL-1%0B",
+    "NL-1%1C",
+    "NL-3%20",
+    "%20NL-3",
+    "x%09",
+    "%C2%A0U-2",
+    "U-1%E2%80%A8",
+]
 
 
 def _url(world, reference):
@@ -74,7 +83,11 @@ def test_a_body_refuses_the_reference_the_path_refuses(world, as_employer, refer
             [("E021", "reference")]
         ] * 2
     after = Training.objects.get(pk=before.pk)
-    assert (after.title, after.status, after.version) == (before.title, before.status, before.version)
+    assert (after.title, after.status, after.version) == (
+        before.title,
+        before.status,
+        before.version,
+    )
     put = as_employer.put(_url(world, quote(reference)), training_body(world.own.worker.insz))
     assert [(a["code"], a["zone"]) for a in assert_problem(put, 422)["anomalies"]] == [
         ("E021", "reference")

@@ -177,7 +177,9 @@ def test_catalogue_in_the_asked_language(world, as_employer):
     as_employer.language = "es, it"
     fallback = as_employer.get("anomalies")
     assert fallback["Content-Language"] == "nl"
-    assert {a["code"]: a for a in fallback.json()}["E016"]["message"] == "Verplichte zone ontbreekt."
+    assert {a["code"]: a for a in fallback.json()}["E016"][
+        "message"
+    ] == "Verplichte zone ontbreekt."
 
 
 def test_put_worker_says_where_the_worker_is(world, as_employer):

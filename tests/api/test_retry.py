@@ -66,16 +66,18 @@ def test_a_retried_if_match_put_of_rights_or_a_worker_answers_200(world, as_empl
         assert again.json() == first.json()
 
 
-def test_a_stale_if_match_on_rights_or_a_worker_that_differ_still_answers_412(
-    world, as_employer
-):
+def test_a_stale_if_match_on_rights_or_a_worker_that_differ_still_answers_412(world, as_employer):
     for url, body in _rights_and_worker(world):
         etag = as_employer.get(url)["ETag"]
         first = as_employer.put(url, body, headers={"If-Match": etag})
         assert first.status_code == 200, first.content
-        other = {"legal_minutes": 900} if "rights" in url else {
-            **body, "employment": {**body["employment"], "regime": "0.8"}}
+        other = (
+            {"legal_minutes": 900}
+            if "rights" in url
+            else {**body, "employment": {**body["employment"], "regime": "0.8"}}
+        )
         response = as_employer.put(url, other, headers={"If-Match": etag})
         assert assert_problem(response, 412)["current_etag"] == first["ETag"]
-        assert as_employer.get(url).json() == first.json()[
-            "rights" if "rights" in url else "worker"]
+        assert (
+            as_employer.get(url).json() == first.json()["rights" if "rights" in url else "worker"]
+        )

@@ -142,7 +142,10 @@ def exercise(schema, world, method: str, path: str, positive: int, negative: int
         _aim(case, world, count)
         _call(case, token)
         count += 1
-    for mode, examples in ((GenerationMode.POSITIVE, positive), (GenerationMode.NEGATIVE, negative)):
+    for mode, examples in (
+        (GenerationMode.POSITIVE, positive),
+        (GenerationMode.NEGATIVE, negative),
+    ):
         if examples:
             count += _generated(operation, world, token, mode, examples)
     return count

@@ -190,8 +190,9 @@ def test_the_reply_shows_the_training_as_stored(world, as_employer):
     from django.test.utils import CaptureQueriesContext
 
     insz = world.own.worker.insz
-    over_credit = training_body(insz, start_date="2025-01-06", end_date="2025-12-19",
-                                duration_minutes=30_000)
+    over_credit = training_body(
+        insz, start_date="2025-01-06", end_date="2025-12-19", duration_minutes=30_000
+    )
     steps = [
         ("put", training_body(insz)),
         ("put", over_credit),  # far over the credit: W003 is added after the write
@@ -208,7 +209,7 @@ def test_the_reply_shows_the_training_as_stored(world, as_employer):
         assert reply.status_code in (200, 201), reply.content
         statements = [q["sql"] for q in ctx.captured_queries]
         writes = [i for i, sql in enumerate(statements) if 'INTO "audit_historyentry"' in sql]
-        after = statements[writes[-1] + 1:] if writes else []
+        after = statements[writes[-1] + 1 :] if writes else []
         assert not [sql for sql in after if 'FROM "trainings_training" INNER JOIN' in sql]
         stored = as_employer.get(_url(world, "ASIS-1"))
         assert reply.json()["training"] == stored.json(), (method, body)

@@ -43,7 +43,9 @@ def test_unknown_zones_of_nested_and_validate_bodies(world, as_employer):
     problem = assert_problem(as_employer.put(f"employers/{en}/workers/{insz}", worker), 422)
     assert [e["zone"] for e in problem["errors"]] == ["employment.regim"]
     validate = {"declarations": [{"kind": "rights", "dat": {}, "data": {}}], "dry": True}
-    problem = assert_problem(as_employer.post(f"employers/{en}/declarations/validate", validate), 422)
+    problem = assert_problem(
+        as_employer.post(f"employers/{en}/declarations/validate", validate), 422
+    )
     assert sorted(e["zone"] for e in problem["errors"]) == ["declarations.0.dat", "dry"]
 
 
@@ -83,7 +85,10 @@ def test_if_version_of_a_declaration_other_than_a_training_says_why(world, as_em
         "declarations": [
             {"kind": "rights", "data": rights, "if_version": 3},
             {"kind": "rights", "data": {**rights, "if_version": 3}},
-            {"kind": "training", "data": {**training_body(insz), "reference": "T-9", "if_version": 0}},
+            {
+                "kind": "training",
+                "data": {**training_body(insz), "reference": "T-9", "if_version": 0},
+            },
         ]
     }
     for path in ("declarations", "declarations/validate"):

@@ -16,8 +16,14 @@ def _validate(client, world, kind, data):
 
 @pytest.mark.parametrize(
     "zones",
-    [{"title": ["x"]}, {"provider": {"a": 1}}, {"description": 5}, {"insz": 85073003328},
-     {"duration_minutes": [450]}, {"kind": True}],
+    [
+        {"title": ["x"]},
+        {"provider": {"a": 1}},
+        {"description": 5},
+        {"insz": 85073003328},
+        {"duration_minutes": [450]},
+        {"kind": True},
+    ],
 )
 def test_a_zone_of_the_wrong_json_type_is_refused_by_both(world, as_employer, zones):
     data = {**training_body(world.own.worker.insz), "reference": "V-1", **zones}
@@ -70,21 +76,25 @@ def test_a_regime_with_too_many_digits_is_refused_by_both(world, as_employer):
         HTTP_AUTHORIZATION=f"Bearer {as_employer.token}",
     )
     problem = assert_problem(response, 422)
-    assert [(a["code"], a["zone"]) for a in problem["anomalies"]] == [
-        ("E019", "employment.regime")
-    ]
-    data = {"insz": insz, "first_name": "An", "last_name": "X",
-            "employment": {**employment, "regime": regime}}
+    assert [(a["code"], a["zone"]) for a in problem["anomalies"]] == [("E019", "employment.regime")]
+    data = {
+        "insz": insz,
+        "first_name": "An",
+        "last_name": "X",
+        "employment": {**employment, "regime": regime},
+    }
     outcome = _validate(as_employer, world, "worker", data).json()["outcomes"][0]
     assert outcome["status"] == "rejected"
-    assert [(a["code"], a["zone"]) for a in outcome["anomalies"]] == [
-        ("E019", "employment.regime")
-    ]
+    assert [(a["code"], a["zone"]) for a in outcome["anomalies"]] == [("E019", "employment.regime")]
 
 
 def test_numbers_and_flags_may_still_come_as_strings_in_the_dry_run(world, as_employer):
-    data = {"insz": world.own.worker.insz, "year": "2025", "legal_minutes": 2280,
-            "opt_out": "false"}
+    data = {
+        "insz": world.own.worker.insz,
+        "year": "2025",
+        "legal_minutes": 2280,
+        "opt_out": "false",
+    }
     response = _validate(as_employer, world, "rights", data)
     assert response.status_code == 200, response.content
     assert response.json()["outcomes"][0]["status"] != "rejected"
@@ -104,11 +114,19 @@ def test_a_zone_the_kind_does_not_have_is_refused_by_both(world, as_employer):
     problem = assert_problem(_validate(as_employer, world, "worker", data), 422)
     assert [e["zone"] for e in problem["errors"]] == ["declarations.0.data.employment.regim"]
     # a zone of another kind is no zone of this one
-    problem = assert_problem(_validate(as_employer, world, "rights", {"insz": insz, "title": "x"}), 422)
+    problem = assert_problem(
+        _validate(as_employer, world, "rights", {"insz": insz, "title": "x"}), 422
+    )
     assert [e["zone"] for e in problem["errors"]] == ["declarations.0.data.title"]
     # every zone the glossary names is taken
-    full = {**training_body(insz), "reference": "V-3", "certificate_valid_until": "2026-01-01",
-            "certificate_obtained": True, "right_type": "sector", "description": "d"}
+    full = {
+        **training_body(insz),
+        "reference": "V-3",
+        "certificate_valid_until": "2026-01-01",
+        "certificate_obtained": True,
+        "right_type": "sector",
+        "description": "d",
+    }
     assert _validate(as_employer, world, "training", full).status_code == 200
 
 

@@ -201,8 +201,10 @@ def test_each_result_says_what_it_is_about_without_the_whole_insz(world, web):
         world,
         [
             ("employer_year", {"year": 2025, "size_class": "lt10"}),
-            ("worker", {"insz": new, "first_name": "Nele", "last_name": "Nieuw",
-                        "employment": employment}),  # fmt: skip
+            (
+                "worker",
+                {"insz": new, "first_name": "Nele", "last_name": "Nieuw", "employment": employment},
+            ),  # fmt: skip
             ("rights", {"insz": known.insz, "year": 2025, "employer_minutes": 60}),
             world.training("T1"),
         ],
@@ -291,9 +293,7 @@ def test_a_worker_the_user_may_not_read_is_not_named(world, web):
         ("accepted", {}, "Geen aanvaarde aangiften."),  # accepted with a warning
     ],
 )
-def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(
-    world, web, only, zones, expected
-):
+def test_an_empty_filter_of_a_finished_file_does_not_say_not_yet(world, web, only, zones, expected):
     batch = _received(world, [world.training("T1", **zones)])
     url = f"/batch/{batch.pk}/?status={only}"
     # While it is processed, nothing is there yet.

@@ -35,7 +35,9 @@ def test_a_reader_is_not_offered_the_upload(world, reader):
     assert UPLOAD_BUTTON not in listing and 'data-testid="read-only"' in listing
     page = client.get("/batch/upload/", HTTP_ACCEPT_LANGUAGE="nl")
     body = page.content.decode()
-    assert page.status_code == 200 and "<form" not in body.split("</header>")[-1].split("<footer")[0]
+    assert (
+        page.status_code == 200 and "<form" not in body.split("</header>")[-1].split("<footer")[0]
+    )
     assert "Je mag voor geen enkele organisatie aangeven" in body
     upload = io.BytesIO(world.file(sender=world.employer.enterprise_number))
     upload.name = "file.xml"

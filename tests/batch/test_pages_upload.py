@@ -151,7 +151,9 @@ def test_the_chosen_environment_stays_chosen_after_a_rejection(world, client):
     upload = io.BytesIO(world.file(environment="production"))  # to test: wrong_environment
     upload.name = "file.xml"
     response = client.post("/batch/upload/", {"file": upload, "environment": "test"})
-    assert response.status_code == 400 and 'data-code="wrong_environment"' in response.content.decode()
+    assert (
+        response.status_code == 400 and 'data-code="wrong_environment"' in response.content.decode()
+    )
     assert _checked(response.content.decode()) == "test"
     missing = client.post("/batch/upload/", {"environment": "test"})
     assert _checked(missing.content.decode()) == "test"

@@ -405,9 +405,7 @@ def test_a_reference_of_two_employers_is_not_used_twice(world):
     )
     receipt_ = services.receive(world.caller, io.BytesIO(data), production=True)
     batch = BatchFile.objects.get(pk=receipt_.file_id)
-    assert batch.plan["repeated"] == [
-        parsing.reference_digest(world.other.enterprise_number, "A")
-    ]
+    assert batch.plan["repeated"] == [parsing.reference_digest(world.other.enterprise_number, "A")]
 
 
 def test_the_plan_lets_other_workers_take_the_other_partitions(world, crowd, settings):
@@ -475,12 +473,15 @@ def test_a_notification_that_cannot_be_written_fails_the_file(world, monkeypatch
     assert BatchFile.objects.get(pk=file_id).error == "OSError: disk full"
 
 
-def test_a_file_of_more_cancels_than_the_plan_keeps_is_one_partition(world, crowd, settings,
-                                                                     monkeypatch):
+def test_a_file_of_more_cancels_than_the_plan_keeps_is_one_partition(
+    world, crowd, settings, monkeypatch
+):
     settings.FLA_BATCH_PARTITIONS = 2
     file_id = receive(world, crowd)
     with stored(file_id) as source:
-        assert planning.make_plan(source, 54, {"repeated": []}).assigned  # the cancel of OLD is placed
+        assert planning.make_plan(
+            source, 54, {"repeated": []}
+        ).assigned  # the cancel of OLD is placed
     monkeypatch.setattr(planning, "MAX_ASSIGNED", 0)
     with stored(file_id) as source:
         plan = planning.make_plan(source, 54, {"repeated": []})
@@ -496,8 +497,7 @@ def test_a_file_of_more_cancels_than_the_plan_keeps_is_one_partition(world, crow
     assert (plan.count, plan.assigned) == (2, {})
 
 
-def test_the_planning_lease_is_renewed_while_the_file_is_read(world, crowd, settings,
-                                                             monkeypatch):
+def test_the_planning_lease_is_renewed_while_the_file_is_read(world, crowd, settings, monkeypatch):
     settings.FLA_BATCH_PARTITIONS = 2
     settings.FLA_BATCH_LEASE_SECONDS = 1
     monkeypatch.setattr(planning, "ALIVE_EVERY", 10)
@@ -530,8 +530,14 @@ def test_the_receipt_notes_what_the_plan_needs(world):
     cases = [
         ([world.training("A"), world.training("B")], False, 0),
         ([world.training("A"), ("training", {"reference": "B", "action": " cancel "})], False, 1),
-        ([world.training("A"), ("training", {"reference": "B", "action": "cancel",
-                                             "insz": other})], False, 1),  # fmt: skip
+        (
+            [
+                world.training("A"),
+                ("training", {"reference": "B", "action": "cancel", "insz": other}),
+            ],
+            False,
+            1,
+        ),  # fmt: skip
         ([("training", {"reference": "B", "title": "no INSZ"})], False, 1),
         ([("worker", {"insz": other, "first_name": "A", "last_name": "B"})], False, 0),
         ([("rights", {"insz": other, "year": 2025, "legal_minutes": 60})], True, 0),

@@ -54,7 +54,6 @@ def test_not_well_formed_gives_line_and_column(world, batch_storage):
     assert_nothing_stored(batch_storage)
 
 
-
 def test_not_well_formed_reason_is_readable_text(world, batch_storage, client):
     """libxml2's words, not Python's bytes: no b'...', no \\xc3\\xa9, no line of its own
     (the receipt gives the line and column)."""
@@ -62,8 +61,7 @@ def test_not_well_formed_reason_is_readable_text(world, batch_storage, client):
     (error,) = receive(world.caller, data).errors
     assert error.code == "not_well_formed"
     assert error.reason == (
-        f"Geen welgevormde XML: Opening and ending tag mismatch: title line {error.line} "
-        "and titlé"
+        f"Geen welgevormde XML: Opening and ending tag mismatch: title line {error.line} and titlé"
     )
     client.force_login(world.user)
     upload = io.BytesIO(data)

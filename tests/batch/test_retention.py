@@ -155,9 +155,7 @@ def test_a_file_resumed_while_the_erasure_runs_is_left_alone(world, settings, mo
     assert batch.erased_at is None and default_storage.exists(batch.storage_name)
 
 
-def test_a_notification_erased_while_it_is_asked_for_answers_410(
-    world, settings, web, monkeypatch
-):
+def test_a_notification_erased_while_it_is_asked_for_answers_410(world, settings, web, monkeypatch):
     from fla.api.services import create_client
     from tests.batch.test_channels import token
 

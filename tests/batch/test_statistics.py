@@ -13,9 +13,7 @@ from fla.workers.models import Worker
 
 def last_analyzed(table: str):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s", [table]
-        )
+        cursor.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s", [table])
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -60,8 +58,7 @@ def test_a_table_is_analyzed_again_once_it_has_doubled(monkeypatch):
 
     def add(count: int, start: int) -> None:
         Worker.objects.bulk_create(
-            Worker(insz=f"{start + i:011d}", first_name="A", last_name="B")
-            for i in range(count)
+            Worker(insz=f"{start + i:011d}", first_name="A", last_name="B") for i in range(count)
         )
         flush_statistics()
 

@@ -251,9 +251,7 @@ def _tooltip_of_the_tallest_bar(page, selector: str) -> list[str]:
     page.wait_for_function(
         "c => Chart.getChart(c).tooltip.opacity > 0", arg=canvas.element_handle()
     )
-    return canvas.evaluate(
-        "c => Chart.getChart(c).tooltip.body.flatMap(b => b.lines)"
-    )
+    return canvas.evaluate("c => Chart.getChart(c).tooltip.body.flatMap(b => b.lines)")
 
 
 def test_the_charts_tooltips_tell_hours_as_h_mm(page, world):

@@ -11,6 +11,11 @@ def data():
     employer = factories.make_employer()
     workers = [factories.make_worker(employer) for _ in range(3)]
     for i, worker in enumerate(workers):
-        declare_training(employer, worker, reference=f"S-{i}",
-                         start_date=f"2025-03-1{i}", end_date=f"2025-03-1{i}")
+        declare_training(
+            employer,
+            worker,
+            reference=f"S-{i}",
+            start_date=f"2025-03-1{i}",
+            end_date=f"2025-03-1{i}",
+        )
     return employer, workers

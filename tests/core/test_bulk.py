@@ -84,8 +84,12 @@ def test_update_sets_the_fields_of_each_row_by_primary_key():
     assert Worker.objects.get(pk=a.pk).birth_date == dt.date(1985, 7, 30)
     assert Worker.objects.get(pk=b.pk).birth_date is None
     entry = HistoryEntry.objects.create(
-        at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), entity="worker", entity_id="1",
-        action="create", channel="api", after={"x": 1},
+        at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+        entity="worker",
+        entity_id="1",
+        action="create",
+        channel="api",
+        after={"x": 1},
     )
     bulk.update(HistoryEntry, ("after",), [[entry.pk, {"x": [2, "é"]}]])
     entry.refresh_from_db()

@@ -18,11 +18,15 @@ TODAY = dt.date(2026, 11, 28)
 
 @pytest.fixture
 def small_demo(monkeypatch):
-    monkeypatch.setattr(demo, "DEMO_EMPLOYERS", [
-        demo.EmployerSpec("SME", 15, ("118",), trainings_per_worker_year=2.0),
-        demo.EmployerSpec("Company", 40, ("200",)),
-        demo.EmployerSpec("Large", 60, ("200", "111")),
-    ])
+    monkeypatch.setattr(
+        demo,
+        "DEMO_EMPLOYERS",
+        [
+            demo.EmployerSpec("SME", 15, ("118",), trainings_per_worker_year=2.0),
+            demo.EmployerSpec("Company", 40, ("200",)),
+            demo.EmployerSpec("Large", 60, ("200", "111")),
+        ],
+    )
 
 
 def test_seed_demo_builds_the_whole_world(db, small_demo):
@@ -36,7 +40,9 @@ def test_seed_demo_builds_the_whole_world(db, small_demo):
     statuses = set(Training.objects.values_list("status", flat=True))
     assert statuses == {"planned", "completed", "not_followed", "cancelled"}
     assert set(Training.objects.values_list("kind", flat=True)) == {"formal", "informal"}
-    warned = {code for codes in Training.objects.values_list("warnings", flat=True) for code in codes}
+    warned = {
+        code for codes in Training.objects.values_list("warnings", flat=True) for code in codes
+    }
     assert {"W003", "W005"} <= warned
     assert set(Training.objects.values_list("right_type", flat=True)) >= {"", "legal", "employer"}
     # Every worker has an account, and every training its history.
@@ -55,8 +61,11 @@ def test_seed_demo_does_not_touch_a_filled_database(db, small_demo):
 
 
 def snapshot():
-    return sorted(Training.objects.values_list(
-        "reference", "worker__insz", "title", "start_date", "duration_minutes", "status"))
+    return sorted(
+        Training.objects.values_list(
+            "reference", "worker__insz", "title", "start_date", "duration_minutes", "status"
+        )
+    )
 
 
 def test_generator_is_deterministic(db):

@@ -65,8 +65,10 @@ def test_birth_date_and_formats():
     assert mask_insz("85073003328") == "850730*****"
 
 
-@given(st.dates(min_value=dt.date(1920, 1, 1), max_value=dt.date(2024, 12, 31)),
-       st.integers(min_value=1, max_value=997))
+@given(
+    st.dates(min_value=dt.date(1920, 1, 1), max_value=dt.date(2024, 12, 31)),
+    st.integers(min_value=1, max_value=997),
+)
 def test_generated_insz_round_trip(birth, serial):
     insz = make_insz(birth, serial)
     assert clean_insz(format_insz(insz)) == insz
@@ -94,7 +96,9 @@ def test_valid_joint_committee(value):
     assert clean_joint_committee(value) == value
 
 
-@pytest.mark.parametrize("value", ["20", "2000", "200.1", "200.01.1", "200.01.01.01", "PC200", "", "099"])
+@pytest.mark.parametrize(
+    "value", ["20", "2000", "200.1", "200.01.1", "200.01.01.01", "PC200", "", "099"]
+)
 def test_invalid_joint_committee(value):
     with pytest.raises(InvalidIdentifier):
         clean_joint_committee(value)

@@ -24,8 +24,13 @@ def _state(instance: models.Model) -> dict:
 
 @pytest.mark.parametrize("model", [Worker, Employment, Training])
 def test_objects_equal_from_db(data, model):
-    statement = Statement(lambda p: model.objects.filter(
-        bulk.Within(F("pk"), p.ids)).order_by("pk").values_list(*fields_of(model)))
+    statement = Statement(
+        lambda p: (
+            model.objects.filter(bulk.Within(F("pk"), p.ids))
+            .order_by("pk")
+            .values_list(*fields_of(model))
+        )
+    )
     ids = list(model.objects.values_list("pk", flat=True))
     assert _plain(model)
     made = statement.objects(ids=ids)
@@ -35,8 +40,13 @@ def test_objects_equal_from_db(data, model):
 
 
 def test_objects_with_extra_annotations(data):
-    statement = Statement(lambda p: Worker.objects.filter(
-        bulk.Within(F("pk"), p.ids)).order_by("pk").values_list(*fields_of(Worker), "insz"))
+    statement = Statement(
+        lambda p: (
+            Worker.objects.filter(bulk.Within(F("pk"), p.ids))
+            .order_by("pk")
+            .values_list(*fields_of(Worker), "insz")
+        )
+    )
     ids = list(Worker.objects.values_list("pk", flat=True))
     made = statement.objects("again", ids=ids)
     assert [w.again for w in made] == [w.insz for w in made]
@@ -51,8 +61,11 @@ def test_a_post_init_receiver_is_honoured(data):
     post_init.connect(receiver, sender=Worker)
     try:
         assert not _plain(Worker)
-        statement = Statement(lambda p: Worker.objects.filter(
-            bulk.Within(F("pk"), p.ids)).values_list(*fields_of(Worker)))
+        statement = Statement(
+            lambda p: Worker.objects.filter(bulk.Within(F("pk"), p.ids)).values_list(
+                *fields_of(Worker)
+            )
+        )
         made = statement.objects(ids=list(Worker.objects.values_list("pk", flat=True)))
     finally:
         post_init.disconnect(receiver, sender=Worker)
@@ -65,12 +78,16 @@ def test_probe_reads_what_within_reads(data):
     references = ["S-0", "S-2", "nope"]
     within = Training.objects.filter(bulk.Within(F("reference"), references), employer=employer)
     probe = Training.objects.filter(bulk.Probe(F("reference"), references), employer=employer)
-    assert sorted(probe.values_list("pk", flat=True)) == sorted(
-        within.values_list("pk", flat=True))
+    assert sorted(probe.values_list("pk", flat=True)) == sorted(within.values_list("pk", flat=True))
     assert probe.count() == 2
     assert not Training.objects.filter(bulk.Probe(F("reference"), [])).exists()
-    statement = Statement(lambda p: Training.objects.filter(
-        bulk.Probe(F("reference"), p.references)).order_by("reference").values_list("reference"))
+    statement = Statement(
+        lambda p: (
+            Training.objects.filter(bulk.Probe(F("reference"), p.references))
+            .order_by("reference")
+            .values_list("reference")
+        )
+    )
     assert statement.rows(references=references) == [("S-0",), ("S-2",)]
 
 

@@ -19,9 +19,11 @@ pytestmark = pytest.mark.django_db
 
 
 def trainings_of(p):
-    return Training.objects.filter(
-        bulk.Within(F("worker__insz"), p.inszs), employer_id=p.employer
-    ).order_by("reference").values_list("reference", "start_date", "duration_minutes", "warnings")
+    return (
+        Training.objects.filter(bulk.Within(F("worker__insz"), p.inszs), employer_id=p.employer)
+        .order_by("reference")
+        .values_list("reference", "start_date", "duration_minutes", "warnings")
+    )
 
 
 def test_rows_equal_the_querysets_for_any_values(data):
@@ -58,8 +60,11 @@ def test_built_and_compiled_once(data):
 
 def test_dates_in_a_value_list(data):
     employer, _ = data
-    statement = Statement(lambda p: Training.objects.filter(
-        bulk.Within(F("start_date"), p.days), employer_id=p.employer).values_list("reference"))
+    statement = Statement(
+        lambda p: Training.objects.filter(
+            bulk.Within(F("start_date"), p.days), employer_id=p.employer
+        ).values_list("reference")
+    )
     rows = statement.rows(employer=employer.pk, days=[dt.date(2025, 3, 10), dt.date(2025, 3, 12)])
     assert sorted(rows) == [("S-0",), ("S-2",)]
 
@@ -68,18 +73,38 @@ def test_a_union_statement_equals_tagged_union(data):
     employer, workers = data
     ids = [w.pk for w in workers]
 
-    statement = Statement(lambda p: {
-        "t": (Training.objects.filter(bulk.Within(F("worker_id"), p.ids), employer_id=p.employer)
-              .values_list("worker_id", "reference"), ("worker_id", "reference")),
-        "e": (Employment.objects.filter(bulk.Within(F("worker_id"), p.ids), employer_id=p.employer)
-              .values_list("worker_id"), ("worker_id", None)),
-    })
-    expected = bulk.tagged_union({
-        "t": (Training.objects.filter(bulk.Within(F("worker_id"), ids), employer_id=employer.pk)
-              .values_list("worker_id", "reference"), ("worker_id", "reference")),
-        "e": (Employment.objects.filter(bulk.Within(F("worker_id"), ids), employer_id=employer.pk)
-              .values_list("worker_id"), ("worker_id", None)),
-    })
+    statement = Statement(
+        lambda p: {
+            "t": (
+                Training.objects.filter(
+                    bulk.Within(F("worker_id"), p.ids), employer_id=p.employer
+                ).values_list("worker_id", "reference"),
+                ("worker_id", "reference"),
+            ),
+            "e": (
+                Employment.objects.filter(
+                    bulk.Within(F("worker_id"), p.ids), employer_id=p.employer
+                ).values_list("worker_id"),
+                ("worker_id", None),
+            ),
+        }
+    )
+    expected = bulk.tagged_union(
+        {
+            "t": (
+                Training.objects.filter(
+                    bulk.Within(F("worker_id"), ids), employer_id=employer.pk
+                ).values_list("worker_id", "reference"),
+                ("worker_id", "reference"),
+            ),
+            "e": (
+                Employment.objects.filter(
+                    bulk.Within(F("worker_id"), ids), employer_id=employer.pk
+                ).values_list("worker_id"),
+                ("worker_id", None),
+            ),
+        }
+    )
     assert sorted(statement.rows(employer=employer.pk, ids=ids)) == sorted(expected)
     assert len(expected) == 6
     assert statement.rows(employer=employer.pk, ids=[]) == []
@@ -91,8 +116,9 @@ def test_a_locking_statement_needs_a_transaction():
     from django.db.transaction import TransactionManagementError
 
     worker = factories.make_worker(factories.make_employer())
-    locked = Statement(lambda p: Worker.objects.filter(pk=p.pk).select_for_update()
-                       .values_list("insz"))
+    locked = Statement(
+        lambda p: Worker.objects.filter(pk=p.pk).select_for_update().values_list("insz")
+    )
     with pytest.raises(TransactionManagementError):
         locked.rows(pk=worker.pk)
     with transaction.atomic():

@@ -22,8 +22,10 @@ def test_on_sqlite_the_longest_write_is_allowed_for(settings, db):
         pytest.skip("the PostgreSQL rule is tested below")
     settings.FLA_SYNC_WRITE_SECONDS, settings.FLA_SYNC_CLOCK_SECONDS = 60, 1
     before = timezone.now()
-    assert before - dt.timedelta(seconds=61) <= sync.settled() <= timezone.now() - dt.timedelta(
-        seconds=61
+    assert (
+        before - dt.timedelta(seconds=61)
+        <= sync.settled()
+        <= timezone.now() - dt.timedelta(seconds=61)
     )
 
 
@@ -94,10 +96,16 @@ def test_a_write_that_locks_nothing_is_stamped_after_the_time_handed_out(setting
     employer = factories.make_employer()
     user = factories.make_user()
     factories.grant(user, employer)
-    hire = Declaration("worker", employer.enterprise_number, {
-        "insz": factories.make_insz(serial=31), "first_name": "Els", "last_name": "Maes",
-        "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
-    })
+    hire = Declaration(
+        "worker",
+        employer.enterprise_number,
+        {
+            "insz": factories.make_insz(serial=31),
+            "first_name": "Els",
+            "last_name": "Maes",
+            "employment": {"start_date": "2024-01-01", "regime": "1", "joint_committee": "200"},
+        },
+    )
     handed_out = _settled_while_in_flight(monkeypatch, "flush_workers", user, [hire])
     assert HistoryEntry.objects.get(entity="worker").at >= handed_out
 
@@ -152,7 +160,9 @@ def test_a_writer_of_another_role_is_allowed_for_without_read_all_stats(settings
             with connection.cursor() as cursor:
                 cursor.execute("RESET ROLE")
                 cursor.execute(
-                    sql.SQL("GRANT pg_read_all_stats TO {}").format(sql.Identifier(reader)).as_string()
+                    sql.SQL("GRANT pg_read_all_stats TO {}")
+                    .format(sql.Identifier(reader))
+                    .as_string()
                 )
                 cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(reader)).as_string())
             assert sync.settled() == started  # seen: the writer's own start
@@ -164,4 +174,6 @@ def test_a_writer_of_another_role_is_allowed_for_without_read_all_stats(settings
             other.close()
         with connection.cursor() as cursor:
             for role in (reader, writer):
-                cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)).as_string())
+                cursor.execute(
+                    sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)).as_string()
+                )

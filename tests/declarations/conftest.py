@@ -25,8 +25,14 @@ def worker(employer):
     from fla.rights.models import TrainingRight
 
     worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                 right_type="legal", source="computed", minutes=2280)
+    TrainingRight.objects.create(
+        employer=employer,
+        worker=worker,
+        year=2025,
+        right_type="legal",
+        source="computed",
+        minutes=2280,
+    )
     return worker
 
 

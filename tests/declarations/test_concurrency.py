@@ -47,11 +47,16 @@ def world():
 
 def test_different_trainings_of_one_worker_at_once(world):
     employer, worker, caller = world
-    errors = run_concurrently([
-        (lambda i=i: submit(caller, [training(employer, worker, f"C-{i}", title=f"T {i}")],
-                            today=TODAY))
-        for i in range(6)
-    ])
+    errors = run_concurrently(
+        [
+            (
+                lambda i=i: submit(
+                    caller, [training(employer, worker, f"C-{i}", title=f"T {i}")], today=TODAY
+                )
+            )
+            for i in range(6)
+        ]
+    )
     assert errors == []
     assert Training.objects.count() == 6
     used = sum(CreditLine.objects.values_list("used_minutes", flat=True))
@@ -61,10 +66,12 @@ def test_different_trainings_of_one_worker_at_once(world):
 
 def test_same_reference_at_once_is_one_training(world):
     employer, worker, caller = world
-    errors = run_concurrently([
-        (lambda: submit(caller, [training(employer, worker, "SAME")], today=TODAY))
-        for _ in range(5)
-    ])
+    errors = run_concurrently(
+        [
+            (lambda: submit(caller, [training(employer, worker, "SAME")], today=TODAY))
+            for _ in range(5)
+        ]
+    )
     assert errors == []
     assert Training.objects.filter(reference="SAME").count() == 1
     assert Training.objects.get(reference="SAME").version == 1

@@ -11,8 +11,9 @@ def counted(channel: str, result: str) -> float:
 
 def test_submit_counts_its_outcomes_but_not_dry_runs(employer, worker, caller):
     accepted, rejected = counted("web", "accepted"), counted("web", "rejected")
-    submit(caller, [training(employer, worker), training(employer, worker, "X", title="")],
-           today=TODAY)
+    submit(
+        caller, [training(employer, worker), training(employer, worker, "X", title="")], today=TODAY
+    )
     assert counted("web", "accepted") == accepted + 1
     assert counted("web", "rejected") == rejected + 1
     submit(caller, [training(employer, worker, "Y")], dry_run=True, today=TODAY)

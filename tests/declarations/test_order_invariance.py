@@ -22,8 +22,9 @@ def _answers(outcomes) -> list[tuple[str, str, list[str]]]:
     return [(o.declaration.kind, o.status, sorted(f.code for f in o.findings)) for o in outcomes]
 
 
-def _mix(rng: random.Random, number: str, known: list, new: list[str],
-         leavers: bool = False) -> list[Declaration]:
+def _mix(
+    rng: random.Random, number: str, known: list, new: list[str], leavers: bool = False
+) -> list[Declaration]:
     """Up to 24 declarations for the employer: its workers on file (``known``) and
     people it may hire (``new``), trainings from a small pool of references; with
     ``leavers``, some employments end."""
@@ -92,8 +93,7 @@ def test_the_answers_do_not_depend_on_the_chunks_nor_on_the_dry_run(employer, ca
 
 
 @pytest.mark.parametrize("seed", range(30))
-def test_the_answers_hold_when_hires_move_the_employer_across_a_size_class(employer, caller,
-                                                                           seed):
+def test_the_answers_hold_when_hires_move_the_employer_across_a_size_class(employer, caller, seed):
     """The same with the employer just under 10 full-time equivalents (9.75 on average
     over the year's reference dates), so that the mix's hires and changes of regime
     take it to 10 and back: a chunk that holds trainings or rights before such a hire is
@@ -135,8 +135,7 @@ def _worker(number: str, insz: str, regime: str) -> Declaration:
         "employment": {"start_date": "2024-01-01", "regime": regime, "joint_committee": "200"}})  # fmt: skip
 
 
-def test_a_training_before_a_hire_that_crosses_a_size_class_is_judged_before_it(employer,
-                                                                                caller):
+def test_a_training_before_a_hire_that_crosses_a_size_class_is_judged_before_it(employer, caller):
     known = _near_ten(employer)
     number = employer.enterprise_number
     hired = factories.make_insz(dt.date(1990, 5, 1))
@@ -151,7 +150,8 @@ def test_a_training_before_a_hire_that_crosses_a_size_class_is_judged_before_it(
 
 
 def test_a_training_between_hires_that_cross_a_size_class_and_back_is_judged_between(
-        employer, caller):
+    employer, caller
+):
     """The class at the chunk's end is the one it started with, but not the one the
     training saw: a change of employment, not only a hire, sends the chunk back."""
     known = _near_ten(employer)

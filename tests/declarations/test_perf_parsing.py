@@ -59,8 +59,9 @@ class ReferenceZones:
             return None
         return value
 
-    def text(self, name: str, max_length: int, *, required: bool = False,
-             multiline: bool = False) -> str | None:
+    def text(
+        self, name: str, max_length: int, *, required: bool = False, multiline: bool = False
+    ) -> str | None:
         value = self.required(name) if required else self.data.get(name)
         if is_missing(value):
             return None if required else ""
@@ -100,8 +101,14 @@ class ReferenceZones:
             return None
         return text
 
-    def date(self, name: str, *, required: bool = False, first: dt.date | None = None,
-             last: dt.date | None = None) -> dt.date | None:
+    def date(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        first: dt.date | None = None,
+        last: dt.date | None = None,
+    ) -> dt.date | None:
         value = self.required(name) if required else self.data.get(name)
         if is_missing(value):
             return None
@@ -119,8 +126,9 @@ class ReferenceZones:
                 self.add("E010", name)
                 return None
         if first is not None and last is not None and not first <= day <= last:
-            self.add("E009", name, value=day.isoformat(), first=first.isoformat(),
-                     last=last.isoformat())
+            self.add(
+                "E009", name, value=day.isoformat(), first=first.isoformat(), last=last.isoformat()
+            )
             return None
         return day
 
@@ -171,8 +179,9 @@ class ReferenceZones:
         self.add("E020", name, value=str(value)[:40])
         return None
 
-    def choice(self, name: str, choices: set[str], code: str, *, required: bool = False,
-               default: str = "") -> str | None:
+    def choice(
+        self, name: str, choices: set[str], code: str, *, required: bool = False, default: str = ""
+    ) -> str | None:
         value = self.required(name) if required else self.data.get(name)
         if is_missing(value):
             return None if required else default
@@ -198,10 +207,38 @@ class _Text(str):
 
 
 _strings = st.one_of(
-    st.sampled_from(["", " ", "  \t", "2025-01-06", " 2025-01-06 ", "2025-1-6", "20250106",
-                     "2025-02-30", "120", " +12 ", "-3", "1e3", "12.5", "true", "Yes", "off",
-                     "nee", "formal", " informal ", "completed", "R0001", "a\u200bb",
-                     "line\nbreak", "tab\there", "x" * 201, "85073003328", "200.01", "0.5"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "  \t",
+            "2025-01-06",
+            " 2025-01-06 ",
+            "2025-1-6",
+            "20250106",
+            "2025-02-30",
+            "120",
+            " +12 ",
+            "-3",
+            "1e3",
+            "12.5",
+            "true",
+            "Yes",
+            "off",
+            "nee",
+            "formal",
+            " informal ",
+            "completed",
+            "R0001",
+            "a\u200bb",
+            "line\nbreak",
+            "tab\there",
+            "x" * 201,
+            "85073003328",
+            "200.01",
+            "0.5",
+        ]
+    ),
     st.text(max_size=30),
 )
 _values = st.one_of(
@@ -212,8 +249,9 @@ _values = st.one_of(
     st.integers(min_value=-(10**13), max_value=10**13),
     st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)),
     st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2030, 12, 31)),
-    st.decimals(allow_nan=False, allow_infinity=False, places=3, max_value=10**6,
-                min_value=-(10**6)),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=3, max_value=10**6, min_value=-(10**6)
+    ),
     st.just({"a": 1}),
     st.just(["x"]),
 )
@@ -233,16 +271,24 @@ def _same(new: Zones, old: ReferenceZones, got: Any, expected: Any) -> None:
 @given(value=_values, required=st.booleans(), multiline=st.booleans())
 def test_text(value, required, multiline):
     new, old = _both({"z": value})
-    _same(new, old, new.text("z", 20, required=required, multiline=multiline),
-          old.text("z", 20, required=required, multiline=multiline))
+    _same(
+        new,
+        old,
+        new.text("z", 20, required=required, multiline=multiline),
+        old.text("z", 20, required=required, multiline=multiline),
+    )
 
 
 @given(value=_values, required=st.booleans(), bounded=st.booleans())
 def test_date(value, required, bounded):
     bounds = {"first": dt.date(2020, 1, 1), "last": dt.date(2027, 12, 31)} if bounded else {}
     new, old = _both({"z": value})
-    _same(new, old, new.date("z", required=required, **bounds),
-          old.date("z", required=required, **bounds))
+    _same(
+        new,
+        old,
+        new.date("z", required=required, **bounds),
+        old.date("z", required=required, **bounds),
+    )
 
 
 @given(value=_values, required=st.booleans())
@@ -257,8 +303,12 @@ def test_integer_and_decimal(value, required):
 def test_choice(value, required):
     choices = {"formal", "informal", "120", "true"}
     new, old = _both({"z": value})
-    _same(new, old, new.choice("z", choices, "E011", required=required),
-          old.choice("z", choices, "E011", required=required))
+    _same(
+        new,
+        old,
+        new.choice("z", choices, "E011", required=required),
+        old.choice("z", choices, "E011", required=required),
+    )
 
 
 @given(value=_values)

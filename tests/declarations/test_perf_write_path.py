@@ -21,19 +21,28 @@ COUNT = bulk.COPY_FROM + 10
 
 def declarations(employer, workers, prefix: str) -> list:
     return [
-        training(employer, workers[i % len(workers)], reference=f"{prefix}-{i}",
-                 title=f"Course {i % 7}", start_date=f"2025-03-{1 + i % 28:02d}",
-                 end_date=f"2025-03-{1 + i % 28:02d}", duration_minutes=60 + i)
+        training(
+            employer,
+            workers[i % len(workers)],
+            reference=f"{prefix}-{i}",
+            title=f"Course {i % 7}",
+            start_date=f"2025-03-{1 + i % 28:02d}",
+            end_date=f"2025-03-{1 + i % 28:02d}",
+            duration_minutes=60 + i,
+        )
         for i in range(COUNT)
     ]
 
 
 def written(employer, workers, prefix: str, outcomes) -> list:
     """What each declaration answered and left behind, without the ids themselves."""
-    stored = {t.reference: t for t in Training.objects.filter(
-        employer=employer, reference__startswith=f"{prefix}-")}
-    history = {h.entity_id: h for h in HistoryEntry.objects.filter(
-        employer=employer, entity="training")}
+    stored = {
+        t.reference: t
+        for t in Training.objects.filter(employer=employer, reference__startswith=f"{prefix}-")
+    }
+    history = {
+        h.entity_id: h for h in HistoryEntry.objects.filter(employer=employer, entity="training")
+    }
     result = []
     for outcome in outcomes:
         reference = outcome.declaration.data["reference"]
@@ -43,9 +52,18 @@ def written(employer, workers, prefix: str, outcomes) -> list:
         assert entry.action == "create" and entry.before is None
         position = [w.pk for w in workers].index(row.worker_id)
         assert entry.after["insz"] == workers[position].insz
-        after = {**entry.after, "reference": reference[len(prefix):], "insz": position}
-        result.append((outcome.status, [f.code for f in outcome.findings], row.warnings,
-                       position, row.start_date, row.duration_minutes, after))
+        after = {**entry.after, "reference": reference[len(prefix) :], "insz": position}
+        result.append(
+            (
+                outcome.status,
+                [f.code for f in outcome.findings],
+                row.warnings,
+                position,
+                row.start_date,
+                row.duration_minutes,
+                after,
+            )
+        )
     return result
 
 

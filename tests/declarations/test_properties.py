@@ -16,26 +16,39 @@ from tests import factories
 TODAY = dt.date(2026, 6, 30)
 
 trainings = st.lists(
-    st.fixed_dictionaries({
-        "day": st.integers(min_value=0, max_value=900),
-        "minutes": st.integers(min_value=1, max_value=2000),
-        "status": st.sampled_from(["completed", "completed", "planned", "not_followed"]),
-        "right_type": st.sampled_from(["", "legal", "employer"]),
-        "counts": st.booleans(),
-    }),
-    min_size=1, max_size=8,
+    st.fixed_dictionaries(
+        {
+            "day": st.integers(min_value=0, max_value=900),
+            "minutes": st.integers(min_value=1, max_value=2000),
+            "status": st.sampled_from(["completed", "completed", "planned", "not_followed"]),
+            "right_type": st.sampled_from(["", "legal", "employer"]),
+            "counts": st.booleans(),
+        }
+    ),
+    min_size=1,
+    max_size=8,
 )
 
 
 def declaration(employer, worker, index, zones):
     start = dt.date(2024, 1, 1) + dt.timedelta(days=zones["day"])
     status = zones["status"] if start < TODAY else "planned"
-    return Declaration("training", employer.enterprise_number, {
-        "insz": worker.insz, "reference": f"P-{index}", "title": f"Training {index}",
-        "kind": "formal", "start_date": start.isoformat(), "end_date": start.isoformat(),
-        "duration_minutes": min(zones["minutes"], 1440), "status": status,
-        "counts_toward_account": zones["counts"], "right_type": zones["right_type"],
-    })
+    return Declaration(
+        "training",
+        employer.enterprise_number,
+        {
+            "insz": worker.insz,
+            "reference": f"P-{index}",
+            "title": f"Training {index}",
+            "kind": "formal",
+            "start_date": start.isoformat(),
+            "end_date": start.isoformat(),
+            "duration_minutes": min(zones["minutes"], 1440),
+            "status": status,
+            "counts_toward_account": zones["counts"],
+            "right_type": zones["right_type"],
+        },
+    )
 
 
 class WritePathProperties(TestCase):
@@ -43,18 +56,33 @@ class WritePathProperties(TestCase):
         self.employer = factories.make_employer()
         self.worker = factories.make_worker(self.employer, start=dt.date(2020, 1, 1))
         for year, minutes in ((2024, 2280), (2025, 1140), (2026, 2280)):
-            TrainingRight.objects.create(employer=self.employer, worker=self.worker, year=year,
-                                         right_type="legal", source="computed", minutes=minutes)
-        TrainingRight.objects.create(employer=self.employer, worker=self.worker, year=2025,
-                                     right_type="employer", source="declared", minutes=600)
+            TrainingRight.objects.create(
+                employer=self.employer,
+                worker=self.worker,
+                year=year,
+                right_type="legal",
+                source="computed",
+                minutes=minutes,
+            )
+        TrainingRight.objects.create(
+            employer=self.employer,
+            worker=self.worker,
+            year=2025,
+            right_type="employer",
+            source="declared",
+            minutes=600,
+        )
         user = factories.make_user()
         factories.grant(user, self.employer)
         self.caller = Caller.for_user(user)
 
     def state(self):
         return (
-            sorted(CreditLine.objects.values_list("year", "right_type", "granted_minutes",
-                                                  "used_minutes")),
+            sorted(
+                CreditLine.objects.values_list(
+                    "year", "right_type", "granted_minutes", "used_minutes"
+                )
+            ),
             sorted(Training.objects.values_list("reference", "version", "status")),
         )
 
@@ -74,9 +102,15 @@ class WritePathProperties(TestCase):
         assert not any(o.changed for o in again)
         assert self.state() == before  # replaying is idempotent
 
-        cancels = [Declaration("training", self.employer.enterprise_number,
-                               {"reference": d.data["reference"]}, action="cancel")
-                   for d in declarations]
+        cancels = [
+            Declaration(
+                "training",
+                self.employer.enterprise_number,
+                {"reference": d.data["reference"]},
+                action="cancel",
+            )
+            for d in declarations
+        ]
         submit(self.caller, cancels, today=TODAY)
         assert sum(CreditLine.objects.values_list("used_minutes", flat=True)) == 0
         account = Account.objects.get(employer=self.employer, worker=self.worker)

@@ -24,7 +24,12 @@ def niceness_after_setup(command: str, **environment: str) -> int:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, command],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return int(out.stdout.strip().splitlines()[-1])
 

@@ -228,6 +228,6 @@ def test_the_batch_list_is_the_online_applications_list_of_the_same_organisation
     response = Client().get(
         "/api/v1/batches", HTTP_AUTHORIZATION=f"Bearer {bearer(world.own_client)}"
     )
-    assert [item["file_id"] for item in response.json()["items"]] == shown == [
-        world.own.batch_file.pk
-    ]
+    assert (
+        [item["file_id"] for item in response.json()["items"]] == shown == [world.own.batch_file.pk]
+    )

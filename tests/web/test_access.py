@@ -410,7 +410,6 @@ def test_history_page_with_a_date_shaped_but_invalid_value_is_not_a_500(mgr, wor
     assert "2026-13-45" in page.content.decode()
 
 
-
 @pytest.mark.django_db
 def test_history_shows_a_free_text_value_as_typed(mgr, world):
     # A name is not a number: "12.50" must not become "12.5"; "2026-01-02" not 02/01/2026.
@@ -419,7 +418,6 @@ def test_history_shows_a_free_text_value_as_typed(mgr, world):
     body = mgr.get(reverse("web:access_history")).content.decode()
     assert "12.50" in body
     assert "2026-01-02" in body
-
 
 
 @pytest.mark.django_db
@@ -432,7 +430,6 @@ def test_training_page_with_a_date_shaped_reference_is_not_a_500(app, world):
     training = Training.objects.get(reference="2025-13-01")
     page = app.get(reverse("web:training", args=[training.pk]))
     assert page.status_code == 200
-
 
 
 @pytest.mark.django_db

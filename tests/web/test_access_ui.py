@@ -63,9 +63,7 @@ def test_reloading_the_page_of_a_new_secret_creates_no_second_client(mgr, world)
     assert "client-secret" not in mgr.get(CLIENTS).content.decode()
 
 
-def test_a_secretariats_new_secret_is_shown_once_and_a_reload_creates_nothing(
-    boss, secretariat
-):
+def test_a_secretariats_new_secret_is_shown_once_and_a_reload_creates_nothing(boss, secretariat):
     url = reverse("web:mandatary_clients", args=[secretariat.pk])
     new = reverse("web:mandatary_client_new", args=[secretariat.pk])
     response = boss.post(new, {"name": "Loonmotor", "scopes": ["read"]}, follow=True)
@@ -104,9 +102,7 @@ def test_the_secret_is_shown_on_its_own_organisations_page_only(mgr, world, secr
         ),
     ],
 )
-def test_switching_language_after_a_refused_form_lands_on_a_working_page(
-    mgr, url, form, lands_on
-):
+def test_switching_language_after_a_refused_form_lands_on_a_working_page(mgr, url, form, lands_on):
     refused = mgr.post(url, form)
     assert refused.status_code == 422
     switched = _switch_language(mgr, refused.content.decode(), "fr")

@@ -51,9 +51,7 @@ def test_a_mandatary_manager_finds_the_page_in_the_menu(boss, secretariat):
 
 
 def test_a_mandatary_manager_creates_and_revokes_a_client(boss, secretariat, world):
-    response = boss.post(
-        new_url(secretariat), {"name": "Loonmotor", "scopes": ["read"]}
-    )
+    response = boss.post(new_url(secretariat), {"name": "Loonmotor", "scopes": ["read"]})
     # POST-redirect-GET: the list shows the secret, once.
     assert response.status_code == 302 and response["Location"] == clients_url(secretariat)
     response = boss.get(clients_url(secretariat))
@@ -99,9 +97,7 @@ def test_a_manager_without_any_mandate_can_still_register_a_client(client):
     page = client.get(reverse("web:no_access")).content.decode()
     assert clients_url(lonely) in page
     assert client.get(clients_url(lonely)).status_code == 200
-    response = client.post(
-        new_url(lonely), {"name": "Connector", "scopes": ["read"]}, follow=True
-    )
+    response = client.post(new_url(lonely), {"name": "Connector", "scopes": ["read"]}, follow=True)
     assert response.status_code == 200
     assert response.context["created"]["client_secret"] in response.content.decode()
     assert ApiClient.objects.filter(mandatary=lonely).count() == 1

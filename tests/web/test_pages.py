@@ -347,13 +347,15 @@ def test_dashboard_charts_follow_a_new_declaration(app, world, settings):
     assert queries.charts(employer.pk, on, None) == fresh
     cache.delete(f"fla:web:charts-recent:{employer.pk}:{on.isoformat()}")
     assert queries.charts(employer.pk, on, None).this_year_minutes == (
-        fresh.this_year_minutes + 450)
+        fresh.this_year_minutes + 450
+    )
     fresh = queries.compute_charts(employer.pk, on)
     # ...and with no interval, every change shows at once.
     settings.FLA_CHART_REFRESH_SECONDS = 0
     declare_training(Caller.for_system("tests"), employer, workers[2], "T-THIRD")
     assert queries.charts(employer.pk, on, None).this_year_minutes == (
-        fresh.this_year_minutes + 450)
+        fresh.this_year_minutes + 450
+    )
 
 
 def test_an_address_with_several_query_parameters_comes_back_whole(client, world):
@@ -394,6 +396,8 @@ def test_a_form_shown_for_one_employer_does_not_act_for_the_one_switched_to(clie
     assert "Er werd niets opgeslagen" in response.content.decode()
     assert not Training.objects.filter(reference="WRONG-EMPLOYER").exists()
     # The same form shown for the employer worked on now is stored.
-    response = post_confirmed(client, reverse("web:training_new"), dict(data, for_employer=other.pk))
+    response = post_confirmed(
+        client, reverse("web:training_new"), dict(data, for_employer=other.pk)
+    )
     assert response.status_code == 302
     assert Training.objects.get(reference="WRONG-EMPLOYER").employer == other

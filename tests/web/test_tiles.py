@@ -27,8 +27,7 @@ def expected(employer, on):
         ),
         "granted_minutes": sum(a.granted_minutes for a in accounts),
         "used_minutes": sum(
-            a.used_legal_minutes + a.used_sector_minutes + a.used_employer_minutes
-            for a in accounts
+            a.used_legal_minutes + a.used_sector_minutes + a.used_employer_minutes for a in accounts
         ),
         "overdue": sum(t.end_date < on for t in planned),
         "upcoming": sum(on <= t.start_date <= until for t in planned),
@@ -36,9 +35,18 @@ def expected(employer, on):
 
 
 def shown(tiles):
-    return {name: getattr(tiles, name) for name in (
-        "workers", "rights_known", "with_training", "granted_minutes", "used_minutes",
-        "overdue", "upcoming")}
+    return {
+        name: getattr(tiles, name)
+        for name in (
+            "workers",
+            "rights_known",
+            "with_training",
+            "granted_minutes",
+            "used_minutes",
+            "overdue",
+            "upcoming",
+        )
+    }
 
 
 def test_tiles_count_what_is_on_file(db):
@@ -46,10 +54,24 @@ def test_tiles_count_what_is_on_file(db):
     on = timezone.localdate()
     caller = Caller.for_system("tests")
     soon, past = on + dt.timedelta(days=3), on - dt.timedelta(days=40)
-    declare_training(caller, employer, workers[3], "P-1", status="planned",
-                     start_date=soon.isoformat(), end_date=soon.isoformat())
-    declare_training(caller, employer, workers[4], "P-2", status="planned",
-                     start_date=past.isoformat(), end_date=(past + dt.timedelta(days=1)).isoformat())
+    declare_training(
+        caller,
+        employer,
+        workers[3],
+        "P-1",
+        status="planned",
+        start_date=soon.isoformat(),
+        end_date=soon.isoformat(),
+    )
+    declare_training(
+        caller,
+        employer,
+        workers[4],
+        "P-2",
+        status="planned",
+        start_date=past.isoformat(),
+        end_date=(past + dt.timedelta(days=1)).isoformat(),
+    )
     figures = expected(employer, on)
     assert figures["overdue"] == 1 and figures["upcoming"] == 1 and figures["workers"] == 6
     assert figures["with_training"] >= 1 and figures["used_minutes"] > 0
@@ -71,9 +93,15 @@ def test_the_average_tile_divides_by_the_workers_of_this_year_as_the_chart_does(
     today = timezone.localdate()
     # A worker who left last year: in the list of the window, not employed this year.
     make_worker(employer, end=dt.date(today.year - 1, 12, 31))
-    declare_training(Caller.for_system("tests"), employer, workers[0], "T-NOW",
-                     start_date=today.isoformat(), end_date=today.isoformat(),
-                     duration_minutes=450)
+    declare_training(
+        Caller.for_system("tests"),
+        employer,
+        workers[0],
+        "T-NOW",
+        start_date=today.isoformat(),
+        end_date=today.isoformat(),
+        duration_minutes=450,
+    )
     refresh_accounts(employer.pk)
     user = make_user("hr")
     grant(user, employer, "read")
@@ -102,8 +130,14 @@ def test_progress_tiles_count_only_the_workers_employed_this_year(client, db):
     leaver = make_worker(employer, last_name="Vertrokken", end=dt.date(today.year - 1, 6, 30))
     caller = Caller.for_system("tests")
     for i, worker in enumerate(workers):
-        declare_training(caller, employer, worker, f"NOW-{i}",
-                         start_date=today.isoformat(), end_date=today.isoformat())
+        declare_training(
+            caller,
+            employer,
+            worker,
+            f"NOW-{i}",
+            start_date=today.isoformat(),
+            end_date=today.isoformat(),
+        )
         data = {"insz": worker.insz, "year": str(today.year), "legal_minutes": 456}
         [outcome] = submit(caller, [Declaration("rights", employer.enterprise_number, data)])
         assert outcome.accepted, outcome.anomalies("en")

@@ -116,15 +116,17 @@ def _account(value):
 
 
 _EMPLOYMENT_AND_ACCOUNT = Statement(
-    lambda p: Employment.objects.filter(employer__enterprise_number=p.number, worker__insz=p.insz)
-    .annotate(
-        granted=_account(F("granted_minutes")),
-        used=_account(
-            F("used_legal_minutes") + F("used_sector_minutes") + F("used_employer_minutes")
-        ),
-        remaining=_account(F("remaining_minutes")),
+    lambda p: (
+        Employment.objects.filter(employer__enterprise_number=p.number, worker__insz=p.insz)
+        .annotate(
+            granted=_account(F("granted_minutes")),
+            used=_account(
+                F("used_legal_minutes") + F("used_sector_minutes") + F("used_employer_minutes")
+            ),
+            remaining=_account(F("remaining_minutes")),
+        )
+        .values_list("employer_id", "worker_id", "granted", "used", "remaining")[:1]
     )
-    .values_list("employer_id", "worker_id", "granted", "used", "remaining")[:1]
 )
 
 
@@ -148,6 +150,4 @@ def get_credit(request: HttpRequest, enterprise_number: str, insz: str, response
     [(employer_id, worker_id, granted, used, remaining)] = found
     totals = (granted, used, remaining) if granted is not None else None
     data = credit_body(employer_id, worker_id, person, totals)
-    return not_modified(request, response, content_etag(data)) or json_body(
-        request, response, data
-    )
+    return not_modified(request, response, content_etag(data)) or json_body(request, response, data)

@@ -28,7 +28,7 @@ class EmployerFilters(Schema):
     # up to that many.
     limit: int = Field(10000, ge=1, le=10000)
     cursor: str | None = Field(
-        None, max_length=200, description="From the `Link` header's `rel=\"next\"` URL."
+        None, max_length=200, description='From the `Link` header\'s `rel="next"` URL.'
     )
 
 

@@ -251,9 +251,7 @@ def get_training(
     training = find_training(employer, reference)
     if training is None:
         raise Problem(404, NOT_VISIBLE, slug="not-found")
-    return not_modified(request, response, version_etag(training.version)) or training_out(
-        training
-    )
+    return not_modified(request, response, version_etag(training.version)) or training_out(training)
 
 
 @router.put(
@@ -299,8 +297,7 @@ def put_training(
         elif if_match is None and if_none_match.strip() == "*":
             # Create only: the write path checks, under the worker's lock, that the
             # reference is not on file yet (version 0), so the write is grouped as any.
-            outcome = create_only(request, dataclasses.replace(declaration, if_version=0),
-                                  employer)
+            outcome = create_only(request, dataclasses.replace(declaration, if_version=0), employer)
         else:
             # Checked and written under the lock of the body's worker, which every write
             # of a training of that worker takes first: no other write of this reference

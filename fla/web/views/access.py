@@ -68,7 +68,6 @@ ERRORS = {
 }
 
 
-
 def _parse_date(text: str) -> dt.date | None:
     text = (text or "").strip()
     if not text:
@@ -665,8 +664,7 @@ HISTORY_PAGE_SIZE = 50
 def history_table() -> Table:
     def changes(entry):
         return f"{_(';')} ".join(
-            f"{c['zone']}{_(':')} {c['before']} → {c['after']}"
-            for c in diff(entry)["changes"]
+            f"{c['zone']}{_(':')} {c['before']} → {c['after']}" for c in diff(entry)["changes"]
         )
 
     return Table(

@@ -70,7 +70,9 @@ def worker_table() -> Table:
             minutes_column("remaining", gettext_lazy("Resterend krediet"), "remaining_minutes"),
             minutes_column("used_legal", gettext_lazy("Gebruikt wettelijk"), "used_legal_minutes"),
             minutes_column("used_sector", gettext_lazy("Gebruikt sector"), "used_sector_minutes"),
-            minutes_column("used_employer", gettext_lazy("Gebruikt werkgever"), "used_employer_minutes"),
+            minutes_column(
+                "used_employer", gettext_lazy("Gebruikt werkgever"), "used_employer_minutes"
+            ),
             Column(
                 "trainings",
                 gettext_lazy("Opleidingen"),

@@ -10,8 +10,11 @@ class Command(BaseCommand):
     help = "Load the demo data: three employers, a social secretariat and demo users."
 
     def add_arguments(self, parser):
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing when the database already has employers")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when the database already has employers",
+        )
         parser.add_argument("--seed", type=int, default=2024)
 
     def handle(self, *args, if_empty: bool, seed: int, **options):

@@ -11,7 +11,9 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "docs" / "anomalies.md"))
+        parser.add_argument(
+            "--output", default=str(Path(settings.BASE_DIR) / "docs" / "anomalies.md")
+        )
 
     def handle(self, *args, output: str, **options):
         Path(output).write_text(render_markdown(), encoding="utf-8")
