@@ -44,6 +44,7 @@ chromium:
 
 test: venv chromium
 	$(BIN)/ruff check fla tests bench
+	$(BIN)/ruff format --check fla tests bench
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # The production profile on this machine: PostgreSQL (127.0.0.1:5432, database fla_prod)
