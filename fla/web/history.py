@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -169,6 +170,9 @@ def shown(value, zone: str = "") -> str:
             number = Decimal(value)
         except InvalidOperation:
             return value
+        if number.is_finite() and zone == "average_fte":
+            # With two decimals, as the size class's table shows it (13,00 next to 12,50).
+            return floatformat(number, 2)
         if number.is_finite():
             return formats.number_format(format(number.normalize(), "f"), use_l10n=True)
         return value

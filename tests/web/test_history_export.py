@@ -120,6 +120,20 @@ def test_declared_rights_and_regimes_read_in_the_users_formats(client, world):
     assert "declared" not in page and ">regime<" not in page
 
 
+def test_the_average_fte_in_the_history_has_two_decimals_as_in_its_table():
+    from django.utils import translation
+
+    from fla.web.history import shown
+
+    with translation.override("nl"):
+        assert [shown(v, "average_fte") for v in ("13.0000", "12.5000", "8.1250")] == [
+            "13,00", "12,50", "8,13",
+        ]  # fmt: skip
+        assert shown("0.8000", "regime") == "0,8"
+    with translation.override("en"):
+        assert shown("13.0000", "average_fte") == "13.00"
+
+
 def test_a_zone_without_a_value_before_or_after_is_no_change_and_zones_keep_form_order():
     from fla.web.history import diff
 
