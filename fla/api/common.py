@@ -10,12 +10,13 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from fla.accounts.access import READ, Caller
@@ -289,6 +290,10 @@ def since_in_utc(value: dt.datetime | None) -> dt.datetime | None:
         extreme = dt.datetime.min if value.year == 1 else dt.datetime.max
         instant = extreme.replace(tzinfo=dt.UTC)
     return instant
+
+
+# A query's "since" moment: ISO 8601 only, in UTC (the filters of the API's lists).
+Since = Annotated[dt.datetime | None, BeforeValidator(iso_8601_only), AfterValidator(since_in_utc)]
 
 
 def utc_instant(moment: dt.datetime) -> dt.datetime | None:

@@ -12,7 +12,6 @@ three take a token with ``read`` (the files the organisation may see) or ``decla
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 from typing import Literal
 
@@ -24,18 +23,16 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import field_validator
 
 from fla.accounts.access import READ
 from fla.api.auth import OAuth2
 from fla.api.common import (
+    Since,
     cursor_instant,
     decode_cursor,
     encode_cursor,
     etagged,
-    iso_8601_only,
     not_modified,
-    since_in_utc,
 )
 from fla.api.problems import Problem, request_language, text
 from fla.api.schemas import Problem as ProblemSchema
@@ -141,23 +138,13 @@ class BatchFilters(Schema):
         max_length=64,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$",
     )
-    received_since: dt.datetime | None = Field(
+    received_since: Since = Field(
         None,
         description="Only files received at or after this moment (ISO 8601; without an "
         "offset, Belgian time).",
     )
     limit: int = Field(100, ge=1, le=1000)
     cursor: str | None = Field(None, max_length=200)
-
-    @field_validator("received_since", mode="before")
-    @classmethod
-    def _iso_8601(cls, value: object) -> object:
-        return iso_8601_only(value)
-
-    @field_validator("received_since")
-    @classmethod
-    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
-        return since_in_utc(value)
 
 
 # What a failed file's stored error (``"ExceptionType: text"``, for the operator) says to

@@ -7,12 +7,12 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
-from pydantic import field_validator
 
 from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
     NOT_VISIBLE,
+    Since,
     bytes_etag,
     check_if_match,
     check_if_none_match,
@@ -22,10 +22,8 @@ from fla.api.common import (
     encode_cursor,
     get_employer,
     if_match_version,
-    iso_8601_only,
     not_modified,
     result_body,
-    since_in_utc,
     unchanged_retry,
     version_etag,
     with_etag,
@@ -57,23 +55,13 @@ class TrainingFilters(Schema):
     insz: str | None = Field(None, description="Only this worker's trainings.", max_length=20)
     status: TrainingStatusCode | None = None
     year: int | None = Field(None, ge=1900, le=2999, description="Trainings that touch this year.")
-    updated_since: dt.datetime | None = Field(
+    updated_since: Since = Field(
         None,
         description="Only trainings changed at or after this moment (ISO 8601; without an "
         "offset, Belgian time).",
     )
     limit: int = Field(100, ge=1, le=1000)
     cursor: str | None = Field(None, max_length=200)
-
-    @field_validator("updated_since", mode="before")
-    @classmethod
-    def _iso_8601(cls, value: object) -> object:
-        return iso_8601_only(value)
-
-    @field_validator("updated_since")
-    @classmethod
-    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
-        return since_in_utc(value)
 
 
 def training_out(training: Training) -> dict:
