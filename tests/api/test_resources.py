@@ -40,6 +40,31 @@ def test_worker_search_by_insz_and_name(world, as_employer):
     assert seen == sorted(seen) and len(seen) == 3
 
 
+def test_the_worker_search_cursor_holds_no_name_and_stays_with_the_employer(world, as_employer):
+    import base64
+
+    employer = world.own.employer
+    factories.make_worker(employer, first_name="Marie", last_name="Dubois")
+    factories.make_worker(employer, first_name="Marc", last_name="Dupont")
+    url = _base(world) + "/workers?limit=1"
+    seen, cursor, cursors = [], None, []
+    while True:
+        data = as_employer.get(url + (f"&cursor={cursor}" if cursor else "")).json()
+        seen += [(w["last_name"], w["first_name"]) for w in data["items"]]
+        cursor = data["next_cursor"]
+        if not cursor:
+            break
+        cursors.append(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    assert seen == sorted(seen) and len(seen) == 3
+    for decoded in cursors:  # the cursor travels in URLs and logs: no name in it
+        assert not any(name in decoded for pair in seen for name in pair), decoded
+    # A cursor naming another employer's worker is not one this API gave this client.
+    foreign = base64.urlsafe_b64encode(f"[{world.foreign.worker.pk}]".encode()).decode()
+    assert_problem(as_employer.get(url + f"&cursor={foreign}"), 400)
+    stale = base64.urlsafe_b64encode(b'["Dubois","Marie",1]').decode()
+    assert_problem(as_employer.get(url + f"&cursor={stale}"), 400)
+
+
 def test_worker_detail_and_unknown_worker(world, as_employer):
     url = _base(world) + f"/workers/{world.own.worker.insz}"
     data = as_employer.get(url).json()

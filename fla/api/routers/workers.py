@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema, Status
 from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
+    BAD_CURSOR,
     content_etag,
     declare_if,
     decode_cursor,
@@ -21,7 +22,7 @@ from fla.api.common import (
     with_etag,
     worker_locked,
 )
-from fla.api.problems import validation_problem
+from fla.api.problems import Problem, validation_problem
 from fla.api.schemas import WorkerIn, WorkerOut, WorkerPage, WorkerResult
 from fla.declarations.types import Declaration
 from fla.employers.models import Employer
@@ -86,7 +87,17 @@ def search_workers(
             workers = workers.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     workers = workers.order_by("last_name", "first_name", "id")
     if filters.cursor:
-        last_name, first_name, pk = decode_cursor(filters.cursor, (str, str, int))
+        # The cursor holds only the last row's id, no name (it travels in URLs and logs):
+        # the name it stands after is read back, among this employer's workers only.
+        [pk] = decode_cursor(filters.cursor, (int,))
+        anchor = (
+            Worker.objects.filter(pk=pk, employments__employer=employer)
+            .values_list("last_name", "first_name")
+            .first()
+        )
+        if anchor is None:
+            raise Problem(400, BAD_CURSOR, slug="bad-cursor")
+        last_name, first_name = anchor
         workers = workers.filter(
             Q(last_name__gt=last_name)
             | Q(last_name=last_name, first_name__gt=first_name)
@@ -99,9 +110,7 @@ def search_workers(
     last = page[-1] if page else None
     data = {
         "items": items,
-        "next_cursor": encode_cursor([last.last_name, last.first_name, last.pk])
-        if more and last
-        else None,
+        "next_cursor": encode_cursor([last.pk]) if more and last else None,
     }
     return etagged(request, response, data)
 
