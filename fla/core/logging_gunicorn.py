@@ -10,25 +10,32 @@ masked once formatted, whatever atoms ``access_log_format`` uses.
 from __future__ import annotations
 
 import json
+import re
 
 from gunicorn.glogging import Logger, SafeAtoms
 
 from fla.core.logging import MaskInszFilter
+
+# Query parameters that carry a person's name: the API's worker search (``?name=``) and
+# the web history's actor filter (``?who=``). Their values are not written to the log.
+_NAMES_IN_QUERY = re.compile(r"([?&](?:name|first_name|last_name|who)=)[^&\s#]+")
 
 
 class EscapedAtoms(SafeAtoms):
     """The request's own values (request line, path, query string, headers) escaped as
     in a JSON string: gunicorn escapes only the quote, so a backslash or a control
     character in a request made a line of deploy/gunicorn.conf.py's JSON format that
-    was not JSON, and let a request write a line break into the log."""
+    was not JSON, and let a request write a line break into the log. A person's name in
+    a query string (``_NAMES_IN_QUERY``) is written ``***``."""
 
     def __init__(self, atoms):
         # Instead of SafeAtoms' own escaping (of the quote alone), not on top of it.
         dict.__init__(self)
         for key, value in atoms.items():
-            self[key] = (
-                json.dumps(value, ensure_ascii=False)[1:-1] if isinstance(value, str) else value
-            )
+            if isinstance(value, str):
+                value = _NAMES_IN_QUERY.sub(r"\1***", value)
+                value = json.dumps(value, ensure_ascii=False)[1:-1]
+            self[key] = value
 
 
 class MaskingLogger(Logger):

@@ -27,6 +27,8 @@ REQUESTS = [
     f"/api/v1/employers/{KBO}/workers/850730%E2%80%9303328/credit",  # an en dash
     f"/api/v1/employers/{KBO}/workers/{quote('８５０７３００３３２８')}/credit",  # full width
     "/boom/85073003328",
+    f"/api/v1/employers/{KBO}/workers?name=Dubois&limit=5",
+    "/nl/app/history?action=update&who=Marie%20Dubois",
 ]
 
 
@@ -48,6 +50,9 @@ def _assert_masked(log: str) -> None:
     assert all(KBO in line for line in lines if "/api/v1/" in line)
     # gunicorn's error log ("Error handling request /boom/...") is masked too.
     assert "Error handling request GET /boom/850730*****" in log
+    # A person's name in a query string is not written either.
+    assert "Dubois" not in log, log
+    assert "workers?name=***&limit=5" in log and "history?action=update&who=***" in log
 
 
 def test_gunicorn_conf_masks_insz_in_access_and_error_log(gunicorn_server):
