@@ -7,6 +7,7 @@ a real browser.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,23 @@ def axe_violations(page, impacts=("serious", "critical"), axe=None) -> list[dict
         for v in result["violations"]
         if v["impact"] in impacts
     ]
+
+
+# The pages' CSP allows no 'unsafe-eval'. page.wait_for_function evaluates its predicate
+# string again at each poll, which Chromium may then refuse ("EvalError: Evaluating a
+# string as JavaScript violates the following Content Security Policy directive"), so
+# the tests wait with locators, or poll with single evaluate calls, instead.
+
+
+def wait_for_count(page, selector: str, count: int = 1) -> None:
+    """Wait until the page holds at least ``count`` elements matching ``selector``."""
+    page.locator(selector).nth(count - 1).wait_for(state="attached")
+
+
+def wait_until(check, timeout: float = 10.0) -> None:
+    """Call ``check`` (which evaluates in the page) until it answers true."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page never reached the state waited for")
+        time.sleep(0.05)

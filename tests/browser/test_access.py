@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from fla.accounts.models import EmployerAccess, Mandate
 from fla.api.models import ApiClient
 from fla.audit.models import HistoryEntry
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, wait_for_count
 from tests.factories import grant, make_insz, make_mandatary, make_user
 from tests.web.conftest import build_employer
 
@@ -140,7 +140,7 @@ def test_every_screen_loads_under_the_policy_without_violations(watched, world, 
         assert violations(page) == [], (path, violations(page))
     # The charts are drawn by our own script under the policy.
     page.goto("/app/dashboard/")
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 2")
+    wait_for_count(page, "canvas[data-drawn]", 2)
     # htmx still works: the search answers in place.
     page.goto("/app/search/")
     page.get_by_label("Achternaam").fill("Janssens")

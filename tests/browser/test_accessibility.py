@@ -21,7 +21,7 @@ from fla.accounts.access import Caller
 from fla.batch.builder import file_bytes
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from tests.browser.conftest import AXE, AXE_VERSION, axe_violations
+from tests.browser.conftest import AXE, AXE_VERSION, axe_violations, wait_for_count
 from tests.factories import grant, join, make_mandatary, make_user, mandate
 from tests.web.conftest import build_employer, declare_training
 
@@ -344,7 +344,7 @@ def test_every_chart_has_a_table_with_its_figures(page, world, path):
     if path == "worker":
         path = f"/app/workers/{world['workers'][0].pk}/"
     page.goto(path)
-    page.wait_for_function("document.querySelectorAll('canvas[data-chart][data-drawn]').length")
+    wait_for_count(page, "canvas[data-chart][data-drawn]")
     charts = page.locator("canvas[data-chart]")
     assert charts.count() >= 1
     for i in range(charts.count()):

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from fla.accounts.access import Caller
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, wait_for_count, wait_until
 from tests.factories import grant, join, make_mandatary, make_user, mandate
 from tests.web.conftest import build_employer, declare_training
 
@@ -91,7 +91,7 @@ def test_login_choose_employer_and_click_each_kind_of_tile(page, world, screensh
     page.get_by_test_id(f"choose-{world['acme'].enterprise_number}").click()
     expect(page.get_by_test_id("current-employer")).to_contain_text("Acme Logistics")
     expect(page.locator("h1")).to_have_text("Dashboard")
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 2")
+    wait_for_count(page, "canvas[data-drawn]", 2)
     page.screenshot(path=str(screenshot_dir / "dashboard.png"), full_page=True)
 
     # Progress tile: the workers still to act on.
@@ -125,7 +125,7 @@ def test_open_a_worker_and_see_the_gauge(page, world, screenshot_dir):
     expect(gauge).to_be_visible()
     expect(gauge.locator("svg path.gauge-track")).to_have_count(1)
     expect(page.get_by_test_id("year-table")).to_be_visible()
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 1")
+    wait_for_count(page, "canvas[data-drawn]", 1)
     page.screenshot(path=str(screenshot_dir / "worker-detail.png"), full_page=True)
 
 
@@ -248,19 +248,17 @@ def _tooltip_of_the_tallest_bar(page, selector: str) -> list[str]:
     )
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-    page.wait_for_function(
-        "c => Chart.getChart(c).tooltip.opacity > 0", arg=canvas.element_handle()
-    )
+    wait_until(lambda: canvas.evaluate("c => Chart.getChart(c).tooltip.opacity > 0"))
     return canvas.evaluate("c => Chart.getChart(c).tooltip.body.flatMap(b => b.lines)")
 
 
 def test_the_charts_tooltips_tell_hours_as_h_mm(page, world):
     login_as(page, "hr")
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 2")
+    wait_for_count(page, "canvas[data-drawn]", 2)
     for line in _tooltip_of_the_tallest_bar(page, "canvas[data-source='chart-per-year']"):
         assert re.fullmatch(r".+: \d+:[0-5]\d", line), line
     # The worker's own chart: one training of 7:30 in its year.
     page.goto(f"/app/workers/{world['workers'][0].pk}/")
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 1")
+    wait_for_count(page, "canvas[data-drawn]", 1)
     lines = _tooltip_of_the_tallest_bar(page, "canvas[data-source='chart-worker']")
     assert lines == ["Totaal uren: 7:30"]
