@@ -149,3 +149,16 @@ def test_several_workers_each_confirm_their_own_warnings(app, world):
     response = app.post(url, dict(wider, warnings_shown=shown_in(body)))
     assert response.status_code == 302
     assert Training.objects.filter(reference__startswith="BULK-").count() == 3
+
+
+def test_a_warning_shown_for_one_worker_does_not_cover_anothers_in_its_place(app, world):
+    """The same warning with the same values, of another worker posted in the first one's
+    place, was not shown: the confirmation names each warning's worker."""
+    workers = sorted(world["workers"][2:5], key=lambda w: (w.last_name, w.first_name))
+    url = reverse("web:training_bulk")
+    data = dict(FORM, workers=[workers[0].pk], reference="SWAP")
+    shown = shown_in(app.post(url, data).content.decode())
+    swapped = dict(data, workers=[workers[1].pk], confirm="on", warnings_shown=shown)
+    body = app.post(url, swapped).content.decode()
+    assert "W003" in body and 'data-testid="warnings-renewed"' in body
+    assert not Training.objects.filter(reference__startswith="SWAP").exists()

@@ -231,13 +231,18 @@ _SHOWN_SALT = "fla.web.declare.warnings-shown"
 
 
 def warning_keys(outcomes: list[Outcome]) -> set[str]:
-    """One key per warning as the user reads it: of which declaration, its code, zone
-    and the values its message names (a credit exceeded by more is another warning)."""
+    """One key per warning as the user reads it: of which declaration and worker, its
+    code, zone and the values its message names (a credit exceeded by more is another
+    warning). Only a digest of each goes into the form."""
     keys = set()
     for index, outcome in enumerate(outcomes):
+        data = outcome.declaration.data
+        worker = str(data.get("insz", "")) if isinstance(data, dict) else ""
         for finding in outcome.warnings:
             text = json.dumps(
-                [index, finding.code, finding.zone, finding.params], sort_keys=True, default=str
+                [index, worker, finding.code, finding.zone, finding.params],
+                sort_keys=True,
+                default=str,
             )
             keys.add(hashlib.sha256(text.encode()).hexdigest()[:24])
     return keys
