@@ -72,6 +72,21 @@ def test_make_run_server_masks_insz_in_access_log(gunicorn_server):
 
 
 @pytest.mark.parametrize(
+    "value, written",
+    [
+        ("name=Jansen&limit=5", "name=***&limit=5"),  # gunicorn's bare query string
+        ("GET /x?limit=5&n%61me=Jansen HTTP/1.1", "GET /x?limit=5&n%61me=*** HTTP/1.1"),
+        ("GET /x?Last_Name=Jansen&who= HTTP/1.1", "GET /x?Last_Name=***&who= HTTP/1.1"),
+        ("GET /x?nickname=Jan&q=a=b HTTP/1.1", "GET /x?nickname=Jan&q=a=b HTTP/1.1"),
+    ],
+)
+def test_a_persons_name_in_any_query_atom_is_hidden(value, written):
+    from fla.core.logging_gunicorn import EscapedAtoms
+
+    assert EscapedAtoms({"r": value})["r"] == written
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "GET /api/v1/employers/0403170701/workers/85073003328 HTTP/1.1",
