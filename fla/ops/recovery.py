@@ -51,14 +51,30 @@ class Requeued:
         return sum(self.tasks.values())
 
 
+class NoHeartbeats(Exception):
+    """Heartbeats are off (``FLA_HEARTBEAT_SECONDS`` 0): no row tells a live worker."""
+
+
+# A worker counts as gone only after two minutes at least: the command may run where
+# FLA_HEARTBEAT_SECONDS is shorter than the workers' own, or a clock a little ahead.
+MIN_STALE_SECONDS = 120
+
+
 def stale_after() -> int:
-    """Seconds without a beat after which a worker counts as gone (as on /ops/)."""
-    return 3 * max(settings.FLA_HEARTBEAT_SECONDS, 1)
+    """Seconds without a beat after which a worker counts as gone: three periods, as on
+    /ops/, and never less than ``MIN_STALE_SECONDS``."""
+    return max(3 * max(settings.FLA_HEARTBEAT_SECONDS, 1), MIN_STALE_SECONDS)
 
 
-def requeue_running(*, dry_run: bool = False, now: dt.datetime | None = None) -> Requeued:
+def requeue_running(
+    *, dry_run: bool = False, now: dt.datetime | None = None, force: bool = False
+) -> Requeued:
     """Put every RUNNING task back in its queue; see the module. Raises WorkersRunning
-    (and changes nothing) while a worker's heartbeat is fresh. ``dry_run``: count only."""
+    (and changes nothing) while a worker's heartbeat is fresh, and NoHeartbeats where
+    heartbeats are off, unless ``force`` (the operator knows every worker is stopped).
+    ``dry_run``: count only."""
+    if settings.FLA_HEARTBEAT_SECONDS <= 0 and not force:
+        raise NoHeartbeats()
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 

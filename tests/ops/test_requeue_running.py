@@ -93,3 +93,23 @@ def test_it_refuses_while_a_worker_runs(interrupted):
         call_command("requeue_running")
     task.refresh_from_db()
     assert task.status == "RUNNING" and WorkerHeartbeat.objects.count() == 3
+
+
+def test_a_worker_beating_late_by_the_commands_own_period_still_counts_as_running(
+    interrupted, settings
+):
+    """The command may run where FLA_HEARTBEAT_SECONDS is shorter than the workers' own:
+    a beat of 100 s ago (workers beating every 60 s) is a live worker, not a gone one."""
+    beat("node2-1", 100)
+    with pytest.raises(CommandError, match="workers are running: node2-1"):
+        call_command("requeue_running", stdout=io.StringIO())
+    assert DBTaskResult.objects.get().status == "RUNNING"
+
+
+def test_with_heartbeats_off_it_acts_only_when_forced(interrupted, settings):
+    settings.FLA_HEARTBEAT_SECONDS = 0
+    with pytest.raises(CommandError, match="--force"):
+        call_command("requeue_running", stdout=io.StringIO())
+    assert DBTaskResult.objects.get().status == "RUNNING"
+    call_command("requeue_running", "--force", stdout=io.StringIO())
+    assert DBTaskResult.objects.get().status == "READY"

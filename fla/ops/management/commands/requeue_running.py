@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fla.ops.recovery import WorkersRunning, requeue_running
+from fla.ops.recovery import NoHeartbeats, WorkersRunning, requeue_running
 
 
 class Command(BaseCommand):
@@ -18,10 +18,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="only say what would be done")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="with heartbeats off (FLA_HEARTBEAT_SECONDS=0): every worker is known stopped",
+        )
 
-    def handle(self, *args, dry_run: bool = False, **options):
+    def handle(self, *args, dry_run: bool = False, force: bool = False, **options):
         try:
-            result = requeue_running(dry_run=dry_run)
+            result = requeue_running(dry_run=dry_run, force=force)
+        except NoHeartbeats:
+            raise CommandError(
+                "heartbeats are off (FLA_HEARTBEAT_SECONDS=0), so no row tells whether a "
+                "worker still runs. Stop every worker, then run again with --force."
+            ) from None
         except WorkersRunning as exc:
             raise CommandError(
                 f"workers are running: {exc}. Stop every worker first: a task one of them "
