@@ -41,13 +41,12 @@ _ID = re.compile(
 )
 
 
-def _masked(found: str) -> str:
-    digits = [c for c in found if c.isdigit()]
-    return "".join(str(int(c)) for c in digits[:6]) + "*****"
-
-
 def _digits(found: str) -> str:
     return "".join(str(int(c)) for c in found if c.isdigit())
+
+
+def _masked(found: str) -> str:
+    return _digits(found)[:6] + "*****"
 
 
 def _spans(copy: str) -> list[tuple[int, int]]:
