@@ -88,21 +88,26 @@ def test_a_short_malformed_file_with_a_wrong_root_is_not_well_formed(world, data
     assert error.reason.startswith("Geen welgevormde XML: ")
 
 
-def test_a_short_unclosed_file_is_not_well_formed_on_every_channel(world):
-    data = b"<x>\n"
+def _by_api_and_upload(world, data: bytes):
+    """The answers to ``data`` sent by the API (the secretariat's client) and uploaded
+    on the web page (its user, in Dutch)."""
     api = Client(
         HTTP_AUTHORIZATION=f"Bearer {token(create_client(name='SSL', mandatary=world.mandatary).client)}"
     )
     response = api.post("/api/v1/batches", data=data, content_type="application/xml")
-    assert response.status_code == 422
-    (error,) = response.json()["errors"]
-    assert (error["code"], error["line"], error["column"]) == ("not_well_formed", 2, 1)
-
     web = Client()
     web.force_login(world.user)
     upload = io.BytesIO(data)
     upload.name = "x.xml"
     page = web.post("/batch/upload/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="nl")
+    return response, page
+
+
+def test_a_short_unclosed_file_is_not_well_formed_on_every_channel(world):
+    response, page = _by_api_and_upload(world, b"<x>\n")
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert (error["code"], error["line"], error["column"]) == ("not_well_formed", 2, 1)
     assert page.status_code == 400
     assert b"not_well_formed" in page.content and ENDS_UNCLOSED.encode() in page.content
 
@@ -138,20 +143,11 @@ def test_a_short_file_malformed_before_its_end_is_placed_there(world):
 
 def test_a_four_byte_file_is_invalid_on_every_channel(world, tmp_path):
     data = b"<x/>"
-    api = Client(
-        HTTP_AUTHORIZATION=f"Bearer {token(create_client(name='SSL', mandatary=world.mandatary).client)}"
-    )
-    response = api.post("/api/v1/batches", data=data, content_type="application/xml")
+    response, page = _by_api_and_upload(world, data)
     assert response.status_code == 422
     (error,) = response.json()["errors"]
     assert (error["code"], error["line"], error["column"]) == ("invalid", 1, 1)
     assert WRONG_ROOT in error["reason"]
-
-    web = Client()
-    web.force_login(world.user)
-    upload = io.BytesIO(data)
-    upload.name = "x.xml"
-    page = web.post("/batch/upload/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="nl")
     assert page.status_code == 400
     assert b"invalid" in page.content and WRONG_ROOT.encode() in page.content
 
