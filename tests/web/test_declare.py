@@ -44,6 +44,14 @@ def test_parse_duration():
     assert parse_duration("7:75") == "7:75"
 
 
+def test_parse_duration_reads_ascii_digits_only():
+    """Full-width or Arabic-Indic digits are passed on as typed, for the write path's
+    anomaly, as in every other channel."""
+    assert parse_duration("\uff17:\uff13\uff10") == "\uff17:\uff13\uff10"
+    assert parse_duration("\u0667,\u0665") == "\u0667,\u0665"
+    assert parse_duration("\uff17") == "\uff17"
+
+
 def test_blocking_error_shows_beside_its_field_and_stores_nothing(app, world):
     url = reverse("web:worker_training_new", args=[world["workers"][4].pk])
     response = app.post(url, dict(FORM, end_date="2025-03-01", confirm="on"))

@@ -118,8 +118,12 @@ def training_fields(*, with_insz: bool, with_reference: bool) -> list[Field]:
     return fields
 
 
-_DURATION = re.compile(r"^\s*(\d{1,5})\s*(?:[:hu]\s*(\d{1,2})\s*(?:m|min)?)?\s*$", re.IGNORECASE)
-_DECIMAL_HOURS = re.compile(r"^\s*(\d{1,5})[.,](\d{1,2})\s*$")
+# ASCII digits only, as the write path reads a number: \d would take those of other
+# scripts too ("\uff17:\uff13\uff10", full-width 7:30), which no other channel accepts.
+_DURATION = re.compile(
+    r"^\s*([0-9]{1,5})\s*(?:[:hu]\s*([0-9]{1,2})\s*(?:m|min)?)?\s*$", re.IGNORECASE
+)
+_DECIMAL_HOURS = re.compile(r"^\s*([0-9]{1,5})[.,]([0-9]{1,2})\s*$")
 
 
 def parse_duration(text: str) -> int | str:
