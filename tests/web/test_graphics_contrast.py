@@ -1,6 +1,7 @@
 """WCAG 1.4.11 (non-text contrast): the parts of a graphic one needs to read it contrast at
-least 3:1 with what is next to them. The credit's gauge (the worker's page) and the bars
-of the dashboard's tiles are drawn in the stylesheet's colours: computed here from it."""
+least 3:1 with what is next to them. The credit's gauge (the worker's page), the bars
+of the dashboard's tiles and the BATCH files' progress bars are drawn in the
+stylesheet's colours: computed here from it."""
 
 from __future__ import annotations
 
@@ -100,6 +101,29 @@ def test_the_legend_shows_the_colours_of_the_arcs():
 
 @pytest.mark.parametrize("behind", [TILE, TILE_HOVER, ALERT_TILE])
 def test_the_bars_of_the_tiles_contrast_with_the_tile_and_within(behind):
+    for track in BAR_TRACKS:
+        assert contrast(track, behind) >= 3, (track, behind)
+        for value in BAR_VALUES:
+            assert contrast(value, track) >= 3, (value, track)
+            assert contrast(value, behind) >= 3, (value, behind)
+
+
+BATCH_PROGRESS = (
+    Path(__file__).resolve().parents[2] / "fla" / "batch" / "templates" / "batch" / "_progress.html"
+)
+
+
+def test_the_batch_progress_bar_is_drawn_in_the_stylesheets_colours():
+    """Not in the browser's own style (Chromium's light grey track is about 1.2:1 on the
+    page): the bar of the BATCH list and file page is the tiles' bar."""
+    bars = re.findall(r"<progress\b[^>]*>", BATCH_PROGRESS.read_text(encoding="utf-8"))
+    assert bars and all(re.search(r'class="[^"]*\bprogress\b', bar) for bar in bars), bars
+    assert "accent-color" not in CSS_RULES.get(".batch-progress progress.progress", {})
+
+
+@pytest.mark.parametrize("behind", [PAGE, PANEL])
+def test_the_batch_progress_bar_contrasts_with_the_page_and_the_table(behind):
+    # The list's bars are in a table (panel background), the file page's on the page.
     for track in BAR_TRACKS:
         assert contrast(track, behind) >= 3, (track, behind)
         for value in BAR_VALUES:
