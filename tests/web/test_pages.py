@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -12,7 +13,7 @@ from openpyxl import load_workbook
 from fla.audit.models import HistoryEntry
 from fla.trainings.models import Training
 from tests.factories import grant, join, make_mandatary, make_user, mandate
-from tests.web.conftest import build_employer, post_confirmed
+from tests.web.conftest import build_employer, declare_training, post_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -235,6 +236,51 @@ def test_training_detail_says_what_its_warnings_mean(app, world):
     app.post(reverse("set_language"), {"language": "fr"})
     body = app.get(url).content.decode()
     assert "Le crédit du travailleur est dépassé." in body
+
+
+def test_a_probable_duplicate_warning_links_the_other_training(app, world):
+    """W004 keeps only its code on the training: the page names and links the trainings
+    it speaks of as they stand now, of this employer only, cancelled ones left out."""
+    from fla.accounts.access import Caller
+    from fla.declarations.services import submit
+    from fla.declarations.types import Declaration
+    from fla.workers.models import Employment
+
+    caller = Caller.for_system("tests")
+    employer, worker = world["employer"], world["workers"][0]
+    first = Training.objects.get(reference="T-0")
+    outcome = declare_training(caller, employer, worker, "T-DUP", title="EXCEL voor gevorderden")
+    assert "W004" in [f.code for f in outcome.warnings]
+    # The same worker at another employer, with the same training there.
+    other, _ = build_employer(1, "Elsewhere", trainings=0)
+    Employment.objects.create(
+        worker=worker, employer=other, start_date=first.start_date, joint_committee="200"
+    )
+    declare_training(caller, other, worker, "T-ELSEWHERE")
+    elsewhere = Training.objects.get(reference="T-ELSEWHERE")
+
+    url = reverse("web:training", args=[Training.objects.get(reference="T-DUP").pk])
+    body = app.get(url).content.decode()
+    assert 'data-testid="probable-duplicates"' in body
+    assert f'href="{reverse("web:training", args=[first.pk])}">T-0</a>' in body
+    assert "Waarschijnlijk dubbele opleiding: <a" in body and "T-ELSEWHERE" not in body
+    assert reverse("web:training", args=[elsewhere.pk]) not in body
+    app.post(reverse("set_language"), {"language": "fr"})
+    body = app.get(url).content.decode()
+    assert re.search(r"Formation probablement en double\s:\s<a", body)
+
+    [cancelled] = submit(
+        caller,
+        [
+            Declaration(
+                "training", employer.enterprise_number, {"reference": "T-0"}, action="cancel"
+            )
+        ],
+    )
+    assert cancelled.accepted, cancelled.anomalies("en")
+    body = app.get(url).content.decode()
+    assert 'data-testid="probable-duplicates"' not in body and ">T-0</a>" not in body
+    assert "Formation probablement en double" in body
 
 
 def test_training_of_another_employer_is_404(app):

@@ -162,6 +162,21 @@ def anomaly_text(code):
 
 
 @register.filter
+def anomaly_parts(code, name):
+    """The catalogue's text of an anomaly in the user's language, as the parts before
+    and after the place of its value ``name``, for a page that writes that value itself
+    (a link); the whole text, and nothing after it, if the text has no such place."""
+    from fla.declarations.anomalies import CATALOGUE
+
+    anomaly = CATALOGUE.get(str(code))
+    if anomaly is None:
+        return ("", "")
+    text = getattr(anomaly, (get_language() or "nl")[:2], None) or anomaly.en
+    before, found, after = text.partition("{" + name + "}")
+    return (before, after) if found else (text, "")
+
+
+@register.filter
 def get_item(mapping, key):
     if not mapping:
         return None

@@ -299,7 +299,30 @@ def training_detail(request: HttpRequest, ctx: Context, training_id: int) -> Htt
         request,
         ctx,
         "web/training_detail.html",
-        {"training": training, "history": [diff(entry) for entry in history]},
+        {
+            "training": training,
+            "duplicates": probable_duplicates(training) if "W004" in training.warnings else [],
+            "history": [diff(entry) for entry in history],
+        },
+    )
+
+
+def probable_duplicates(training: Training) -> list[Training]:
+    """The trainings W004 speaks of, as they stand now: the worker's other trainings at
+    this employer with the same title (whatever its case) and start date, but the
+    cancelled ones. A training keeps only the code of its warnings, not the reference
+    the warning named, which may have changed or been cancelled since."""
+    return list(
+        Training.objects.filter(
+            employer_id=training.employer_id,
+            worker_id=training.worker_id,
+            start_date=training.start_date,
+            title__iexact=training.title,
+        )
+        .exclude(pk=training.pk)
+        .exclude(status=TrainingStatus.CANCELLED)
+        .only("pk", "reference")
+        .order_by("reference")[:10]
     )
 
 
