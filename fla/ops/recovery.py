@@ -15,6 +15,14 @@ every such task back in its queue (READY), once no worker runs:
 
 It refuses while a worker's heartbeat is fresh (written within three periods, as /ops/
 counts it): that worker may be running one of the tasks, which would then run twice.
+
+Given the names of some workers (``workers``: their ``db_worker --worker-id``, which
+names both their heartbeat row and their claim of a task), it acts on those only, while
+the others go on: it requeues the RUNNING tasks they claimed last and deletes their
+heartbeat rows, once none of them has beaten lately. Their BATCH leases are left to
+run out: a worker renews them as it goes, so by the time its heartbeat is stale they
+have (``FLA_BATCH_LEASE_SECONDS``, two minutes by default), and a live worker's lease
+cannot be told from a gone one's.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -67,12 +76,17 @@ def stale_after() -> int:
 
 
 def requeue_running(
-    *, dry_run: bool = False, now: dt.datetime | None = None, force: bool = False
+    *,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    force: bool = False,
+    workers: Sequence[str] = (),
 ) -> Requeued:
-    """Put every RUNNING task back in its queue; see the module. Raises WorkersRunning
-    (and changes nothing) while a worker's heartbeat is fresh, and NoHeartbeats where
-    heartbeats are off, unless ``force`` (the operator knows every worker is stopped).
-    ``dry_run``: count only."""
+    """Put every RUNNING task back in its queue, or only those ``workers`` claimed; see
+    the module. Raises WorkersRunning (and changes nothing) while a worker's heartbeat
+    (of one of ``workers``, if given) is fresh, and NoHeartbeats where heartbeats are
+    off, unless ``force`` (the operator knows those workers are stopped). ``dry_run``:
+    count only."""
     if settings.FLA_HEARTBEAT_SECONDS <= 0 and not force:
         raise NoHeartbeats()
     from django_tasks_db.compat import TaskResultStatus
@@ -83,8 +97,10 @@ def requeue_running(
 
     now = now or timezone.now()
     limit = stale_after()
+    named = frozenset(workers)
     with transaction.atomic():
-        beats = list(WorkerHeartbeat.objects.select_for_update().order_by("-seen_at"))
+        beats = WorkerHeartbeat.objects.select_for_update().order_by("-seen_at")
+        beats = list(beats.filter(worker__in=named) if named else beats)
         fresh = [
             (beat.worker, max(int((now - beat.seen_at).total_seconds()), 0))
             for beat in beats
@@ -93,10 +109,25 @@ def requeue_running(
         if fresh:
             raise WorkersRunning(fresh, limit - min(age for _, age in fresh) + 1)
         running = DBTaskResult.objects.running().select_for_update()
+        if named:
+            # Claimed last by one of them (a task requeued earlier keeps its first claim).
+            running = running.filter(
+                pk__in=[
+                    pk
+                    for pk, claims in running.values_list("pk", "worker_ids")
+                    if claims and claims[-1] in named
+                ]
+            )
         result = Requeued(
             tasks=dict(sorted(Counter(running.values_list("queue_name", flat=True)).items())),
             heartbeats=len(beats),
         )
+        if named:
+            if not dry_run:
+                running.update(status=TaskResultStatus.READY, started_at=None)
+                WorkerHeartbeat.objects.filter(pk__in=[beat.pk for beat in beats]).delete()
+            _log(result, dry_run, sorted(named))
+            return result
         unfinished = BatchFile.objects.filter(
             status__in=(BatchStatus.RECEIVED, BatchStatus.PROCESSING)
         )
@@ -112,12 +143,19 @@ def requeue_running(
         BatchFile.objects.filter(pk__in=held_files).update(lease_owner="", lease_until=None)
         held_partitions.update(lease_owner="", lease_until=None)
         WorkerHeartbeat.objects.filter(pk__in=[beat.pk for beat in beats]).delete()
+    _log(result, dry_run)
+    return result
+
+
+def _log(result: Requeued, dry_run: bool, workers: list[str] | None = None) -> None:
+    if dry_run:
+        return
     logger.warning(
-        "requeued %s running task(s) of gone workers %s; released %s BATCH file(s); "
+        "requeued %s running task(s) of gone workers %s%s; released %s BATCH file(s); "
         "deleted %s heartbeat row(s)",
         result.total,
         result.tasks,
+        f" ({', '.join(workers)})" if workers else "",
         result.batch_files,
         result.heartbeats,
     )
-    return result

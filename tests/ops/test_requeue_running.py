@@ -113,3 +113,74 @@ def test_with_heartbeats_off_it_acts_only_when_forced(interrupted, settings):
     assert DBTaskResult.objects.get().status == "RUNNING"
     call_command("requeue_running", "--force", stdout=io.StringIO())
     assert DBTaskResult.objects.get().status == "READY"
+
+
+# --- one worker gone, the others running -----------------------------------------------
+
+
+@pytest.fixture
+def one_gone(interrupted):
+    """node1-1 is gone with its rights run RUNNING; node2-1 runs a task of its own."""
+    run, gone_task, _ = interrupted
+    run_rights.enqueue(RightsRun.objects.create(year=2024, total=3, chunk_size=1).pk)
+    live_task = DBTaskResult.objects.exclude(pk=gone_task.pk).get()
+    live_task.claim("node2-1")
+    beat("node2-1", 5)
+    return gone_task, live_task
+
+
+def test_a_gone_workers_tasks_are_requeued_while_the_others_run(one_gone):
+    gone_task, live_task = one_gone
+    out = io.StringIO()
+    call_command("requeue_running", "--worker", "node1-1", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "1 running task(s) were requeued (rights 1)",
+        "BATCH leases of those workers are left to run out (FLA_BATCH_LEASE_SECONDS, 120 s)",
+        "1 heartbeat row(s) of gone workers were deleted",
+    ]
+    gone_task.refresh_from_db()
+    live_task.refresh_from_db()
+    assert (gone_task.status, live_task.status) == ("READY", "RUNNING")
+    # node1-2, not named, keeps its row (FLA_HEARTBEAT_FORGET_SECONDS deletes it later).
+    assert set(WorkerHeartbeat.objects.values_list("worker", flat=True)) == {"node1-2", "node2-1"}
+
+
+def test_the_last_claim_decides_whose_task_it_is(one_gone):
+    """A task requeued once and claimed again by a live worker is that worker's now."""
+    gone_task, _ = one_gone
+    gone_task.claim("node2-1")  # worker_ids: node1-1, node2-1
+    call_command("requeue_running", "--worker", "node1-1", stdout=io.StringIO())
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"RUNNING"}
+
+
+def test_a_named_worker_that_still_beats_is_refused(one_gone):
+    with pytest.raises(CommandError, match=r"workers are running: node2-1 \(\d+ s ago\)"):
+        call_command(
+            "requeue_running", "--worker", "node1-1", "--worker", "node2-1", stdout=io.StringIO()
+        )
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"RUNNING"}
+    assert WorkerHeartbeat.objects.count() == 3
+
+
+def test_a_dry_run_for_one_worker_changes_nothing(one_gone):
+    out = io.StringIO()
+    call_command("requeue_running", "--worker", "node1-1", "--dry-run", stdout=out)
+    assert out.getvalue().splitlines()[0] == "1 running task(s) would be requeued (rights 1)"
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"RUNNING"}
+    assert WorkerHeartbeat.objects.count() == 3
+
+
+def test_one_worker_with_heartbeats_off_needs_force(one_gone, settings):
+    gone_task, live_task = one_gone
+    settings.FLA_HEARTBEAT_SECONDS = 0
+    with pytest.raises(CommandError, match="Stop those workers, then run again with --force"):
+        call_command("requeue_running", "--worker", "node1-1", stdout=io.StringIO())
+    call_command("requeue_running", "--worker", "node1-1", "--force", stdout=io.StringIO())
+    gone_task.refresh_from_db()
+    live_task.refresh_from_db()
+    assert (gone_task.status, live_task.status) == ("READY", "RUNNING")
+
+
+def test_an_empty_worker_id_is_refused(one_gone):
+    with pytest.raises(CommandError, match="--worker needs a worker id"):
+        call_command("requeue_running", "--worker", " ", stdout=io.StringIO())
