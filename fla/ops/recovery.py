@@ -20,9 +20,9 @@ Given the names of some workers (``workers``: their ``db_worker --worker-id``, w
 names both their heartbeat row and their claim of a task), it acts on those only, while
 the others go on: it requeues the RUNNING tasks they claimed last and deletes their
 heartbeat rows, once none of them has beaten lately. Their BATCH leases are left to
-run out: a worker renews them as it goes, so by the time its heartbeat is stale they
-have (``FLA_BATCH_LEASE_SECONDS``, two minutes by default), and a live worker's lease
-cannot be told from a gone one's.
+run out: a worker renews them as it goes, so they run out at most
+``FLA_BATCH_LEASE_SECONDS`` (two minutes by default) after it died, and a live worker's
+lease cannot be told from a gone one's.
 """
 
 from __future__ import annotations
