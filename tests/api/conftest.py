@@ -16,7 +16,6 @@ from fla.accounts.access import Caller
 from fla.api.services import create_client
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from fla.rights.models import TrainingRight
 from tests import factories
 
 API = "/api/v1"
@@ -70,16 +69,8 @@ def fast_secret_hashing(settings):
 
 def _org(name: str) -> Org:
     employer = factories.make_employer(name)
-    worker = factories.make_worker(
-        employer, start=dt.date(2024, 1, 1), first_name="An", last_name=f"Janssens {name}"
-    )
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=worker,
-        year=2025,
-        right_type="legal",
-        source="computed",
-        minutes=2280,
+    worker = factories.make_worker_with_right(
+        employer, first_name="An", last_name=f"Janssens {name}"
     )
     declare_training(employer, worker)
     return Org(employer, worker)

@@ -22,18 +22,7 @@ def bare_worker(employer):
 @pytest.fixture
 def worker(employer):
     """Employed since 2024 with a legal right of 5 days (38:00) in 2025."""
-    from fla.rights.models import TrainingRight
-
-    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=worker,
-        year=2025,
-        right_type="legal",
-        source="computed",
-        minutes=2280,
-    )
-    return worker
+    return factories.make_worker_with_right(employer)
 
 
 @pytest.fixture
