@@ -103,6 +103,24 @@ def make_worker_with_right(
     return worker
 
 
+def training_zones(insz: str, reference: str | None = None, /, **zones) -> dict:
+    """The zones of a training declaration, by default a completed formal training of
+    7:30 on 10 and 11 March 2025; with ``reference`` among them where the channel carries
+    it there (an API PUT has it in its URL). ``zones`` change any of them, the INSZ and
+    the reference too."""
+    data = {"insz": insz} if reference is None else {"insz": insz, "reference": reference}
+    data.update(
+        title="Veiligheid op de werkvloer",
+        kind="formal",
+        start_date="2025-03-10",
+        end_date="2025-03-11",
+        duration_minutes=450,
+        status="completed",
+    )
+    data.update(zones)
+    return data
+
+
 def make_user(username: str | None = None, **kwargs) -> User:
     username = username or f"user{next(_serial)}"
     kwargs.setdefault("insz", make_insz(dt.date(1970, 1, 1)))

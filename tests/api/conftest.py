@@ -22,22 +22,12 @@ API = "/api/v1"
 
 
 def training_body(insz: str, **zones) -> dict:
-    body = {
-        "insz": insz,
-        "title": "Veiligheid op de werkvloer",
-        "kind": "formal",
-        "start_date": "2025-03-10",
-        "end_date": "2025-03-11",
-        "duration_minutes": 450,
-        "status": "completed",
-    }
-    body.update(zones)
-    return body
+    """The body of a training PUT: its reference is in the URL."""
+    return factories.training_zones(insz, **zones)
 
 
 def declare_training(employer, worker, reference="T-1", **zones):
-    data = training_body(worker.insz, **zones)
-    data["reference"] = reference
+    data = factories.training_zones(worker.insz, reference, **zones)
     [outcome] = submit(
         Caller.for_system("test"), [Declaration("training", employer.enterprise_number, data)]
     )

@@ -40,17 +40,7 @@ def caller(user):
 def training(employer, worker, reference="T-1", action="create", **zones):
     from fla.declarations.types import Declaration
 
-    data = {
-        "insz": worker.insz,
-        "reference": reference,
-        "title": "Veiligheid op de werkvloer",
-        "kind": "formal",
-        "start_date": "2025-03-10",
-        "end_date": "2025-03-11",
-        "duration_minutes": 450,
-        "status": "completed",
-    }
-    data.update(zones)
+    data = factories.training_zones(worker.insz, reference, **zones)
     return Declaration("training", employer.enterprise_number, data, action=action)
 
 
