@@ -14,6 +14,7 @@ from stdnum.be import nn, vat
 
 from fla.accounts.models import EmployerAccess, Mandatary, MandataryAccess, Mandate, User
 from fla.employers.models import Employer
+from fla.rights.models import TrainingRight
 from fla.workers.models import Employment, Worker
 
 _serial = itertools.count(1)
@@ -69,6 +70,55 @@ def make_worker(
             joint_committee=joint_committee,
         )
     return worker
+
+
+def grant_right(
+    employer: Employer,
+    worker: Worker,
+    *,
+    year: int = 2025,
+    right_type: str = "legal",
+    source: str = "computed",
+    minutes: int = 2280,
+) -> TrainingRight:
+    """A training right of ``worker`` with ``employer``: by default the computed legal
+    right of a full-timer in 2025, 5 days of 7:36 (2280 minutes, 38:00)."""
+    return TrainingRight.objects.create(
+        employer=employer,
+        worker=worker,
+        year=year,
+        right_type=right_type,
+        source=source,
+        minutes=minutes,
+    )
+
+
+def make_worker_with_right(
+    employer: Employer, *, minutes: int = 2280, start=dt.date(2024, 1, 1), **kwargs
+) -> Worker:
+    """A worker employed since 2024 with a computed legal right of ``minutes`` in 2025
+    (by default 2280, 5 days: 38:00)."""
+    worker = make_worker(employer, start=start, **kwargs)
+    grant_right(employer, worker, minutes=minutes)
+    return worker
+
+
+def training_zones(insz: str, reference: str | None = None, /, **zones) -> dict:
+    """The zones of a training declaration, by default a completed formal training of
+    7:30 on 10 and 11 March 2025; with ``reference`` among them where the channel carries
+    it there (an API PUT has it in its URL). ``zones`` change any of them, the INSZ and
+    the reference too."""
+    data = {"insz": insz} if reference is None else {"insz": insz, "reference": reference}
+    data.update(
+        title="Veiligheid op de werkvloer",
+        kind="formal",
+        start_date="2025-03-10",
+        end_date="2025-03-11",
+        duration_minutes=450,
+        status="completed",
+    )
+    data.update(zones)
+    return data
 
 
 def make_user(username: str | None = None, **kwargs) -> User:

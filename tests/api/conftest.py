@@ -16,29 +16,18 @@ from fla.accounts.access import Caller
 from fla.api.services import create_client
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from fla.rights.models import TrainingRight
 from tests import factories
 
 API = "/api/v1"
 
 
 def training_body(insz: str, **zones) -> dict:
-    body = {
-        "insz": insz,
-        "title": "Veiligheid op de werkvloer",
-        "kind": "formal",
-        "start_date": "2025-03-10",
-        "end_date": "2025-03-11",
-        "duration_minutes": 450,
-        "status": "completed",
-    }
-    body.update(zones)
-    return body
+    """The body of a training PUT: its reference is in the URL."""
+    return factories.training_zones(insz, **zones)
 
 
 def declare_training(employer, worker, reference="T-1", **zones):
-    data = training_body(worker.insz, **zones)
-    data["reference"] = reference
+    data = factories.training_zones(worker.insz, reference, **zones)
     [outcome] = submit(
         Caller.for_system("test"), [Declaration("training", employer.enterprise_number, data)]
     )
@@ -70,16 +59,8 @@ def fast_secret_hashing(settings):
 
 def _org(name: str) -> Org:
     employer = factories.make_employer(name)
-    worker = factories.make_worker(
-        employer, start=dt.date(2024, 1, 1), first_name="An", last_name=f"Janssens {name}"
-    )
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=worker,
-        year=2025,
-        right_type="legal",
-        source="computed",
-        minutes=2280,
+    worker = factories.make_worker_with_right(
+        employer, first_name="An", last_name=f"Janssens {name}"
     )
     declare_training(employer, worker)
     return Org(employer, worker)

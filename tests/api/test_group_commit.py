@@ -13,7 +13,6 @@ from fla.accounts.access import Caller
 from fla.audit.models import HistoryEntry
 from fla.declarations import grouping, services
 from fla.ops.metrics import GROUP_SIZE
-from fla.rights.models import TrainingRight
 from fla.trainings.models import Training
 from tests import factories
 from tests.api.conftest import API, ApiClient, make_token, training_body
@@ -127,14 +126,7 @@ def test_concurrent_puts_are_written_together_each_with_its_own_outcome(world, m
     employer = world.own.employer
     workers = [world.own.worker, *new_workers(employer, 3, "Maes")]
     for worker in workers[1:]:
-        TrainingRight.objects.create(
-            employer=employer,
-            worker=worker,
-            year=2025,
-            right_type="legal",
-            source="computed",
-            minutes=2280,
-        )
+        factories.grant_right(employer, worker)
     groups = Groups(monkeypatch)
     client = employer_client(world)
     long = {"start_date": "2025-04-01", "end_date": "2025-04-03", "duration_minutes": 1500}

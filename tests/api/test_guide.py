@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import os
@@ -13,7 +12,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
-from fla.rights.models import TrainingRight
 from tests import factories
 
 GUIDE = django_settings.BASE_DIR / "docs" / "api.md"
@@ -42,15 +40,7 @@ def test_the_guide_has_the_four_journeys():
 def test_guide_curl_examples_answer_as_documented(live_server, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     employer = factories.make_employer("Bakkerij Peeters")
-    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=worker,
-        year=2025,
-        right_type="legal",
-        source="computed",
-        minutes=2280,
-    )
+    worker = factories.make_worker_with_right(employer)
     out = io.StringIO()
     call_command(
         "api_client",

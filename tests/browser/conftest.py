@@ -48,6 +48,52 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def acme_hr(transactional_db):
+    """Acme Logistics with three workers and no training, and its HR user "hr" (Hilde
+    Ranst, whom the demo login offers as "hr"), who may declare for it: the employer and
+    its workers."""
+    from tests.factories import grant, make_user
+    from tests.web.conftest import build_employer
+
+    employer, workers = build_employer(3, "Acme Logistics", trainings=0)
+    grant(make_user("hr", first_name="Hilde", last_name="Ranst"), employer, "declare")
+    return employer, workers
+
+
+def batch_training(reference: str, insz: str, **zones) -> tuple[str, dict]:
+    """A training line of a BATCH file: a completed formal training of 4 hours on one day."""
+    data = {
+        "reference": reference,
+        "insz": insz,
+        "title": "Veiligheid",
+        "kind": "formal",
+        "start_date": "2025-03-01",
+        "end_date": "2025-03-01",
+        "duration_minutes": 240,
+        "status": "completed",
+    }
+    data.update(zones)
+    return ("training", data)
+
+
+def write_batch_file(folder: Path, reference: str, employer, declarations, sender=None) -> Path:
+    """The BATCH file ``reference`` of ``declarations`` for ``employer``, sent by ``sender``
+    (a mandatary of the employer; by default the employer itself), written in ``folder``
+    as ``<reference>.xml`` in lower case."""
+    from fla.batch.builder import file_bytes
+
+    path = folder / f"{reference.lower()}.xml"
+    path.write_bytes(
+        file_bytes(
+            reference=reference,
+            sender=(sender or employer).enterprise_number,
+            employers=[(employer.enterprise_number, declarations)],
+        )
+    )
+    return path
+
+
+@pytest.fixture
 def screenshot_dir(tmp_path) -> Path:
     """docs/screenshots when FLA_SCREENSHOTS=1, else a temporary folder."""
     if os.environ.get("FLA_SCREENSHOTS") == "1":

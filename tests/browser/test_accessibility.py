@@ -18,10 +18,16 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from fla.accounts.access import Caller
-from fla.batch.builder import file_bytes
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from tests.browser.conftest import AXE, AXE_VERSION, axe_violations, wait_for_count
+from tests.browser.conftest import (
+    AXE,
+    AXE_VERSION,
+    axe_violations,
+    batch_training,
+    wait_for_count,
+    write_batch_file,
+)
 from tests.factories import grant, join, make_mandatary, make_user, mandate
 from tests.web.conftest import build_employer, declare_training
 
@@ -95,35 +101,9 @@ def upload(page, path: Path | None) -> None:
 def batch_file(tmp_path, world, sender) -> Path:
     """A file for Acme sent by ``sender`` (Acme itself, or the secretariat that holds its
     mandate)."""
-    acme, workers = world["acme"], world["workers"]
-    path = tmp_path / "acme.xml"
-    path.write_bytes(
-        file_bytes(
-            reference="ACME-A11Y",
-            sender=sender.enterprise_number,
-            employers=[
-                (
-                    acme.enterprise_number,
-                    [
-                        (
-                            "training",
-                            {
-                                "reference": "B-1",
-                                "insz": workers[0].insz,
-                                "title": "Veiligheid",
-                                "kind": "unknown",  # E011: a rejected line in the notification
-                                "start_date": "2025-03-01",
-                                "end_date": "2025-03-01",
-                                "duration_minutes": 240,
-                                "status": "completed",
-                            },
-                        )
-                    ],
-                )
-            ],
-        )
-    )
-    return path
+    # E011: a rejected line in the notification
+    lines = [batch_training("B-1", world["workers"][0].insz, kind="unknown")]
+    return write_batch_file(tmp_path, "ACME-A11Y", world["acme"], lines, sender)
 
 
 def visit_main_pages(page, world, tmp_path, manager: bool):

@@ -9,28 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from fla.batch import services
-from fla.batch.builder import file_bytes
 from fla.batch.models import BatchFile, BatchStatus
-from tests.browser.conftest import axe_violations
-from tests.factories import grant, make_user
-from tests.web.conftest import build_employer
+from tests.browser.conftest import axe_violations, batch_training, write_batch_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def training(reference: str, insz: str, **zones) -> tuple[str, dict]:
-    data = {
-        "reference": reference,
-        "insz": insz,
-        "title": "Veiligheid",
-        "kind": "formal",
-        "start_date": "2025-03-01",
-        "end_date": "2025-03-01",
-        "duration_minutes": 240,
-        "status": "completed",
-    }
-    data.update(zones)
-    return ("training", data)
 
 
 def upload_as_hr(page, path) -> None:
@@ -42,33 +24,25 @@ def upload_as_hr(page, path) -> None:
     page.get_by_role("button", name="Opladen").click()
 
 
-def test_upload_then_progress_then_notification(page, tmp_path, screenshot_dir):
-    employer, workers = build_employer(3, "Acme Logistics", trainings=0)
-    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
-    grant(hr, employer, "declare")
-    upload = tmp_path / "acme-2025-03.xml"
-    upload.write_bytes(
-        file_bytes(
-            reference="ACME-2025-03",
-            sender=employer.enterprise_number,
-            employers=[
-                (
-                    employer.enterprise_number,
-                    [
-                        training("B-1", workers[0].insz),
-                        training("B-2", workers[1].insz),
-                        training("B-3", workers[2].insz, kind="unknown"),  # E011
-                    ],
-                )
-            ],
-        )
-    )
-    upload_as_hr(page, upload)
+def open_progress(page) -> int:
+    """The id of the file whose receipt the page shows, once its link has led to the
+    file's progress and notification page."""
+    file_id = int(page.get_by_test_id("file-id").inner_text())
+    page.get_by_role("link", name="Voortgang en notificatie").click()
+    return file_id
+
+
+def test_upload_then_progress_then_notification(page, acme_hr, tmp_path, screenshot_dir):
+    employer, workers = acme_hr
+    lines = [
+        batch_training("B-1", workers[0].insz),
+        batch_training("B-2", workers[1].insz),
+        batch_training("B-3", workers[2].insz, kind="unknown"),  # E011
+    ]
+    upload_as_hr(page, write_batch_file(tmp_path, "ACME-2025-03", employer, lines))
     receipt = page.get_by_test_id("receipt")
     expect(receipt).to_contain_text("aanvaard voor verwerking")
-    file_id = int(page.get_by_test_id("file-id").inner_text())
-
-    page.get_by_role("link", name="Voortgang en notificatie").click()
+    file_id = open_progress(page)
     progress = page.get_by_test_id(f"progress-{file_id}")
     expect(progress.locator("progress")).to_have_attribute("value", "0")
     expect(page.get_by_test_id("download-xml")).to_have_count(0)
@@ -90,10 +64,7 @@ def test_upload_then_progress_then_notification(page, tmp_path, screenshot_dir):
     assert b"<code>E011</code>" in open(download.value.path(), "rb").read()
 
 
-def test_a_rejected_file_shows_line_and_reason(page, tmp_path):
-    employer, _ = build_employer(1, "Acme Logistics", trainings=0)
-    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
-    grant(hr, employer, "declare")
+def test_a_rejected_file_shows_line_and_reason(page, acme_hr, tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_bytes(b'<?xml version="1.0"?>\n<batch_file xmlns="urn:x">\n<oops>\n')
     upload_as_hr(page, broken)
@@ -103,21 +74,11 @@ def test_a_rejected_file_shows_line_and_reason(page, tmp_path):
     assert axe_violations(page) == []
 
 
-def test_a_polling_page_whose_session_ended_goes_to_the_login_and_back(page, tmp_path):
-    employer, workers = build_employer(1, "Acme Logistics", trainings=0)
-    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
-    grant(hr, employer, "declare")
-    upload = tmp_path / "acme-2025-04.xml"
-    upload.write_bytes(
-        file_bytes(
-            reference="ACME-2025-04",
-            sender=employer.enterprise_number,
-            employers=[(employer.enterprise_number, [training("S-1", workers[0].insz)])],
-        )
-    )
-    upload_as_hr(page, upload)
-    file_id = int(page.get_by_test_id("file-id").inner_text())
-    page.get_by_role("link", name="Voortgang en notificatie").click()
+def test_a_polling_page_whose_session_ended_goes_to_the_login_and_back(page, acme_hr, tmp_path):
+    employer, workers = acme_hr
+    lines = [batch_training("S-1", workers[0].insz)]
+    upload_as_hr(page, write_batch_file(tmp_path, "ACME-2025-04", employer, lines))
+    file_id = open_progress(page)
     expect(page.get_by_test_id(f"progress-{file_id}").locator("progress")).to_have_attribute(
         "value", "0"
     )
@@ -150,27 +111,12 @@ RECORD_LIVE_REGIONS = """() => {
 
 
 def test_the_progress_is_announced_at_each_ten_per_cent_while_the_bar_follows_every_poll(
-    page, tmp_path
+    page, acme_hr, tmp_path
 ):
-    employer, workers = build_employer(1, "Acme Logistics", trainings=0)
-    hr = make_user("hr", first_name="Hilde", last_name="Ranst")
-    grant(hr, employer, "declare")
-    upload = tmp_path / "acme-2025-05.xml"
-    upload.write_bytes(
-        file_bytes(
-            reference="ACME-2025-05",
-            sender=employer.enterprise_number,
-            employers=[
-                (
-                    employer.enterprise_number,
-                    [training(f"P-{i}", workers[0].insz) for i in range(100)],
-                )
-            ],
-        )
-    )
-    upload_as_hr(page, upload)
-    file_id = int(page.get_by_test_id("file-id").inner_text())
-    page.get_by_role("link", name="Voortgang en notificatie").click()
+    employer, workers = acme_hr
+    lines = [batch_training(f"P-{i}", workers[0].insz) for i in range(100)]
+    upload_as_hr(page, write_batch_file(tmp_path, "ACME-2025-05", employer, lines))
+    file_id = open_progress(page)
     bar = page.get_by_test_id(f"progress-{file_id}").locator("progress")
     expect(bar).to_have_attribute("value", "0")
     page.evaluate(RECORD_LIVE_REGIONS)

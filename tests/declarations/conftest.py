@@ -22,18 +22,7 @@ def bare_worker(employer):
 @pytest.fixture
 def worker(employer):
     """Employed since 2024 with a legal right of 5 days (38:00) in 2025."""
-    from fla.rights.models import TrainingRight
-
-    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=worker,
-        year=2025,
-        right_type="legal",
-        source="computed",
-        minutes=2280,
-    )
-    return worker
+    return factories.make_worker_with_right(employer)
 
 
 @pytest.fixture
@@ -51,17 +40,7 @@ def caller(user):
 def training(employer, worker, reference="T-1", action="create", **zones):
     from fla.declarations.types import Declaration
 
-    data = {
-        "insz": worker.insz,
-        "reference": reference,
-        "title": "Veiligheid op de werkvloer",
-        "kind": "formal",
-        "start_date": "2025-03-10",
-        "end_date": "2025-03-11",
-        "duration_minutes": 450,
-        "status": "completed",
-    }
-    data.update(zones)
+    data = factories.training_zones(worker.insz, reference, **zones)
     return Declaration("training", employer.enterprise_number, data, action=action)
 
 

@@ -49,8 +49,7 @@ def assert_same_as_rebuilt(employer):
 def test_appended_trainings_continue_the_stored_credit(employer, caller):
     workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
     for worker in workers:
-        TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                     right_type="legal", source="computed", minutes=600)  # fmt: skip
+        factories.grant_right(employer, worker, minutes=600)
         refresh_accounts(employer.pk, [worker.pk], today=TODAY)
 
     def declare(reference, start, end, minutes, **zones):
@@ -103,9 +102,7 @@ def test_a_replace_or_cancel_rebuilds_from_scratch(employer, worker, caller):
 
 def worker_with_ten_hours(employer):
     """A worker with 10:00 of legal credit for 2025, his account up to date."""
-    worker = factories.make_worker(employer, start=dt.date(2024, 1, 1))
-    TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                 right_type="legal", source="computed", minutes=600)  # fmt: skip
+    worker = factories.make_worker_with_right(employer, minutes=600)
     refresh_accounts(employer.pk, [worker.pk], today=TODAY)
     return worker
 

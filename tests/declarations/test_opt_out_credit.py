@@ -10,7 +10,6 @@ from django.db import transaction
 
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from fla.rights.models import TrainingRight
 from fla.rights.services import compute_rights
 from tests import factories
 from tests.declarations.conftest import TODAY, rebuilt_credit, stored_credit, training
@@ -34,8 +33,7 @@ def _accounts(employer):
 
 def test_an_opt_out_takes_the_computed_rights_of_every_worker_out_of_the_credit(employer, caller):
     workers = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
-    TrainingRight.objects.create(employer=employer, worker=workers[2], year=2025,
-                                 right_type="legal", source="declared", minutes=600)  # fmt: skip
+    factories.grant_right(employer, workers[2], source="declared", minutes=600)
     [outcome] = submit(caller, [_year(employer, 2025, size_class="20plus")], today=TODAY)
     assert outcome.accepted
     granted = {w: g for w, g, *_ in _accounts(employer)}

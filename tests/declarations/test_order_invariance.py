@@ -13,7 +13,6 @@ import pytest
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
 from fla.employers.models import EmployerYear
-from fla.rights.models import TrainingRight
 from tests import factories
 from tests.declarations.conftest import TODAY
 
@@ -72,8 +71,7 @@ def test_the_answers_do_not_depend_on_the_chunks_nor_on_the_dry_run(employer, ca
     rng = random.Random(seed)
     known = [factories.make_worker(employer, start=dt.date(2024, 1, 1)) for _ in range(3)]
     for worker in known[:2]:
-        TrainingRight.objects.create(employer=employer, worker=worker, year=2025,
-                                     right_type="legal", source="computed", minutes=2280)  # fmt: skip
+        factories.grant_right(employer, worker)
     # An earlier submission: references R1 and R2 are on file.
     first = [
         Declaration("training", employer.enterprise_number, {

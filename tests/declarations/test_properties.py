@@ -9,7 +9,7 @@ from hypothesis.extra.django import TestCase
 from fla.accounts.access import Caller
 from fla.declarations.services import submit
 from fla.declarations.types import Declaration
-from fla.rights.models import Account, CreditLine, TrainingRight
+from fla.rights.models import Account, CreditLine
 from fla.trainings.models import Training
 from tests import factories
 
@@ -56,21 +56,9 @@ class WritePathProperties(TestCase):
         self.employer = factories.make_employer()
         self.worker = factories.make_worker(self.employer, start=dt.date(2020, 1, 1))
         for year, minutes in ((2024, 2280), (2025, 1140), (2026, 2280)):
-            TrainingRight.objects.create(
-                employer=self.employer,
-                worker=self.worker,
-                year=year,
-                right_type="legal",
-                source="computed",
-                minutes=minutes,
-            )
-        TrainingRight.objects.create(
-            employer=self.employer,
-            worker=self.worker,
-            year=2025,
-            right_type="employer",
-            source="declared",
-            minutes=600,
+            factories.grant_right(self.employer, self.worker, year=year, minutes=minutes)
+        factories.grant_right(
+            self.employer, self.worker, right_type="employer", source="declared", minutes=600
         )
         user = factories.make_user()
         factories.grant(user, self.employer)

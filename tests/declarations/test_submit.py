@@ -305,14 +305,7 @@ def test_worker_declaration_form_checks(employer, caller):
 
 def test_rights_declaration_is_kept_apart_from_computed(employer, bare_worker, caller):
     worker = bare_worker
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=worker,
-        year=2025,
-        right_type="sector",
-        source="computed",
-        minutes=1368,
-    )
+    factories.grant_right(employer, worker, right_type="sector", minutes=1368)
     declaration = Declaration(
         "rights",
         employer.enterprise_number,

@@ -16,6 +16,7 @@ from fla.rights.models import Account, CreditLine, SectorRule, TrainingRight, Wo
 from fla.rights.rules import Charge, RightType
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
+from tests.factories import grant_right
 
 pytestmark = pytest.mark.django_db
 
@@ -158,9 +159,7 @@ def test_compute_rights_is_idempotent_and_follows_changes(company):
 
 def test_declared_rights_are_never_touched(company):
     employer, staff, half = company
-    TrainingRight.objects.create(
-        employer=employer, worker=half, year=2025, right_type="legal", source="declared", minutes=7
-    )
+    grant_right(employer, half, source="declared", minutes=7)
     services.compute_rights(2025, [employer.id], today=TODAY)
     services.compute_rights(2025, [employer.id], today=TODAY)
     assert rights_of(employer, half) == {
@@ -241,14 +240,7 @@ def test_opt_outs_keep_only_declared_rights(company):
     employer, staff, half = company
     services.compute_rights(2025, [employer.id], today=TODAY)
     WorkerOptOut.objects.create(employer=employer, worker=staff[1], year=2025)
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=staff[2],
-        year=2025,
-        right_type="legal",
-        source="declared",
-        minutes=900,
-    )
+    grant_right(employer, staff[2], source="declared", minutes=900)
     services.refresh_accounts(employer.id, today=TODAY)
     # staff[1] opted out, nothing declared: no right this year
     opted = Account.objects.get(employer=employer, worker=staff[1])
@@ -281,14 +273,7 @@ def test_window_policy_from_settings(company, settings):
     settings.FLA_CREDIT_POLICY = "window"
     settings.FLA_WINDOW_START = 2024
     settings.FLA_WINDOW_LENGTH = 1  # every year its own window: nothing carries over
-    TrainingRight.objects.create(
-        employer=employer,
-        worker=worker,
-        year=2024,
-        right_type="legal",
-        source="declared",
-        minutes=600,
-    )
+    grant_right(employer, worker, year=2024, source="declared", minutes=600)
     services.compute_rights(2025, [employer.id], today=TODAY)
     add_training(employer, worker, "T", date(2025, 2, 1), 100)
     services.refresh_accounts(employer.id, [worker.id], today=TODAY)

@@ -27,7 +27,7 @@ from fla.batch.services import process, receive
 from fla.declarations.anomalies import CATALOGUE
 from fla.trainings.models import Training
 from tests import factories
-from tests.security.conftest import TEST_SETTINGS, bearer, diff, snapshot
+from tests.security.conftest import TEST_SETTINGS, bearer, diff, snapshot, training_zones
 from tests.web.conftest import post_confirmed
 
 pytestmark = pytest.mark.django_db
@@ -129,16 +129,7 @@ class Setup:
         self.client = create_client(name="payroll", employer=self.employer).client
 
     def zones(self, reference: str, case: Case | None = None) -> dict:
-        data = {
-            "reference": reference,
-            "insz": self.worker.insz,
-            "title": "Heftruckattest",
-            "kind": "formal",
-            "start_date": "2025-03-10",
-            "end_date": "2025-03-11",
-            "duration_minutes": 450,
-            "status": "completed",
-        }
+        data = training_zones(self.worker.insz, reference)
         if case is not None and case.zone != "employer":
             data[case.zone] = self.value(case)
         return data

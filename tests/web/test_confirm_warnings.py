@@ -13,6 +13,7 @@ from django.urls import reverse
 from fla.rights.models import TrainingRight
 from fla.trainings.models import Training
 from fla.web.views import declare
+from tests.factories import grant_right
 from tests.web.test_declare import FORM, shown_in
 
 pytestmark = pytest.mark.django_db
@@ -112,14 +113,7 @@ def test_the_warnings_shown_on_one_form_do_not_confirm_another(app, world):
 def test_the_rights_form_confirms_only_the_warnings_it_showed(app, world):
     worker = world["workers"][2]
     year = declare.queries.today().year
-    TrainingRight.objects.create(
-        employer=world["employer"],
-        worker=worker,
-        year=year,
-        right_type="legal",
-        source="computed",
-        minutes=40 * 60,
-    )
+    grant_right(world["employer"], worker, year=year, minutes=40 * 60)
     url = reverse("web:rights_edit", args=[worker.pk])
     data = {"step": "declare", "year": str(year), "legal_minutes": "1:00"}
     first = app.post(url, data).content.decode()

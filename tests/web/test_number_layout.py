@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from fla.employers.models import EmployerYear
-from fla.rights.models import TrainingRight
 from fla.web import queries
+from tests.factories import grant_right
 from tests.web.conftest import build_employer
 
 pytestmark = pytest.mark.django_db
@@ -20,14 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_the_computed_right_names_its_unit_once(app, world):
     worker, year = world["workers"][1], queries.today().year
     for right_type, minutes in (("legal", 40 * 60), ("sector", 12 * 60 + 30)):
-        TrainingRight.objects.create(
-            employer=world["employer"],
-            worker=worker,
-            year=year,
-            right_type=right_type,
-            source="computed",
-            minutes=minutes,
-        )
+        grant_right(world["employer"], worker, year=year, right_type=right_type, minutes=minutes)
     url = reverse("web:rights_edit", args=[worker.pk]) + f"?year={year}"
     body = app.get(url).content.decode()
     line = re.search(r'data-testid="computed-rights">(.*?)</p>', body, re.S)[1]
