@@ -715,7 +715,8 @@ GROWING_TABLES = (
 )
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
                  "year", "status", "findings")  # fmt: skip
-_YEAR = re.compile(r"[0-9]{1,4}")
+# A year as the XSD (xs:integer) and the write path read it: a sign, leading zeros.
+_YEAR = re.compile(r"\+?0*([0-9]{1,4})")
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
@@ -724,8 +725,8 @@ def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tup
     if declaration.kind == "training":
         reference, year = data.get("reference", ""), _training_year(data)
     else:
-        text = str(data.get("year", "") or "").strip()
-        reference, year = "", int(text) if _YEAR.fullmatch(text) else None
+        match = _YEAR.fullmatch(str(data.get("year", "") or "").strip())
+        reference, year = "", int(match[1]) if match else None
     return (batch.pk, declaration.position, declaration.kind[:16],
             str(declaration.employer)[:16], str(reference or "")[:64],
             str(data.get("insz", "") or "")[:16], year, outcome.status)  # fmt: skip
