@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.management.base import OutputWrapper
+from django.utils import timezone
 
 from fla.batch import services
 from fla.batch.management.commands.batch import Command
@@ -100,3 +101,15 @@ def test_the_status_of_a_failed_file_in_json_says_its_error(world, capsys):
     done = _done_in_french(world)
     call_command("batch", "status", str(done.pk), "--json")
     assert json.loads(capsys.readouterr().out)["error"] is None
+
+
+def test_resume_says_why_a_file_is_not_resumed(world):
+    receipt = services.receive(world.caller, io.BytesIO(world.file()), production=True)
+    file_id = receipt.file_id
+    with pytest.raises(CommandError, match=f"^No file {file_id + 1}\\.$"):
+        call_command("batch", "resume", str(file_id + 1))
+    with pytest.raises(CommandError, match="is received, not failed: nothing to resume"):
+        call_command("batch", "resume", str(file_id))
+    BatchFile.objects.filter(pk=file_id).update(status=BatchStatus.FAILED, erased_at=timezone.now())
+    with pytest.raises(CommandError, match="content was erased on .* cannot be resumed"):
+        call_command("batch", "resume", str(file_id))

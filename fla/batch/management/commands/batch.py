@@ -167,10 +167,24 @@ class Command(BaseCommand):
             _copy(source, self.stdout)
 
     def do_resume(self, file_id, **_):
+        from fla.batch.models import BatchFile, BatchStatus
         from fla.batch.services import resume
 
         if not resume(file_id):
-            raise CommandError(f"File {file_id} has not failed: nothing to resume.")
+            # Why not, as the other subcommands say it (read after the attempt).
+            batch = BatchFile.objects.filter(pk=file_id).first()
+            if batch is None:
+                raise CommandError(f"No file {file_id}.")
+            if batch.erased_at:
+                raise CommandError(
+                    f"File {file_id}: its content was erased on {batch.erased_at:%Y-%m-%d} "
+                    "(FLA_BATCH_RETENTION_DAYS); it cannot be resumed."
+                )
+            if batch.status != BatchStatus.FAILED:
+                raise CommandError(
+                    f"File {file_id} is {batch.status}, not failed: nothing to resume."
+                )
+            raise CommandError(f"File {file_id} could not be resumed.")
         self.stdout.write(f"file {file_id} resumed: a worker takes it from its checkpoints")
 
     def do_glossary(self, **_):
