@@ -88,6 +88,17 @@ def wrong_sender(sender: str) -> ReceiptError:
     return ReceiptError("wrong_sender", reason, zone="sender")
 
 
+def unknown_sender(sender: str) -> ReceiptError:
+    """No employer or mandatary has the sender's number: a file sent by the operator, who
+    may name any organisation, acts for that organisation's employers only, and one
+    FLA does not know has none (a mistyped number, most often)."""
+    reason = _(
+        "Geen werkgever of mandataris heeft het ondernemingsnummer %(sender)s: de afzender "
+        "moet een organisatie zijn die FLA kent."
+    ) % {"sender": sender}
+    return ReceiptError("wrong_sender", reason, zone="sender")
+
+
 def read_only_sender(sender: str) -> ReceiptError:
     """The caller belongs to the sender organisation, but may only read its data."""
     reason = _(

@@ -177,9 +177,8 @@ def sending_caller(batch: BatchFile) -> Caller:
                 active_mandates(), mandatary_id=batch.sender_mandatary_id
             ).values_list("employer_id", flat=True)
         )
-    unknown_sender = batch.sender_employer_id is None and batch.sender_mandatary_id is None
-    if unknown_sender and batch.caller.get("system"):
-        return caller_from_json(batch.caller)  # an operator's file for no known organisation
+    # Also an operator's file: it acts as its sender would, so one whose sender is no
+    # longer known (an organisation deleted since) acts for no employer (E003).
     return caller_from_json(batch.caller, within=frozenset(within))
 
 
@@ -188,6 +187,10 @@ def _sender_organisation(caller: Caller, number: str) -> tuple[Employer | None, 
     employer = Employer.objects.filter(enterprise_number=number).first()
     mandatary = Mandatary.objects.filter(enterprise_number=number).first()
     if caller.system:
+        # The operator may send for any organisation, as that organisation: one FLA does
+        # not know (a mistyped number) has no employers for the file to act for.
+        if employer is None and mandatary is None:
+            raise receipt_scan.Rejected(receipt_scan.unknown_sender(number))
         return employer, mandatary
     if DECLARE in caller.scopes:
         if caller.employer_id is not None and employer and employer.pk == caller.employer_id:
@@ -712,7 +715,8 @@ GROWING_TABLES = (
 )
 RESULT_FIELDS = ("file", "position", "kind", "enterprise_number", "reference", "insz",
                  "year", "status", "findings")  # fmt: skip
-_YEAR = re.compile(r"[0-9]{1,4}")
+# A year as the XSD (xs:integer) and the write path read it: a sign, leading zeros.
+_YEAR = re.compile(r"\+?0*([0-9]{1,4})")
 
 
 def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tuple:
@@ -721,8 +725,8 @@ def _result(batch: BatchFile, declaration: Declaration, outcome: Outcome) -> tup
     if declaration.kind == "training":
         reference, year = data.get("reference", ""), _training_year(data)
     else:
-        text = str(data.get("year", "") or "").strip()
-        reference, year = "", int(text) if _YEAR.fullmatch(text) else None
+        match = _YEAR.fullmatch(str(data.get("year", "") or "").strip())
+        reference, year = "", int(match[1]) if match else None
     return (batch.pk, declaration.position, declaration.kind[:16],
             str(declaration.employer)[:16], str(reference or "")[:64],
             str(data.get("insz", "") or "")[:16], year, outcome.status)  # fmt: skip

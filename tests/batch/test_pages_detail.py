@@ -273,6 +273,37 @@ def test_the_year_of_a_training_result_only_from_a_real_date(zones, year):
     assert row[services.RESULT_FIELDS.index("year")] == year
 
 
+@pytest.mark.parametrize("kind", ["rights", "employer_year"])
+@pytest.mark.parametrize(
+    "text,year",
+    [("2025", 2025), ("+2025", 2025), ("02025", 2025), (" 2025 ", 2025), ("+0002025", 2025),
+     ("20x5", None), ("-2025", None), ("", None)],
+)  # fmt: skip
+def test_the_year_of_a_rights_or_employer_year_result_as_the_xsd_reads_it(kind, text, year):
+    """The year zone is an xs:integer, which the XSD and the write path take with a sign
+    or leading zeros: the result names the year all the same."""
+    from fla.batch.services import _result
+    from fla.declarations.types import ACCEPTED, Declaration, Outcome
+
+    declaration = Declaration(kind, "0123456749", {"year": text}, position=1)
+    row = _result(BatchFile(pk=1), declaration, Outcome(declaration, ACCEPTED))
+    assert row[services.RESULT_FIELDS.index("year")] == year
+
+
+def test_a_rights_year_written_with_a_sign_is_shown_on_the_page(world, web):
+    worker = world.workers[0]
+    data = world.file(
+        declarations=[("rights", {"insz": worker.insz, "year": "@", "employer_minutes": 60})]
+    ).replace(b"<year>@</year>", b"<year>+02025</year>")
+    receipt = services.receive(world.caller, io.BytesIO(data), production=True)
+    assert receipt.accepted, receipt.errors
+    services.process(receipt.file_id)
+    (result,) = BatchFile.objects.get(pk=receipt.file_id).results.all()
+    assert (result.status, result.year) == ("accepted", 2025)
+    body = web.get(f"/batch/{receipt.file_id}/").content.decode()
+    assert '<td data-testid="year">2025</td>' in body
+
+
 def test_a_worker_the_user_may_not_read_is_not_named(world, web):
     from tests.factories import make_employer, make_worker
 

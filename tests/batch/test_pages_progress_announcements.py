@@ -44,7 +44,7 @@ def _poll(web, batch, announced, language="nl"):
     )
     assert response.status_code == 200
     body = response.content.decode()
-    value = int(re.search(r'<progress max="100" value="(\d+)"', body).group(1))
+    value = int(re.search(r'<progress\b[^>]*\bvalue="(\d+)"', body).group(1))
     region = REGION.search(body)
     if region is not None:
         assert int(region.group(1)) == batch.pk

@@ -116,3 +116,31 @@ def test_the_upload_page_says_no_header_where_none_was_read(world):
     upload.name = "bad.xml"
     page = web.post("/batch/upload/", {"file": upload, "environment": "production"})
     assert page.status_code == 400 and b'data-testid="receipt-header"' not in page.content
+
+
+def test_an_accepted_receipt_says_the_header_on_every_channel(world, tmp_path):
+    """Every receipt gives the header's reference, sender and environment: the page of
+    an accepted upload too, as the API and the command line do."""
+    sender = world.mandatary.enterprise_number
+    web = Client()
+    web.force_login(world.user)
+    upload = io.BytesIO(world.file("OK-1"))
+    upload.name = "ok.xml"
+    response = web.post("/batch/upload/", {"file": upload, "environment": "production"})
+    page = web.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    facts = page.split('data-testid="receipt"')[1].split("</dl>")[0]
+    assert "<dt>Reference</dt><dd>OK-1</dd>" in facts
+    formatted = f"{sender[:4]}.{sender[4:7]}.{sender[7:]}"
+    assert f'<dt>Sender</dt><dd data-testid="receipt-sender">{formatted}</dd>' in facts
+    assert "<dt>Environment</dt><dd>Production</dd>" in facts
+
+    path = tmp_path / "ok.xml"
+    path.write_bytes(world.file("OK-2"))
+    out = io.StringIO()
+    call_command("batch", "submit", str(path), "--as-mandatary", sender, "--json", stdout=out)
+    body = json.loads(out.getvalue())
+    assert (body["reference"], body["sender"], body["environment"]) == (
+        "OK-2",
+        sender,
+        "production",
+    )

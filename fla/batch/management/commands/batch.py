@@ -1,7 +1,14 @@
-"""``fla batch submit FILE | status ID | notification ID | glossary``."""
+"""``fla batch submit FILE | status ID | notification ID | resume ID | glossary``.
+
+Exit status: 0 once the command did what it was asked (for ``submit``: the file is
+accepted), 1 on an error (a file that cannot be read, an unknown organisation or file,
+...), 2 on a usage error (argparse's own), 3 when ``submit``'s file is rejected: a
+script tells a file to correct from a command to correct.
+"""
 
 from __future__ import annotations
 
+import argparse
 import codecs
 import json
 import sys
@@ -16,13 +23,28 @@ from fla.core.choices import Channel
 from fla.core.identifiers import InvalidIdentifier, clean_enterprise_number
 from fla.employers.models import Employer
 
+# ``fla batch submit``'s exit status when the file is rejected: not 2, which argparse
+# gives a usage error (an option mistyped in a script is no file to correct).
+REJECTED = 3
+EXIT_STATUS = """exit status:
+  0  the file is accepted (the receipt gives its number)
+  3  the file is rejected (the receipt says why, with line and column)
+  1  another error (the file cannot be read, an unknown organisation)
+  2  a usage error"""
+
 
 class Command(BaseCommand):
     help = "The BATCH channel: submit a file, follow its processing, get its notification."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        submit = sub.add_parser("submit", help="Submit a BATCH file; prints the receipt.")
+        submit = sub.add_parser(
+            "submit",
+            help="Submit a BATCH file; prints the receipt.",
+            description="Submit a BATCH file; prints the receipt.",
+            epilog=EXIT_STATUS,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         submit.add_argument("file", help="Path of the XML file, or - for standard input.")
         who = submit.add_mutually_exclusive_group()
         who.add_argument(
@@ -45,8 +67,15 @@ class Command(BaseCommand):
         submit.add_argument("--json", action="store_true", help="Print the receipt as JSON.")
         status = sub.add_parser("status", help="Status and progress of a file.")
         status.add_argument("file_id", type=int)
-        status.add_argument("--json", action="store_true")
-        notification = sub.add_parser("notification", help="Print the notification XML.")
+        status.add_argument(
+            "--json",
+            action="store_true",
+            help="Print the status as JSON: that of the API, with the stored error of a "
+            "failed file as its error.",
+        )
+        notification = sub.add_parser(
+            "notification", help="Print the notification XML (UTF-8, whatever the locale)."
+        )
         notification.add_argument("file_id", type=int)
         resume = sub.add_parser(
             "resume", help="Put a failed file back to work from its checkpoints."
@@ -98,7 +127,7 @@ class Command(BaseCommand):
                     raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
         self.stdout.write(_json(receipt.as_dict()) if json else receipt.text())
         if not receipt.accepted:
-            raise CommandError("The file was rejected.", returncode=2)
+            raise CommandError("The file was rejected.", returncode=REJECTED)
 
     def do_status(self, file_id, json, **_):
         from fla.batch.models import BatchFile
@@ -108,7 +137,9 @@ class Command(BaseCommand):
             raise CommandError(f"No file {file_id}.")
         from fla.batch.services import status_dict
 
-        data = status_dict(batch)
+        # The operator's: the stored error of a failed file as it is (the API says a
+        # sentence to the sender, the text prints it too).
+        data = {**status_dict(batch), "error": batch.error or None}
         if json:
             self.stdout.write(_json(data))
         else:
@@ -132,18 +163,28 @@ class Command(BaseCommand):
             )
         if not batch.notification_name:
             raise CommandError(f"File {file_id} is {batch.status}: no notification yet.")
-        # A character may be cut in two by a block boundary: the decoder keeps its start.
-        decoder = codecs.getincrementaldecoder("utf-8")()
         with default_storage.open(batch.notification_name, "rb") as source:
-            while chunk := source.read(64 * 1024):
-                self.stdout.write(decoder.decode(chunk), ending="")
-        self.stdout.write(decoder.decode(b"", final=True), ending="")
+            _copy(source, self.stdout)
 
     def do_resume(self, file_id, **_):
+        from fla.batch.models import BatchFile, BatchStatus
         from fla.batch.services import resume
 
         if not resume(file_id):
-            raise CommandError(f"File {file_id} has not failed: nothing to resume.")
+            # Why not, as the other subcommands say it (read after the attempt).
+            batch = BatchFile.objects.filter(pk=file_id).first()
+            if batch is None:
+                raise CommandError(f"No file {file_id}.")
+            if batch.erased_at:
+                raise CommandError(
+                    f"File {file_id}: its content was erased on {batch.erased_at:%Y-%m-%d} "
+                    "(FLA_BATCH_RETENTION_DAYS); it cannot be resumed."
+                )
+            if batch.status != BatchStatus.FAILED:
+                raise CommandError(
+                    f"File {file_id} is {batch.status}, not failed: nothing to resume."
+                )
+            raise CommandError(f"File {file_id} could not be resumed.")
         self.stdout.write(f"file {file_id} resumed: a worker takes it from its checkpoints")
 
     def do_glossary(self, **_):
@@ -151,6 +192,26 @@ class Command(BaseCommand):
 
         for path in write_all():
             self.stdout.write(f"wrote {path}")
+
+
+def _copy(source, stdout) -> None:
+    """The stored notification to ``stdout`` as the bytes it is: a document that says it
+    is UTF-8 must stay UTF-8 whatever the locale's encoding (ISO-8859-1 would write an
+    "é" as one byte, ASCII would stop at it). A stream without bytes underneath (a
+    ``StringIO``) gets the text."""
+    out = getattr(stdout, "_out", stdout)  # Django's OutputWrapper wraps the stream
+    binary = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
+        while chunk := source.read(64 * 1024):
+            binary.write(chunk)
+        binary.flush()
+        return
+    # A character may be cut in two by a block boundary: the decoder keeps its start.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while chunk := source.read(64 * 1024):
+        out.write(decoder.decode(chunk))
+    out.write(decoder.decode(b"", final=True))
 
 
 def _json(data) -> str:
