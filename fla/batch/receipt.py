@@ -11,12 +11,14 @@ sender or a duplicate reference stops the upload before the rest is read.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 from xml.parsers import expat
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from lxml import etree
 
@@ -128,10 +130,21 @@ def wrong_environment(test_file: bool) -> ReceiptError:
     return ReceiptError("wrong_environment", reason, zone="environment")
 
 
-def duplicate_reference(reference: str) -> ReceiptError:
-    reason = _("De bestandsreferentie %(reference)s werd al door deze afzender gebruikt.") % {
-        "reference": reference
-    }
+def duplicate_reference(
+    reference: str, earlier_id: int | None = None, received_at: dt.datetime | None = None
+) -> ReceiptError:
+    """The sender used the file reference before: for file ``earlier_id`` when known (a
+    file of the same sender, which whoever may send for it may read), so that a file
+    sent twice (a second click, a retry) leads to the first one's answer."""
+    if earlier_id is None or received_at is None:
+        reason = _("De bestandsreferentie %(reference)s werd al door deze afzender gebruikt.")
+    else:
+        reason = _(
+            "De bestandsreferentie %(reference)s werd al door deze afzender gebruikt, voor "
+            "bestand %(id)s (ontvangen op %(received)s)."
+        )
+    received = timezone.localtime(received_at).strftime("%d/%m/%Y %H:%M") if received_at else ""
+    reason %= {"reference": reference, "id": earlier_id, "received": received}
     return ReceiptError("duplicate_reference", reason, zone="file_reference")
 
 

@@ -340,7 +340,18 @@ def receive(caller: Caller, stream: IO[bytes], *, production: bool) -> Receipt:
 
 
 def _duplicate(header: dict) -> receipt_scan.Rejected:
-    return receipt_scan.Rejected(receipt_scan.duplicate_reference(header.get("file_reference", "")))
+    """The file reference of ``header`` is taken: named with the sender's earlier file."""
+    reference = header.get("file_reference", "")
+    earlier = (
+        BatchFile.objects.filter(
+            sender=header.get("sender", ""),
+            reference=reference,
+            test=header.get("environment") == "test",
+        )
+        .values_list("pk", "received_at")
+        .first()
+    )
+    return receipt_scan.Rejected(receipt_scan.duplicate_reference(reference, *(earlier or ())))
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The receipt's reasons come in the language of the caller; lxml's detail stays as is."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -67,6 +68,13 @@ def test_the_header_reasons_in_french():
     assert sender.startswith("Vous ne pouvez pas envoyer de fichiers pour l'expéditeur 0400000383")
     assert environment == "Un fichier de test a été envoyé en production."
     assert duplicate == "La référence de fichier F1 a déjà été utilisée par cet expéditeur."
+    received = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
+    with translation.override("fr"):
+        named = receipt.duplicate_reference("F1", 12, received).reason
+    assert named == (
+        "La référence de fichier F1 a déjà été utilisée par cet expéditeur, pour le fichier "
+        "12 (reçu le 01/03/2025 10:30)."
+    )
 
 
 def test_the_upload_page_shows_the_reason_in_the_users_language(world, client):

@@ -3,6 +3,7 @@ import os
 import re
 
 import pytest
+from django.utils import timezone
 
 from fla.accounts.access import Caller
 from fla.batch import services
@@ -158,10 +159,17 @@ def test_a_date_as_the_write_path_reads_it_is_valid(world, zone):
 
 
 def test_duplicate_file_reference_is_refused(world, batch_storage):
-    assert receive(world.caller, world.file("SAME")).accepted
+    first = receive(world.caller, world.file("SAME"))
+    assert first.accepted
     receipt = receive(world.caller, world.file("SAME", [world.training("OTHER")]))
     (error,) = receipt.errors
     assert error.code == "duplicate_reference" and error.line == 3 and error.column
+    # It names the sender's earlier file, so that a file sent twice leads to its answer.
+    received = timezone.localtime(BatchFile.objects.get().received_at)
+    assert error.reason == (
+        f"De bestandsreferentie SAME werd al door deze afzender gebruikt, voor bestand "
+        f"{first.file_id} (ontvangen op {received:%d/%m/%Y %H:%M})."
+    )
     assert BatchFile.objects.count() == 1 and len(stored_files(batch_storage)) == 1
     # Another sender may use the same reference.
     other = make_mandatary("Other secretariat")
