@@ -119,6 +119,15 @@ class Problem(Schema):
         "and `environment` read of its header before the rejection (empty where none "
         "was read).",
     )
+    progress: int | None = Field(
+        None,
+        description="`not-ready` and `file-failed`: the BATCH file's progress, in per cent.",
+    )
+    error: str | None = Field(
+        None,
+        description="`file-failed`: why the BATCH file failed, in the language of "
+        "`Content-Language` (as `error` of `GET /batches/{file_id}`).",
+    )
 
 
 # --- employers ---------------------------------------------------------------------

@@ -333,11 +333,28 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
 )
 def get_batch_notification(request: HttpRequest, file_id: int, response: HttpResponse):
     """The notification XML (valid against /batch/schemas/fla-notification-v1.xsd), in
-    the language of the file's header; 409 while the file is not done, 410 once its
-    content was erased after the retention period."""
+    the language of the file's header; 409 while the file is not done (`not-ready`: ask
+    again later) and for a failed file (`file-failed`: it has none, unless the operator
+    resumes it; `error` says why), 410 once its content was erased after the retention
+    period."""
     batch = _file(request, file_id)
     if batch.erased_at:
         raise Problem(410, text(ERASED), slug="erased")
+    if batch.status == BatchStatus.FAILED:
+        raise Problem(
+            409,
+            text(
+                gettext_lazy(
+                    "Dit bestand is mislukt: het heeft geen notificatie. Zijn status "
+                    "(%(status_url)s) zegt waarom en hoeveel aangiften verwerkt zijn; de "
+                    "beheerder kan het bestand hervatten."
+                ),
+                status_url=f"/api/v1/batches/{batch.pk}",
+            ),
+            slug="file-failed",
+            progress=batch.progress,
+            error=failure_reason(batch),
+        )
     if batch.status != BatchStatus.DONE or not batch.notification_name:
         raise Problem(
             409,

@@ -84,6 +84,26 @@ def test_a_failed_file_says_why_without_the_raw_error(world, stored, says):
         assert secret not in error
 
 
+def test_a_failed_files_notification_says_it_failed_not_that_it_is_not_ready(world):
+    """A connector waiting for the notification of a failed file would wait forever on
+    "not ready": the problem says the file failed, why, and where its status is."""
+    file_id = _submit(world)
+    api = _api(world)
+    waiting = assert_problem(api.get(f"{API}/batches/{file_id}/notification"), 409)
+    assert waiting["type"] == "urn:fla:problem:not-ready"
+    BatchFile.objects.filter(pk=file_id).update(
+        status=BatchStatus.FAILED, error="OperationalError: disk I/O error"
+    )
+    response = api.get(f"{API}/batches/{file_id}/notification", HTTP_ACCEPT_LANGUAGE="en")
+    failed = assert_problem(response, 409)
+    assert failed["type"] == "urn:fla:problem:file-failed"
+    assert failed["detail"].startswith("This file failed: it has no notification.")
+    assert f"/api/v1/batches/{file_id}" in failed["detail"]
+    assert failed["error"].startswith("Processing stopped because of a database error.")
+    assert "disk I/O" not in response.content.decode()
+    assert failed["progress"] == 0
+
+
 def test_the_notification_has_an_etag_and_the_language_of_its_file(world):
     file_id = _submit(world, language="fr")
     api = _api(world)
