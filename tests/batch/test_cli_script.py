@@ -113,3 +113,19 @@ def test_resume_says_why_a_file_is_not_resumed(world):
     BatchFile.objects.filter(pk=file_id).update(status=BatchStatus.FAILED, erased_at=timezone.now())
     with pytest.raises(CommandError, match="content was erased on .* cannot be resumed"):
         call_command("batch", "resume", str(file_id))
+
+
+def test_the_notification_of_a_failed_file_says_it_failed_and_how_to_resume(world):
+    receipt = services.receive(world.caller, io.BytesIO(world.file()), production=True)
+    file_id = receipt.file_id
+    with pytest.raises(CommandError, match=f"^File {file_id} is received: no notification yet"):
+        call_command("batch", "notification", str(file_id))
+    BatchFile.objects.filter(pk=file_id).update(
+        status=BatchStatus.FAILED, error="OperationalError: disk I/O error"
+    )
+    with pytest.raises(
+        CommandError,
+        match=f"^File {file_id} failed: it has no notification \\(OperationalError: disk I/O "
+        f"error\\)\\. `fla batch resume {file_id}` takes it on",
+    ):
+        call_command("batch", "notification", str(file_id))

@@ -161,6 +161,11 @@ class Command(BaseCommand):
                 f"File {file_id}: its content was erased on {batch.erased_at:%Y-%m-%d} "
                 "(FLA_BATCH_RETENTION_DAYS)."
             )
+        if batch.status == "failed":
+            raise CommandError(
+                f"File {file_id} failed: it has no notification ({batch.error or 'no error kept'}"
+                f"). `fla batch resume {file_id}` takes it on from its checkpoints."
+            )
         if not batch.notification_name:
             raise CommandError(f"File {file_id} is {batch.status}: no notification yet.")
         with default_storage.open(batch.notification_name, "rb") as source:
