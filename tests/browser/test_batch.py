@@ -64,6 +64,40 @@ def test_upload_then_progress_then_notification(page, acme_hr, tmp_path, screens
     assert b"<code>E011</code>" in open(download.value.path(), "rb").read()
 
 
+def test_the_upload_is_sent_once_however_often_it_is_clicked(page, acme_hr, tmp_path):
+    """A second click while a large file is still being sent would send it again, and its
+    receipt would say the reference was already used: the button is disabled once the
+    form is sent, and a second sending is stopped."""
+    employer, workers = acme_hr
+    path = write_batch_file(
+        tmp_path, "ACME-ONCE", employer, [batch_training("O-1", workers[0].insz)]
+    )
+    page.goto("/")
+    page.get_by_test_id("start-login").click()
+    page.get_by_test_id("demo-login-hr").click()
+    page.goto("/batch/upload/")
+    page.set_input_files("#batch-file", str(path))
+    with page.expect_navigation():
+        sent = page.evaluate(
+            """() => {
+                const form = document.querySelector("form.upload-form");
+                const button = form.querySelector('button[type="submit"]');
+                const first = new SubmitEvent("submit", {cancelable: true, submitter: button});
+                form.dispatchEvent(first);  // the first sending, as the button's click
+                const second = new SubmitEvent("submit", {cancelable: true});
+                form.dispatchEvent(second);
+                const state = {disabled: button.disabled, busy: form.getAttribute("aria-busy"),
+                               firstStopped: first.defaultPrevented,
+                               secondStopped: second.defaultPrevented};
+                form.submit();  // what the browser does after an event not stopped
+                return state;
+            }"""
+        )
+    assert sent == {"disabled": True, "busy": "true", "firstStopped": False, "secondStopped": True}
+    expect(page.get_by_test_id("receipt")).to_contain_text("aanvaard voor verwerking")
+    assert BatchFile.objects.filter(reference="ACME-ONCE").count() == 1
+
+
 def test_a_rejected_file_shows_line_and_reason(page, acme_hr, tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_bytes(b'<?xml version="1.0"?>\n<batch_file xmlns="urn:x">\n<oops>\n')

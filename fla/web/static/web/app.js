@@ -117,7 +117,37 @@
     });
   }
 
-  function init(root) { drawCharts(root); bindSelectAll(root); bindCopy(root); }
+  // Forms sent once (a BATCH file's upload, which may take a while): a second click, or a
+  // second Enter, while the first sending is under way would send the file again, and
+  // its receipt would then say the reference was already used. The button is disabled
+  // once the form is sent, and enabled again when the page comes back from the history.
+  function bindSendOnce(root) {
+    (root || document).querySelectorAll("form[data-send-once]").forEach(function (form) {
+      if (form.dataset.bound) { return; }
+      form.dataset.bound = "1";
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.sent) { event.preventDefault(); return; }
+        form.dataset.sent = "1";
+        form.setAttribute("aria-busy", "true");
+        form.querySelectorAll('button[type="submit"]').forEach(function (button) {
+          button.disabled = true;
+        });
+      });
+    });
+  }
+
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-send-once][data-sent]").forEach(function (form) {
+      delete form.dataset.sent;
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll('button[type="submit"]').forEach(function (button) {
+        button.disabled = false;
+      });
+    });
+  });
+
+  function init(root) { drawCharts(root); bindSelectAll(root); bindCopy(root); bindSendOnce(root); }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); focusFindings(); });
   document.addEventListener("htmx:afterSwap", function (event) {
