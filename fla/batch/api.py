@@ -229,6 +229,21 @@ def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = Fals
             ),
             slug="unsupported-media-type",
         )
+    # A BATCH file is UTF-8 (the receipt refuses another encoding): a charset saying
+    # otherwise is refused as the JSON endpoints refuse it, before the body is read.
+    charset = (request.content_params or {}).get("charset")
+    if charset is not None and charset.strip().lower() not in {"utf-8", "utf8"}:
+        raise Problem(
+            415,
+            text(
+                gettext_lazy(
+                    "De inhoud van het verzoek moet in UTF-8 gecodeerd zijn, niet in "
+                    "%(charset)s."
+                ),
+                charset=charset[:40],
+            ),
+            slug="unsupported-media-type",
+        )
     caller = dataclasses.replace(request.auth, channel=Channel.BATCH, _cache={})
     with translation.override(request_language(request)):  # the receipt's reasons
         receipt = receive(caller, request, production=not test)

@@ -125,6 +125,30 @@ def test_a_body_that_is_no_xml_is_415_and_too_large_413(world, settings):
     assert_problem(api.post(f"{API}/batches", data=big, content_type="application/xml"), 413)
 
 
+@pytest.mark.parametrize("charset", ["iso-8859-1", "utf-16", "windows-1252"])
+def test_a_file_said_to_be_in_another_charset_than_utf8_is_415(world, charset):
+    """As the JSON endpoints: a BATCH file is UTF-8, and nothing of it is stored."""
+    data = file_bytes(
+        reference="F-CS",
+        sender=world.own.employer.enterprise_number,
+        employers=[(world.own.employer.enterprise_number, [])],
+    )
+    api = _api(world)
+    refused = api.post(
+        f"{API}/batches",
+        data=data,
+        content_type=f"application/xml; charset={charset}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    problem = assert_problem(refused, 415)
+    assert problem["detail"] == f"The request content must be encoded in UTF-8, not in {charset}."
+    assert not BatchFile.objects.filter(reference="F-CS").exists()
+    for same in ("utf-8", "UTF8", '"utf-8"'):
+        ok = api.post(f"{API}/batches", data=data, content_type=f"application/xml; charset={same}")
+        assert ok.status_code in (202, 422), ok.content
+        assert ok.status_code == 202 or ok.json()["errors"][0]["code"] == "duplicate_reference"
+
+
 # --- a connector that sends files reads the answers to them ----------------------------
 
 
