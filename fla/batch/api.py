@@ -27,6 +27,7 @@ from ninja import Field, Query, Router, Schema, Status
 from fla.accounts.access import READ
 from fla.api.auth import OAuth2
 from fla.api.common import (
+    IntParam,
     Since,
     cursor_instant,
     decode_cursor,
@@ -143,7 +144,7 @@ class BatchFilters(Schema):
         description="Only files received at or after this moment (ISO 8601; without an "
         "offset, Belgian time).",
     )
-    limit: int = Field(100, ge=1, le=1000)
+    limit: IntParam = Field(100, ge=1, le=1000)
     cursor: str | None = Field(None, max_length=200)
 
 
@@ -311,7 +312,7 @@ def list_batches(request: HttpRequest, filters: Query[BatchFilters], response: H
 
 
 @router.get("/{file_id}", auth=STATUS_AUTH, response=BatchStatusOut, operation_id="get_batch")
-def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
+def get_batch(request: HttpRequest, file_id: IntParam, response: HttpResponse):
     """Status of a file: received, processing, done or failed (with why), and its
     progress in %."""
     batch = _file(request, file_id)
@@ -331,7 +332,7 @@ def get_batch(request: HttpRequest, file_id: int, response: HttpResponse):
         }
     },
 )
-def get_batch_notification(request: HttpRequest, file_id: int, response: HttpResponse):
+def get_batch_notification(request: HttpRequest, file_id: IntParam, response: HttpResponse):
     """The notification XML (valid against /batch/schemas/fla-notification-v1.xsd), in
     the language of the file's header; 409 while the file is not done, 410 once its
     content was erased after the retention period."""
