@@ -294,7 +294,10 @@ def list_batches(request: HttpRequest, filters: Query[BatchFilters], response: H
     if filters.cursor:
         received_at, pk = decode_cursor(filters.cursor, (str, int))
         moment = cursor_instant(received_at)
-        files = files.filter(Q(received_at__lt=moment) | Q(received_at=moment, id__lt=pk))
+        # After (moment, pk) in the order of the list. The bound on received_at alone is
+        # redundant but lets PostgreSQL start the scan of the sender's index there rather
+        # than read (and drop) every newer file.
+        files = files.filter(Q(received_at__lt=moment) | Q(id__lt=pk), received_at__lte=moment)
     page = list(files.order_by("-received_at", "-id")[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
