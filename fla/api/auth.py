@@ -8,6 +8,7 @@ and size (413), token
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 
 from django.conf import settings
@@ -32,6 +33,10 @@ SCOPE_DESCRIPTIONS = {
 TOKEN_REQUIRED = _("Er is een bearer-token vereist.")
 
 
+# Content-Length = 1*DIGIT (RFC 9110 §8.6), ASCII digits only.
+_LENGTH = re.compile(r"[0-9]+")
+
+
 def check_body_size(request: HttpRequest, limit: int | None = None) -> None:
     limit = settings.FLA_API_MAX_BODY_BYTES if limit is None else limit
     chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
@@ -46,8 +51,11 @@ def check_body_size(request: HttpRequest, limit: int | None = None) -> None:
             slug="length-required",
             max_bytes=limit,
         )
+    header = request.META.get("CONTENT_LENGTH") or "0"
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if not _LENGTH.fullmatch(header):  # not int()'s " +5", "5_0" or "٥"
+            raise ValueError(header)
+        length = int(header)
     except ValueError:
         raise Problem(
             400, _("De header Content-Length is geen getal."), slug="bad-request"

@@ -296,6 +296,48 @@ def since_in_utc(value: dt.datetime | None) -> dt.datetime | None:
 Since = Annotated[dt.datetime | None, BeforeValidator(iso_8601_only), AfterValidator(since_in_utc)]
 
 
+# --- a whole number in a query or a path ----------------------------------------------
+
+# How a whole number is written in a query or a path: the ASCII digits of a JSON integer,
+# no leading zero. Every integer parameter of the API counts something that is never
+# negative (a page size, a year, a file id), so none takes a sign.
+WHOLE_NUMBER_PATTERN = r"^(0|[1-9][0-9]*)$"
+_WHOLE_NUMBER = re.compile(WHOLE_NUMBER_PATTERN.strip("^$"))
+
+
+def digits_only(value: object) -> object:
+    """The text of an integer parameter, if it is written in ASCII digits and nothing
+    else (a validator run before pydantic's own, which reads ``1.0``, ``1_0``, ``+1``,
+    `` 1`` and ``٣`` as numbers): a mistaken value is refused, not read as another.
+    ``05`` is refused too: one value, one spelling (a URL names one resource)."""
+    if type(value) is int and value >= 0:  # a default, or a caller in Python
+        return value
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
+        return value
+    raise PydanticCustomError(
+        "whole_number_text",
+        "Input should be a whole number written in the digits 0-9 only, without a leading "
+        "zero, a sign, spaces, a fraction, an exponent or separators",
+    )
+
+
+class _WrittenAs:
+    """The JSON schema of an integer parameter: the pattern of its text, and a minimum
+    of 0 where the parameter gives none of its own (the pattern has no sign)."""
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"minimum": 0, **handler(schema), "pattern": WHOLE_NUMBER_PATTERN}
+
+
+_WholeNumber = Annotated[int, _WrittenAs()]
+# Every integer query or path parameter of the API is one of these two, its bounds given
+# where it is declared (``Field``, ``Path``); the OpenAPI document shows the pattern. (The
+# check wraps the optional one whole: pydantic 2.14 would document bounds put on a
+# checked ``int`` inside ``| None`` as ``ge``/``le`` instead of ``minimum``/``maximum``.)
+IntParam = Annotated[_WholeNumber, BeforeValidator(digits_only)]
+OptionalIntParam = Annotated[_WholeNumber | None, BeforeValidator(digits_only)]
+
+
 def utc_instant(moment: dt.datetime) -> dt.datetime | None:
     """``moment`` in UTC (a naive one read in the default time zone, as Django does);
     None when UTC has no such moment (year 1 east of Greenwich, 9999 west of it)."""

@@ -207,7 +207,12 @@ _ERROR_CODES = {
     "datetime_from_date_parsing": "E010",
     "datetime_type": "E010",
     "string_too_long": "E017",
+    "whole_number_text": "E019",
+    "version_number": "E019",
 }
+# Errors with a catalogue code whose message says more than the catalogue's: what is
+# allowed (in ``_ERROR_MESSAGES``).
+_EXPLAINED = {"whole_number_text", "version_number"}
 _LITERAL_CODES = {
     "kind": "E011",
     "status": "E012",
@@ -238,6 +243,16 @@ _ERROR_MESSAGES = {
         "hun GET)."
     ),
     "if_version_in_data": _("if_version staat in de aangifte naast kind en data, niet in data."),
+    # An integer query or path parameter not written in digits alone (``IntParam``).
+    "whole_number_text": _(
+        "Ongeldig geheel getal: %(value)s. Schrijf alleen de cijfers 0-9, zonder "
+        "voorloopnul, teken, spatie, decimalen of scheidingsteken."
+    ),
+    # ``if_version`` of a declaration that is no version (``VersionIn``).
+    "version_number": _(
+        "Ongeldige versie: %(value)s. Toegelaten: 0 (de opleiding mag nog niet bestaan) "
+        "of de versie die ze moet hebben, vanaf 1."
+    ),
 }
 SHAPE_MESSAGE = _("Deze waarde heeft niet de verwachte vorm.")
 BODY_NOT_AN_OBJECT = _("De inhoud van het verzoek moet een JSON-object zijn.")
@@ -296,12 +311,13 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
         }
         ctx = error.get("ctx") or {}
         if code:
+            item["code"] = code
+        if code and kind not in _EXPLAINED:
             params = {
                 "value": error.get("value", ""),
                 "max": ctx.get("max_length", ""),
                 "length": "> " + str(ctx.get("max_length", "")),
             }
-            item["code"] = code
             item["message"] = CATALOGUE[code].message(language, **params)
         else:
             params = {

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict, StrictBool, StrictInt
+from pydantic import BeforeValidator, ConfigDict, NonNegativeInt, StrictBool
 from pydantic_core import PydanticCustomError
 
 Minutes = Field(..., description="Whole minutes.")
@@ -52,6 +52,17 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
+def _version_number(value: Any) -> Any:
+    """``if_version``: a JSON integer, 0 or more (a version starts at 1; 0 asks that the
+    training does not exist yet); not ``true``, ``1.0`` or ``"1"``, and never negative."""
+    if value is None or (type(value) is int and value >= 0):
+        return value
+    raise PydanticCustomError(
+        "version_number",
+        "Input should be 0 (the training must not exist yet) or the version it must have, from 1",
+    )
+
+
 # The zones of request bodies, without the lax readings of pydantic that would turn a
 # client's mistake into a value: 0 as 1970-01-01, false as 0 minutes, "no" as false.
 DateIn = Annotated[dt.date, BeforeValidator(_date_as_text)]
@@ -59,6 +70,8 @@ IntIn = Annotated[int, BeforeValidator(_whole_number)]
 # A decimal as it was written (a JSON number or a string): handed to the write path with
 # every digit, which judges it as it judges the same zone of any channel.
 DecimalIn = Annotated[Decimal, BeforeValidator(_not_a_boolean)]
+# The version a declaration is based on (its refusals say what is allowed).
+VersionIn = Annotated[NonNegativeInt | None, BeforeValidator(_version_number)]
 
 
 class BodyIn(Schema):
@@ -328,7 +341,7 @@ class TrainingResult(DeclarationResult):
 class DeclarationIn(BodyIn):
     kind: str = Field(..., description="training | rights | worker | employer_year")
     action: str = Field("create", description="trainings: create | replace | cancel")
-    if_version: StrictInt | None = Field(
+    if_version: VersionIn = Field(
         None,
         description="trainings: the version the training must have (as If-Match); "
         "0: it must not exist yet (as If-None-Match: *)",

@@ -192,7 +192,7 @@ def test_bad_employer_filters_give_422(world, as_employer, query):
     "path",
     [
         "batches/99999999999999999999999999",
-        "batches/-1",
+        "batches/0",
         "batches/99999999999999999999999999/notification",
         "employers/0403%00170701",
         "employers/{number}/workers/8507%00300332",
@@ -205,7 +205,9 @@ def test_odd_path_values_give_404(world, as_employer, path):
     assert_problem(as_employer.get(url), 404)
 
 
-@pytest.mark.parametrize("path", ["batches/1.5", "batches/x", "{base}/workers/{insz}/rights/1800"])
+@pytest.mark.parametrize(
+    "path", ["batches/1.5", "batches/x", "batches/-1", "{base}/workers/{insz}/rights/1800"]
+)
 def test_path_values_of_the_wrong_type_give_422(world, as_employer, path):
     url = path.format(base=_base(world), insz=world.own.worker.insz)
     assert_problem(as_employer.get(url), 422)

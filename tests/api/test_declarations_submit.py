@@ -300,3 +300,63 @@ def test_the_dry_run_agrees_with_the_submission_on_a_stale_version(world, as_emp
     keys = ("position", "kind", "status", "anomalies")
     assert [{k: o[k] for k in keys} for o in applied] == predicted
     assert (applied[1]["status"], _codes(applied[1])) == ("rejected", ["E024"])
+
+
+VERSION_MESSAGES = {
+    "nl": "Ongeldige versie: -1. Toegelaten: 0 (de opleiding mag nog niet bestaan) of de "
+    "versie die ze moet hebben, vanaf 1.",
+    "fr": "Version invalide\u00a0: -1. Admis\u00a0: 0 (la formation ne doit pas encore "
+    "exister) ou la version qu'elle doit avoir, à partir de 1.",
+    "de": "Ungültige Version: -1. Zulässig: 0 (die Weiterbildung darf noch nicht bestehen) "
+    "oder die Version, die sie haben muss, ab 1.",
+    "en": "Invalid version: -1. Allowed: 0 (the training must not exist yet) or the version "
+    "it must have, from 1.",
+}
+
+
+@pytest.mark.parametrize("language", sorted(VERSION_MESSAGES))
+@pytest.mark.parametrize("dry_run", [False, True], ids=["submit", "validate"])
+def test_a_negative_version_is_refused_saying_what_is_allowed(
+    world, as_employer, language, dry_run
+):
+    """No version is negative: -1 is a mistake, refused with the body (422) and a
+    message in the request's language, not compared as a stale version (where a
+    training already as the declaration asks would even be answered as a retry)."""
+    org = world.own  # holds T-1, version 1
+    same = {**_training(org.worker.insz, "T-1"), "if_version": -1}
+    new = {**_training(org.worker.insz, "T-9"), "if_version": 0}
+    as_employer.language = language
+    path = _path(org) + ("/validate" if dry_run else "")
+    problem = assert_problem(as_employer.post(path, {"declarations": [new, same]}), 422)
+    assert problem["type"] == "urn:fla:problem:invalid-request"
+    [error] = problem["errors"]
+    assert (error["in"], error["zone"], error["code"]) == (
+        "body",
+        "declarations.1.if_version",
+        "E019",
+    )
+    assert error["message"] == VERSION_MESSAGES[language]
+    assert not Training.objects.filter(employer=org.employer, reference="T-9").exists()
+
+
+@pytest.mark.parametrize("version", [True, 1.0, "1", -(2**70)], ids=repr)
+def test_a_version_that_is_no_whole_number_is_refused_the_same_way(world, as_employer, version):
+    org = world.own
+    body = {"declarations": [{**_training(org.worker.insz, "T-1"), "if_version": version}]}
+    [error] = assert_problem(as_employer.post(_path(org), body), 422)["errors"]
+    assert (error["zone"], error["code"]) == ("declarations.0.if_version", "E019")
+    assert error["message"].startswith("Ongeldige versie: ")
+
+
+def test_versions_from_0_still_work(world, as_employer):
+    org = world.own  # holds T-1, version 1
+    body = {
+        "declarations": [
+            {**_training(org.worker.insz, "T-9"), "if_version": 0},
+            {**_training(org.worker.insz, "T-1", title="Nieuw"), "if_version": 1},
+            {**_training(org.worker.insz, "T-8"), "if_version": None},
+        ]
+    }
+    outcomes = as_employer.post(_path(org), body).json()["outcomes"]
+    assert [o["status"] != "rejected" for o in outcomes] == [True, True, True], outcomes
+    assert [o["version"] for o in outcomes] == [1, 2, 1]

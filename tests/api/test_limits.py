@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from django.core.cache import cache
 from django.test import Client
 
@@ -88,3 +91,22 @@ def test_bad_path_values_are_404_not_500(world, as_employer):
 def test_openapi_and_docs_need_no_token():
     assert Client().get("/api/v1/openapi.json").status_code == 200
     assert Client().get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "length", [" 100", "+100", "1_00", "100.0", "-1", "\u0661\u0660\u0660", "x"]
+)
+def test_a_content_length_not_in_digits_is_a_400(world, as_employer, length):
+    """Content-Length is 1*DIGIT (RFC 9110 §8.6): what int() would also read (a sign, a
+    space, an underscore, other digits) says nothing sure about the body's size."""
+    url = f"/api/v1/employers/{world.own.employer.enterprise_number}/trainings/LEN"
+    response = as_employer.client.generic(
+        "PUT",
+        url,
+        json.dumps(training_body(world.own.worker.insz)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {as_employer.token}",
+        CONTENT_LENGTH=length,
+    )
+    problem = assert_problem(response, 400)
+    assert problem["detail"] == "De header Content-Length is geen getal."

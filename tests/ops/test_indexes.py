@@ -12,7 +12,7 @@ from django.db import connection
 
 from tests.ops.test_migrations import LARGE_TABLES
 
-LARGE = sorted(LARGE_TABLES | {("batch", "batchresult")})
+LARGE = sorted(LARGE_TABLES | {("batch", "batchresult"), ("batch", "batchfile")})
 # Kept on purpose: with a million accounts the planner needs the one-column index to
 # see how few rows an employer has (docs/performance.md, "Scale").
 WANTED = {("rights_account", ("employer_id",))}

@@ -7,6 +7,7 @@ from ninja import Field, Query, Router, Schema
 
 from fla.accounts.access import READ
 from fla.api.common import (
+    IntParam,
     caller_of,
     content_etag,
     decode_cursor,
@@ -26,7 +27,7 @@ class EmployerFilters(Schema):
     # header. The default page is large (a big secretariat has thousands of clients), so
     # that a client written before pagination still gets all of them in one answer
     # up to that many.
-    limit: int = Field(10000, ge=1, le=10000)
+    limit: IntParam = Field(10000, ge=1, le=10000)
     cursor: str | None = Field(
         None, max_length=200, description='From the `Link` header\'s `rel="next"` URL.'
     )

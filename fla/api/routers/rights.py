@@ -6,6 +6,7 @@ from ninja import Path, Router
 from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
+    IntParam,
     content_etag,
     declare_if,
     etagged,
@@ -66,7 +67,7 @@ def get_rights(
     enterprise_number: str,
     insz: str,
     response: HttpResponse,
-    year: int = YEAR_PATH,
+    year: IntParam = YEAR_PATH,
 ):
     """The rights of a worker-year: computed and declared apart, and the effective ones."""
     employer = get_employer(request, enterprise_number)
@@ -85,7 +86,7 @@ def put_rights(
     insz: str,
     body: RightsIn,
     response: HttpResponse,
-    year: int = YEAR_PATH,
+    year: IntParam = YEAR_PATH,
 ):
     """Declare the rights of a worker-year (a declaration of kind ``rights``).
 

@@ -12,6 +12,8 @@ from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
     NOT_VISIBLE,
+    IntParam,
+    OptionalIntParam,
     Since,
     bytes_etag,
     check_if_match,
@@ -54,13 +56,15 @@ REFERENCE_DOC = "The declarant's reference: 1 to 64 letters, digits, dots, dashe
 class TrainingFilters(Schema):
     insz: str | None = Field(None, description="Only this worker's trainings.", max_length=20)
     status: TrainingStatusCode | None = None
-    year: int | None = Field(None, ge=1900, le=2999, description="Trainings that touch this year.")
+    year: OptionalIntParam = Field(
+        None, ge=1900, le=2999, description="Trainings that touch this year."
+    )
     updated_since: Since = Field(
         None,
         description="Only trainings changed at or after this moment (ISO 8601; without an "
         "offset, Belgian time).",
     )
-    limit: int = Field(100, ge=1, le=1000)
+    limit: IntParam = Field(100, ge=1, le=1000)
     cursor: str | None = Field(None, max_length=200)
 
 

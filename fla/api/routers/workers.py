@@ -10,6 +10,7 @@ from fla.accounts.access import DECLARE
 from fla.api.auth import DECLARE_AUTH
 from fla.api.common import (
     BAD_CURSOR,
+    IntParam,
     content_etag,
     declare_if,
     decode_cursor,
@@ -38,7 +39,7 @@ class WorkerFilters(Schema):
     name: str | None = NinjaField(
         None, description="Part of the first or last name.", max_length=100
     )
-    limit: int = NinjaField(50, ge=1, le=500)
+    limit: IntParam = NinjaField(50, ge=1, le=500)
     cursor: str | None = NinjaField(None, max_length=200)
 
 
