@@ -238,8 +238,7 @@ def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = Fals
             415,
             text(
                 gettext_lazy(
-                    "De inhoud van het verzoek moet in UTF-8 gecodeerd zijn, niet in "
-                    "%(charset)s."
+                    "De inhoud van het verzoek moet in UTF-8 gecodeerd zijn, niet in %(charset)s."
                 ),
                 charset=charset[:40],
             ),
