@@ -961,14 +961,25 @@ def write_notification(batch: BatchFile) -> str:
         return default_storage.save(name, File(out, name=name))
 
 
+# A carriage return is written as a reference: written as such, a reader of the XML
+# would read it as a line feed (XML 1.0 §2.11). A value of the file may hold one (sent
+# as &#13;), and the notification gives back what it read.
+_ENTITIES = {"\r": "&#13;"}
+
+
+def _xml_text(text: str) -> str:
+    """``text`` as the content of an element: &, <, > and the carriage return escaped."""
+    return escape(text, _ENTITIES)
+
+
 def _zone(tag: str, value: object) -> str:
-    return f"<{tag}>{escape(str(value))}</{tag}>"
+    return f"<{tag}>{_xml_text(str(value))}</{tag}>"
 
 
 def _escaped(text: str) -> str:
-    """``escape(text)``, without its three replacements when nothing needs escaping."""
-    if "&" in text or "<" in text or ">" in text:
-        return escape(text)
+    """``_xml_text(text)``, without its replacements when nothing needs escaping."""
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        return _xml_text(text)
     return text
 
 
@@ -989,7 +1000,7 @@ class _ResultWriter:
     def text(self, value: str) -> str:
         escaped = self.repeated.get(value)
         if escaped is None:
-            escaped = escape(value)
+            escaped = _xml_text(value)
             if len(self.repeated) < self.REPEATED_LIMIT:
                 self.repeated[value] = escaped
         return escaped

@@ -332,3 +332,13 @@ def test_a_code_written_otherwise_is_an_anomaly_of_its_declaration_only(world):
     too_long = world.file(reference="F2", declarations=[world.training("C6", kind="x" * 41)])
     receipt = services.receive(world.caller, io.BytesIO(too_long), production=True)
     assert not receipt.accepted and receipt.errors[0].code == "invalid"
+
+
+def test_a_carriage_return_of_a_value_comes_back_as_sent(world):
+    """A value sent as &#13; (a carriage return, which a raw one in XML is not: readers
+    take it for a line feed) is quoted back in the notification as the same character."""
+    data = world.file(declarations=[world.training("CR-1", kind="KIND")])
+    data = data.replace(b"<kind>KIND</kind>", b"<kind>in&#13;house</kind>")
+    batch = submit_and_process(world, data)
+    messages = notification(batch).xpath("//n:anomaly/n:message/text()", namespaces=NS)
+    assert any("in\rhouse" in message for message in messages), messages
