@@ -129,3 +129,24 @@ def test_the_notification_of_a_failed_file_says_it_failed_and_how_to_resume(worl
         f"error\\)\\. `fla batch resume {file_id}` takes it on",
     ):
         call_command("batch", "notification", str(file_id))
+
+
+class _Stdin(io.TextIOWrapper):
+    """Standard input at a terminal (``tty``) or from a pipe, holding ``data``."""
+
+    def __init__(self, data: bytes, tty: bool):
+        super().__init__(io.BytesIO(data))
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "pipe"])
+def test_submit_from_a_terminal_says_what_it_waits_for(world, monkeypatch, capsys, tty):
+    monkeypatch.setattr("sys.stdin", _Stdin(world.file("STDIN-1"), tty))
+    call_command("batch", "submit", "-", "--as-mandatary", world.mandatary.enterprise_number)
+    out, err = capsys.readouterr()
+    assert "accepted" in out.lower()
+    hint = "Reading the file from standard input; end it with Ctrl-D"
+    assert (hint in err) is tty

@@ -118,6 +118,12 @@ class Command(BaseCommand):
         # The receipt's reasons in the language of the rest of the command's output.
         with translation.override("en"):
             if file == "-":
+                if sys.stdin.isatty():
+                    # Typed or pasted at a terminal, not piped: say what it waits for.
+                    self.stderr.write(
+                        "Reading the file from standard input; end it with Ctrl-D "
+                        "(or give the file's name instead of -)."
+                    )
                 receipt = receive(caller, sys.stdin.buffer, production=production)
             else:
                 try:
