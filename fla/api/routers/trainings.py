@@ -199,7 +199,12 @@ def list_trainings(
     if filters.cursor:
         updated_at, pk, sync_from = decode_cursor(filters.cursor, (str, int, str))
         moment, sync_from = cursor_instant(updated_at), cursor_instant(sync_from)
-        trainings = trainings.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=pk))
+        # After (moment, pk) in the order of the list. The bound on updated_at alone is
+        # redundant but lets PostgreSQL start the scan of the employer's (updated_at, id)
+        # index there rather than read (and drop) every earlier training.
+        trainings = trainings.filter(
+            Q(updated_at__gt=moment) | Q(id__gt=pk), updated_at__gte=moment
+        )
     else:
         # Read before the rows, and carried by the cursor from the first page on: every
         # change that this walk through the pages may not see is stamped at or after it.

@@ -99,10 +99,14 @@ def search_workers(
         if anchor is None:
             raise Problem(400, BAD_CURSOR, slug="bad-cursor")
         last_name, first_name = anchor
+        # After (last name, first name, id) in the order of the list. The bound on the
+        # last name alone is redundant but lets PostgreSQL start the scan of the name
+        # index there rather than read (and drop) every worker before it.
         workers = workers.filter(
             Q(last_name__gt=last_name)
-            | Q(last_name=last_name, first_name__gt=first_name)
-            | Q(last_name=last_name, first_name=first_name, id__gt=pk)
+            | Q(first_name__gt=first_name)
+            | Q(first_name=first_name, id__gt=pk),
+            last_name__gte=last_name,
         )
     page = list(workers[: filters.limit + 1])
     more = len(page) > filters.limit
