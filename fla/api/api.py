@@ -8,6 +8,7 @@ import logging
 import re
 from decimal import Decimal
 
+import annotated_types
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +17,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from fla.api import openapi
 from fla.api.auth import READ_AUTH, TOKEN_REQUIRED
@@ -200,6 +203,28 @@ def _shown(value: object) -> str:
     return str(value)[:40]
 
 
+def declared_bounds(model: type[BaseModel], loc: tuple) -> dict[str, str]:
+    """The ``minimum`` and ``maximum`` the zone at ``loc`` of ``model`` declares
+    (``Field(ge=…, le=…)``, ``Path(…)``; through the models of a ``Query[...]``), so
+    that a value out of range is answered with the range, from where it is declared."""
+    fields: dict[str, FieldInfo] | None = model.model_fields
+    info = None
+    for part in loc:
+        if fields is None or not isinstance(part, str) or part not in fields:
+            return {}
+        info = fields[part]
+        inner = info.annotation
+        is_model = isinstance(inner, type) and issubclass(inner, BaseModel)
+        fields = inner.model_fields if is_model else None
+    bounds: dict[str, str] = {}
+    for constraint in info.metadata if info is not None else ():
+        if isinstance(constraint, annotated_types.Ge):
+            bounds["minimum"] = str(constraint.ge)
+        elif isinstance(constraint, annotated_types.Le):
+            bounds["maximum"] = str(constraint.le)
+    return bounds
+
+
 class FlaNinjaAPI(NinjaAPI):
     def validation_error_from_error_contexts(self, error_contexts):
         """As ninja's, but keeping a short form of the rejected value for the message."""
@@ -214,7 +239,10 @@ class FlaNinjaAPI(NinjaAPI):
                         "loc": (model.__ninja_param_source__, *loc),
                         "type": error["type"],
                         "msg": error["msg"],
-                        "ctx": {k: str(v) for k, v in (error.get("ctx") or {}).items()},
+                        "ctx": {
+                            **{k: str(v) for k, v in (error.get("ctx") or {}).items()},
+                            **declared_bounds(model, error["loc"]),
+                        },
                         "value": _shown(value),
                     }
                 )

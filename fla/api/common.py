@@ -338,6 +338,26 @@ IntParam = Annotated[_WholeNumber, BeforeValidator(digits_only)]
 OptionalIntParam = Annotated[_WholeNumber | None, BeforeValidator(digits_only)]
 
 
+# --- a yes/no in a query ----------------------------------------------------------------
+
+
+def true_or_false(value: object) -> object:
+    """The text of a boolean parameter, if it is ``true`` or ``false`` (in any case:
+    ``True`` is how Python's HTTP clients write it); a validator run before pydantic's
+    own, which also reads ``1``, ``yes``, ``on``, ``0``, ``no``, ``off`` and ``t``: a
+    mistaken value is refused, as a JSON body refuses anything but ``true`` and
+    ``false`` for a boolean, not read as one of them."""
+    if type(value) is bool:  # a default, or a caller in Python
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    raise PydanticCustomError("boolean_text", "Input should be true or false")
+
+
+# Every boolean query parameter of the API.
+BoolParam = Annotated[bool, BeforeValidator(true_or_false)]
+
+
 def utc_instant(moment: dt.datetime) -> dt.datetime | None:
     """``moment`` in UTC (a naive one read in the default time zone, as Django does);
     None when UTC has no such moment (year 1 east of Greenwich, 9999 west of it)."""

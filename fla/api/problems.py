@@ -209,10 +209,20 @@ _ERROR_CODES = {
     "string_too_long": "E017",
     "whole_number_text": "E019",
     "version_number": "E019",
+    "boolean_text": "E020",
 }
+# pydantic's errors of a number out of the bounds its zone declares.
+_RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 # Errors with a catalogue code whose message says more than the catalogue's: what is
 # allowed (in ``_ERROR_MESSAGES``).
-_EXPLAINED = {"whole_number_text", "version_number"}
+_EXPLAINED = {
+    "whole_number_text",
+    "version_number",
+    "boolean_text",
+    "number_range",
+    "number_from",
+    "number_up_to",
+}
 _LITERAL_CODES = {
     "kind": "E011",
     "status": "E012",
@@ -248,6 +258,12 @@ _ERROR_MESSAGES = {
         "Ongeldig geheel getal: %(value)s. Schrijf alleen de cijfers 0-9, zonder "
         "voorloopnul, teken, spatie, decimalen of scheidingsteken."
     ),
+    # A parameter out of the bounds it declares (``Field(ge=…, le=…)``, ``Path``).
+    "number_range": _("Ongeldig getal: %(value)s. Toegelaten: %(min)s tot %(max)s."),
+    "number_from": _("Ongeldig getal: %(value)s. Toegelaten: vanaf %(min)s."),
+    "number_up_to": _("Ongeldig getal: %(value)s. Toegelaten: hoogstens %(max)s."),
+    # A boolean query parameter that is neither true nor false (``BoolParam``).
+    "boolean_text": _("Ongeldige ja/nee-waarde: %(value)s. Toegelaten: true, false."),
     # ``if_version`` of a declaration that is no version (``VersionIn``).
     "version_number": _(
         "Ongeldige versie: %(value)s. Toegelaten: 0 (de opleiding mag nog niet bestaan) "
@@ -255,6 +271,9 @@ _ERROR_MESSAGES = {
     ),
 }
 SHAPE_MESSAGE = _("Deze waarde heeft niet de verwachte vorm.")
+# A query or path parameter given without a value (``?limit=``): refused as any other
+# value that is not one, whatever its type, with this message.
+EMPTY_PARAMETER = _("De parameter %(zone)s is leeg. Laat hem weg of geef hem een waarde.")
 BODY_NOT_AN_OBJECT = _("De inhoud van het verzoek moet een JSON-object zijn.")
 DUPLICATE_ZONE = _("Deze zone komt meer dan eens voor.")
 NUMBER_TOO_LONG = _("Een getal in de inhoud van het verzoek telt te veel cijfers.")
@@ -269,6 +288,38 @@ def _allowed(expected: str) -> str:
     """Pydantic's ``'a', 'b' or 'c'`` as ``a, b, c``: no English "or" in a message."""
     values = re.findall(r"'([^']*)'", expected)
     return ", ".join(values) if values else expected
+
+
+def _literal_code(zone: str, expected: str) -> str | None:
+    """The catalogue code of an unknown value of ``zone``, when the zone holds what the
+    catalogue's anomaly is about: a BATCH file's ``status`` filter (``received``, …) is
+    not a training's status (E012), whose message lists the training statuses."""
+    from fla.declarations.anomalies import CATALOGUE
+
+    code = _LITERAL_CODES.get(zone)
+    if code is None:
+        return None
+    message = CATALOGUE[code].message("nl", value="")
+    values = re.findall(r"'([^']*)'", expected)
+    return code if all(value in message for value in values) else None
+
+
+def _bounds(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The bounds a parameter declares, as ``FlaNinjaAPI`` puts them in an error's
+    context (``minimum``, ``maximum``), by the names the messages use."""
+    names = {"minimum": "min", "maximum": "max"}
+    return {names[key]: value for key, value in ctx.items() if key in names}
+
+
+def _range_kind(ctx: dict[str, Any]) -> str:
+    """The message of a number out of range: the range its parameter declares."""
+    if "minimum" in ctx and "maximum" in ctx:
+        return "number_range"
+    if "minimum" in ctx:
+        return "number_from"
+    if "maximum" in ctx:
+        return "number_up_to"
+    return ""  # no declared bound found: the catalogue's message
 
 
 def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -303,7 +354,7 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
             continue
         code = _ERROR_CODES.get(kind)
         if code is None and kind in {"literal_error", "enum"}:
-            code = _LITERAL_CODES.get(zone)
+            code = _literal_code(zone, str((error.get("ctx") or {}).get("expected", "")))
         item: dict[str, Any] = {
             "in": where,
             "zone": ".".join(path),
@@ -312,7 +363,12 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
         ctx = error.get("ctx") or {}
         if code:
             item["code"] = code
-        if code and kind not in _EXPLAINED:
+        if where in {"query", "path"} and kind in _RANGE_ERRORS:
+            kind = _range_kind(ctx)
+        if where in {"query", "path"} and kind != "missing" and error.get("value") == "":
+            with translation.override(language):
+                item["message"] = str(EMPTY_PARAMETER) % {"zone": zone}
+        elif code and kind not in _EXPLAINED:
             params = {
                 "value": error.get("value", ""),
                 "max": ctx.get("max_length", ""),
@@ -324,6 +380,7 @@ def validation_errors(request: HttpRequest, errors: list[dict[str, Any]]) -> lis
                 "value": error.get("value", ""),
                 "expected": _allowed(str(ctx.get("expected", ""))),
                 "max": ctx.get("max_length", ""),
+                **_bounds(ctx),
             }
             with translation.override(language):
                 item["message"] = str(_ERROR_MESSAGES.get(kind, SHAPE_MESSAGE)) % params

@@ -27,6 +27,7 @@ from ninja import Field, Query, Router, Schema, Status
 from fla.accounts.access import READ
 from fla.api.auth import OAuth2
 from fla.api.common import (
+    BoolParam,
     IntParam,
     Since,
     cursor_instant,
@@ -145,7 +146,7 @@ class BatchFilters(Schema):
         "offset, Belgian time).",
     )
     limit: IntParam = Field(100, ge=1, le=1000)
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, min_length=1, max_length=200)
 
 
 # What a failed file's stored error (``"ExceptionType: text"``, for the operator) says to
@@ -212,11 +213,12 @@ def failure_reason(batch) -> str | None:
         }
     },
 )
-def submit_batch(request: HttpRequest, response: HttpResponse, test: bool = False):
+def submit_batch(request: HttpRequest, response: HttpResponse, test: BoolParam = False):
     """Submit a BATCH file (the raw body, application/xml); the answer is the receipt.
 
     The file is valid against `/batch/schemas/fla-batch-v1.xsd`. `?test=true` sends it
-    to the test environment (its header must say `test`). A rejected file answers 422
+    to the test environment (its header must say `test`); `test` is `true` or `false`
+    (in any case), anything else answers 422. A rejected file answers 422
     with the line, column and reason of each error; nothing of it is stored. An accepted
     one answers 202 with `Location`, the URL of its status.
     """

@@ -222,3 +222,46 @@ def test_several_workers_do_not_replace_trainings_with_the_same_reference(app, w
     assert 'data-testid="issues-reference"' in body and "EHBO-1, EHBO-2" in body
     titles = Training.objects.filter(reference__startswith="EHBO-").values_list("title", flat=True)
     assert set(titles) == {"Brandveiligheid"}
+
+
+BROKEN_VERSIONS = ["", "abc", "0", "-1", " 1", "1 ", "1_0", "01", "1.0", "\u0661", "9" * 30]
+
+
+@pytest.mark.parametrize("version", BROKEN_VERSIONS)
+def test_a_change_with_a_broken_version_says_so_and_stores_nothing(app, world, version):
+    """The hidden version of the form is the training's as the page wrote it: anything
+    else is never read as a version (0, "must not exist yet"; ``int``'s " 1", "1_0",
+    "١"; a number too large for the database) and never a server error."""
+    training = Training.objects.get(reference="T-0")
+    url = reverse("web:training_edit", args=[training.pk])
+    form = dict(FORM, title="Excel (nieuw)", version=version)
+    response = post_confirmed(app, url, form)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Dit formulier zegt niet welke versie van de opleiding je wijzigt" in body
+    assert "E024" not in body
+    assert 'name="version"' not in body  # a new attempt starts from the training again
+    training.refresh_from_db()
+    assert training.title != "Excel (nieuw)" and training.version == 1
+
+
+@pytest.mark.parametrize("version", BROKEN_VERSIONS)
+def test_a_cancel_with_a_broken_version_says_so_and_cancels_nothing(app, world, version):
+    training = Training.objects.get(reference="T-1")
+    url = reverse("web:training_cancel", args=[training.pk])
+    response = app.post(url, {"version": version, "confirm": "on"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Dit formulier zegt niet welke versie van de opleiding je wijzigt" in body
+    assert "E024" not in body
+    training.refresh_from_db()
+    assert training.status != "cancelled" and training.version == 1
+
+
+def test_a_change_without_a_version_field_says_so(app, world):
+    training = Training.objects.get(reference="T-0")
+    url = reverse("web:training_edit", args=[training.pk])
+    body = post_confirmed(app, url, dict(FORM, title="Excel (nieuw)")).content.decode()
+    assert "Dit formulier zegt niet welke versie van de opleiding je wijzigt" in body
+    training.refresh_from_db()
+    assert training.title != "Excel (nieuw)"

@@ -29,7 +29,10 @@ class EmployerFilters(Schema):
     # up to that many.
     limit: IntParam = Field(10000, ge=1, le=10000)
     cursor: str | None = Field(
-        None, max_length=200, description='From the `Link` header\'s `rel="next"` URL.'
+        None,
+        min_length=1,
+        max_length=200,
+        description='From the `Link` header\'s `rel="next"` URL.',
     )
 
 

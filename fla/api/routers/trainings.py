@@ -54,7 +54,9 @@ REFERENCE_DOC = "The declarant's reference: 1 to 64 letters, digits, dots, dashe
 
 
 class TrainingFilters(Schema):
-    insz: str | None = Field(None, description="Only this worker's trainings.", max_length=20)
+    insz: str | None = Field(
+        None, description="Only this worker's trainings.", min_length=1, max_length=20
+    )
     status: TrainingStatusCode | None = None
     year: OptionalIntParam = Field(
         None, ge=1900, le=2999, description="Trainings that touch this year."
@@ -65,7 +67,7 @@ class TrainingFilters(Schema):
         "offset, Belgian time).",
     )
     limit: IntParam = Field(100, ge=1, le=1000)
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, min_length=1, max_length=200)
 
 
 def training_out(training: Training) -> dict:

@@ -35,12 +35,14 @@ _INSZ_CHARS = _DIGITS | frozenset(" .-")
 
 
 class WorkerFilters(Schema):
-    insz: str | None = NinjaField(None, description="The INSZ, or its first digits.", max_length=20)
+    insz: str | None = NinjaField(
+        None, description="The INSZ, or its first digits.", min_length=1, max_length=20
+    )
     name: str | None = NinjaField(
-        None, description="Part of the first or last name.", max_length=100
+        None, description="Part of the first or last name.", min_length=1, max_length=100
     )
     limit: IntParam = NinjaField(50, ge=1, le=500)
-    cursor: str | None = NinjaField(None, max_length=200)
+    cursor: str | None = NinjaField(None, min_length=1, max_length=200)
 
 
 def worker_out(worker: Worker, employer: Employer) -> dict:

@@ -44,6 +44,27 @@ from fla.workers.models import Worker
 
 MAX_BULK = 500
 _ROW_ID = re.compile(IdConverter.regex, re.ASCII)
+# The version a training form carries (hidden): the training's, from 1, in ASCII digits
+# as the page wrote it. Anything else was tampered with or broken on the way and is
+# never read as another version (``int`` takes " 3", "3_0" and "٣"; 0 would ask that
+# the training does not exist yet).
+_VERSION = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
+
+
+def posted_version(request: HttpRequest) -> int | None:
+    """The version the form was read at; None (and an error shown on the page) when the
+    form carries none that the page could have written."""
+    text = request.POST.get("version", "")
+    if _VERSION.fullmatch(text):
+        return int(text)
+    messages.error(
+        request,
+        _(
+            "Dit formulier zegt niet welke versie van de opleiding je wijzigt; er werd "
+            "niets opgeslagen. Open de opleiding opnieuw en breng je wijziging opnieuw aan."
+        ),
+    )
+    return None
 
 
 @dataclass
@@ -436,22 +457,20 @@ def training_edit(request: HttpRequest, ctx: Context, training_id: int) -> HttpR
         data = training_data(request.POST, fields)
         data["insz"] = training.worker.insz
         data["reference"] = training.reference
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = 0
-        declaration = Declaration(
-            kind="training",
-            employer=ctx.employer.enterprise_number,
-            data=data,
-            action="replace",
-            if_version=version,
-        )
-        stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
-        if stored:
-            messages.success(request, _("De opleiding is gewijzigd."))
-            return redirect("web:training", training.pk)
-        result = present(request, ctx, outcomes, {f.name for f in fields})
+        version = posted_version(request)
+        if version is not None:
+            declaration = Declaration(
+                kind="training",
+                employer=ctx.employer.enterprise_number,
+                data=data,
+                action="replace",
+                if_version=version,
+            )
+            stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
+            if stored:
+                messages.success(request, _("De opleiding is gewijzigd."))
+                return redirect("web:training", training.pk)
+            result = present(request, ctx, outcomes, {f.name for f in fields})
     return page(
         request,
         ctx,
@@ -475,22 +494,20 @@ def training_cancel(request: HttpRequest, ctx: Context, training_id: int) -> Htt
     training = training_in_scope(ctx, training_id)
     result = None
     if request.method == "POST":
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = 0
-        declaration = Declaration(
-            kind="training",
-            employer=ctx.employer.enterprise_number,
-            action="cancel",
-            data={"reference": training.reference},
-            if_version=version,
-        )
-        stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
-        if stored:
-            messages.success(request, _("De opleiding is geannuleerd."))
-            return redirect("web:training", training.pk)
-        result = present(request, ctx, outcomes, set())
+        version = posted_version(request)
+        if version is not None:
+            declaration = Declaration(
+                kind="training",
+                employer=ctx.employer.enterprise_number,
+                action="cancel",
+                data={"reference": training.reference},
+                if_version=version,
+            )
+            stored, outcomes = run(ctx.caller, [declaration], acknowledged(request, ctx))
+            if stored:
+                messages.success(request, _("De opleiding is geannuleerd."))
+                return redirect("web:training", training.pk)
+            result = present(request, ctx, outcomes, set())
     return page(request, ctx, "web/training_cancel.html", {"training": training, "review": result})
 
 
