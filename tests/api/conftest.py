@@ -155,3 +155,18 @@ def assert_problem(response, status: int) -> dict:
     assert isinstance(body["title"], str) and body["title"]
     assert isinstance(body["type"], str) and body["type"]
     return body
+
+
+def query_plan(sql: str) -> str:
+    """The plan of ``sql`` as the database gives it, with sorts and sequential scans
+    discouraged on PostgreSQL, so that it says whether an index serves the query."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())

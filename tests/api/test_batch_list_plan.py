@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from fla.api.services import create_client
 from fla.batch.models import BatchFile
-from tests.api.conftest import API, make_token
+from tests.api.conftest import API, make_token, query_plan
 
 
 def _files(sent_by: dict, count: int) -> None:
@@ -41,17 +41,6 @@ def _list_sql(token: str, query: str = "") -> tuple[str, dict]:
     assert response.status_code == 200, response.content[:300]
     [sql] = [q["sql"] for q in queries.captured_queries if 'FROM "batch_batchfile"' in q["sql"]]
     return sql, response.json()
-
-
-def _plan(sql: str) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("EXPLAIN " + sql)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
 
 
 def _reads_in_order(plan: str, index: str) -> None:
@@ -84,9 +73,9 @@ def test_a_page_of_a_senders_files_is_read_from_its_index(world, owner, index):
     client = create_client(name="Sender", scopes=["declare"], **{owner: organisation}).client
     token = make_token(client)
     sql, first = _list_sql(token, "?limit=5")
-    _reads_in_order(_plan(sql), index)
+    _reads_in_order(query_plan(sql), index)
     sql, second = _list_sql(token, "?limit=5&cursor=" + first["next_cursor"])
-    plan = _plan(sql)
+    plan = query_plan(sql)
     _reads_in_order(plan, index)
     _starts_at_the_cursor(plan)
     # and the pages follow each other, two files at each moment included

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
-from tests.api.conftest import API, make_token
+from tests.api.conftest import API, make_token, query_plan
 
 
 def _page_sql(token: str, path: str, table: str) -> tuple[str, dict]:
@@ -35,17 +35,6 @@ def _page_sql(token: str, path: str, table: str) -> tuple[str, dict]:
         if f'FROM "{table}"' in q["sql"] and "LIMIT" in q["sql"]
     ][-1]
     return sql, response.json()
-
-
-def _plan(sql: str) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("EXPLAIN " + sql)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
 
 
 def _index_starts_at(plan: str, index: str, column: str, operator: str) -> None:
@@ -93,7 +82,7 @@ def test_the_next_page_of_trainings_starts_at_the_cursor_in_the_index(world):
     path = f"/employers/{employer.enterprise_number}/trainings?limit=4"
     sql, first = _page_sql(token, path, "trainings_training")
     sql, second = _page_sql(token, f"{path}&cursor={first['next_cursor']}", "trainings_training")
-    plan = _plan(sql)
+    plan = query_plan(sql)
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
     _index_starts_at(plan, "training_emp_updated_id_idx", "updated_at", ">=")
     # and the pages follow each other, through the moments that three trainings share
@@ -119,7 +108,7 @@ def test_the_next_page_of_a_worker_search_starts_at_the_cursor_in_the_name_index
     path = f"/employers/{employer.enterprise_number}/workers?limit=3&name=L"
     _sql, first = _page_sql(token, path, "workers_worker")
     sql, second = _page_sql(token, f"{path}&cursor={first['next_cursor']}", "workers_worker")
-    _index_starts_at(_plan(sql), "worker_name_idx", "last_name", ">=")
+    _index_starts_at(query_plan(sql), "worker_name_idx", "last_name", ">=")
     expected = sorted(workers, key=lambda w: (w.last_name, w.first_name, w.pk))[:6]
     walked = [w["insz"] for w in first["items"] + second["items"]]
     assert walked == [w.insz for w in expected]
