@@ -157,16 +157,8 @@ class Command(BaseCommand):
             )
 
     def do_notification(self, file_id, **_):
-        from fla.batch.models import BatchFile
 
-        batch = BatchFile.objects.filter(pk=file_id).first()
-        if batch is None:
-            raise CommandError(f"No file {file_id}.")
-        if batch.erased_at:
-            raise CommandError(
-                f"File {file_id}: its content was erased on {batch.erased_at:%Y-%m-%d} "
-                "(FLA_BATCH_RETENTION_DAYS)."
-            )
+        batch = _file_with_content(file_id)
         if batch.status == "failed":
             raise CommandError(
                 f"File {file_id} failed: it has no notification ({batch.error or 'no error kept'}"
@@ -178,19 +170,12 @@ class Command(BaseCommand):
             _copy(source, self.stdout)
 
     def do_resume(self, file_id, **_):
-        from fla.batch.models import BatchFile, BatchStatus
+        from fla.batch.models import BatchStatus
         from fla.batch.services import resume
 
         if not resume(file_id):
             # Why not, as the other subcommands say it (read after the attempt).
-            batch = BatchFile.objects.filter(pk=file_id).first()
-            if batch is None:
-                raise CommandError(f"No file {file_id}.")
-            if batch.erased_at:
-                raise CommandError(
-                    f"File {file_id}: its content was erased on {batch.erased_at:%Y-%m-%d} "
-                    "(FLA_BATCH_RETENTION_DAYS); it cannot be resumed."
-                )
+            batch = _file_with_content(file_id, "; it cannot be resumed")
             if batch.status != BatchStatus.FAILED:
                 raise CommandError(
                     f"File {file_id} is {batch.status}, not failed: nothing to resume."
@@ -227,3 +212,19 @@ def _copy(source, stdout) -> None:
 
 def _json(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _file_with_content(file_id: int, erased_consequence: str = ""):
+    """The file ``file_id``, or a CommandError: no such file, or its content erased
+    after the retention period (``erased_consequence`` says what that prevents)."""
+    from fla.batch.models import BatchFile
+
+    batch = BatchFile.objects.filter(pk=file_id).first()
+    if batch is None:
+        raise CommandError(f"No file {file_id}.")
+    if batch.erased_at:
+        raise CommandError(
+            f"File {file_id}: its content was erased on {batch.erased_at:%Y-%m-%d} "
+            f"(FLA_BATCH_RETENTION_DAYS){erased_consequence}."
+        )
+    return batch
