@@ -34,18 +34,17 @@ if str(ROOT) not in sys.path:
 from bench.server import VENV_BIN, run, scratch_database  # noqa: E402
 
 MEASURE = r"""
-import datetime as dt, re, secrets, statistics, sys, time
+import datetime as dt, re, statistics, sys, time
 import django
 django.setup()
 from django.db import connection
 from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from oauth2_provider.models import AccessToken
 
+from bench.world import api_token as token
 from fla.accounts.models import Mandatary
 from fla.api.common import encode_cursor
-from fla.api.services import create_client
 from fla.employers.models import Employer
 from fla.trainings.models import Training
 from fla.workers.models import Employment, Worker
@@ -99,14 +98,6 @@ print(f"seeded in {time.perf_counter() - started:.0f} s: {Worker.objects.count()
 
 large = Employer.objects.get(pk=1)
 base = f"/api/v1/employers/{large.enterprise_number}"
-
-
-def token(**owner):
-    client = create_client(name=secrets.token_hex(4), **owner).client
-    raw = secrets.token_urlsafe(24)
-    AccessToken.objects.create(application=client.application, token=raw, scope=client.scopes,
-                               expires=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
-    return raw
 
 
 employer_token = token(employer=large)

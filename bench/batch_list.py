@@ -29,17 +29,16 @@ if str(ROOT) not in sys.path:
 from bench.server import VENV_BIN, run, scratch_database  # noqa: E402
 
 MEASURE = r"""
-import datetime as dt, random, re, secrets, statistics, sys, time
+import datetime as dt, random, re, statistics, sys, time
 import django
 django.setup()
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from oauth2_provider.models import AccessToken
 
+from bench.world import api_token as token
 from fla.accounts.models import Mandatary, Mandate
 from fla.api.common import encode_cursor
-from fla.api.services import create_client
 from fla.batch.models import BatchFile
 from fla.employers.models import Employer
 
@@ -74,14 +73,6 @@ for n in range(heavy):
 BatchFile.objects.bulk_create(rows, batch_size=5000)
 with connection.cursor() as cursor:
     cursor.execute("VACUUM ANALYZE batch_batchfile")
-
-
-def token(**owner):
-    client = create_client(name=secrets.token_hex(4), **owner).client
-    raw = secrets.token_urlsafe(24)
-    AccessToken.objects.create(application=client.application, token=raw, scope=client.scopes,
-                               expires=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
-    return raw
 
 
 cases = [  # (label, token, the files it lists)

@@ -25,6 +25,27 @@ def insz_of(i: int) -> str:
     return body + f"{97 - int(body) % 97:02d}"
 
 
+def api_token(**owner) -> str:
+    """A bearer token, valid until 2100, of a new API client of ``owner`` (``employer=``
+    or ``mandatary=``, and ``scopes=`` if not all): what the list benchmarks call with,
+    without the token endpoint."""
+    import secrets
+
+    from oauth2_provider.models import AccessToken
+
+    from fla.api.services import create_client
+
+    client = create_client(name=secrets.token_hex(4), **owner).client
+    raw = secrets.token_urlsafe(24)
+    AccessToken.objects.create(
+        application=client.application,
+        token=raw,
+        scope=client.scopes,
+        expires=dt.datetime(2100, 1, 1, tzinfo=dt.UTC),
+    )
+    return raw
+
+
 def recreate_database(url: str) -> None:
     import psycopg
 
