@@ -10,6 +10,7 @@ import pytest
 
 from fla.audit.models import HistoryEntry
 from fla.core import bulk
+from fla.declarations.services import HISTORY_FIELDS
 from fla.trainings.models import Training
 from fla.workers.models import Employment
 from tests import factories
@@ -73,18 +74,7 @@ def _history_rows(employer_id: int, count: int) -> list[tuple]:
 def test_history_rows_read_back_as_the_orm_writes_them(count):
     employer = factories.make_employer()
     rows = _history_rows(employer.pk, count)
-    fields = (
-        "at",
-        "employer_id",
-        "entity",
-        "entity_id",
-        "action",
-        "channel",
-        "actor",
-        "actor_user_id",
-        "before",
-        "after",
-    )
+    fields = HISTORY_FIELDS  # as the write path inserts them
     assert bulk.insert(HistoryEntry, fields, rows) == count
     HistoryEntry.objects.bulk_create(
         [HistoryEntry(**{**dict(zip(fields, row, strict=True)), "entity": "orm"}) for row in rows]
