@@ -213,10 +213,10 @@ def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page, world):
     assert page.evaluate("document.activeElement.id") == "main"
 
 
-FOCUS_RING = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) { return null; }
-  const style = getComputedStyle(el);
+# What the contrast checks below compute in the page: a CSS colour's channels, the WCAG
+# relative luminance and contrast ratio, and the colour around an element (the first
+# opaque background of its ancestors).
+CONTRAST_JS = """
   const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
   const lum = c => {
     const [r, g, b] = c.slice(0, 3).map(v => {
@@ -225,21 +225,33 @@ FOCUS_RING = """() => {
     });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
-  // The colour around the element: the first opaque background of its ancestors.
-  let node = el.parentElement, around = [255, 255, 255];
-  while (node) {
-    const c = rgb(getComputedStyle(node).backgroundColor);
-    if (c.length === 3 || (c.length === 4 && c[3] > 0)) { around = c; break; }
-    node = node.parentElement;
-  }
-  const ring = rgb(style.outlineColor);
-  const a = lum(ring), b = lum(around);
+  const ratio = (x, y) => {
+    const a = lum(x), b = lum(y);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  };
+  const around = el => {
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) { return c; }
+    }
+    return [255, 255, 255];
+  };
+"""
+
+FOCUS_RING = (
+    "() => {"
+    + CONTRAST_JS
+    + """
+  const el = document.activeElement;
+  if (!el || el === document.body) { return null; }
+  const style = getComputedStyle(el);
   return {
     name: (el.innerText || el.getAttribute("aria-label") || el.id || el.tagName).trim().slice(0, 40),
     width: style.outlineStyle === "none" ? 0 : parseFloat(style.outlineWidth),
-    contrast: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05),
+    contrast: ratio(rgb(style.outlineColor), around(el)),
   };
 }"""
+)
 
 
 @pytest.mark.parametrize("path", ["/app/dashboard/", "training_form"])
@@ -344,30 +356,17 @@ def test_every_chart_has_a_table_with_its_figures(page, world, path):
         ]
 
 
-GAUGE_CONTRAST = """() => {
-  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
-  const lum = c => {
-    const [r, g, b] = c.slice(0, 3).map(v => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const ratio = (x, y) => {
-    const a = lum(x), b = lum(y);
-    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-  };
+GAUGE_CONTRAST = (
+    "() => {"
+    + CONTRAST_JS
+    + """
   const svg = document.querySelector("[data-testid=gauge] svg");
-  let node = svg.parentElement, around = [255, 255, 255];
-  while (node) {
-    const c = rgb(getComputedStyle(node).backgroundColor);
-    if (c.length === 3 || (c.length === 4 && c[3] > 0)) { around = c; break; }
-    node = node.parentElement;
-  }
+  const behind = around(svg);
   const track = rgb(getComputedStyle(svg.querySelector(".gauge-track")).stroke);
   const used = rgb(getComputedStyle(svg.querySelector(".gauge-used")).stroke);
-  return {track: ratio(track, around), used: ratio(used, around), between: ratio(used, track)};
+  return {track: ratio(track, behind), used: ratio(used, behind), between: ratio(used, track)};
 }"""
+)
 
 
 def test_the_arcs_of_the_credit_gauge_contrast_three_to_one(page, world):
