@@ -147,18 +147,23 @@ _VALUE_ASIDE = re.compile(r"\s*\([^()]*\{\w+\}[^()]*\)")
 _VALUE = re.compile(r"\{\w+\}")
 
 
-@register.filter
-def anomaly_text(code):
-    """The catalogue's text of an anomaly code in the user's language, for a code kept
-    without the values of the finding (a training's warnings): an aside that only gives
-    such a value is left out, any other value is written "…"."""
+def _catalogue_text(code) -> str:
+    """The catalogue's text of an anomaly code in the user's language, its values' places
+    as they are; "" for a code the catalogue does not know."""
     from fla.declarations.anomalies import CATALOGUE
 
     anomaly = CATALOGUE.get(str(code))
     if anomaly is None:
         return ""
-    text = getattr(anomaly, (get_language() or "nl")[:2], None) or anomaly.en
-    return _VALUE.sub("…", _VALUE_ASIDE.sub("", text))
+    return getattr(anomaly, (get_language() or "nl")[:2], None) or anomaly.en
+
+
+@register.filter
+def anomaly_text(code):
+    """The catalogue's text of an anomaly code in the user's language, for a code kept
+    without the values of the finding (a training's warnings): an aside that only gives
+    such a value is left out, any other value is written "…"."""
+    return _VALUE.sub("…", _VALUE_ASIDE.sub("", _catalogue_text(code)))
 
 
 @register.filter
@@ -166,12 +171,7 @@ def anomaly_parts(code, name):
     """The catalogue's text of an anomaly in the user's language, as the parts before
     and after the place of its value ``name``, for a page that writes that value itself
     (a link); the whole text, and nothing after it, if the text has no such place."""
-    from fla.declarations.anomalies import CATALOGUE
-
-    anomaly = CATALOGUE.get(str(code))
-    if anomaly is None:
-        return ("", "")
-    text = getattr(anomaly, (get_language() or "nl")[:2], None) or anomaly.en
+    text = _catalogue_text(code)
     before, found, after = text.partition("{" + name + "}")
     return (before, after) if found else (text, "")
 
